@@ -1,0 +1,270 @@
+/**
+ * The core contracts of Sluice: the document record, operators, sources, custom (barrier or
+ * artifact) stages, and the context a task runs in. Every operator family plugs into these.
+ *
+ * Data flows through a stage task as `AsyncIterable<Doc[]>` batches: a source yields batches,
+ * each operator transforms the stream, and the engine writes the result as one Parquet file per
+ * task. Custom stages (BPE training, model training, MinHash bucketing) get the whole task
+ * instead: their inputs as datasets, and an output directory they write files into.
+ */
+
+/** JSON-serialisable value: operator configs and metadata must be of this shape. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * The one record type. `id` is stable across runs (derived from source location, or URL plus a
+ * content hash). `meta` carries provenance (`url`, `source`, `crawlDate`, …) and what operators
+ * add (`lang`, `langScore`, quality scores, `dedupCluster`, …). Token ids travel in `tokens`.
+ */
+export interface Doc {
+  id: string;
+  text: string;
+  meta: DocMeta;
+  tokens?: Uint16Array | Uint32Array;
+}
+
+/** Provenance and annotations of a document; free-form beyond the well-known keys. */
+export interface DocMeta {
+  /** Address the document came from, when it has one. */
+  url?: string;
+  /** Where the record lives: `file#offset` or `file:line`, so it can be located again. */
+  source?: string;
+  [key: string]: unknown;
+}
+
+/** A filter's decision on one document: keep (`true`, or with a score), or drop with a reason. */
+export type FilterVerdict =
+  | true
+  | { keep: true; score?: number; scores?: Record<string, number> }
+  | { drop: string; score?: number; scores?: Record<string, number>; details?: Record<string, Json> };
+
+/** What identifies an operator for fingerprinting, the registry and the audit. */
+export interface OperatorSpec {
+  /** Registered type, e.g. `filter.gopherQuality`, `map`, `read.jsonl`. */
+  type: string;
+  /** Instance name, unique within a stage (defaults to the type); audit rows carry it. */
+  name: string;
+  /** Bump when the operator's output changes for the same config: it invalidates old outputs. */
+  version: string;
+  /** The validated JSON config; part of the stage fingerprint. */
+  config: Json;
+  /** Extra fingerprint material, e.g. the source text of user functions. */
+  code?: string;
+  /**
+   * Other stages this operator reads (e.g. `tokenize.encode` reads the tokenizer artifact):
+   * they run first, their fingerprints enter this stage's, and `ctx.dataset(ref)` opens them.
+   */
+  refs?: StageRef[];
+}
+
+/** A streaming transform over batches of documents. */
+export interface Operator extends OperatorSpec {
+  kind: 'operator';
+  process(input: AsyncIterable<Doc[]>, ctx: TaskContext): AsyncIterable<Doc[]>;
+}
+
+/** One unit of a source's input: a file, or a byte range of one. One part = one task. */
+export interface SourcePart {
+  /** Stable identity for fingerprints: uri, range, size and mtime/etag. */
+  key: string;
+  uri: string;
+  /** Byte range [start, end) when a large file is split; absent for whole files. */
+  start?: number;
+  end?: number;
+  size?: number;
+  [extra: string]: Json | undefined;
+}
+
+/** An external input: lists its parts at plan time, reads one part per task. */
+export interface Source extends OperatorSpec {
+  kind: 'source';
+  /** Lists the parts (each becomes a task); their keys enter the stage fingerprint. */
+  plan(ctx: PlanContext): Promise<SourcePart[]>;
+  read(part: SourcePart, ctx: TaskContext): AsyncIterable<Doc[]>;
+}
+
+/** A stage that runs its own task body (barriers, artifacts, multi-step algorithms). */
+export interface CustomStage extends OperatorSpec {
+  kind: 'custom';
+  /** Upstream stages this one reads; their fingerprints enter this stage's fingerprint. */
+  inputs: StageRef[];
+  /** Output kind: `docs` datasets are readable by downstream doc stages; `artifact` are files. */
+  output: 'docs' | 'artifact';
+  /** Number of tasks, decided once the inputs are complete (default 1: a barrier). */
+  taskCount?(ctx: PlanContext, inputs: Dataset[]): number | Promise<number>;
+  run(ctx: CustomTaskContext): Promise<void>;
+}
+
+/** Anything a stage may take as its input. */
+export type StageInput = Source | CustomStage | StageRef | StageRef[];
+
+/**
+ * An operator that declares several stages in its place (e.g. MinHash: signatures → buckets →
+ * clusters → filter). `p.stage(name, input, expansion)` calls `expand`, whose stages are named
+ * `<name>.<step>`; the returned ref (conventionally the stage called `name`) is the result.
+ */
+export interface StageExpansion extends OperatorSpec {
+  kind: 'expansion';
+  expand(p: PipelineBuilder, name: string, inputs: StageRef[], options: StageOptions): StageRef;
+}
+
+/** The builder a pipeline's `build` callback receives. */
+export interface PipelineBuilder {
+  readonly name: string;
+  /**
+   * Declares a stage. `input`: a source, a custom stage, or upstream stage(s). `operators`: a
+   * chain of streaming operators, or one expansion. Returns a handle usable as input.
+   */
+  stage(name: string, input: StageInput, operators?: Operator[] | StageExpansion | [StageExpansion], options?: StageOptions): StageRef;
+}
+
+/** A handle on a declared stage, usable as another stage's input. */
+export interface StageRef {
+  kind: 'stage';
+  name: string;
+  pipeline: string;
+}
+
+/** Per-stage options. Resources are used by the slurm executor; `tasks` groups input files. */
+export interface StageOptions {
+  /** For doc stages over upstream stages: number of tasks (default: one per upstream file). */
+  tasks?: number;
+  /** One task over all input (implies tasks = 1). */
+  barrier?: boolean;
+  /** Attempts per task before the stage fails (default 3). */
+  retries?: number;
+  /** Slurm resources. */
+  cpus?: number;
+  mem?: string;
+  time?: string;
+  partition?: string;
+  gres?: string;
+  /** Extra `#SBATCH` lines and a shell snippet run before the task (slurm executor). */
+  sbatch?: string[];
+  setup?: string;
+}
+
+/** A file of a dataset, as listed by its manifest. */
+export interface ManifestFile {
+  path: string;
+  task: number;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+/** Per-operator counts of one stage, summed over its tasks. */
+export interface OperatorStats {
+  docsIn: number;
+  docsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  drops: Record<string, number>;
+}
+
+/** `manifest.json` of every stage output directory; written last. */
+export interface Manifest {
+  format: 'sluice.dataset/1';
+  pipeline: string;
+  stage: string;
+  fingerprint: string;
+  output: 'docs' | 'artifact';
+  tasks: number;
+  files: ManifestFile[];
+  rows: number;
+  bytes: number;
+  stats: {
+    operators: Record<string, OperatorStats>;
+    skipped: Record<string, number>;
+    [key: string]: Json | Record<string, OperatorStats> | Record<string, number>;
+  };
+  /** Free-form stage results (e.g. a tokenizer's vocab size, a trainer's final loss). */
+  info?: Record<string, Json>;
+}
+
+/** A completed upstream dataset as a custom stage or downstream task sees it. */
+export interface Dataset {
+  stage: string;
+  /** URI of `<workdir>/<stage>/<fingerprint>`. */
+  dir: string;
+  manifest: Manifest;
+  /** URIs of the dataset's files, in manifest order. */
+  files(): string[];
+  /** Streams the docs of the given files (default: all), in manifest order. */
+  readDocs(files?: string[], opts?: { batchSize?: number; columns?: string[] }): AsyncIterable<Doc[]>;
+}
+
+/** What planning needs: where things are. */
+export interface PlanContext {
+  /** The workdir URI (local path or s3://…). */
+  workdir: string;
+  /** Directory of the pipeline file: relative globs resolve against it. */
+  baseDir: string;
+  storage: StorageLike;
+}
+
+/** Minimal storage surface operators may use (full interface in engine/storage). */
+export interface StorageLike {
+  exists(uri: string): Promise<boolean>;
+  read(uri: string): Promise<Uint8Array>;
+  readText(uri: string): Promise<string>;
+  /** Atomic: the object is visible complete or not at all. */
+  write(uri: string, data: Uint8Array | string): Promise<void>;
+  list(prefix: string): Promise<Array<{ uri: string; size: number; version: string }>>;
+  join(base: string, ...parts: string[]): string;
+}
+
+/** The record-level audit every task writes next to its output. */
+export interface AuditSink {
+  /** A document an operator dropped: counted per reason and logged (id, url, reason, score). */
+  drop(operator: string, doc: Doc, reason: string, score?: number, details?: Record<string, Json>): void;
+  /** A score an operator computed (kept or dropped), for histograms and `--what-if`. */
+  score(operator: string, key: string, doc: Doc, value: number, kept: boolean): void;
+  /** An input record that could not be read: skipped, counted and logged with its reason. */
+  skip(input: string, reason: string, details?: Record<string, Json>): void;
+}
+
+/** Live progress of a task; the executor aggregates it into bars or log lines. */
+export interface ProgressSink {
+  /** Adds processed work (documents and bytes of input). */
+  add(docs: number, bytes: number): void;
+  /** Sets the expected total bytes of this task, for the ETA. */
+  total(bytes: number): void;
+  /** A short status line (e.g. a trainer's loss). */
+  note(text: string): void;
+}
+
+/** What a running task sees. */
+export interface TaskContext {
+  pipeline: string;
+  stage: string;
+  /** Task index and count within the stage. */
+  index: number;
+  count: number;
+  workdir: string;
+  baseDir: string;
+  /** URI of this stage's output directory `<workdir>/<stage>/<fingerprint>`. */
+  stageDir: string;
+  /** URI of state that persists across attempts of this task (e.g. a crawl frontier). */
+  stateDir: string;
+  /** A local scratch directory, removed when the task ends. */
+  tmpDir: string;
+  storage: StorageLike;
+  audit: AuditSink;
+  progress: ProgressSink;
+  log(message: string): void;
+  signal: AbortSignal;
+  /** Opens a completed stage this task depends on (an input or an operator's `refs`). */
+  dataset(ref: StageRef): Promise<Dataset>;
+}
+
+/** A custom stage's task context: its inputs as datasets and an atomic file output. */
+export interface CustomTaskContext extends TaskContext {
+  inputs: Dataset[];
+  /** Writes a file into the stage output atomically and records it in the task's manifest entry. */
+  writeFile(name: string, data: Uint8Array | string, rows?: number): Promise<void>;
+  /** Streams docs into a Parquet file of the stage output (for `output: 'docs'`). */
+  writeDocs(name: string, docs: AsyncIterable<Doc[]>): Promise<{ rows: number }>;
+  /** Merged into the manifest's `info`. */
+  setInfo(info: Record<string, Json>): void;
+}

@@ -1,0 +1,12 @@
+/**
+ * Sluice's public API: the one curated entry point (`import { … } from 'sluice'`).
+ * Factories are the front door: `pipeline`, `read.*`, `map`, `filter.*`, …
+ */
+export { pipeline } from './engine/pipeline.ts';
+export { read } from './operators/read/index.ts';
+export { map } from './operators/map/index.ts';
+export { filter } from './operators/filter/index.ts';
+export { defineFilter, defineMap, registerOperator, createOperator, listOperators, parseConfig, ConfigError } from './engine/operator.ts';
+export { storage, Storage } from './engine/storage/index.ts';
+export { runOperators, readSource, localTaskContext, MemoryAudit } from './engine/testing.ts';
+export type * from './engine/types.ts';

@@ -1,0 +1,5 @@
+/** `map(name, fn)` and the registered `map.*` operators. */
+import { map as mapFn } from './map.ts';
+
+/** `map(name, fn)`: a user function over each doc; also the namespace of `map.*` operators. */
+export const map = Object.assign(mapFn, {});

@@ -1,0 +1,9 @@
+/** The `read.*` sources. Each returns a Source for `p.stage(name, read.x(...))`. */
+import { jsonl } from './jsonl.ts';
+import { parquet } from './parquet.ts';
+
+/** Sources of documents: JSONL (plain, .gz, .zst), Parquet. */
+export const read = {
+  jsonl,
+  parquet,
+};
