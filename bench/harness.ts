@@ -1,0 +1,49 @@
+/**
+ * The benchmark contract. Each `bench/<name>.bench.ts` default-exports a `Bench`; `npm run bench`
+ * (bench/run.ts) runs them all (or those named: `npm run bench -- warc bpe`) and rewrites its
+ * section of `bench/RESULTS.md`. Figures are medians of at least 3 runs, and peers run in the same
+ * process, side by side, so ratios hold even on a busy machine.
+ */
+export interface BenchRow {
+  /** What was measured, e.g. `sluice read.warc` or `node zlib gunzip (peer)`. */
+  name: string;
+  /** The median figure. */
+  value: number;
+  /** Its unit, e.g. `MB/s`, `docs/s`, `tokens/s`, `s`, `MiB`. */
+  unit: string;
+  /** Ratio against the named baseline, e.g. `0.82× zlib`. */
+  ratio?: string;
+  note?: string;
+}
+
+export interface BenchResult {
+  /** Markdown section title. */
+  title: string;
+  rows: BenchRow[];
+  /** Extra Markdown (method, input sizes, goal and whether it was met). */
+  notes?: string;
+}
+
+export interface Bench {
+  /** Short id used on the command line (`npm run bench -- <id>`). */
+  id: string;
+  run(): Promise<BenchResult>;
+}
+
+/** Runs `fn` `runs` times (after one warm-up unless `warmup: false`) and returns the median seconds. */
+export async function medianSeconds(fn: () => Promise<unknown> | unknown, runs = 3, warmup = true): Promise<number> {
+  if (warmup) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+/** Formats `a / b` as a ratio string like `0.82× zlib`. */
+export function ratio(a: number, b: number, peer: string): string {
+  return `${(a / b).toFixed(2)}× ${peer}`;
+}

@@ -1,0 +1,19 @@
+/**
+ * What the eval stage needs from a trained model: its tokenizer and per-token log-probabilities.
+ * The trainer's tfjs model implements it in-process; the torch backend through its subprocess.
+ */
+export interface TokenScorer {
+  /** Tokenizes text exactly as the model was trained (no special tokens added). */
+  encode(text: string): number[];
+  /** The end-of-text token id, used as the first token of every rolling window. */
+  eotToken: number;
+  /** The model's context length in tokens. */
+  maxContext: number;
+  /**
+   * For each token sequence (each at most `maxContext + 1` long), the natural-log probability
+   * of every token after the first given all before it: `out[i][j] = log P(seq[j+1] | seq[0..j])`.
+   */
+  logprobs(batch: number[][]): Promise<Float64Array[]>;
+  /** Releases the model (tensors, subprocess). */
+  close(): Promise<void>;
+}
