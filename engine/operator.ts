@@ -96,7 +96,8 @@ export function defineFilter(def: FilterDefinition): Operator {
             if (drop) entry.reason = (v as { drop: string }).drop;
             out.push({ ...doc, meta: { ...doc.meta, quality: { ...quality, [annotateKey]: entry } } });
           } else if (drop) {
-            ctx.audit.drop(name, doc, verdict.drop, verdict.score, verdict.details);
+            const d = verdict as Extract<FilterVerdict, { drop: string }>;
+            ctx.audit.drop(name, doc, d.drop, d.score, d.details);
           } else {
             out.push(doc);
           }

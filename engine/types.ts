@@ -206,6 +206,10 @@ export interface PlanContext {
 /** Minimal storage surface operators may use (full interface in engine/storage). */
 export interface StorageLike {
   exists(uri: string): Promise<boolean>;
+  /** Size and version (mtime or ETag) of a file/object, or null when absent. */
+  stat(uri: string): Promise<{ uri: string; size: number; version: string } | null>;
+  /** A byte stream of `[start, end)` (end exclusive; default: to the end). */
+  readStream(uri: string, start?: number, end?: number): Promise<import('node:stream').Readable>;
   read(uri: string): Promise<Uint8Array>;
   readText(uri: string): Promise<string>;
   /** Atomic: the object is visible complete or not at all. */

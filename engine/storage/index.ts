@@ -6,7 +6,6 @@
 import type { Readable } from 'node:stream';
 import type { StorageLike } from '../types.ts';
 import { FileStorage } from './file.ts';
-import { S3Storage, isS3 } from './s3.ts';
 
 /** An object or file with its size and a version token (mtime for files, ETag for S3). */
 export interface Entry {
@@ -40,10 +39,11 @@ export interface Backend {
 /** The storage facade operators and the engine use; dispatches on the URI scheme. */
 export class Storage implements StorageLike {
   private readonly file = new FileStorage();
-  private s3: S3Storage | undefined;
+  // The AWS SDK takes ~1 s to import: loaded on the first s3:// URI only.
+  private s3: Promise<Backend> | undefined;
 
-  private backend(uri: string): Backend {
-    if (isS3(uri)) return (this.s3 ??= new S3Storage());
+  private async backend(uri: string): Promise<Backend> {
+    if (uri.startsWith('s3://')) return (this.s3 ??= import('./s3.ts').then((m) => new m.S3Storage()));
     return this.file;
   }
   /** Joins path segments onto a base URI with single slashes. */
@@ -55,14 +55,14 @@ export class Storage implements StorageLike {
     }
     return out;
   }
-  exists(uri: string) {
-    return this.backend(uri).exists(normalise(uri));
+  async exists(uri: string) {
+    return (await this.backend(uri)).exists(normalise(uri));
   }
-  stat(uri: string) {
-    return this.backend(uri).stat(normalise(uri));
+  async stat(uri: string) {
+    return (await this.backend(uri)).stat(normalise(uri));
   }
-  read(uri: string) {
-    return this.backend(uri).read(normalise(uri));
+  async read(uri: string) {
+    return (await this.backend(uri)).read(normalise(uri));
   }
   async readText(uri: string): Promise<string> {
     return Buffer.from(await this.read(uri)).toString('utf8');
@@ -75,23 +75,23 @@ export class Storage implements StorageLike {
       throw new Error(`${uri}: invalid JSON: ${(e as Error).message}`);
     }
   }
-  readStream(uri: string, start?: number, end?: number) {
-    return this.backend(uri).readStream(normalise(uri), start, end);
+  async readStream(uri: string, start?: number, end?: number) {
+    return (await this.backend(uri)).readStream(normalise(uri), start, end);
   }
-  write(uri: string, data: Uint8Array | string) {
-    return this.backend(uri).write(normalise(uri), data);
+  async write(uri: string, data: Uint8Array | string) {
+    return (await this.backend(uri)).write(normalise(uri), data);
   }
-  writer(uri: string) {
-    return this.backend(uri).writer(normalise(uri));
+  async writer(uri: string) {
+    return (await this.backend(uri)).writer(normalise(uri));
   }
-  list(prefix: string) {
-    return this.backend(prefix).list(normalise(prefix));
+  async list(prefix: string) {
+    return (await this.backend(prefix)).list(normalise(prefix));
   }
-  delete(uri: string) {
-    return this.backend(uri).delete(normalise(uri));
+  async delete(uri: string) {
+    return (await this.backend(uri)).delete(normalise(uri));
   }
-  deletePrefix(prefix: string) {
-    return this.backend(prefix).deletePrefix(normalise(prefix));
+  async deletePrefix(prefix: string) {
+    return (await this.backend(prefix)).deletePrefix(normalise(prefix));
   }
 }
 

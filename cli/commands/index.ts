@@ -1,0 +1,9 @@
+/** Every `sluice` sub-command; `cli/main.ts` dispatches on this list. Add new commands here. */
+import type { Command } from '../command.ts';
+import { runCommand } from './run.ts';
+import { statusCommand } from './status.ts';
+import { dagCommand } from './dag.ts';
+import { taskCommand } from './task.ts';
+import { applyCommand } from './apply.ts';
+
+export const commands: Command[] = [runCommand, statusCommand, dagCommand, taskCommand, applyCommand];

@@ -1,0 +1,33 @@
+/** `sluice status`: each stage's state. */
+import type { Command } from '../command.ts';
+import { UsageError } from '../command.ts';
+import { parse } from '../args.ts';
+import { status } from '../../engine/runner.ts';
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: "show each stage's state: done | stale | partial | pending, with counts",
+  usage: `sluice status <pipeline.ts> [--workdir W] [--json]
+
+done     output complete at the current fingerprint
+partial  some tasks complete (a run resumes the rest)
+stale    output exists only for an older fingerprint (config, code or input changed)
+pending  nothing written yet`,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { workdir: { type: 'string' }, json: { type: 'boolean' } });
+    if (positionals.length !== 1) throw new UsageError('expected exactly one pipeline file');
+    const s = await status(positionals[0]!, { workdir: values.workdir });
+    if (values.json) {
+      process.stdout.write(JSON.stringify(s, null, 1) + '\n');
+      return 0;
+    }
+    process.stdout.write(`pipeline ${s.pipeline}  workdir ${s.workdir}\n`);
+    const w = Math.max(5, ...s.stages.map((x) => x.stage.length));
+    for (const x of s.stages) {
+      const tasks = x.tasks === null ? '-' : `${x.tasksDone}/${x.tasks}`;
+      const rows = x.rows === null ? '' : `  ${x.rows.toLocaleString('en-US')} rows`;
+      process.stdout.write(`${x.stage.padEnd(w)}  ${x.status.padEnd(7)}  tasks ${tasks.padEnd(9)} ${x.fingerprint}${rows}\n`);
+    }
+    return 0;
+  },
+};

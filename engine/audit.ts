@@ -1,0 +1,195 @@
+/**
+ * The audit writer behind every task: drop, score and skip records stream into Parquet files
+ * under `<stageDir>/_audit/` (8,192 rows per row group, so memory stays bounded), drop samples
+ * are kept by a seeded reservoir (deterministic, so reruns are byte-identical), and per-operator
+ * counts go to the task marker and then the stage manifest.
+ */
+import * as arrow from 'apache-arrow';
+import type { AuditSink, Doc, Json, OperatorStats } from './types.ts';
+import { ParquetStreamWriter } from './parquet.ts';
+import { storage } from './storage/index.ts';
+
+const FLUSH_ROWS = 8192;
+/** Dropped-doc samples kept per operator and reason. */
+export const SAMPLES_PER_REASON = 10;
+/** Characters of text kept per sample. */
+export const SAMPLE_CHARS = 400;
+
+const DROP_SCHEMA = new arrow.Schema([
+  new arrow.Field('operator', new arrow.Utf8(), false),
+  new arrow.Field('id', new arrow.Utf8(), false),
+  new arrow.Field('url', new arrow.Utf8(), true),
+  new arrow.Field('reason', new arrow.Utf8(), false),
+  new arrow.Field('score', new arrow.Float64(), true),
+  new arrow.Field('details', new arrow.Utf8(), true),
+]);
+const SCORE_SCHEMA = new arrow.Schema([
+  new arrow.Field('operator', new arrow.Utf8(), false),
+  new arrow.Field('key', new arrow.Utf8(), false),
+  new arrow.Field('id', new arrow.Utf8(), false),
+  new arrow.Field('url', new arrow.Utf8(), true),
+  new arrow.Field('value', new arrow.Float64(), false),
+  new arrow.Field('kept', new arrow.Bool(), false),
+]);
+const SKIP_SCHEMA = new arrow.Schema([
+  new arrow.Field('input', new arrow.Utf8(), false),
+  new arrow.Field('reason', new arrow.Utf8(), false),
+  new arrow.Field('details', new arrow.Utf8(), true),
+]);
+
+type Row = Record<string, string | number | boolean | null>;
+
+/** Buffers rows of one audit table and streams them to Parquet once there are any. */
+class AuditTable {
+  private rows: Row[] = [];
+  private writer: ParquetStreamWriter | undefined;
+  count = 0;
+  constructor(
+    private readonly uri: string,
+    private readonly schema: arrow.Schema,
+  ) {}
+  async push(row: Row): Promise<void> {
+    this.rows.push(row);
+    this.count++;
+    if (this.rows.length >= FLUSH_ROWS) await this.flush();
+  }
+  private async flush(): Promise<void> {
+    if (!this.rows.length) return;
+    this.writer ??= new ParquetStreamWriter(await storage.writer(this.uri), this.schema);
+    const cols: Record<string, arrow.Vector> = {};
+    for (const f of this.schema.fields) cols[f.name] = arrow.vectorFromArray(this.rows.map((r) => r[f.name] ?? null), f.type);
+    this.rows = [];
+    await this.writer.write(new arrow.Table(this.schema, cols as never));
+  }
+  async close(): Promise<string | undefined> {
+    await this.flush();
+    if (!this.writer) return undefined;
+    await this.writer.close();
+    return this.uri;
+  }
+  async abort(): Promise<void> {
+    await this.writer?.abort();
+  }
+}
+
+/** A small deterministic PRNG (mulberry32) for reservoir sampling. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One dropped-doc sample. */
+export interface DropSample {
+  id: string;
+  url: string | null;
+  reason: string;
+  score: number | null;
+  text: string;
+}
+
+/** The audit of one task; call `close()` once the task's output is written. */
+export class TaskAudit implements AuditSink {
+  private readonly drops: AuditTable;
+  private readonly scores: AuditTable;
+  private readonly skips: AuditTable;
+  private readonly samples = new Map<string, { seen: number; items: DropSample[] }>();
+  private readonly random: () => number;
+  /** Per operator: docs/bytes in/out and drops per reason. */
+  readonly operators: Record<string, OperatorStats> = {};
+  /** Skipped input records per reason. */
+  readonly skipped: Record<string, number> = {};
+  private pending: Promise<void> = Promise.resolve();
+  private failure: unknown;
+
+  constructor(
+    private readonly dir: string,
+    task: number,
+  ) {
+    const n = String(task).padStart(5, '0');
+    this.drops = new AuditTable(storage.join(dir, `drops-${n}.parquet`), DROP_SCHEMA);
+    this.scores = new AuditTable(storage.join(dir, `scores-${n}.parquet`), SCORE_SCHEMA);
+    this.skips = new AuditTable(storage.join(dir, `skips-${n}.parquet`), SKIP_SCHEMA);
+    this.samplesUri = storage.join(dir, `samples-${n}.json`);
+    this.random = rng(0x51c3 + task);
+  }
+  private readonly samplesUri: string;
+
+  /** The stats entry of an operator, created on first use. */
+  stats(operator: string): OperatorStats {
+    return (this.operators[operator] ??= { docsIn: 0, docsOut: 0, bytesIn: 0, bytesOut: 0, drops: {} });
+  }
+
+  // Records are appended in call order; writes are chained so callers need not await.
+  private enqueue(fn: () => Promise<void>): void {
+    this.pending = this.pending.then(fn).catch((e) => {
+      this.failure ??= e;
+    });
+  }
+
+  drop(operator: string, doc: Doc, reason: string, score?: number, details?: Record<string, Json>): void {
+    const s = this.stats(operator);
+    s.drops[reason] = (s.drops[reason] ?? 0) + 1;
+    const url = typeof doc.meta.url === 'string' ? doc.meta.url : null;
+    const row = { operator, id: doc.id, url, reason, score: score ?? null, details: details ? JSON.stringify(details) : null };
+    this.enqueue(() => this.drops.push(row));
+    const key = `${operator}\u0000${reason}`;
+    const r = this.samples.get(key) ?? { seen: 0, items: [] };
+    this.samples.set(key, r);
+    r.seen++;
+    const sample = { id: doc.id, url, reason, score: score ?? null, text: doc.text.slice(0, SAMPLE_CHARS) };
+    if (r.items.length < SAMPLES_PER_REASON) r.items.push(sample);
+    else {
+      const j = Math.floor(this.random() * r.seen);
+      if (j < SAMPLES_PER_REASON) r.items[j] = sample;
+    }
+  }
+
+  score(operator: string, key: string, doc: Doc, value: number, kept: boolean): void {
+    const url = typeof doc.meta.url === 'string' ? doc.meta.url : null;
+    const row = { operator, key, id: doc.id, url, value, kept };
+    this.enqueue(() => this.scores.push(row));
+  }
+
+  skip(input: string, reason: string, details?: Record<string, Json>): void {
+    this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
+    const row = { input, reason, details: details ? JSON.stringify(details) : null };
+    this.enqueue(() => this.skips.push(row));
+  }
+
+  /** Waits for buffered records (bounds memory when a filter drops a lot). */
+  async drain(): Promise<void> {
+    await this.pending;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Writes the audit files; returns the URIs written. */
+  async close(): Promise<string[]> {
+    await this.drain();
+    const files: string[] = [];
+    for (const t of [this.drops, this.scores, this.skips]) {
+      const uri = await t.close();
+      if (uri) files.push(uri);
+    }
+    if (this.samples.size) {
+      const out: Record<string, Record<string, { seen: number; samples: DropSample[] }>> = {};
+      for (const [key, v] of [...this.samples.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const [op, reason] = key.split('\u0000') as [string, string];
+        (out[op] ??= {})[reason] = { seen: v.seen, samples: v.items };
+      }
+      await storage.write(this.samplesUri, JSON.stringify(out, null, 1));
+      files.push(this.samplesUri);
+    }
+    return files;
+  }
+
+  async abort(): Promise<void> {
+    await this.pending.catch(() => {});
+    for (const t of [this.drops, this.scores, this.skips]) await t.abort();
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The local executor: N worker processes (default: the machine's cores) pull tasks from a
+ * queue. A failed task is retried up to `retries` attempts in all; each attempt's error and
+ * stack go to `<stageDir>/_logs/<task>.log`. A worker that dies mid-task (crash, OOM kill) is
+ * replaced and its task counted as a failed attempt.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { storage } from '../storage/index.ts';
+import { taskId } from '../runtime.ts';
+import type { FromWorker, ToWorker } from './worker.ts';
+import type { Executor, ExecutorEvents, StageJob } from './types.ts';
+
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+// Workers load TypeScript through tsx, resolved from this package so it works from any cwd.
+const TSX = import.meta.resolve('tsx');
+
+/** Default worker count: the machine's available parallelism. */
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism());
+}
+
+interface Slot {
+  child: ChildProcess;
+  ready: boolean;
+  busy?: { stage: string; index: number };
+  /** The current stage job's handlers; workers are reused across the stages of a run. */
+  onMessage?: (slot: Slot, m: FromWorker) => void;
+  onExit?: (slot: Slot, code: number | null, signal: string | null) => void;
+}
+
+export class LocalExecutor implements Executor {
+  private readonly slots: Slot[] = [];
+
+  constructor(readonly workers: number = defaultWorkers()) {
+    if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a positive integer (got ${workers})`);
+  }
+
+  private spawn(onMessage: (slot: Slot, m: FromWorker) => void, onExit: (slot: Slot, code: number | null, signal: string | null) => void): Slot {
+    const child = fork(WORKER, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    const slot: Slot = { child, ready: false, onMessage, onExit };
+    child.on('message', (m: FromWorker) => {
+      if (m.type === 'ready') slot.ready = true;
+      slot.onMessage?.(slot, m);
+    });
+    child.on('exit', (code, signal) => {
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      slot.onExit?.(slot, code, signal);
+    });
+    return slot;
+  }
+
+  async runStage(job: StageJob, events: ExecutorEvents): Promise<void> {
+    const queue = [...job.tasks];
+    const attempts = new Map<number, string[]>();
+    const failed: Array<{ index: number; error: string }> = [];
+    const n = Math.min(this.workers, queue.length);
+    let running = 0;
+    let finish!: () => void;
+    const done = new Promise<void>((r) => (finish = r));
+
+    const logUri = (i: number) => storage.join(job.stageDir, '_logs', `${taskId(i)}.log`);
+    const recordFailure = async (index: number, error: string, stack: string) => {
+      const list = attempts.get(index) ?? [];
+      list.push(`attempt ${list.length + 1} failed at ${new Date().toISOString()}:\n${stack}\n`);
+      attempts.set(index, list);
+      await storage.write(logUri(index), list.join('\n')).catch(() => {});
+      if (list.length < job.retries) {
+        events.log(`${job.stage}#${index} failed (attempt ${list.length}/${job.retries}): ${error}; retrying`);
+        queue.push(index);
+      } else {
+        events.log(`${job.stage}#${index} failed after ${list.length} attempt(s): ${error}`);
+        failed.push({ index, error });
+      }
+    };
+
+    const dispatch = (slot: Slot) => {
+      const index = queue.shift();
+      if (index === undefined) {
+        if (running === 0) finish();
+        return;
+      }
+      slot.busy = { stage: job.stage, index };
+      running++;
+      const msg: ToWorker = { type: 'task', file: job.file, workdir: job.workdir, baseDir: job.baseDir, stage: job.stage, index, fingerprints: job.fingerprints };
+      slot.child.send(msg);
+    };
+
+    const onMessage = (slot: Slot, m: FromWorker) => {
+      switch (m.type) {
+        case 'ready':
+          dispatch(slot);
+          break;
+        case 'progress':
+          if (m.total !== undefined) events.total(m.stage, m.index, m.total);
+          if (m.docs || m.bytes) events.progress(m.stage, m.docs, m.bytes);
+          if (m.note) events.note(m.stage, m.note);
+          break;
+        case 'log':
+          events.log(m.message);
+          break;
+        case 'done':
+          slot.busy = undefined;
+          running--;
+          events.taskDone(m.stage, m.index, m.skipped);
+          dispatch(slot);
+          break;
+        case 'failed':
+          slot.busy = undefined;
+          running--;
+          void recordFailure(m.index, m.error, m.stack).then(() => {
+            dispatch(slot);
+            // A retry queued while other slots idle: wake them too.
+            for (const s of this.slots) if (!s.busy && s !== slot && queue.length) dispatch(s);
+          });
+          break;
+        default: {
+          const never: never = m;
+          throw new Error(`unknown worker message ${JSON.stringify(never)}`);
+        }
+      }
+    };
+
+    const onExit = (slot: Slot, code: number | null, signal: string | null) => {
+      if (!slot.busy) return;
+      const { index } = slot.busy;
+      slot.busy = undefined;
+      running--;
+      const why = `worker process exited (${signal ? `signal ${signal}` : `code ${code}`}) while running the task`;
+      void recordFailure(index, why, why).then(() => {
+        const fresh = this.spawn(onMessage, onExit);
+        this.slots.push(fresh);
+      });
+    };
+
+    // Idle workers from earlier stages are reused (each loads the pipeline once per run);
+    // more are started up to min(workers, tasks).
+    const reuse = this.slots.filter((s) => !s.busy).slice(0, n);
+    for (const s of reuse) {
+      s.onMessage = onMessage;
+      s.onExit = onExit;
+    }
+    for (let i = reuse.length; i < n; i++) this.slots.push(this.spawn(onMessage, onExit));
+    if (n === 0) finish();
+    for (const s of reuse) if (s.ready) dispatch(s);
+    await done;
+    for (const s of this.slots) {
+      s.onMessage = undefined;
+      s.onExit = undefined;
+    }
+    if (failed.length) {
+      const first = failed.sort((a, b) => a.index - b.index)[0]!;
+      throw new Error(
+        `stage '${job.stage}': ${failed.length} task(s) failed after ${job.retries} attempt(s); task ${first.index}: ${first.error} (log: ${logUri(first.index)})`,
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = this.slots.splice(0);
+    await Promise.all(
+      all.map(
+        (s) =>
+          new Promise<void>((res) => {
+            if (s.child.exitCode !== null || s.child.signalCode !== null) return res();
+            s.child.once('exit', () => res());
+            const m: ToWorker = { type: 'exit' };
+            try {
+              s.child.send(m);
+            } catch {
+              s.child.kill();
+            }
+          }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Loads a pipeline file (`.ts` or `.js`, default export from `pipeline()`). Errors name the file
+ * and what is wrong with it.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Pipeline } from './pipeline.ts';
+
+/** Imports `file` and returns its default-exported pipeline. */
+export async function loadPipeline(file: string): Promise<Pipeline> {
+  const abs = resolve(file);
+  if (!existsSync(abs)) throw new Error(`pipeline file ${file} does not exist`);
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+  } catch (e) {
+    const err = e as Error;
+    throw new Error(`failed to load pipeline ${file}: ${err.message}`, { cause: e });
+  }
+  const p = mod.default as Pipeline | undefined;
+  if (!p || p.kind !== 'pipeline') {
+    throw new Error(`pipeline file ${file}: the default export must be pipeline({...}, (p) => …) (got ${p === undefined ? 'no default export' : typeof p})`);
+  }
+  return p;
+}
