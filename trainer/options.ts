@@ -1,0 +1,84 @@
+/**
+ * Resolves TrainOptions into a fully specified run (every default filled in), the form both
+ * backends consume: the tfjs loop directly, the torch subprocess as `run.json`.
+ */
+import type { ModelSpec, OptimizerConfig, ShardSet, TfjsOptions, TorchOptions, TrainerBackend, TrainOptions } from './api.ts';
+import { fullModelConfig, type FullModelConfig } from './model/config.ts';
+import { fullSchedule, type FullSchedule } from './optim/schedule.ts';
+
+export type FullOptimizer = Required<OptimizerConfig>;
+
+/** A run with nothing left to default. */
+export interface ResolvedRun {
+  model: FullModelConfig;
+  optimizer: FullOptimizer;
+  schedule: FullSchedule;
+  backend: TrainerBackend;
+  steps: number;
+  batchSize: number;
+  gradAccum: number;
+  evalEvery: number;
+  evalBatches: number;
+  checkpointEvery: number;
+  logEvery: number;
+  seed: number;
+  /** null: the default hold-out rule (5%, at most 1M tokens). */
+  valTokens: number | null;
+  tfjs: Required<TfjsOptions>;
+  torch: TorchOptions;
+}
+
+function posInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`trainer: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** The model config, taking the vocabulary from the data when the spec has none. */
+export function resolveModel(spec: ModelSpec, data?: Pick<ShardSet, 'vocabSize'>): FullModelConfig {
+  const vocabSize = spec.vocabSize ?? data?.vocabSize;
+  if (vocabSize === undefined) throw new Error('trainer: model.vocabSize is not set and the shards do not record the tokenizer vocabulary (manifest info.vocabSize)');
+  return fullModelConfig({ ...spec, vocabSize });
+}
+
+/** Fills every default of TrainOptions (see trainer/api.ts for each). */
+export function resolveRun(o: TrainOptions, data?: Pick<ShardSet, 'vocabSize'>): ResolvedRun {
+  const model = resolveModel(o.model, data);
+  const batchSize = posInt('batchSize', o.batchSize ?? 8);
+  const gradAccum = posInt('gradAccum', o.gradAccum ?? 1);
+  const perStep = batchSize * gradAccum * model.contextLength;
+  let steps: number;
+  if (o.steps !== undefined) steps = posInt('steps', o.steps);
+  else if (o.tokens !== undefined) steps = Math.max(1, Math.ceil(o.tokens / perStep));
+  else throw new Error('trainer: give steps or tokens');
+  const evalEvery = posInt('evalEvery', o.evalEvery ?? 100);
+  const opt: FullOptimizer = {
+    lr: o.optimizer?.lr ?? 1e-3,
+    beta1: o.optimizer?.beta1 ?? 0.9,
+    beta2: o.optimizer?.beta2 ?? 0.95,
+    eps: o.optimizer?.eps ?? 1e-8,
+    weightDecay: o.optimizer?.weightDecay ?? 0.1,
+    gradClip: o.optimizer?.gradClip ?? 1.0,
+  };
+  if (!(opt.lr > 0)) throw new Error(`trainer: optimizer.lr must be > 0, got ${opt.lr}`);
+  for (const k of ['beta1', 'beta2'] as const) if (!(opt[k] >= 0 && opt[k] < 1)) throw new Error(`trainer: optimizer.${k} must be in [0, 1), got ${opt[k]}`);
+  for (const k of ['eps', 'weightDecay', 'gradClip'] as const) if (!(opt[k] >= 0)) throw new Error(`trainer: optimizer.${k} must be >= 0, got ${opt[k]}`);
+  const backend = o.backend ?? 'tfjs';
+  if (backend !== 'tfjs' && backend !== 'torch') throw new Error(`trainer: backend must be 'tfjs' or 'torch', got ${JSON.stringify(backend)}`);
+  return {
+    model,
+    optimizer: opt,
+    schedule: fullSchedule(o.schedule, steps),
+    backend,
+    steps,
+    batchSize,
+    gradAccum,
+    evalEvery,
+    evalBatches: posInt('evalBatches', o.evalBatches ?? 8),
+    checkpointEvery: posInt('checkpointEvery', o.checkpointEvery ?? evalEvery),
+    logEvery: posInt('logEvery', o.logEvery ?? 1),
+    seed: o.seed ?? 1337,
+    valTokens: o.valTokens ?? null,
+    tfjs: { backend: o.tfjs?.backend ?? 'wasm', threads: o.tfjs?.threads ?? 1 },
+    torch: { ...o.torch },
+  };
+}

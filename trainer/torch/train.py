@@ -1,0 +1,234 @@
+"""Trains the Sluice GPT with PyTorch: the GPU backend of the trainer stage.
+
+    python3 trainer/torch/train.py run.json
+
+`run.json` is written by trainer/torch/runner.ts (the fields of TrainOptions in trainer/api.ts with
+every default filled in, plus `data`, `outDir`, `stateDir`). Progress goes to stdout as JSON
+lines (`{"kind": "train" | "val" | "info" | "checkpoint" | "done", ...}`), diagnostics to stderr.
+On CUDA it uses bf16 autocast, scaled_dot_product_attention (flash), fused AdamW and
+torch.compile where the installed torch has them; on CPU (Debian's torch 1.13 in CI) it runs the
+same model in float32.
+
+Resumable: every `checkpointEvery` steps it writes `<stateDir>/torch-state.pt` atomically
+(weights, optimizer state, step, data position, RNG states); started again with the same
+run.json it continues from there and the loss curve continues identically (on CPU, bit for bit).
+"""
+import contextlib
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gpt import GPT, Batches, canonical_state, flops_per_token, full_config, param_counts, split_streams, write_safetensors  # noqa: E402
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + '\n')
+    sys.stdout.flush()
+
+
+def lr_at(step, o):
+    """Same schedule as trainer/optim/schedule.ts: linear warmup, cosine to minLrRatio·lr."""
+    lr, warm, total = o['optimizer']['lr'], o['schedule']['warmupSteps'], o['steps']
+    if step < warm:
+        return lr * (step + 1) / warm
+    if o['schedule']['decay'] == 'constant':
+        return lr
+    progress = min(1.0, (step - warm) / max(1, total - warm))
+    floor = lr * o['schedule']['minLrRatio']
+    return floor + 0.5 * (1 + math.cos(math.pi * progress)) * (lr - floor)
+
+
+def measure_peak(device, dtype):
+    """Measured matmul FLOP/s of this device and dtype: the MFU denominator."""
+    n, reps = (8192, 20) if device.type == 'cuda' else (512, 10)
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    for _ in range(3):
+        a @ b
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+    return 2 * n ** 3 * reps / (time.perf_counter() - t0)
+
+
+def fingerprint(o):
+    keys = ['model', 'optimizer', 'schedule', 'steps', 'batchSize', 'gradAccum', 'seed', 'valTokens', 'data']
+    return hashlib.sha256(json.dumps({k: o.get(k) for k in keys}, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def save_state(path, state):
+    tmp = f'{path}.tmp-{os.getpid()}'
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        o = json.load(f)
+    cfg = full_config(o['model'])
+    topt = o.get('torch', {})
+    want = topt.get('device', 'auto')
+    device = torch.device('cuda' if want == 'cuda' or (want == 'auto' and torch.cuda.is_available()) else 'cpu')
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise SystemExit('torch backend: device "cuda" requested but torch.cuda.is_available() is false')
+    if topt.get('threads'):
+        torch.set_num_threads(int(topt['threads']))
+    dtype_name = topt.get('dtype') or ('bfloat16' if device.type == 'cuda' else 'float32')
+    dtype = {'bfloat16': torch.bfloat16, 'float32': torch.float32}[dtype_name]
+    use_compile = topt.get('compile')
+    if use_compile is None:
+        use_compile = device.type == 'cuda'
+    if use_compile and not hasattr(torch, 'compile'):
+        print(f'torch {torch.__version__} has no torch.compile: running eager', file=sys.stderr)
+        use_compile = False
+    if device.type == 'cuda':
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+    B, T, accum = o['batchSize'], cfg['contextLength'], o['gradAccum']
+    train_stream, val_stream = split_streams(o['data']['train'], o['data'].get('val'), o.get('valTokens'), B * T + 1)
+
+    torch.manual_seed(o['seed'])
+    raw = GPT(cfg)
+    raw.init_weights(o['seed'])
+    raw.to(device)
+    decay = [p for n, p in raw.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in raw.named_parameters() if p.dim() < 2]
+    oo = o['optimizer']
+    groups = [{'params': decay, 'weight_decay': oo['weightDecay']}, {'params': no_decay, 'weight_decay': 0.0}]
+    kw = dict(lr=oo['lr'], betas=(oo['beta1'], oo['beta2']), eps=oo['eps'])
+    fused = False
+    if device.type == 'cuda':
+        try:
+            opt = torch.optim.AdamW(groups, fused=True, **kw)
+            fused = True
+        except (TypeError, RuntimeError):
+            opt = torch.optim.AdamW(groups, **kw)
+    else:
+        opt = torch.optim.AdamW(groups, **kw)
+
+    state_dir, out_dir = o['stateDir'], o['outDir']
+    os.makedirs(state_dir, exist_ok=True)
+    os.makedirs(out_dir, exist_ok=True)
+    state_path = os.path.join(state_dir, 'torch-state.pt')
+    fp = fingerprint(o)
+    step, tokens = 0, 0
+    loader = Batches(train_stream, B, T)
+    if os.path.exists(state_path):
+        st = torch.load(state_path, map_location='cpu')
+        if st.get('fingerprint') != fp:
+            raise SystemExit(f'{state_path}: a checkpoint of a different run configuration ({st.get("fingerprint")} != {fp}); remove it to start afresh')
+        raw.load_state_dict(st['model'])
+        opt.load_state_dict(st['optim'])
+        step, tokens = st['step'], st['tokens']
+        loader.pos, loader.epoch = st['pos'], st['epoch']
+        torch.set_rng_state(st['rng'])
+        if device.type == 'cuda' and st.get('cuda_rng') is not None:
+            torch.cuda.set_rng_state(st['cuda_rng'])
+    resumed = step
+    model = torch.compile(raw) if use_compile else raw
+
+    counts = param_counts(cfg)
+    fpt = flops_per_token(cfg)
+    peak = measure_peak(device, dtype)
+    emit({'kind': 'info', 'device': str(device), 'deviceName': torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu',
+          'torch': torch.__version__, 'dtype': dtype_name, 'compile': bool(use_compile), 'fusedAdamW': fused,
+          'params': counts, 'flopsPerToken': fpt, 'peakFlops': peak, 'resumedFromStep': resumed,
+          'trainTokens': len(train_stream), 'valTokens': len(val_stream), 'threads': torch.get_num_threads()})
+
+    autocast = (lambda: torch.autocast('cuda', dtype=torch.bfloat16)) if (device.type == 'cuda' and dtype == torch.bfloat16) else contextlib.nullcontext
+    n_val = min(o['evalBatches'], (len(val_stream) - 1) // (B * T))
+
+    def evaluate():
+        model.eval()
+        vb = Batches(val_stream, B, T)
+        total = 0.0
+        with torch.no_grad():
+            for _ in range(n_val):
+                x, y = vb.next()
+                with autocast():
+                    total += model(x.to(device), y.to(device)).item()
+        model.train()
+        return total / n_val
+
+    def checkpoint():
+        save_state(state_path, {'fingerprint': fp, 'model': raw.state_dict(), 'optim': opt.state_dict(), 'step': step,
+                                'tokens': tokens, 'pos': loader.pos, 'epoch': loader.epoch, 'rng': torch.get_rng_state(),
+                                'cuda_rng': torch.cuda.get_rng_state() if device.type == 'cuda' else None})
+        emit({'kind': 'checkpoint', 'step': step, 'path': state_path})
+
+    t_start = time.perf_counter()
+    t_last, tok_last = t_start, tokens
+    last_loss = float('nan')
+    val_loss = None
+    steady = []  # (tokens, seconds) of intervals after warmup, for the mean throughput
+    warm_steps = resumed + min(10, max(1, (o['steps'] - resumed) // 5))
+    while step < o['steps']:
+        lr = lr_at(step, o)
+        for g in opt.param_groups:
+            g['lr'] = lr
+        loss_acc = torch.zeros((), device=device)
+        for _ in range(accum):
+            x, y = loader.next()
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            with autocast():
+                loss = model(x, y)
+            (loss / accum).backward()
+            loss_acc += loss.detach()
+        clip = oo['gradClip']
+        if clip and clip > 0:
+            norm = torch.nn.utils.clip_grad_norm_(raw.parameters(), clip)
+        else:
+            norm = torch.sqrt(sum((p.grad.float() ** 2).sum() for p in raw.parameters() if p.grad is not None))
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        step += 1
+        tokens += B * T * accum
+        if step % o['logEvery'] == 0 or step == o['steps']:
+            last_loss = (loss_acc / accum).item()  # synchronises
+            now = time.perf_counter()
+            tps = (tokens - tok_last) / (now - t_last)
+            if step > warm_steps:
+                steady.append((tokens - tok_last, now - t_last))
+            emit({'kind': 'train', 'step': step, 'loss': last_loss, 'lr': lr, 'gradNorm': float(norm), 'tokens': tokens,
+                  'tokensPerSecond': tps, 'flopsPerToken': fpt, 'flopsPerSecond': tps * fpt, 'mfu': tps * fpt / peak,
+                  'elapsedSeconds': now - t_start})
+            t_last, tok_last = now, tokens
+        if n_val > 0 and (step % o['evalEvery'] == 0 or step == o['steps']):
+            t0 = time.perf_counter()
+            val_loss = evaluate()
+            emit({'kind': 'val', 'step': step, 'valLoss': val_loss, 'tokens': tokens, 'elapsedSeconds': time.perf_counter() - t_start})
+            t_last += time.perf_counter() - t0  # evaluation time does not count against training throughput
+        if step % o['checkpointEvery'] == 0 or step == o['steps']:
+            t0 = time.perf_counter()
+            checkpoint()
+            t_last += time.perf_counter() - t0
+
+    seconds = time.perf_counter() - t_start
+    meta = {'format': 'sluice.gpt/1', 'model': cfg, 'backend': 'torch', 'step': step, 'tokens': tokens,
+            'finalLoss': last_loss, 'valLoss': val_loss, 'eotToken': o['data'].get('eotToken'),
+            'tokenizer': o['data'].get('tokenizer'), 'params': counts}
+    write_safetensors(os.path.join(out_dir, 'model.safetensors'), canonical_state(raw), {'format': 'sluice.gpt/1'})
+    tmp = os.path.join(out_dir, f'config.json.tmp-{os.getpid()}')
+    with open(tmp, 'w') as f:
+        json.dump(meta, f, indent=1)
+    os.replace(tmp, os.path.join(out_dir, 'config.json'))
+    st_tok = sum(t for t, _ in steady)
+    st_sec = sum(s for _, s in steady)
+    tps = st_tok / st_sec if st_sec > 0 else (tokens - resumed * B * T * accum) / max(seconds, 1e-9)
+    emit({'kind': 'done', 'step': step, 'tokens': tokens, 'finalLoss': last_loss, 'valLoss': val_loss, 'seconds': seconds,
+          'tokensPerSecond': tps, 'mfu': tps * fpt / peak, 'peakFlops': peak, 'flopsPerToken': fpt, 'resumedFromStep': resumed})
+
+
+if __name__ == '__main__':
+    main()
