@@ -10,3 +10,4 @@ export { defineFilter, defineMap, registerOperator, createOperator, listOperator
 export { storage, Storage } from './engine/storage/index.ts';
 export { runOperators, readSource, localTaskContext, MemoryAudit } from './engine/testing.ts';
 export type * from './engine/types.ts';
+export { scaling, plan } from './plan/index.ts';

@@ -151,6 +151,7 @@ export function estimateCompute(inputs: ComputeInputs): ComputeEstimate {
   const pricePerGpuHour = inputs.pricePerGpuHour ?? DEFAULT_PRICE;
   assumptions.push({ key: 'pricePerGpuHour', value: pricePerGpuHour, source: inputs.pricePerGpuHour !== undefined ? 'given' : 'default: typical 2024–25 H100 rental, US$/GPU-hour' });
 
+  assumptions.push({ key: 'wallClock', value: 'GPU-hours / GPUs', source: 'perfect data parallelism, no restarts or idle time: a lower bound' });
   const gpuHours = flops / (peakFlops * mfu) / 3600;
   const wallDays = gpuHours / gpus / 24;
   const computeUsd = gpuHours * pricePerGpuHour;

@@ -63,3 +63,16 @@ export function textTable(rows: string[][]): string {
   const line = (r: string[]) => r.map((cell, c) => (numeric(cell) && c > 0 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
+
+/** Energy from MWh, in the unit that reads best: 4.6 kWh, 312 MWh, 20.5 GWh. */
+export function fmtEnergy(mwh: number): string {
+  if (mwh < 1) return `${fmtCount(mwh * 1000)} kWh`;
+  if (mwh < 1000) return `${fmtCount(mwh)} MWh`;
+  return `${fmtCount(mwh / 1000)} GWh`;
+}
+
+/** A mass from tonnes: 2.2 kg, 312 t, 9,830 t. */
+export function fmtTonnes(t: number): string {
+  if (t < 1) return `${fmtCount(t * 1000)} kg`;
+  return `${Math.round(t) >= 1000 ? Math.round(t).toLocaleString('en-US') : fmtCount(t)} t`;
+}

@@ -5,5 +5,6 @@ import { statusCommand } from './status.ts';
 import { dagCommand } from './dag.ts';
 import { taskCommand } from './task.ts';
 import { applyCommand } from './apply.ts';
+import { planCommand } from './plan.ts';
 
-export const commands: Command[] = [runCommand, statusCommand, dagCommand, taskCommand, applyCommand];
+export const commands: Command[] = [runCommand, statusCommand, dagCommand, taskCommand, applyCommand, planCommand];
