@@ -1,9 +1,13 @@
 /** The `read.*` sources. Each returns a Source for `p.stage(name, read.x(...))`. */
 import { jsonl } from './jsonl.ts';
 import { parquet } from './parquet.ts';
+import { arc, warc, wet } from './warc/source.ts';
 
 /** Sources of documents: JSONL (plain, .gz, .zst), Parquet. */
 export const read = {
   jsonl,
   parquet,
+  warc,
+  wet,
+  arc,
 };
