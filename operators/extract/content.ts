@@ -1,0 +1,276 @@
+/**
+ * Main-content extraction: prune boilerplate, find the content root, classify its blocks.
+ *
+ * 1. Prune: semantic boilerplate (`nav`, `aside`, `footer`, page-level `header`, ARIA landmarks
+ *    other than main), hidden elements, and elements whose class/id name navigation, comments,
+ *    cookie banners, sharing, related links, ads… unless they hold most of the page's text
+ *    (a page-wide wrapper named `has-sidebar` must not take the article with it).
+ * 2. Root: render blocks once, then pick the element maximising good − α·bad characters, where
+ *    good blocks are sentence-like text with few links and bad ones are link lists and short
+ *    fragments (the body-text-extraction objective, with a bonus for elements marked as the
+ *    article: `<article>`, `<main>`, `itemprop=articleBody`, content class names).
+ * 3. Blocks: inside the root, keep good blocks, drop link-dense ones, and keep short blocks
+ *    (headings, list items, table rows, captions) only when their neighbours are good text,
+ *    in the manner of jusText's context-sensitive pass.
+ */
+import { detach, walk, type El, type PageInfo } from './dom.ts';
+import { joinBlocks, renderBlocks, type Block } from './blocks.ts';
+
+/** Tunables of the extractor (defaults measured on the trafilatura evaluation subset). */
+export interface ContentOptions {
+  /** Keep data tables (as `cell | cell` lines). Default true. */
+  tables: boolean;
+  /** Keep lists (as `- item` lines). Default true. */
+  lists: boolean;
+  /** Link-character share above which a block is navigation. Default 0.5. */
+  maxLinkDensity: number;
+}
+
+export const DEFAULT_CONTENT_OPTIONS: ContentOptions = { tables: true, lists: true, maxLinkDensity: 0.5 };
+
+// Figures are dropped with their captions and photo credits (trafilatura's default too).
+const DROP_TAGS = new Set(['nav', 'aside', 'footer', 'menu', 'head', 'figcaption']);
+const DROP_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'complementary', 'dialog', 'alertdialog', 'search', 'menu', 'menubar', 'toolbar', 'tablist', 'alert']);
+
+// Class/id words naming boilerplate. Prefix words match at a word start (`comments-area`,
+// `commentlist`, `navbar`); exact words must be a whole token (`ad`, `tags`, `meta`).
+const NEG_PREFIX =
+  /(?:^|[^a-z])(comment|kommentar|cookie|consent|gdpr|disqus|share|sharing|sharedaddy|social|related|recommend|newsletter|subscri|signup|sidebar|breadcrumb|navbar|navigation|nav-|menu|footer|masthead|banner|advert|sponsor|promo|popup|modal|overlay|pagination|pager|outbrain|taboola|trending|mostread|most-read|popular|readmore|read-more|more-from|morefrom|also-read|teaser-list|toolbar|skip|print|login|author-bio|authorbox|author-box|about-author|postmeta|post-meta|entry-meta|article-meta|byline|dateline|tagcloud|tag-cloud|taglist|tag-list|post-tags|entry-tags|article-tags|keywords|rating|captcha|copyright|disclaimer|legal|jump|hidden|sr-only|visually-hidden|screen-reader|offscreen|visuallyhidden|crumbs|header|top-bar|topbar|site-info|colophon|follow|rss|prev-next|nextprev|post-nav|postnav|paging|donate|paywall|shop|cart|search|lightbox|tooltip|flyout|dropdown|feedback|survey|cta|shariff|addthis|embed-code|facebook|twitter|linkedin|whatsapp|pinterest|instagram|wp-caption|caption|credit)/;
+const NEG_EXACT = /(?:^|\s)(ad|ads|adv|tags|tag|meta|nav|share|social|aside|extra|sponsored|promoted|partner|partners|date|time|author|credits?|caption-credit|foot|bottom|top|noprint|no-print)(?:$|\s)/;
+// Boilerplate names that win even over a content-like name (`post-comments`, `entry-share`).
+const STRONG_NEG = /(?:^|[^a-z])(comment|cookie|consent|share|sharing|social|related|newsletter|breadcrumb|sidebar|footer|navigation)/;
+const POS = /(?:^|[^a-z])(article|content|entry|main|post|story|body|text|blog|page-content|single|hentry)/;
+const CONTENT_MARK =
+  /(?:^|[^a-z])(article[-_]?(body|content|text|inner|main)|post[-_]?(body|content|text|entry)|entry[-_]?(content|body|text)|story[-_]?(body|content|text)|main[-_]?(content|text|article)|content[-_]?(body|main|text|article)|body[-_]?(text|content|copy)|blog[-_]?(post|entry|content)|rich[-_]?text|text[-_]?(content|body)|news[-_]?(text|content|body|detail)|single[-_]?(post|content)|artikel|beitrag|td-post-content|itemprop-articlebody)/;
+
+// Tokens that describe a state, not a region (`no-share`, `has-sidebar`, `with-comments`).
+// WordPress also writes the post's own categories and tags as classes (`category-social-issues`).
+const STATE_TOKEN = /^(no|has|with|is|show|enable|enabled|disable|without|can|supports?|category|tag|postid|format|type|status|page-id|parent-pageid|author-[a-z0-9]*-)[-_]/;
+
+/** The element's class and id tokens (lower case), state flags removed, space-joined. */
+function nameOf(el: El): string {
+  const raw = ((el.attrs.class ?? '') + ' ' + (el.attrs.id ?? '')).toLowerCase();
+  let out = '';
+  for (const t of raw.split(/\s+/)) if (t && !STATE_TOKEN.test(t)) out += out ? ' ' + t : t;
+  return out;
+}
+
+function isHidden(el: El): boolean {
+  if ('hidden' in el.attrs) return true;
+  if (el.attrs['aria-hidden'] === 'true') return true;
+  const s = el.attrs.style;
+  return s !== undefined && /(display\s*:\s*none|visibility\s*:\s*hidden)/i.test(s);
+}
+
+/** Per element: total text length (whitespace-collapsed) and number of paragraphs of 100+ chars. */
+function textLengths(root: El): { lens: Map<El, number>; paras: Map<El, number> } {
+  const lens = new Map<El, number>();
+  const paras = new Map<El, number>();
+  const count = (el: El): [number, number] => {
+    let n = 0;
+    let p = 0;
+    for (const c of el.children) {
+      if (typeof c === 'string') n += c.replace(/\s+/g, ' ').trim().length;
+      else {
+        const [cn, cp] = count(c);
+        n += cn;
+        p += cp;
+      }
+    }
+    if (el.tag === 'p' && n >= 100) p++;
+    lens.set(el, n);
+    paras.set(el, p);
+    return [n, p];
+  };
+  count(root);
+  return { lens, paras };
+}
+
+/** Whether an element marks itself as the article's content. */
+function isContentMark(el: El): boolean {
+  if (el.tag === 'article' || el.tag === 'main') return true;
+  if (el.attrs.role === 'main') return true;
+  if ((el.attrs.itemprop ?? '').toLowerCase() === 'articlebody') return true;
+  const n = nameOf(el);
+  return n.length > 1 && CONTENT_MARK.test(n);
+}
+
+/** Step 1: removes boilerplate subtrees in place. */
+export function prune(root: El): void {
+  const { lens, paras } = textLengths(root);
+  const total = lens.get(root) ?? 0;
+  const doomed: El[] = [];
+  const visit = (el: El, inArticle: boolean): void => {
+    for (const c of el.children) {
+      if (typeof c === 'string') continue;
+      if (shouldDrop(c, inArticle, lens.get(c) ?? 0, paras.get(c) ?? 0, total)) doomed.push(c);
+      else visit(c, inArticle || c.tag === 'article' || c.tag === 'main' || isContentMark(c));
+    }
+  };
+  visit(root, false);
+  for (const d of doomed) detach(d);
+}
+
+function shouldDrop(el: El, inArticle: boolean, len: number, paras: number, total: number): boolean {
+  const tag = el.tag;
+  if (tag === 'html' || tag === 'body') return false;
+  if (DROP_TAGS.has(tag)) return true;
+  if (tag === 'header' && !inArticle) return true;
+  if (isHidden(el)) return true;
+  const role = el.attrs.role;
+  if (role && DROP_ROLES.has(role)) return true;
+  if (tag === 'article' || tag === 'main' || role === 'main') return false;
+  if ((el.attrs.itemprop ?? '').toLowerCase() === 'articlebody') return false;
+  const n = nameOf(el);
+  if (n.length <= 1) return false;
+  if (!NEG_PREFIX.test(n) && !NEG_EXACT.test(n)) return false;
+  // A wrapper holding much of the page's running text is not boilerplate, whatever its name
+  // (`entry themeform share`, `elementor-widget-container`); comment threads excepted.
+  if (len > 0.5 * total && total > 500) return false;
+  if (len >= 0.3 * total && paras >= 3 && !/(comment|kommentar|disqus)/.test(n)) return false;
+  if (CONTENT_MARK.test(n)) return false;
+  if (POS.test(n) && !STRONG_NEG.test(n)) return false;
+  return true;
+}
+
+const SENTENCE_END = /[.!?…:;"»”)]\s*$/;
+
+type Kind = 'good' | 'bad' | 'short';
+
+function classify(b: Block, maxLd: number): Kind {
+  const ld = b.chars ? b.linkChars / b.chars : 0;
+  if (ld > maxLd) return 'bad';
+  if (b.kind === 'pre' && b.chars >= 20) return 'good';
+  const plain = b.chars - b.linkChars;
+  if (plain >= 80) return 'good';
+  if (plain >= 40 && SENTENCE_END.test(b.text) && /\s/.test(b.text)) return 'good';
+  return 'short';
+}
+
+/** Step 2: the element whose blocks best cover the good text. */
+function chooseRoot(blocks: Block[], kinds: Kind[], body: El): El {
+  const good = new Map<El, number>();
+  const bad = new Map<El, number>();
+  for (let i = 0; i < blocks.length; i++) {
+    const b = blocks[i]!;
+    const k = kinds[i]!;
+    const m = k === 'good' ? good : bad;
+    const w = k === 'good' ? b.chars - b.linkChars : b.chars;
+    for (let e: El | null = b.el; e; e = e.parent) {
+      m.set(e, (m.get(e) ?? 0) + w);
+      if (e === body) break;
+    }
+  }
+  let best = body;
+  let bestScore = -Infinity;
+  const totalGood = good.get(body) ?? 0;
+  for (const [el, g] of good) {
+    let score = g - 0.5 * (bad.get(el) ?? 0);
+    if (el !== body && isContentMark(el) && g >= 0.3 * totalGood) score += 0.1 * totalGood;
+    if (score > bestScore) {
+      best = el;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+function insideRoot(el: El, root: El): boolean {
+  for (let e: El | null = el; e; e = e.parent) if (e === root) return true;
+  return false;
+}
+
+/** Step 3: which blocks of the root to keep. */
+function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOptions): Block[] {
+  // Lists and tables are judged as a whole: a list of short items is content when the list
+  // as a whole reads as text between good paragraphs, navigation when it is mostly links.
+  const n = blocks.length;
+  const eff: Kind[] = kinds.slice();
+  const groups = new Map<El, number[]>();
+  for (let i = 0; i < n; i++) {
+    const g = blocks[i]!.group;
+    if (g && (blocks[i]!.kind === 'li' || blocks[i]!.kind === 'row')) (groups.get(g) ?? groups.set(g, []).get(g)!).push(i);
+  }
+  for (const idx of groups.values()) {
+    let chars = 0;
+    let links = 0;
+    for (const i of idx) {
+      chars += blocks[i]!.chars;
+      links += blocks[i]!.linkChars;
+    }
+    const k: Kind = links / Math.max(1, chars) > opts.maxLinkDensity ? 'bad' : idx.some((i) => kinds[i] === 'good') ? 'good' : 'short';
+    for (const i of idx) eff[i] = kinds[i] === 'bad' && k !== 'bad' ? 'short' : k === 'good' ? 'good' : k === 'bad' ? 'bad' : eff[i]!;
+  }
+  const nearest = (from: number, step: number): Kind | 'edge' => {
+    for (let j = from + step; j >= 0 && j < n; j += step) {
+      if (eff[j] !== 'short') return eff[j]!;
+    }
+    return 'edge';
+  };
+  const keep: Block[] = [];
+  for (let i = 0; i < n; i++) {
+    const b = blocks[i]!;
+    if (!opts.tables && b.kind === 'row') continue;
+    if (!opts.lists && b.kind === 'li') continue;
+    const k = eff[i]!;
+    if (k === 'good') keep.push(b);
+    else if (k === 'short') {
+      const prev = nearest(i, -1);
+      const next = nearest(i, 1);
+      // Short text between good paragraphs is content; at the edges of the content it is
+      // kickers, datelines and sign-offs. Headings only need good text after them.
+      const ok = b.kind === 'h' ? next === 'good' : prev === 'good' && next === 'good';
+      if (ok) keep.push(b);
+    }
+  }
+  return keep;
+}
+
+/** The text of a page's main content, with its blocks. */
+export function extractContent(root: El, opts: ContentOptions = DEFAULT_CONTENT_OPTIONS): { text: string; blocks: Block[] } {
+  prune(root);
+  let body: El = root;
+  walk(root, (e) => {
+    if (e.tag === 'body') {
+      body = e;
+      return false;
+    }
+  });
+  const all = renderBlocks(body);
+  const kinds = all.map((b) => classify(b, opts.maxLinkDensity));
+  const contentRoot = chooseRoot(all, kinds, body);
+  const inRoot: Block[] = [];
+  const inKinds: Kind[] = [];
+  for (let i = 0; i < all.length; i++) {
+    if (insideRoot(all[i]!.el, contentRoot)) {
+      inRoot.push(all[i]!);
+      inKinds.push(kinds[i]!);
+    }
+  }
+  let kept = selectBlocks(inRoot, inKinds, opts);
+  // A root holding almost nothing means the page has no dominant container: use the whole body.
+  if (kept.reduce((a, b) => a + b.chars, 0) < 200 && contentRoot !== body) kept = selectBlocks(all, kinds, opts);
+  return { text: joinBlocks(kept), blocks: kept };
+}
+
+/** The page's declared language: `<html lang>`, else `content-language`, else `og:locale`. */
+export function declaredLanguage(info: PageInfo): string | undefined {
+  const norm = (s: string | undefined): string | undefined => {
+    const t = s?.trim().split(/[,;\s]/)[0]?.replace('_', '-');
+    return t ? t : undefined;
+  };
+  if (info.htmlLang) return norm(info.htmlLang);
+  for (const m of info.metas) {
+    if ((m['http-equiv'] ?? '').toLowerCase() === 'content-language') return norm(m.content);
+  }
+  for (const m of info.metas) if ((m.property ?? '').toLowerCase() === 'og:locale') return norm(m.content);
+  return undefined;
+}
+
+/** The page title: `og:title`, else `<title>`, whitespace-collapsed. */
+export function pageTitle(info: PageInfo): string | undefined {
+  for (const m of info.metas) {
+    if ((m.property ?? '').toLowerCase() === 'og:title' && m.content?.trim()) return m.content.replace(/\s+/g, ' ').trim();
+  }
+  return info.title || undefined;
+}

@@ -1,0 +1,133 @@
+/**
+ * A compact element tree built from htmlparser2's SAX events, for main-content extraction.
+ *
+ * Why not htmlparser2's own DOM (domhandler): measured on the 200 trafilatura evaluation pages
+ * (30.7 MB, one core), `parseDocument` ran at 32 MB/s and bare SAX parsing at 67 MB/s; building
+ * this tree keeps most of the SAX speed because it never materialises the subtrees extraction
+ * throws away (scripts, styles, SVG, forms' controls…) and stores only the attributes it reads.
+ */
+import { Parser } from 'htmlparser2';
+
+/** An element: tag name (lower case), the attributes extraction reads, children in order. */
+export interface El {
+  tag: string;
+  attrs: Record<string, string>;
+  children: Node[];
+  parent: El | null;
+}
+/** A child: an element or a run of (entity-decoded) text. */
+export type Node = El | string;
+
+/** Subtrees never extracted: their text is code, styling, widgets or media fallbacks. */
+export const SKIPPED_TAGS = new Set([
+  'script', 'style', 'noscript', 'template', 'svg', 'math', 'iframe', 'object', 'embed', 'canvas',
+  'video', 'audio', 'button', 'input', 'select', 'textarea', 'option', 'optgroup', 'datalist',
+  'dialog', 'map', 'frameset', 'frame', 'applet',
+]);
+
+/** Attributes kept on elements; everything else is dropped at parse time. */
+const KEPT_ATTRS = new Set(['class', 'id', 'role', 'itemprop', 'hidden', 'aria-hidden', 'style', 'lang', 'name', 'property', 'content', 'http-equiv', 'charset', 'itemtype', 'aria-label']);
+
+/** What the document declares about itself, gathered while parsing. */
+export interface PageInfo {
+  /** Text of the first `<title>`. */
+  title: string;
+  /** `<html lang>`, when present. */
+  htmlLang?: string;
+  /** Attributes of every `<meta>` element (name/property/http-equiv/content/charset). */
+  metas: Array<Record<string, string>>;
+}
+
+/** Parses HTML into a root element (tag `#root`) and the page's declared metadata. */
+export function parseHtml(html: string): { root: El; info: PageInfo } {
+  const root: El = { tag: '#root', attrs: {}, children: [], parent: null };
+  const info: PageInfo = { title: '', metas: [] };
+  let cur = root;
+  // Depth inside a skipped subtree: while > 0 nothing is attached to the tree.
+  let skip = 0;
+  let inTitle = false;
+  let titleDone = false;
+  const parser = new Parser(
+    {
+      onopentag(name, attribs) {
+        if (skip > 0) {
+          skip++;
+          return;
+        }
+        if (SKIPPED_TAGS.has(name)) {
+          skip = 1;
+          return;
+        }
+        if (name === 'meta') {
+          info.metas.push(attribs);
+          return;
+        }
+        if (name === 'title' && !titleDone) inTitle = true;
+        if (name === 'html' && attribs.lang && !info.htmlLang) info.htmlLang = attribs.lang.trim();
+        const attrs: Record<string, string> = {};
+        for (const k in attribs) if (KEPT_ATTRS.has(k)) attrs[k] = attribs[k]!;
+        const el: El = { tag: name, attrs, children: [], parent: cur };
+        cur.children.push(el);
+        cur = el;
+      },
+      ontext(text) {
+        if (skip > 0) return;
+        if (inTitle) {
+          info.title += text;
+          return;
+        }
+        const kids = cur.children;
+        const last = kids.length ? kids[kids.length - 1] : undefined;
+        if (typeof last === 'string') kids[kids.length - 1] = last + text;
+        else kids.push(text);
+      },
+      onclosetag(name) {
+        if (skip > 0) {
+          skip--;
+          return;
+        }
+        if (name === 'meta') return;
+        if (name === 'title' && inTitle) {
+          inTitle = false;
+          titleDone = true;
+        }
+        // htmlparser2 emits balanced (possibly implied) close events; walk up to the match.
+        let e: El | null = cur;
+        while (e && e.tag !== name) e = e.parent;
+        if (e && e.parent) cur = e.parent;
+      },
+    },
+    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+  );
+  parser.end(html);
+  info.title = info.title.replace(/\s+/g, ' ').trim();
+  return { root, info };
+}
+
+/** Removes `el` from its parent's children. */
+export function detach(el: El): void {
+  const p = el.parent;
+  if (!p) return;
+  const i = p.children.indexOf(el);
+  if (i >= 0) p.children.splice(i, 1);
+  el.parent = null;
+}
+
+/** Depth-first visit of the elements under (and including) `el`. Return `false` to skip a subtree. */
+export function walk(el: El, visit: (e: El) => boolean | void): void {
+  if (visit(el) === false) return;
+  for (const c of el.children) if (typeof c !== 'string') walk(c, visit);
+}
+
+/** The first element with the given tag, depth-first. */
+export function findFirst(el: El, tag: string): El | undefined {
+  let found: El | undefined;
+  walk(el, (e) => {
+    if (found) return false;
+    if (e.tag === tag) {
+      found = e;
+      return false;
+    }
+  });
+  return found;
+}
