@@ -14,6 +14,12 @@ export interface TokenScorer {
    * of every token after the first given all before it: `out[i][j] = log P(seq[j+1] | seq[0..j])`.
    */
   logprobs(batch: number[][]): Promise<Float64Array[]>;
+  /**
+   * Optional: for each sequence, the model's most likely next token at every position,
+   * `out[i][j] = argmax_t P(t | seq[0..j])` (same shapes as `logprobs`). The eval uses it for
+   * lm-evaluation-harness's `is_greedy` (LAMBADA accuracy); without it that metric is omitted.
+   */
+  argmax?(batch: number[][]): Promise<Int32Array[]>;
   /** Releases the model (tensors, subprocess). */
   close(): Promise<void>;
 }

@@ -1,0 +1,341 @@
+/**
+ * The streaming contamination scanner: training documents stream past the benchmark n-gram
+ * index once; memory is the index plus per-gram hit counters, whatever the corpus size.
+ *
+ * Per gram it counts the distinct training docs containing it (a gram found in more than
+ * `maxDocs` docs is boilerplate and ignored, GPT-3 used 10) and keeps the first `maxDocs` of them
+ * as provenance. `result()` turns that into per-item matches, fractions and source documents.
+ */
+import { createHash } from 'node:crypto';
+import type { Doc, Json } from '../../engine/types.ts';
+import { finishKey1, gramKey2, hashTokens, hashWords, pairKey, prefixSums, rawGram1, UnitBuffer } from './normalize.ts';
+import type { NgramIndex, IndexFields, NgramUnit } from './ngram-index.ts';
+
+/** When an item counts as dirty: any matched n-gram (GPT-3), or at least a fraction of its n-grams (PaLM: 0.7). */
+export type DirtyRule = { type: 'any' } | { type: 'fraction'; min: number };
+
+export interface ScanOptions {
+  /** Ignore n-grams found in more than this many training docs (default 10, as GPT-3). */
+  maxDocs?: number;
+  /** Dirty rule (default any overlap). */
+  rule?: DirtyRule;
+  /** Matched n-gram texts and source docs kept per item in the result (default 20 each). */
+  keepPerItem?: number;
+}
+
+/** A training document that contained benchmark n-grams. */
+export interface SourceDoc {
+  id: string;
+  url?: string;
+  /** Distinct item n-grams it contained. */
+  grams: number;
+}
+
+/** What the scan found for one benchmark item. */
+export interface ItemContamination {
+  id: string;
+  index: number;
+  /** Distinct n-grams of the item (0: shorter than the index's minimum length, never flagged). */
+  grams: number;
+  /** Matched n-grams (found in 1..maxDocs training docs). */
+  matched: number;
+  /** N-grams found in more than maxDocs docs, ignored as boilerplate. */
+  ignored: number;
+  /** matched / grams. */
+  fraction: number;
+  /** Indexed whole (shorter than N). */
+  short: boolean;
+  dirty: boolean;
+  /** Up to `keepPerItem` matched n-grams, normalised text. */
+  ngrams: string[];
+  /** Up to `keepPerItem` training docs the matches came from, most matches first. */
+  sources: SourceDoc[];
+}
+
+/** Per-benchmark scan result. Only items with a match or an ignored gram are listed in `items`. */
+export interface BenchmarkContamination {
+  name: string;
+  total: number;
+  /** Items with no n-gram at all (shorter than the minimum length). */
+  unindexed: number;
+  /** Items indexed whole because shorter than N. */
+  short: number;
+  dirty: number;
+  dirtyFraction: number;
+  /** Ids of the dirty items, in benchmark order. */
+  dirtyIds: string[];
+  items: ItemContamination[];
+}
+
+/** The method card: everything needed to reproduce the check. */
+export interface ContaminationMethod {
+  normalisation: string;
+  ngram: number;
+  unit: NgramUnit;
+  fields: IndexFields;
+  minLength: number;
+  maxDocs: number;
+  rule: DirtyRule;
+  ruleText: string;
+  indexGrams: number;
+  indexBytes: number;
+}
+
+/** The scanned training corpus. */
+export interface CorpusInfo {
+  /** sha256 (first 16 hex) of the sorted source descriptions (dataset fingerprints or file sizes/mtimes). */
+  fingerprint: string;
+  sources: string[];
+  docs: number;
+  bytes: number;
+  units: number;
+}
+
+export interface ScanResult {
+  method: ContaminationMethod;
+  corpus: CorpusInfo;
+  benchmarks: BenchmarkContamination[];
+}
+
+/** A human description of a dirty rule. */
+export function ruleText(rule: DirtyRule): string {
+  switch (rule.type) {
+    case 'any':
+      return 'dirty if any n-gram of the item appears in the training data (GPT-3)';
+    case 'fraction':
+      return `dirty if at least ${(rule.min * 100).toFixed(0)}% of the item's n-grams appear in the training data (PaLM-style)`;
+    default: {
+      const never: never = rule;
+      throw new Error(`unknown rule ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** A match of a benchmark gram in a training text: unit range and gram id. */
+export interface UnitMatch {
+  /** First unit and unit count. */
+  pos: number;
+  len: number;
+  gram: number;
+}
+
+/**
+ * Calls `hit(pos, len, gram)` for every index gram at every position of the `n` units in `buf`
+ * (prefix sums must be filled). The N-gram check is one bit-filter probe per position; shorter
+ * whole-item grams are checked only where the first two units match a short item's.
+ */
+export function matchUnits(index: NgramIndex, buf: UnitBuffer, n: number, hit: (pos: number, len: number, gram: number) => void): void {
+  const N = index.ngram;
+  const p1 = buf.p1, p2 = buf.p2, h1 = buf.h1;
+  const filter = index.filter, fshift = index.filterShift;
+  const lens = index.shortLengths;
+  const nShort = lens.length;
+  const minLen = nShort ? lens[nShort - 1]! : n + 1;
+  const pf = index.pairFilter, pshift = index.pairShift;
+  for (let i = 0; i + minLen <= n || i + N <= n; i++) {
+    if (i + N <= n) {
+      const raw = rawGram1(p1, i, N);
+      const b = raw >>> fshift;
+      if ((filter[b >>> 5]! & (1 << (b & 31))) !== 0) {
+        const k1 = finishKey1(raw, N);
+        const g = index.lookup(k1, gramKey2(p2, i, N, k1));
+        if (g >= 0) hit(i, N, g);
+      }
+    }
+    if (i + minLen > n) continue;
+    const pb = pairKey(h1, i) >>> pshift;
+    if ((pf[pb >>> 5]! & (1 << (pb & 31))) === 0) continue;
+    for (let s = 0; s < nShort; s++) {
+      const L = lens[s]!;
+      if (i + L > n) continue;
+      const raw = rawGram1(p1, i, L);
+      const b = raw >>> fshift;
+      if ((filter[b >>> 5]! & (1 << (b & 31))) === 0) continue;
+      const k1 = finishKey1(raw, L);
+      const g = index.lookup(k1, gramKey2(p2, i, L, k1));
+      if (g >= 0) hit(i, L, g);
+    }
+  }
+}
+
+/** Streams training documents past a benchmark index and accumulates per-gram hits. */
+export class ContaminationScanner {
+  readonly maxDocs: number;
+  readonly rule: DirtyRule;
+  readonly keep: number;
+  docs = 0;
+  bytes = 0;
+  units = 0;
+  private readonly buf = new UnitBuffer();
+  private readonly docCount: Int32Array;
+  private readonly lastDoc: Int32Array;
+  /** Gram → ordinals of the first maxDocs docs it was found in. */
+  private readonly gramDocs = new Map<number, number[]>();
+  /** Ordinal → identity of docs with at least one hit. */
+  private readonly hitDocs = new Map<number, { id: string; url?: string }>();
+  private readonly sources: string[] = [];
+  private curDoc = -1;
+  private curId = '';
+  private curUrl: string | undefined;
+  private readonly onHit = (_pos: number, _len: number, g: number) => {
+    if (this.lastDoc[g] === this.curDoc) return;
+    this.lastDoc[g] = this.curDoc;
+    const c = ++this.docCount[g]!;
+    if (c <= this.maxDocs) {
+      let l = this.gramDocs.get(g);
+      if (!l) this.gramDocs.set(g, (l = []));
+      l.push(this.curDoc);
+      if (!this.hitDocs.has(this.curDoc)) this.hitDocs.set(this.curDoc, this.curUrl === undefined ? { id: this.curId } : { id: this.curId, url: this.curUrl });
+    }
+  };
+
+  constructor(
+    readonly index: NgramIndex,
+    opts: ScanOptions = {},
+  ) {
+    this.maxDocs = opts.maxDocs ?? 10;
+    this.rule = opts.rule ?? { type: 'any' };
+    this.keep = opts.keepPerItem ?? 20;
+    if (!Number.isInteger(this.maxDocs) || this.maxDocs < 1) throw new Error(`contamination scan: 'maxDocs' must be a positive integer, got ${this.maxDocs}`);
+    if (this.rule.type === 'fraction' && !(this.rule.min > 0 && this.rule.min <= 1)) throw new Error(`contamination scan: rule 'fraction' needs 0 < min ≤ 1, got ${this.rule.min}`);
+    this.docCount = new Int32Array(index.gramCount);
+    this.lastDoc = new Int32Array(index.gramCount).fill(-1);
+  }
+
+  /** Records a description of a scanned source (dataset fingerprint, file with size) for the corpus fingerprint. */
+  addSource(desc: string): void {
+    this.sources.push(desc);
+  }
+
+  /** Scans one document's text (word mode). */
+  scanText(id: string, text: string, url?: string): void {
+    if (this.index.unit !== 'words') throw new Error(`contamination scan: the index is token-level; scan token ids (doc ${id} has none)`);
+    this.begin(id, url);
+    const n = hashWords(text, this.buf);
+    this.bytes += Buffer.byteLength(text, 'utf8');
+    this.finish(n);
+  }
+
+  /** Scans one document's token ids (token mode). */
+  scanTokens(id: string, tokens: ArrayLike<number>, url?: string): void {
+    if (this.index.unit !== 'tokens') throw new Error(`contamination scan: the index is word-level; scan text, not token ids (doc ${id})`);
+    this.begin(id, url);
+    const n = hashTokens(tokens, this.buf);
+    this.bytes += n * (tokens instanceof Uint16Array ? 2 : 4);
+    this.finish(n);
+  }
+
+  /** Scans a stream of doc batches: text in word mode, `doc.tokens` in token mode. */
+  async scanDocs(stream: AsyncIterable<Doc[]>, onBatch?: (docs: number, bytes: number) => void): Promise<void> {
+    for await (const batch of stream) {
+      const b0 = this.bytes;
+      for (const d of batch) {
+        const url = typeof d.meta?.url === 'string' ? d.meta.url : undefined;
+        if (this.index.unit === 'tokens') {
+          if (!d.tokens) throw new Error(`contamination scan: token-level index but doc ${d.id} carries no tokens`);
+          this.scanTokens(d.id, d.tokens, url);
+        } else this.scanText(d.id, d.text, url);
+      }
+      onBatch?.(batch.length, this.bytes - b0);
+    }
+  }
+
+  private begin(id: string, url?: string): void {
+    this.curDoc = this.docs++;
+    this.curId = id;
+    this.curUrl = url;
+  }
+
+  private finish(n: number): void {
+    this.units += n;
+    prefixSums(this.buf, n);
+    matchUnits(this.index, this.buf, n, this.onHit);
+  }
+
+  /** Per-item and per-benchmark results of everything scanned so far. */
+  result(): ScanResult {
+    const index = this.index;
+    const nItems = index.items.length;
+    const matched = new Int32Array(nItems);
+    const ignored = new Int32Array(nItems);
+    const itemGrams = new Map<number, number[]>();
+    const itemDocs = new Map<number, Map<number, number>>();
+    for (let g = 0; g < index.gramCount; g++) {
+      const c = this.docCount[g]!;
+      if (c === 0) continue;
+      const boiler = c > this.maxDocs;
+      for (let j = index.gramItemStart[g]!; j < index.gramItemStart[g + 1]!; j++) {
+        const it = index.gramItems[j]!;
+        if (boiler) {
+          ignored[it]!++;
+          continue;
+        }
+        matched[it]!++;
+        let gl = itemGrams.get(it);
+        if (!gl) itemGrams.set(it, (gl = []));
+        gl.push(g);
+        let dm = itemDocs.get(it);
+        if (!dm) itemDocs.set(it, (dm = new Map()));
+        for (const d of this.gramDocs.get(g) ?? []) dm.set(d, (dm.get(d) ?? 0) + 1);
+      }
+    }
+    const benchmarks: BenchmarkContamination[] = index.benchmarks.map((b) => {
+      const items: ItemContamination[] = [];
+      const dirtyIds: string[] = [];
+      let unindexed = 0, short = 0;
+      for (let it = b.first; it < b.first + b.count; it++) {
+        const info = index.items[it]!;
+        if (info.grams === 0) unindexed++;
+        else if (info.short) short++;
+        if (matched[it] === 0 && ignored[it] === 0) continue;
+        const fraction = info.grams ? matched[it]! / info.grams : 0;
+        const dirty = this.isDirty(matched[it]!, fraction);
+        if (dirty) dirtyIds.push(info.id);
+        const docs = [...(itemDocs.get(it) ?? new Map<number, number>()).entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, this.keep);
+        items.push({
+          id: info.id,
+          index: info.index,
+          grams: info.grams,
+          matched: matched[it]!,
+          ignored: ignored[it]!,
+          fraction,
+          short: info.short,
+          dirty,
+          ngrams: (itemGrams.get(it) ?? []).slice(0, this.keep).map((g) => index.gramText(g)),
+          sources: docs.map(([d, grams]) => ({ ...this.hitDocs.get(d)!, grams })),
+        });
+      }
+      return { name: b.name, total: b.count, unindexed, short, dirty: dirtyIds.length, dirtyFraction: b.count ? dirtyIds.length / b.count : 0, dirtyIds, items };
+    });
+    const d = index.describe();
+    return {
+      method: { normalisation: d.normalisation, ngram: d.ngram, unit: d.unit, fields: d.fields, minLength: d.minLength, maxDocs: this.maxDocs, rule: this.rule, ruleText: ruleText(this.rule), indexGrams: d.grams, indexBytes: d.indexBytes },
+      corpus: { fingerprint: corpusFingerprint(this.sources), sources: [...this.sources], docs: this.docs, bytes: this.bytes, units: this.units },
+      benchmarks,
+    };
+  }
+
+  private isDirty(matched: number, fraction: number): boolean {
+    if (matched === 0) return false;
+    switch (this.rule.type) {
+      case 'any':
+        return true;
+      case 'fraction':
+        return fraction >= this.rule.min;
+      default: {
+        const never: never = this.rule;
+        throw new Error(`unknown rule ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}
+
+/** sha256 (16 hex) of the sorted source descriptions. */
+export function corpusFingerprint(sources: string[]): string {
+  return createHash('sha256').update([...sources].sort().join('\n')).digest('hex').slice(0, 16);
+}
+
+/** A `Json` view of a scan result (it is plain data already; this narrows the type). */
+export function scanResultJson(r: ScanResult): Json {
+  return JSON.parse(JSON.stringify(r)) as Json;
+}
