@@ -87,7 +87,7 @@ function body(): number[] {
   return [...uleb(fn.length), ...fn];
 }
 
-function moduleBytes(): Uint8Array {
+function moduleBytes(): Uint8Array<ArrayBuffer> {
   const type = section(1, [1, 0x60, 6, I32, I32, I32, I32, I32, I32, 0]);
   const imports = section(2, [1, 1, 0x65, 1, 0x6d, 0x02, 0x00, 1]); // "e"."m": memory, min 1 page
   const funcs = section(3, [1, 0]);

@@ -1,0 +1,332 @@
+/**
+ * External sort of fixed-key records, the backbone of every dedup stage: records are buffered
+ * up to a byte budget, sorted and spilled as runs; runs are merged k-way (several passes when
+ * there are more runs than the fan-in, intermediate runs going to a local scratch directory),
+ * so memory stays bounded by `bufferBytes` + `fanIn` read buffers whatever the input size.
+ *
+ * Record: `keyWords` unsigned 32-bit key words compared lexicographically, plus an optional byte
+ * payload. Run file format (little-endian): per record `u32 payloadLength`, `keyWords × u32`,
+ * payload bytes. Equal keys keep their order of arrival within a run, and runs are merged with
+ * ties broken by run index, so the output order is a deterministic function of the input.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { storage } from '../../engine/storage/index.ts';
+
+/** One record of a merged stream. `key` and `payload` are views valid until the next record. */
+export interface SortRecord {
+  key: Uint32Array;
+  payload: Uint8Array;
+}
+
+/** Where a spilled run goes: called with the partition, the run's sorted bytes and its record count. */
+export type SpillFn = (partition: number, run: number, bytes: Uint8Array, records: number) => Promise<void>;
+
+export interface SorterOptions {
+  keyWords: number;
+  /** Number of partitions (each spills its own runs). Default 1. */
+  partitions?: number;
+  /** Memory budget of the buffered records, in bytes (default 64 MiB). */
+  bufferBytes?: number;
+  spill: SpillFn;
+}
+
+/**
+ * Buffers records of several partitions in one shared budget; when the budget is reached every
+ * partition's buffer is sorted and spilled as one run. `finish()` spills what remains.
+ */
+export class ExternalSorter {
+  private readonly keyWords: number;
+  private readonly partitions: number;
+  private readonly bufferBytes: number;
+  private keys: Uint32Array[];
+  private payloads: Array<Array<Uint8Array | undefined>>;
+  private counts: number[];
+  private used = 0;
+  private runIndex = 0;
+  /** Number of runs spilled so far (all partitions spill together, so this is per partition). */
+  get runs(): number {
+    return this.runIndex;
+  }
+  constructor(private readonly opts: SorterOptions) {
+    if (!Number.isInteger(opts.keyWords) || opts.keyWords < 1) throw new Error(`extsort: keyWords must be a positive integer, got ${opts.keyWords}`);
+    this.keyWords = opts.keyWords;
+    this.partitions = opts.partitions ?? 1;
+    this.bufferBytes = opts.bufferBytes ?? 64 << 20;
+    this.keys = Array.from({ length: this.partitions }, () => new Uint32Array(1024 * this.keyWords));
+    this.payloads = Array.from({ length: this.partitions }, () => []);
+    this.counts = new Array(this.partitions).fill(0);
+  }
+
+  /** Adds one record (`key` has `keyWords` words) to a partition; spills when the budget is reached. */
+  async add(partition: number, key: ArrayLike<number>, payload?: Uint8Array): Promise<void> {
+    const kw = this.keyWords;
+    let keys = this.keys[partition];
+    if (!keys) throw new Error(`extsort: partition ${partition} out of range 0..${this.partitions - 1}`);
+    const n = this.counts[partition]!;
+    if ((n + 1) * kw > keys.length) {
+      const next = new Uint32Array(keys.length * 2);
+      next.set(keys);
+      this.keys[partition] = keys = next;
+    }
+    for (let i = 0; i < kw; i++) keys[n * kw + i] = key[i]!;
+    if (payload && payload.length) {
+      const pl = this.payloads[partition]!;
+      pl[n] = payload;
+      this.used += payload.length;
+    }
+    this.counts[partition] = n + 1;
+    this.used += 4 * kw + 4;
+    if (this.used >= this.bufferBytes) await this.spillAll();
+  }
+
+  /** Spills every non-empty partition buffer as a run. */
+  async spillAll(): Promise<void> {
+    if (this.used === 0) return;
+    const run = this.runIndex++;
+    for (let p = 0; p < this.partitions; p++) {
+      const n = this.counts[p]!;
+      if (n === 0) continue;
+      const bytes = this.encodeSorted(p);
+      await this.opts.spill(p, run, bytes, n);
+      this.counts[p] = 0;
+      this.payloads[p] = [];
+      // Give the grown key buffer back: its size was set by this spill's distribution.
+      this.keys[p] = new Uint32Array(1024 * this.keyWords);
+    }
+    this.used = 0;
+  }
+
+  /** Spills what remains. */
+  finish(): Promise<void> {
+    return this.spillAll();
+  }
+
+  private encodeSorted(p: number): Uint8Array {
+    const kw = this.keyWords;
+    const keys = this.keys[p]!;
+    const payloads = this.payloads[p]!;
+    const n = this.counts[p]!;
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    // Stable: ties on the key fall back to arrival order.
+    const sorted = Array.from(order).sort((a, b) => {
+      const ao = a * kw;
+      const bo = b * kw;
+      for (let i = 0; i < kw; i++) {
+        const x = keys[ao + i]!;
+        const y = keys[bo + i]!;
+        if (x !== y) return x < y ? -1 : 1;
+      }
+      return a - b;
+    });
+    let size = 0;
+    for (let i = 0; i < n; i++) size += 4 + 4 * kw + (payloads[i]?.length ?? 0);
+    const out = new Uint8Array(size);
+    const dv = new DataView(out.buffer);
+    let o = 0;
+    for (const r of sorted) {
+      const pl = payloads[r];
+      dv.setUint32(o, pl?.length ?? 0, true);
+      o += 4;
+      for (let i = 0; i < kw; i++, o += 4) dv.setUint32(o, keys[r * kw + i]!, true);
+      if (pl) {
+        out.set(pl, o);
+        o += pl.length;
+      }
+    }
+    return out;
+  }
+}
+
+/** Compares two keys lexicographically. */
+export function compareKeys(a: Uint32Array, b: Uint32Array): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** Streams the records of one run from a byte stream. */
+export async function* readRun(stream: AsyncIterable<Uint8Array>, keyWords: number): AsyncGenerator<SortRecord> {
+  let buf = new Uint8Array(0);
+  let pos = 0;
+  const head = 4 + 4 * keyWords;
+  for await (const chunk of stream) {
+    // Keep the unread tail and append the chunk.
+    const rest = buf.length - pos;
+    const next = new Uint8Array(rest + chunk.length);
+    next.set(buf.subarray(pos), 0);
+    next.set(chunk, rest);
+    buf = next;
+    pos = 0;
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    for (;;) {
+      if (buf.length - pos < head) break;
+      const plen = dv.getUint32(pos, true);
+      if (buf.length - pos < head + plen) break;
+      const key = new Uint32Array(keyWords);
+      for (let i = 0; i < keyWords; i++) key[i] = dv.getUint32(pos + 4 + 4 * i, true);
+      const payload = buf.subarray(pos + head, pos + head + plen);
+      pos += head + plen;
+      yield { key, payload };
+    }
+  }
+  if (pos !== buf.length) throw new Error(`extsort: run truncated (${buf.length - pos} trailing bytes)`);
+}
+
+/** A run to merge: a storage URI (local path or s3://) or an in-memory byte array. */
+export type RunSource = string | Uint8Array;
+
+async function* once1(b: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield b;
+}
+
+async function openRun(src: RunSource): Promise<AsyncIterable<Uint8Array>> {
+  if (typeof src !== 'string') return once1(src);
+  const s: Readable = await storage.readStream(src);
+  return s as AsyncIterable<Uint8Array>;
+}
+
+/** Binary min-heap of run cursors ordered by (key, run index). */
+class Heap {
+  items: Array<{ rec: SortRecord; run: number; it: AsyncGenerator<SortRecord> }> = [];
+  private less(i: number, j: number): boolean {
+    const a = this.items[i]!;
+    const b = this.items[j]!;
+    const c = compareKeys(a.rec.key, b.rec.key);
+    return c < 0 || (c === 0 && a.run < b.run);
+  }
+  push(x: Heap['items'][number]): void {
+    const it = this.items;
+    it.push(x);
+    let i = it.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(i, p)) break;
+      [it[i], it[p]] = [it[p]!, it[i]!];
+      i = p;
+    }
+  }
+  /** Restores the heap after the top's record changed. */
+  siftDown(i = 0): void {
+    const it = this.items;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < it.length && this.less(l, m)) m = l;
+      if (r < it.length && this.less(r, m)) m = r;
+      if (m === i) return;
+      [it[i], it[m]] = [it[m]!, it[i]!];
+      i = m;
+    }
+  }
+  pop(): void {
+    const it = this.items;
+    const last = it.pop()!;
+    if (it.length) {
+      it[0] = last;
+      this.siftDown(0);
+    }
+  }
+}
+
+export interface MergeOptions {
+  keyWords: number;
+  /** Most runs read at once (default 64); more runs are merged in passes through `tmpDir`. */
+  fanIn?: number;
+  /** Local scratch directory for intermediate runs (required when runs > fanIn). */
+  tmpDir?: string;
+}
+
+async function* mergeOnce(sources: RunSource[], keyWords: number): AsyncGenerator<SortRecord> {
+  const heap = new Heap();
+  for (let run = 0; run < sources.length; run++) {
+    const it = readRun(await openRun(sources[run]!), keyWords);
+    const first = await it.next();
+    if (!first.done) heap.push({ rec: first.value, run, it });
+  }
+  while (heap.items.length) {
+    const top = heap.items[0]!;
+    yield top.rec;
+    const next = await top.it.next();
+    if (next.done) heap.pop();
+    else {
+      top.rec = next.value;
+      heap.siftDown(0);
+    }
+  }
+}
+
+/** Writes a merged stream as a local run file (same format). */
+async function writeLocalRun(path: string, records: AsyncIterable<SortRecord>): Promise<void> {
+  const ws = createWriteStream(path);
+  let chunk = Buffer.allocUnsafe(1 << 20);
+  let o = 0;
+  const flush = async () => {
+    if (o === 0) return;
+    if (!ws.write(chunk.subarray(0, o))) await once(ws, 'drain');
+    chunk = Buffer.allocUnsafe(1 << 20);
+    o = 0;
+  };
+  for await (const r of records) {
+    const size = 4 + 4 * r.key.length + r.payload.length;
+    if (o + size > chunk.length) await flush();
+    if (size > chunk.length) chunk = Buffer.allocUnsafe(size);
+    chunk.writeUInt32LE(r.payload.length, o);
+    o += 4;
+    for (let i = 0; i < r.key.length; i++, o += 4) chunk.writeUInt32LE(r.key[i]!, o);
+    chunk.set(r.payload, o);
+    o += r.payload.length;
+  }
+  await flush();
+  ws.end();
+  await once(ws, 'finish');
+}
+
+/**
+ * Merges sorted runs into one sorted stream. With more runs than `fanIn`, groups of `fanIn`
+ * runs are first merged into intermediate local runs (repeatedly), so at most `fanIn` runs are
+ * ever open. Deterministic: equal keys come out in run order.
+ */
+export async function* mergeRuns(sources: RunSource[], opts: MergeOptions): AsyncGenerator<SortRecord> {
+  const fanIn = Math.max(2, opts.fanIn ?? 64);
+  let level = sources;
+  let pass = 0;
+  const scratch: string[] = [];
+  try {
+    while (level.length > fanIn) {
+      if (!opts.tmpDir) throw new Error(`extsort: ${level.length} runs exceed fanIn ${fanIn} and no tmpDir was given`);
+      const dir = join(opts.tmpDir, `merge-${process.pid}-${Date.now()}-${pass++}`);
+      await mkdir(dir, { recursive: true });
+      scratch.push(dir);
+      const next: string[] = [];
+      for (let i = 0; i < level.length; i += fanIn) {
+        const path = join(dir, `run-${String(next.length).padStart(6, '0')}.bin`);
+        await writeLocalRun(path, mergeOnce(level.slice(i, i + fanIn), opts.keyWords));
+        next.push(path);
+      }
+      level = next;
+    }
+    yield* mergeOnce(level, opts.keyWords);
+  } finally {
+    for (const d of scratch) await rm(d, { recursive: true, force: true });
+  }
+}
+
+/** Encodes one record in run format (for writers that produce already-sorted runs). */
+export function encodeRecord(key: ArrayLike<number>, payload?: Uint8Array): Uint8Array {
+  const plen = payload?.length ?? 0;
+  const out = new Uint8Array(4 + 4 * key.length + plen);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, plen, true);
+  for (let i = 0; i < key.length; i++) dv.setUint32(4 + 4 * i, key[i]!, true);
+  if (payload) out.set(payload, 4 + 4 * key.length);
+  return out;
+}

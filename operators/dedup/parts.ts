@@ -1,0 +1,124 @@
+/**
+ * Bounded-memory artifact files for the dedup stages. A task's large outputs (per-document
+ * records, shingle sets, forests) are written as numbered parts of at most `partBytes` each
+ * through `ctx.writeFile`, so every file is atomic and listed in the stage manifest and no task
+ * ever holds more than one part in memory; readers stream the parts back in order.
+ */
+import type { CustomTaskContext, Dataset } from '../../engine/types.ts';
+import { storage } from '../../engine/storage/index.ts';
+
+/** Zero-padded decimal, the naming convention of every dedup artifact. */
+export function pad(n: number, width = 5): string {
+  return String(n).padStart(width, '0');
+}
+
+/** Writes a byte stream as parts `<prefix>-p<NNNNN><suffix>` of at most `partBytes`. */
+export class PartWriter {
+  private chunks: Uint8Array[] = [];
+  private size = 0;
+  private rows = 0;
+  private written = 0;
+  /** Total bytes written so far (flushed or buffered): the offset of the next byte. */
+  offset = 0;
+  readonly names: string[] = [];
+  constructor(
+    private readonly ctx: Pick<CustomTaskContext, 'writeFile'>,
+    private readonly prefix: string,
+    private readonly suffix = '.bin',
+    private readonly partBytes = 32 << 20,
+  ) {}
+
+  /** Index of the part the next byte goes to. */
+  get part(): number {
+    return this.names.length;
+  }
+  /** Byte offset of the next byte within its part. */
+  get partOffset(): number {
+    return this.size;
+  }
+
+  /** Appends one record (never split across parts) and counts it as a row. */
+  async write(bytes: Uint8Array): Promise<void> {
+    if (this.size > 0 && this.size + bytes.length > this.partBytes) await this.flush();
+    this.chunks.push(bytes);
+    this.size += bytes.length;
+    this.offset += bytes.length;
+    this.rows++;
+  }
+
+  /** Writes the buffered part. */
+  async flush(): Promise<void> {
+    if (this.size === 0) return;
+    const name = `${this.prefix}-p${pad(this.names.length)}${this.suffix}`;
+    const out = new Uint8Array(this.size);
+    let o = 0;
+    for (const c of this.chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    await this.ctx.writeFile(name, out, this.rows);
+    this.names.push(name);
+    this.written += this.size;
+    this.chunks = [];
+    this.size = 0;
+    this.rows = 0;
+  }
+}
+
+/** The URIs of a dataset's files whose base name matches `re`, in name order. */
+export function filesMatching(ds: Dataset, re: RegExp): string[] {
+  return ds
+    .files()
+    .filter((u) => re.test(u.slice(u.lastIndexOf('/') + 1)))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The URI of a named file of a dataset (error naming the dataset when missing). */
+export function fileNamed(ds: Dataset, name: string): string {
+  const f = ds.files().find((u) => u.slice(u.lastIndexOf('/') + 1) === name);
+  if (!f) throw new Error(`${ds.stage}: missing file ${name} in ${ds.dir}`);
+  return f;
+}
+
+/** Streams the bytes of several files in order. */
+export async function* streamFiles(uris: string[]): AsyncGenerator<Uint8Array> {
+  for (const u of uris) {
+    const s = await storage.readStream(u);
+    for await (const chunk of s as AsyncIterable<Uint8Array>) yield chunk;
+  }
+}
+
+/** Reads fixed-size records from a byte stream, yielding a DataView positioned on each. */
+export async function* fixedRecords(stream: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<DataView> {
+  let carry = new Uint8Array(0);
+  for await (const chunk of stream) {
+    let buf = chunk;
+    if (carry.length) {
+      buf = new Uint8Array(carry.length + chunk.length);
+      buf.set(carry);
+      buf.set(chunk, carry.length);
+    }
+    const whole = Math.floor(buf.length / size) * size;
+    for (let o = 0; o < whole; o += size) yield new DataView(buf.buffer, buf.byteOffset + o, size);
+    carry = buf.slice(whole);
+  }
+  if (carry.length) throw new Error(`truncated record stream: ${carry.length} trailing bytes (record size ${size})`);
+}
+
+/** Reads newline-delimited text lines from a byte stream. */
+export async function* lines(stream: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  const dec = new TextDecoder();
+  let rest = '';
+  for await (const chunk of stream) {
+    rest += dec.decode(chunk, { stream: true });
+    let start = 0;
+    let i: number;
+    while ((i = rest.indexOf('\n', start)) >= 0) {
+      yield rest.slice(start, i);
+      start = i + 1;
+    }
+    rest = rest.slice(start);
+  }
+  rest += dec.decode();
+  if (rest) yield rest;
+}
