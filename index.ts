@@ -6,6 +6,7 @@ export { pipeline } from './engine/pipeline.ts';
 export { read } from './operators/read/index.ts';
 export { map } from './operators/map/index.ts';
 export { filter } from './operators/filter/index.ts';
+export { dedup } from './operators/dedup/index.ts';
 export { extract } from './operators/extract/index.ts';
 export { defineFilter, defineMap, registerOperator, createOperator, listOperators, parseConfig, ConfigError } from './engine/operator.ts';
 export { storage, Storage } from './engine/storage/index.ts';
