@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../engine/runner.ts';
+import type { Manifest } from '../../engine/types.ts';
+import type { SweepAnalysis } from '../../plan/analysis.ts';
+import { REPO } from '../helpers/data.ts';
+
+/**
+ * A pipeline whose first stage writes a token shard (`.bin`, nanoGPT layout) and whose second is
+ * `scaling.sweep` over it. `trainer` is the source of the sweep's third argument (`deps`), or
+ * empty for the real trainer.
+ */
+function writeProject(dir: string, sweepOptions: object, deps = ''): string {
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  const file = join(dir, 'pipeline.ts');
+  writeFileSync(
+    file,
+    `import { pipeline, scaling } from ${JSON.stringify(join(REPO, 'index.ts'))};
+import { encodeShard } from ${JSON.stringify(join(REPO, 'trainer/data/bin.ts'))};
+
+// A learnable token stream: a fixed random walk over 64 ids, so next-token loss can fall.
+const shards = {
+  kind: 'custom', type: 'test.shards', name: 'test.shards', version: '1', config: {}, inputs: [], output: 'artifact',
+  async run(ctx) {
+    let s = 7;
+    const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296);
+    const next = Array.from({ length: 64 }, () => [Math.floor(rand() * 64), Math.floor(rand() * 64)]);
+    const tokens = (n) => { const t = new Array(n); let c = 0; for (let i = 0; i < n; i++) { t[i] = c; c = next[c][rand() < 0.8 ? 0 : 1]; } return t; };
+    await ctx.writeFile('train-00000.bin', encodeShard(tokens(40000)));
+    await ctx.writeFile('val-00000.bin', encodeShard(tokens(4000)));
+    ctx.setInfo({ vocabSize: 64, eotToken: 0 });
+  },
+};
+${deps}
+export default pipeline({ name: 'sweeptest', workdir: 'work' }, (p) => {
+  const s = p.stage('shards', shards);
+  p.stage('sweep', scaling.sweep(s, ${JSON.stringify(sweepOptions)}${deps ? ', { train }' : ''}));
+});
+`,
+  );
+  return file;
+}
+
+test('scaling.sweep runs as a pipeline stage: sweep.json, report.html, manifest info, and plan --fit input', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-sweep-e2e-'));
+  try {
+    // The engine path with a stand-in trainer whose losses follow a known law exactly.
+    const fake = `
+const train = async (o) => {
+  const model = { ...o.model, vocabSize: o.model.vocabSize ?? o.data.vocabSize };
+  const c = scaling.countParams(model);
+  const loss = 1.5 + 40 / c.total ** 0.3 + 300 / o.tokens ** 0.35;
+  return { backend: 'tfjs', model, params: { total: c.total, nonEmbedding: c.nonEmbedding, matmul: c.matmul }, steps: 1, tokensSeen: o.tokens,
+    finalLoss: loss, valLoss: loss, checkpoint: '', metricsPath: '', reportPath: '', flopsPerToken: 6 * c.matmul, totalFlops: 6 * c.matmul * o.tokens,
+    tokensPerSecond: 1, mfu: 0, peakFlops: 1, resumedFromStep: 0, seconds: 0 };
+};`;
+    const models = [16, 32, 64].map((d) => ({ layers: 1, dModel: d, heads: 2, contextLength: 32 }));
+    const file = writeProject(dir, { models, tokens: [1e5, 3e5, 1e6, 3e6], resamples: 30, target: { flops: 1e15 } }, fake);
+    const summary = await run(file, { workers: 1, progress: 'none' });
+    assert.deepEqual(summary.stages.map((s) => [s.stage, s.status]), [['shards', 'ran'], ['sweep', 'ran']]);
+    const out = summary.stages[1]!.dir;
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
+    assert.deepEqual(manifest.files.map((f) => f.path).sort(), ['report.html', 'runs.jsonl', 'sweep.json']);
+    assert.equal(manifest.info!.runs, 12);
+    const a = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepAnalysis;
+    assert.equal(a.runs.length, 12);
+    const p = a.parametricLaw as Exclude<SweepAnalysis['parametricLaw'], { error: string }>;
+    assert.ok(Math.abs(p.E - 1.5) < 1e-3 && Math.abs(p.alpha - 0.3) < 1e-3 && Math.abs(p.beta - 0.35) < 1e-3, JSON.stringify(p));
+    // A budget-only target is allocated on the fitted law's frontier.
+    assert.ok(Math.abs(6 * a.target!.params * a.target!.tokens / 1e15 - 1) < 1e-9);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<svg/);
+    // The second run is up to date and trains nothing.
+    const again = await run(file, { workers: 1, progress: 'none' });
+    assert.deepEqual(again.stages.map((s) => s.status), ['skipped', 'skipped']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
