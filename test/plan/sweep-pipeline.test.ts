@@ -10,8 +10,8 @@ import { REPO } from '../helpers/data.ts';
 
 /**
  * A pipeline whose first stage writes a token shard (`.bin`, nanoGPT layout) and whose second is
- * `scaling.sweep` over it. `trainer` is the source of the sweep's third argument (`deps`), or
- * empty for the real trainer.
+ * `scaling.sweep` over it. `deps` is source text defining `train` (passed as the sweep's third
+ * argument), or empty for the real trainer.
  */
 function writeProject(dir: string, sweepOptions: object, deps = ''): string {
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
