@@ -155,12 +155,19 @@ function zlibCode(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? 'ERR';
 }
 
+/** Tuning of `gunzipMembers`. */
+export interface GunzipOptions {
+  /** Members whose compressed size exceeds this are streamed instead of inflated at once (default 16 MiB). */
+  syncWindowMax?: number;
+}
+
 /**
  * Decompresses a gzip stream member by member, yielding decompressed data tagged with the
  * member's compressed offset, and a `gap` wherever bytes were lost (truncation, corruption,
  * non-gzip bytes). Never throws on damaged input; throws only on read errors of the input itself.
  */
-export async function* gunzipMembers(input: AsyncIterable<Uint8Array>): AsyncGenerator<Segment> {
+export async function* gunzipMembers(input: AsyncIterable<Uint8Array>, opts: GunzipOptions = {}): AsyncGenerator<Segment> {
+  const syncMax = opts.syncWindowMax ?? SYNC_WINDOW_MAX;
   const w = new Window(input[Symbol.asyncIterator]());
   for (;;) {
     if (!(await w.fill(1))) return;
@@ -210,8 +217,8 @@ export async function* gunzipMembers(input: AsyncIterable<Uint8Array>): AsyncGen
         await w.fill(w.avail + 8);
         continue;
       }
-      if (code === 'Z_BUF_ERROR' && !w.eof && w.avail < SYNC_WINDOW_MAX) {
-        await w.fill(Math.max(w.avail * 2, 1 << 20));
+      if (code === 'Z_BUF_ERROR' && !w.eof && w.avail < syncMax) {
+        await w.fill(Math.min(syncMax, Math.max(w.avail * 2, 1 << 20)));
         continue;
       }
       break;
@@ -250,7 +257,15 @@ export async function* gunzipMembers(input: AsyncIterable<Uint8Array>): AsyncGen
       if (w.avail === 0 && !(await w.more())) break;
       const piece = w.buf.subarray(w.pos, w.pos + Math.min(w.avail, FEED));
       const before = inf.bytesWritten;
-      await new Promise<void>((res) => inf.write(piece, () => res()));
+      await new Promise<void>((res) => {
+        // zlib reports bad data on 'error' and may never call the write callback
+        const done = () => {
+          inf.off('error', done);
+          res();
+        };
+        inf.once('error', done);
+        inf.write(piece, done);
+      });
       yield* drain();
       if (error) break;
       const used = inf.bytesWritten - before;
@@ -260,7 +275,8 @@ export async function* gunzipMembers(input: AsyncIterable<Uint8Array>): AsyncGen
         break;
       }
     }
-    if (!ended && !error) {
+    const atEof = !ended && !error;
+    if (atEof) {
       // End of input: either the deflate stream ended exactly at the end, or it is truncated.
       await new Promise<void>((res) => {
         inf.once('error', () => res());
@@ -269,6 +285,10 @@ export async function* gunzipMembers(input: AsyncIterable<Uint8Array>): AsyncGen
       yield* drain();
     }
     inf.destroy();
+    if (error && atEof && zlibCode(error) === 'Z_BUF_ERROR') {
+      yield { kind: 'gap', offset: member, reason: 'gzip: truncated member', details: { offset: member, decompressedBytes: size } };
+      return;
+    }
     if (error) {
       const at = w.offset;
       yield { kind: 'gap', offset: member, reason: `gzip: corrupt member (${zlibCode(error)})`, details: { offset: member, at, message: error.message } };
@@ -297,7 +317,7 @@ export function isGzip(head: Uint8Array): boolean {
  * Turns an input byte stream into segments: gzip members when it starts with the gzip magic,
  * otherwise the plain bytes (one `member: -1` segment per chunk).
  */
-export async function* segments(input: AsyncIterable<Uint8Array>): AsyncGenerator<Segment> {
+export async function* segments(input: AsyncIterable<Uint8Array>, opts: GunzipOptions = {}): AsyncGenerator<Segment> {
   const it = input[Symbol.asyncIterator]();
   let first: Buffer | undefined;
   while (!first) {
@@ -317,7 +337,7 @@ export async function* segments(input: AsyncIterable<Uint8Array>): AsyncGenerato
     },
   };
   if (isGzip(head)) {
-    yield* gunzipMembers(rest);
+    yield* gunzipMembers(rest, opts);
     return;
   }
   let start = true;
