@@ -24,7 +24,7 @@ const exactSchema = z
     normalize: z.union([z.boolean(), normalizeSchema]).default(false),
     /** Hash partitions = grouping tasks. */
     partitions: z.number().int().min(1).max(4096).default(4),
-    bufferMB: z.number().min(1).max(4096).default(64),
+    bufferMB: z.number().min(0.001).max(4096).default(64),
     fanIn: z.number().int().min(2).max(4096).default(64),
     name: z.string().min(1).optional(),
   })

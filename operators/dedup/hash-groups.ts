@@ -71,7 +71,7 @@ async function hashesTask(ctx: CustomTaskContext, spec: HashGroupsSpec): Promise
   const sorter = new ExternalSorter({
     keyWords: 8,
     partitions: spec.partitions,
-    bufferBytes: spec.bufferMB << 20,
+    bufferBytes: Math.floor(spec.bufferMB * 1048576),
     spill: (part, run, bytes, records) => ctx.writeFile(`run-t${pad(file)}-s${pad(run)}-p${pad(part, 4)}.run`, bytes, records),
   });
   const key = new Uint32Array(8);
@@ -108,7 +108,7 @@ async function groupsTask(ctx: CustomTaskContext, spec: HashGroupsSpec): Promise
   const localRuns: string[] = [];
   const drops = new ExternalSorter({
     keyWords: 2,
-    bufferBytes: spec.bufferMB << 20,
+    bufferBytes: Math.floor(spec.bufferMB * 1048576),
     spill: async (_p, run, bytes) => {
       const path = join(scratch, `drops-${pad(run)}.run`);
       await storage.write(path, bytes);

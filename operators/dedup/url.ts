@@ -17,7 +17,7 @@ const urlSchema = z
     /** Dotted `meta` path of the crawl date for `keep: 'latest'`. */
     dateKey: z.string().min(1).default('crawlDate'),
     partitions: z.number().int().min(1).max(4096).default(4),
-    bufferMB: z.number().min(1).max(4096).default(64),
+    bufferMB: z.number().min(0.001).max(4096).default(64),
     fanIn: z.number().int().min(2).max(4096).default(64),
     name: z.string().min(1).optional(),
   })

@@ -23,7 +23,7 @@ export const minhashSchema = z
     /** Bands per bucketing task. */
     bandsPerTask: z.number().int().min(1).default(1),
     /** Memory budget of the sort buffers of one task, MiB. */
-    bufferMB: z.number().min(1).max(4096).default(64),
+    bufferMB: z.number().min(0.001).max(4096).default(64),
     /** Most sorted runs merged at once. */
     fanIn: z.number().int().min(2).max(4096).default(64),
     /** Verification: most representatives a bucket keeps comparing against. */

@@ -30,7 +30,7 @@ export async function signatureTask(ctx: CustomTaskContext, cfg: MinHashConfig):
   const uri = files[file];
   const mh = new MinHasher({ ngram: cfg.ngram, bands: cfg.bands, rows: cfg.rows, seed: cfg.seed });
   const k = mh.k;
-  const partBytes = Math.max(1 << 20, Math.floor((cfg.bufferMB << 20) / 4));
+  const partBytes = Math.max(64 << 10, Math.floor((cfg.bufferMB * 1048576) / 4));
   const rowsPerPart = Math.floor(partBytes / rowRecordSize(k));
   const rowsOut = new PartWriter(ctx, `rows-t${pad(file)}`, '.bin', rowsPerPart * rowRecordSize(k));
   const idsOut = new PartWriter(ctx, `ids-t${pad(file)}`, '.jsonl', partBytes);
@@ -38,7 +38,7 @@ export async function signatureTask(ctx: CustomTaskContext, cfg: MinHashConfig):
   const sorter = new ExternalSorter({
     keyWords: 4,
     partitions: cfg.bands,
-    bufferBytes: cfg.bufferMB << 20,
+    bufferBytes: Math.floor(cfg.bufferMB * 1048576),
     spill: (band, run, bytes, records) => ctx.writeFile(`run-t${pad(file)}-s${pad(run)}-b${pad(band, 4)}.run`, bytes, records),
   });
   const sig = new Uint32Array(k);

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExternalSorter, compareKeys, encodeRecord, mergeRuns, readRun } from '../../../operators/dedup/extsort.ts';
+import { storage } from '../../../engine/storage/index.ts';
+import { rng } from '../../../bench/dedup-corpus.ts';
+
+test('external sort with a tiny buffer spills many runs and merges them in several passes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'extsort-'));
+  try {
+    const rand = rng(3);
+    const parts = 3;
+    const runs: string[][] = [[], [], []];
+    const sorter = new ExternalSorter({
+      keyWords: 3,
+      partitions: parts,
+      bufferBytes: 2048,
+      async spill(p, run, bytes) {
+        const path = join(dir, `p${p}-r${run}.run`);
+        await storage.write(path, bytes);
+        runs[p]!.push(path);
+      },
+    });
+    const expected: Array<Array<{ key: number[]; payload: string }>> = [[], [], []];
+    for (let i = 0; i < 3000; i++) {
+      // Small key ranges so equal keys happen and payloads must keep arrival order.
+      const key = [Math.floor(rand() * 50), Math.floor(rand() * 4), Math.floor(rand() * 3)];
+      const payload = rand() < 0.3 ? '' : `payload-${i}`;
+      const p = i % parts;
+      await sorter.add(p, key, payload ? Buffer.from(payload) : undefined);
+      expected[p]!.push({ key, payload });
+    }
+    await sorter.finish();
+    assert.ok(sorter.runs > 20, `tiny buffer forced ${sorter.runs} spills`);
+    const scratch = join(dir, 'scratch');
+    for (let p = 0; p < parts; p++) {
+      const want = expected[p]!.slice().sort((a, b) => compareKeys(Uint32Array.from(a.key), Uint32Array.from(b.key)));
+      const got: Array<{ key: number[]; payload: string }> = [];
+      for await (const r of mergeRuns(runs[p]!, { keyWords: 3, fanIn: 3, tmpDir: scratch })) got.push({ key: Array.from(r.key), payload: Buffer.from(r.payload).toString() });
+      assert.deepEqual(got, want, `partition ${p}: sorted, stable for equal keys`);
+    }
+    assert.deepEqual(readdirSync(scratch), [], 'intermediate runs are removed');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('more runs than the fan-in without a scratch directory is a clear error', async () => {
+  const runs = [1, 2, 3].map((k) => encodeRecord([k]));
+  await assert.rejects(async () => {
+    for await (const _ of mergeRuns(runs, { keyWords: 1, fanIn: 2 })) void _;
+  }, /exceed fanIn 2 and no tmpDir/);
+  const merged: number[] = [];
+  for await (const r of mergeRuns(runs, { keyWords: 1, fanIn: 8 })) merged.push(r.key[0]!);
+  assert.deepEqual(merged, [1, 2, 3]);
+});
+
+test('a truncated run is an error, not silently short', async () => {
+  const rec = encodeRecord([7, 8], Buffer.from('abc'));
+  await assert.rejects(async () => {
+    for await (const _ of readRun([rec.subarray(0, rec.length - 1)] as unknown as AsyncIterable<Uint8Array>, 2)) void _;
+  }, /truncated/);
+});
