@@ -128,6 +128,8 @@ export function toHfTokenizer(def: BpeDefinition): string {
   def.tokens.forEach((b, id) => {
     if (b) vocab[bytesToGpt2(b)] = id;
   });
+  // HF resolves an added token's id through the model vocabulary: specials must be in it too.
+  for (const [content, id] of Object.entries(def.specials)) vocab[content] = id;
   const spell = (id: number) => bytesToGpt2(def.tokens[id]!);
   const pattern = def.pattern in PATTERNS ? PATTERNS[def.pattern as keyof typeof PATTERNS] : def.pattern;
   const json = {
