@@ -1,0 +1,166 @@
+/**
+ * The contamination report: per benchmark, GPT-3's table (appendix C, table C.1) — N, total,
+ * dirty count and %, score on all, dirty and clean items, and the relative difference of clean
+ * vs all — headed by a method card (normalisation, N, thresholds, rule, corpus fingerprint).
+ * Rendered as JSON (this object), Markdown (`reportMarkdown`) and HTML (`./html.ts`).
+ */
+import type { Json } from '../../engine/types.ts';
+import type { McResult } from '../multiple-choice.ts';
+import { primaryMetric } from '../multiple-choice.ts';
+import { mean } from '../stats.ts';
+import type { BenchmarkContamination, ContaminationMethod, CorpusInfo, ItemContamination, ScanResult } from './scan.ts';
+
+/** One row of the GPT-3-style table: one benchmark under one scoring method. */
+export interface ReportRow {
+  benchmark: string;
+  /** `acc (text)`, `acc (letter)`, `perplexity (cloze)`, … or `—` without scores. */
+  metric: string;
+  /** Whether a higher score is better (false for perplexity). */
+  higherIsBetter: boolean;
+  ngram: number;
+  total: number;
+  dirty: number;
+  dirtyPct: number;
+  clean: number;
+  cleanPct: number;
+  scoreAll: number | null;
+  scoreDirty: number | null;
+  scoreClean: number | null;
+  /** (clean − all) / all. */
+  relDiff: number | null;
+  /** Items with no n-gram at all (too short); never flagged. */
+  unindexed: number;
+}
+
+export interface ContaminationReport {
+  format: 'sluice.contamination/1';
+  title: string;
+  method: ContaminationMethod;
+  corpus: CorpusInfo;
+  rows: ReportRow[];
+  /** Per benchmark, the items with matches (dirty first, most matched first). */
+  benchmarks: BenchmarkContamination[];
+}
+
+function subsetScore(r: McResult, metric: string, keep: (id: string) => boolean): number | null {
+  const items = r.items.filter((s) => keep(s.id));
+  if (items.length === 0) return null;
+  switch (metric) {
+    case 'acc':
+      return mean(items.map((s) => s.acc));
+    case 'acc_norm':
+      return mean(items.map((s) => s.accNorm ?? NaN));
+    case 'perplexity':
+      return Math.exp(-mean(items.map((s) => s.lls[0]!)));
+    default:
+      throw new Error(`contamination report: no per-item definition of metric '${metric}'`);
+  }
+}
+
+/**
+ * Builds the report from a scan and (optionally) the model's scores on the same benchmarks; each
+ * scoring result (e.g. MMLU by text and by letter) gets its own row, its method named.
+ */
+export function contaminationReport(scan: ScanResult, results: McResult[] = [], title = 'Train–test contamination'): ContaminationReport {
+  const rows: ReportRow[] = [];
+  for (const b of scan.benchmarks) {
+    const dirty = new Set(b.dirtyIds);
+    const base = {
+      benchmark: b.name,
+      ngram: scan.method.ngram,
+      total: b.total,
+      dirty: b.dirty,
+      dirtyPct: b.total ? (100 * b.dirty) / b.total : 0,
+      clean: b.total - b.dirty,
+      cleanPct: b.total ? (100 * (b.total - b.dirty)) / b.total : 0,
+      unindexed: b.unindexed,
+    };
+    const mine = results.filter((r) => r.benchmark === b.name);
+    if (mine.length === 0) rows.push({ ...base, metric: '—', higherIsBetter: true, scoreAll: null, scoreDirty: null, scoreClean: null, relDiff: null });
+    for (const r of mine) {
+      const metric = primaryMetric(r);
+      const all = subsetScore(r, metric, () => true);
+      const clean = subsetScore(r, metric, (id) => !dirty.has(id));
+      const scored = new Set(r.items.map((s) => s.id));
+      rows.push({
+        ...base,
+        // Scores may cover a prefix (`limit`): the counts are then over the scored items.
+        ...(r.items.length !== b.total ? { total: r.items.length, dirty: [...dirty].filter((id) => scored.has(id)).length } : {}),
+        metric: `${metric} (${r.method}${r.fewshot ? `, ${r.fewshot}-shot` : ''})`,
+        higherIsBetter: metric !== 'perplexity',
+        scoreAll: all,
+        scoreDirty: subsetScore(r, metric, (id) => dirty.has(id)),
+        scoreClean: clean,
+        relDiff: all !== null && clean !== null && all !== 0 ? (clean - all) / all : null,
+      });
+      const last = rows[rows.length - 1]!;
+      last.clean = last.total - last.dirty;
+      last.dirtyPct = last.total ? (100 * last.dirty) / last.total : 0;
+      last.cleanPct = 100 - last.dirtyPct;
+    }
+  }
+  const sortItems = (xs: ItemContamination[]) => [...xs].sort((a, b) => Number(b.dirty) - Number(a.dirty) || b.matched - a.matched || a.index - b.index);
+  return {
+    format: 'sluice.contamination/1',
+    title,
+    method: scan.method,
+    corpus: scan.corpus,
+    rows,
+    benchmarks: scan.benchmarks.map((b) => ({ ...b, items: sortItems(b.items) })),
+  };
+}
+
+/** The report as JSON data. */
+export function reportJson(r: ContaminationReport): Json {
+  return JSON.parse(JSON.stringify(r)) as Json;
+}
+
+const fmt = (v: number | null, digits = 4) => (v === null || Number.isNaN(v) ? '—' : v.toFixed(digits));
+const pct = (v: number) => `${v.toFixed(2)}%`;
+const signedPct = (v: number | null) => (v === null ? '—' : `${v >= 0 ? '+' : ''}${(100 * v).toFixed(2)}%`);
+const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** The method card as label/value pairs (shared by Markdown and HTML). */
+export function methodCard(r: ContaminationReport): Array<[string, string]> {
+  const m = r.method;
+  return [
+    ['normalisation', m.normalisation],
+    ['n-gram', `${m.ngram} ${m.unit}`],
+    ['fields indexed', m.fields],
+    ['short items', `items shorter than ${m.ngram} ${m.unit} (at least ${m.minLength}) are matched whole`],
+    ['template n-grams', 'n-grams shared by several benchmark items are left out of the index'],
+    ['boilerplate threshold', `n-grams found in more than ${m.maxDocs} training docs are ignored`],
+    ['rule', m.ruleText],
+    ['index', `${m.indexGrams.toLocaleString('en-US')} n-grams, ${(m.indexBytes / 2 ** 20).toFixed(1)} MiB`],
+    ['corpus fingerprint', r.corpus.fingerprint],
+    ['corpus scanned', `${r.corpus.docs.toLocaleString('en-US')} docs, ${(r.corpus.bytes / 1e6).toFixed(1)} MB, ${r.corpus.units.toLocaleString('en-US')} ${m.unit}`],
+    ['sources', r.corpus.sources.join('; ') || '—'],
+  ];
+}
+
+/** The GPT-3-style table as Markdown rows (header included). */
+export function tableMarkdown(r: ContaminationReport): string {
+  const head = '| Benchmark | Metric (method) | N | Total | Dirty | Dirty % | Score (all) | Score (dirty) | Score (clean) | Clean % | Rel. diff clean vs all |';
+  const sep = '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|';
+  const lines = r.rows.map((x) => `| ${mdCell(x.benchmark)} | ${mdCell(x.metric)} | ${x.ngram} | ${x.total} | ${x.dirty} | ${pct(x.dirtyPct)} | ${fmt(x.scoreAll)} | ${fmt(x.scoreDirty)} | ${fmt(x.scoreClean)} | ${pct(x.cleanPct)} | ${signedPct(x.relDiff)} |`);
+  return [head, sep, ...lines].join('\n');
+}
+
+/** The whole report as Markdown: method card, table, and up to `itemsPerBenchmark` dirty items each. */
+export function reportMarkdown(r: ContaminationReport, itemsPerBenchmark = 10): string {
+  const out: string[] = [`# ${r.title}`, '', '## Method', ''];
+  for (const [k, v] of methodCard(r)) out.push(`- **${k}**: ${v}`);
+  out.push('', '## Per benchmark', '', tableMarkdown(r), '');
+  for (const b of r.benchmarks) {
+    const dirty = b.items.filter((i) => i.dirty);
+    if (!dirty.length) continue;
+    out.push(`### ${b.name}: ${b.dirty} dirty of ${b.total}`, '', '| Item | Matched n-grams | Fraction | Example n-gram | Training docs |', '|---|--:|--:|---|---|');
+    for (const it of dirty.slice(0, itemsPerBenchmark)) {
+      const docs = it.sources.slice(0, 3).map((s) => (s.url ? `${s.id} (${s.url})` : s.id)).join(', ');
+      out.push(`| ${mdCell(it.id)} | ${it.matched}/${it.grams} | ${(100 * it.fraction).toFixed(1)}% | ${mdCell(it.ngrams[0] ?? '')} | ${mdCell(docs)} |`);
+    }
+    if (dirty.length > itemsPerBenchmark) out.push('', `… and ${dirty.length - itemsPerBenchmark} more (see the JSON report).`);
+    out.push('');
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,209 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { loadBenchmark, type Benchmark, type ChoiceItem, type EvalItem } from '../../evals/loaders.ts';
+import { buildIndex, ContaminationScanner, contaminationReport, reportMarkdown, normalizeWords, itemTexts } from '../../evals/contamination/index.ts';
+import { dataPath, needData } from '../helpers/data.ts';
+
+const choice = (id: string, question: string, choices: string[], gold = 0, index = 0): ChoiceItem => ({ kind: 'choice', benchmark: 'b', id, index, source: 'mem', query: question, question, choices, gold });
+const bench = (name: string, items: EvalItem[]): Benchmark => ({ name, format: 'mc', path: '(memory)', items: items.map((it) => ({ ...it, benchmark: name })), skipped: [] });
+const words = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`).join(' ');
+
+test('GPT-3 normalisation: lowercase, punctuation removed without splitting, whitespace split', () => {
+  assert.deepEqual(normalizeWords("Don't STOP—now!  It's   “quoted”, well-known.\n\tEnd"), ['dont', 'stopnow', 'its', 'quoted', 'wellknown', 'end']);
+  assert.deepEqual(normalizeWords('Ünïcode ÉTÉ 東京 x\u200by'), ['ünïcode', 'été', '東京', 'xy']);
+});
+
+test('item n-grams: matched count, fraction, rule (any vs 70%) and provenance', () => {
+  const item = choice('b/0', words(12, 'q'), [words(3, 'a')]); // 15 words → 3 distinct 13-grams
+  const idx = buildIndex([bench('b', [item])]);
+  assert.equal(idx.items[0]!.grams, 3);
+  const doc = `Intro text. ${words(12, 'Q').toUpperCase()}, A0 a1 and more`; // 14 words of the item in order
+  for (const [rule, dirty] of [[{ type: 'any' as const }, true], [{ type: 'fraction' as const, min: 0.7 }, false]] as const) {
+    const s = new ContaminationScanner(idx, { rule });
+    s.scanText('doc-1', doc, 'https://example.org/1');
+    s.scanText('doc-2', 'unrelated words only');
+    const r = s.result();
+    const it = r.benchmarks[0]!.items[0]!;
+    assert.equal(it.matched, 2);
+    assert.equal(it.fraction, 2 / 3);
+    assert.equal(it.dirty, dirty);
+    assert.deepEqual(it.sources, [{ id: 'doc-1', url: 'https://example.org/1', grams: 2 }]);
+    assert.deepEqual(it.ngrams, [`${words(12, 'q')} a0`, `${words(12, 'q').slice(3)} a0 a1`]);
+    assert.equal(r.benchmarks[0]!.dirty, dirty ? 1 : 0);
+    assert.equal(r.corpus.docs, 2);
+  }
+});
+
+test('boilerplate: an n-gram found in more than maxDocs training docs is ignored', () => {
+  const item = choice('b/0', words(13, 'w'), []);
+  item.choices = ['x', 'y'];
+  const idx = buildIndex([bench('b', [item])], { fields: 'question' });
+  const s = new ContaminationScanner(idx, { maxDocs: 3 });
+  for (let d = 0; d < 4; d++) s.scanText(`d${d}`, words(13, 'w'));
+  const it = s.result().benchmarks[0]!.items[0]!;
+  assert.equal(it.matched, 0);
+  assert.equal(it.ignored, 1);
+  assert.equal(it.dirty, false);
+  const s2 = new ContaminationScanner(idx, { maxDocs: 4 });
+  for (let d = 0; d < 4; d++) s2.scanText(`d${d}`, words(13, 'w'));
+  assert.equal(s2.result().benchmarks[0]!.items[0]!.sources.length, 4);
+});
+
+test('short items are matched whole; template n-grams shared by many items are not indexed', () => {
+  const short = choice('b/0', 'dresser', ['replace drawer with bobby pin', 'finish, woodgrain with  bobby pin']); // 10 words
+  const tiny = choice('b/1', 'hi', ['yo']); // 2 words < minLength 5: unindexed
+  const templ = [0, 1, 2, 3].map((i) => choice(`b/${2 + i}`, `For which of these two scenarios does the main character do something wrong ${words(3, `s${i}x`)}`, ['Wrong', 'Not wrong']));
+  const idx = buildIndex([bench('b', [short, tiny, ...templ])]);
+  assert.equal(idx.items[0]!.short, true);
+  assert.equal(idx.items[1]!.grams, 0);
+  assert.ok(idx.templateGrams > 0);
+  const s = new ContaminationScanner(idx);
+  s.scanText('t', 'goal: Dresser\nsol1: replace drawer with bobby-pin\nsol2: finish woodgrain with bobby pin');
+  s.scanText('u', 'finish woodgrain with bobby pin alone'); // a part of a short item is no match
+  s.scanText('v', 'For which of these two scenarios does the main character do something wrong today');
+  const r = s.result().benchmarks[0]!;
+  assert.equal(r.unindexed, 1);
+  assert.deepEqual(r.dirtyIds, []); // "goal:" and "sol1:" break the sequence
+  const s2 = new ContaminationScanner(idx);
+  s2.scanText('t', 'Dresser.\nreplace drawer with bobby pin\n* finish, woodgrain with bobby pin'); // ("bobby-pin" would normalise to "bobbypin")
+  s2.scanText('v', 'For which of these two scenarios does the main character do something wrong today');
+  const r2 = s2.result().benchmarks[0]!;
+  assert.deepEqual(r2.dirtyIds, ['b/0']);
+  assert.equal(r2.items[0]!.fraction, 1);
+});
+
+test('property: an item embedded anywhere in a doc, re-cased and re-spaced, is always found', () => {
+  fc.assert(
+    fc.property(fc.array(fc.stringMatching(/^[a-z]{1,8}$/), { minLength: 13, maxLength: 40 }), fc.string(), fc.string(), (ws, pre, post) => {
+      const item = choice('b/0', ws.join(' '), ['zz']);
+      const idx = buildIndex([bench('b', [item])], { maxItems: 1000 });
+      const s = new ContaminationScanner(idx);
+      s.scanText('d', `${pre} \n${ws.map((w, i) => (i % 3 ? w.toUpperCase() : w)).join('  \t')} ${'zz'}\n ${post}`);
+      return s.result().benchmarks[0]!.dirty === 1;
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('token mode: token n-grams of each field (inner tokens) match token documents', () => {
+  // A toy tokenizer: one token per word, with a leading-space marker folded into the id.
+  const vocab = new Map<string, number>();
+  const encode = (t: string) => t.split(/(?=\s)/).filter(Boolean).map((w) => vocab.get(w) ?? (vocab.set(w, vocab.size), vocab.size - 1));
+  const item = choice('b/0', words(16, 'k'), ['yes', 'no']);
+  const idx = buildIndex([bench('b', [item])], { unit: 'tokens', encode, ngram: 8 });
+  assert.equal(idx.items[0]!.grams, 16 - 2 - 8 + 1);
+  const s = new ContaminationScanner(idx);
+  s.scanTokens('t', Uint32Array.from(encode(` intro ${words(16, 'k')} outro`)));
+  assert.deepEqual(s.result().benchmarks[0]!.dirtyIds, ['b/0']);
+  assert.throws(() => s.scanText('x', 'text'), /token-level/);
+  assert.throws(() => buildIndex([bench('b', [item])], { unit: 'tokens' }), /needs the training tokenizer/);
+});
+
+test('bad options are clear errors', () => {
+  const b = bench('b', [choice('b/0', words(20, 'w'), ['a', 'b'])]);
+  assert.throws(() => buildIndex([b], { ngram: 0 }), /'ngram' must be an integer/);
+  assert.throws(() => buildIndex([b], { minLength: 1 }), /'minLength' must be an integer ≥ 2/);
+  assert.throws(() => new ContaminationScanner(buildIndex([b]), { rule: { type: 'fraction', min: 1.5 } }), /0 < min ≤ 1/);
+});
+
+const MC = 'mc-eval';
+
+test('positive control: llm-foundry PIQA indexed, official PIQA scanned as training data: ≥ 99% flagged', { skip: needData(MC) }, async () => {
+  const piqa = await loadBenchmark(dataPath(MC, 'llm-foundry/piqa.jsonl'));
+  const idx = buildIndex([piqa]);
+  const s = new ContaminationScanner(idx);
+  const lines = readFileSync(dataPath(MC, 'piqa/valid.jsonl'), 'utf8').split('\n').filter(Boolean);
+  lines.forEach((l, i) => {
+    const r = JSON.parse(l) as Record<string, string>;
+    s.scanText(`piqa-valid:${i + 1}`, [r.goal, r.sol1, r.sol2].join('\n'));
+  });
+  const r = s.result().benchmarks[0]!;
+  const pct = r.dirty / r.total;
+  console.log(`# positive control PIQA: ${r.dirty}/${r.total} flagged (${(100 * pct).toFixed(2)}%), ${r.short} indexed whole (short), ${r.unindexed} unindexed`);
+  assert.ok(pct >= 0.99, `only ${r.dirty}/${r.total} flagged`);
+  // Provenance: item k came from line k + 1 of the official file.
+  const item5 = r.items.find((i) => i.id === 'piqa/5')!;
+  assert.equal(item5.sources[0]!.id, 'piqa-valid:6');
+});
+
+test('negative controls: ARC-Easy vs ARC-Challenge and MMLU test vs dev ≤ 1% flagged', { skip: needData(MC) }, async () => {
+  const load = (p: string) => loadBenchmark(dataPath(MC, p));
+  const asDocs = (b: Benchmark) => b.items.map((it) => ({ id: it.id, text: itemTexts(it, 'both').join('\n') }));
+  const pairs: Array<[string, string]> = [
+    ['llm-foundry/arc_easy.jsonl', 'llm-foundry/arc_challenge.jsonl'],
+    ['llm-foundry/arc_challenge.jsonl', 'llm-foundry/arc_easy.jsonl'],
+    ['mmlu/test', 'mmlu/dev'],
+  ];
+  for (const [a, b] of pairs) {
+    const A = await load(a), B = await load(b);
+    const s = new ContaminationScanner(buildIndex([A]));
+    for (const d of asDocs(B)) s.scanText(d.id, d.text);
+    const r = s.result().benchmarks[0]!;
+    console.log(`# negative control ${A.name} indexed, ${B.name} scanned: ${r.dirty}/${r.total} flagged (${((100 * r.dirty) / r.total).toFixed(2)}%)`);
+    assert.ok(r.dirty / r.total <= 0.01, `${A.name} vs ${B.name}: ${r.dirty}/${r.total}`);
+  }
+});
+
+test('MMLU dev indexed, test scanned: the exact cross-split duplicates are found with their test twins', { skip: needData(MC) }, async () => {
+  const dev = await loadBenchmark(dataPath(MC, 'mmlu/dev'));
+  const tst = await loadBenchmark(dataPath(MC, 'mmlu/test'));
+  const s = new ContaminationScanner(buildIndex([dev]));
+  for (const it of tst.items) s.scanText(it.id, itemTexts(it, 'both').join('\n'));
+  const r = s.result().benchmarks[0]!;
+  const exact = r.items.filter((i) => i.fraction === 1);
+  const q = (id: string, items: EvalItem[]) => itemTexts(items.find((x) => x.id === id)!, 'both').map((t) => normalizeWords(t).join(' ')).join(' ');
+  for (const it of exact) assert.equal(q(it.sources[0]!.id, tst.items), q(it.id, dev.items), `${it.id} vs ${it.sources[0]!.id}`);
+  assert.ok(exact.some((i) => i.id === 'clinical_knowledge/0'));
+  console.log(`# MMLU dev indexed, test scanned: ${r.dirty}/${r.total} dev items overlap test (${exact.length} exact duplicates: ${exact.map((i) => i.id).join(', ')})`);
+});
+
+/** Speeches of tinyshakespeare (blank-line separated) as training docs with URLs. */
+function shakespeareDocs(): Array<{ id: string; text: string; url: string }> {
+  return readFileSync(dataPath('tinyshakespeare/input.txt'), 'utf8')
+    .split(/\n\n+/)
+    .map((text, i) => ({ id: `tinyshakespeare:${i}`, text, url: `https://corpus.example/shakespeare/${i}` }));
+}
+
+test('planted leaks: 24 benchmark items, reformatted, inserted into tinyshakespeare are all found with provenance', { skip: needData(MC) || needData('tinyshakespeare') }, async () => {
+  const benches = await Promise.all(['llm-foundry/arc_challenge.jsonl', 'llm-foundry/openbook_qa.jsonl', 'llm-foundry/piqa.jsonl', 'mmlu/test'].map((p) => loadBenchmark(dataPath(MC, p))));
+  const idx = buildIndex(benches);
+  const docs = shakespeareDocs();
+  // Deterministic choice of items (long enough questions) and of host docs.
+  const planted = new Map<string, string>(); // item id → doc id
+  const formats = [
+    (it: ChoiceItem) => `Q: ${it.question.toUpperCase()}\n${it.choices.map((c, i) => `(${'abcd'[i]}) ${c}`).join('\n')}`,
+    (it: ChoiceItem) => `${it.question}   Answer: ${it.choices[it.gold]}`,
+    (it: ChoiceItem) => `“${it.question.replace(/ /g, '\n ')}” — ${it.choices.join('; ')}.`,
+  ];
+  let k = 0;
+  for (const b of benches) {
+    const candidates = b.items.filter((it): it is ChoiceItem => it.kind === 'choice' && normalizeWords(it.question).length >= 16);
+    for (let j = 0; j < 6; j++) {
+      const it = candidates[(j * 97 + 13) % candidates.length]!;
+      const host = docs[(k * 331 + 17) % docs.length]!;
+      const cut = host.text.indexOf('\n') > 0 ? host.text.indexOf('\n') : host.text.length;
+      host.text = `${host.text.slice(0, cut)}\n${formats[k % formats.length]!(it)}\n${host.text.slice(cut)}`;
+      planted.set(it.id, host.id);
+      k++;
+    }
+  }
+  const s = new ContaminationScanner(idx);
+  for (const d of docs) s.scanText(d.id, d.text, d.url);
+  const r = s.result();
+  const dirty = new Map(r.benchmarks.flatMap((b) => b.items.filter((i) => i.dirty).map((i) => [i.id, i] as const)));
+  for (const [item, host] of planted) {
+    const found = dirty.get(item);
+    assert.ok(found, `planted item ${item} not found`);
+    assert.equal(found.sources[0]!.id, host);
+    assert.equal(found.sources[0]!.url, `https://corpus.example/shakespeare/${host.split(':')[1]}`);
+  }
+  const extra = [...dirty.keys()].filter((id) => !planted.has(id));
+  console.log(`# planted leaks: ${planted.size} planted, ${[...planted.keys()].filter((id) => dirty.has(id)).length} found; other items flagged: ${extra.length}`);
+  assert.deepEqual(extra, []);
+  const report = contaminationReport(r);
+  const md = reportMarkdown(report);
+  assert.match(md, /\| Benchmark \| Metric \(method\) \| N \| Total \| Dirty \| Dirty % \|/);
+  assert.match(md, /\| arc_challenge \| — \| 13 \| 1172 \| 6 \| 0\.51% \|/);
+});
