@@ -9,9 +9,11 @@
  * Why our own LM and not `ml-levenberg-marquardt`: both laws are linear in all but their exponents,
  * so for fixed exponents the rest is an ordinary linear least-squares problem. A grid over the
  * exponents solved that way (variable projection) gives a start inside the right basin every
- * time; LM with exact derivatives then converges in a handful of iterations. A generic LM from a
- * fixed start, with finite-difference derivatives, gets stuck on these power laws (inputs span
- * 6+ decades, coefficients 1e−2 … 1e9); bench/plan-fit.bench.ts measures both on the same data.
+ * time; LM with exact derivatives then converges in a dozen iterations. Measured by
+ * bench/plan-fit.bench.ts (Hoffmann's law, 100 noisy runs, 10 draws): ours recovers all 10 laws
+ * within 5% at 19 ms per fit; the peer with its default finite-difference Jacobian recovers 0 of
+ * 10 (median coefficient error 88%) and with our exact Jacobian 10 of 10 at 446 ms per fit, 23×
+ * slower, which matters for a 200-resample bootstrap.
  * Inputs are scaled by their geometric mean before fitting and coefficients mapped back after.
  */
 
