@@ -5,11 +5,16 @@
  * `sweep.json` (read back by `sluice plan --fit <dir>`) and `report.html` (inline SVG chart).
  *
  * Runs are trained one after another in the task (the trainer uses the cores itself). Each
- * finished run's result is kept in the task's state directory, so a sweep that is interrupted
- * resumes at the first unfinished run; the trainer resumes that run from its own checkpoint.
+ * finished run's result is cached under `<workdir>/_cache/scaling.sweep/`, keyed by the shard
+ * dataset (its fingerprinted directory), the model, the token budget and the training options:
+ * an interrupted sweep resumes at the first unfinished run (the trainer resumes that run from its
+ * own checkpoint), and changing only the analysis (target, bootstrap, paramsKind) or adding a
+ * size to the grid retrains nothing that was already trained.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseConfig } from '../engine/operator.ts';
+import { canonicalJson } from '../engine/runtime.ts';
 import type { CustomStage, CustomTaskContext, Dataset, Json, StageRef } from '../engine/types.ts';
 import type { ModelConfig, ModelSpec, ShardSet, TrainModelOptions, TrainResult } from '../trainer/api.ts';
 import { analysisJson, analyzeRuns, type SweepRun } from './analysis.ts';
@@ -124,7 +129,8 @@ export function sweep(shards: StageRef, options: SweepOptions, deps: { train?: T
       for (const g of grid) {
         i++;
         if (ctx.signal.aborted) throw new Error(`${TYPE}: aborted`);
-        const doneUri = ctx.storage.join(ctx.stateDir, 'done', `${g.name}.json`);
+        const key = createHash('sha256').update(canonicalJson({ v: VERSION, data: ds.dir, model: g.model, tokens: g.tokens, train: config.train })).digest('hex').slice(0, 24);
+        const doneUri = ctx.storage.join(ctx.workdir, '_cache', TYPE, `${g.name}-${key}.json`);
         let result: TrainResult;
         if (await ctx.storage.exists(doneUri)) {
           result = JSON.parse(await ctx.storage.readText(doneUri)) as TrainResult;

@@ -114,13 +114,19 @@ test('scaling.sweep trains the grid, fits both laws, writes sweep.json + report.
     assert.match(html, /L\(N, D\) = E \+ A\/N\^α \+ B\/D\^β/);
     assert.equal(ctx.written.get('runs.jsonl')!.trim().split('\n').length, 20);
 
-    // A second attempt finds every run done in the state dir and trains nothing.
+    // A second attempt with another target and bootstrap finds every run cached and trains nothing.
     const calls2: TrainModelOptions[] = [];
-    const again = sweep({ kind: 'stage', name: 'shards', pipeline: 't' }, { models: MODELS, tokens: TOKENS, target: { params: 5e6, tokens: 1e8 }, resamples: 40 }, { train: fakeTrainer(calls2) });
+    const again = sweep({ kind: 'stage', name: 'shards', pipeline: 't' }, { models: MODELS, tokens: TOKENS, train: { batchSize: 4 }, target: { flops: 1e15 }, resamples: 30 }, { train: fakeTrainer(calls2) });
     const ctx2 = customContext(join(dir, 'out'), [shardDataset(join(dir, 'shards'))]);
     await again.run(ctx2);
     assert.equal(calls2.length, 0);
     assert.equal(JSON.parse(ctx2.written.get('sweep.json')!).runs.length, 20);
+    // Other training options are other runs: everything is trained again.
+    const calls3: TrainModelOptions[] = [];
+    const ctx3 = customContext(join(dir, 'out'), [shardDataset(join(dir, 'shards'))]);
+    await sweep({ kind: 'stage', name: 'shards', pipeline: 't' }, { models: MODELS, tokens: TOKENS, train: { batchSize: 8 }, resamples: 0 }, { train: fakeTrainer(calls3) }).run(ctx3);
+    assert.equal(calls3.length, 20);
+    ctx3.dispose();
 
     // `sluice plan --fit` reads it back.
     const { laws } = await readSweep(join(dir, 'out'), storage);
