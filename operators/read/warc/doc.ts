@@ -77,7 +77,9 @@ export function docFromRecord(fields: Fields, block: Buffer, source: string, opt
     ({ mime, charset } = parseContentType(header(msg.headers, 'content-type')));
     mime ??= field(fields, 'warc-identified-payload-type')?.toLowerCase();
     try {
-      payload = decodeContent(msg.payload, header(msg.headers, 'content-encoding'), opts.maxBytes);
+      // a revisit (or a 304/HEAD) has no body to decode, whatever its headers say
+      const coding = type === 'revisit' || msg.payload.length === 0 ? undefined : header(msg.headers, 'content-encoding');
+      payload = decodeContent(msg.payload, coding, opts.maxBytes);
     } catch (e) {
       if (!(e instanceof HttpError)) throw e;
       // a body labelled as compressed that is already plain text: keep it, say so

@@ -93,7 +93,7 @@ function headerEnd(r: SegmentReader, from: number): { at: number; len: number } 
  * Positions the reader at the next `WARC/` line start. Returns the number of non-whitespace
  * bytes skipped to get there (0 when records follow each other properly), or -1 at the end.
  */
-async function seekRecord(r: SegmentReader): Promise<{ skipped: number; junk: boolean } | undefined> {
+async function seekRecord(r: SegmentReader): Promise<{ skipped: number; junk: boolean; found: boolean }> {
   let skipped = 0;
   let junk = false;
   for (;;) {
@@ -103,7 +103,7 @@ async function seekRecord(r: SegmentReader): Promise<{ skipped: number; junk: bo
         skipped += r.avail;
         r.take(r.avail);
       }
-      return undefined;
+      return { skipped, junk, found: false };
     }
     // separators between records: CR / LF / whitespace
     let i = r.off;
@@ -112,13 +112,13 @@ async function seekRecord(r: SegmentReader): Promise<{ skipped: number; junk: bo
     skipped += ws;
     r.take(ws);
     if (r.avail < 5 && !(await r.fill(5))) continue;
-    if (r.buf.compare(WARC_LINE, 0, 5, r.off, r.off + 5) === 0) return { skipped, junk };
+    if (r.buf.compare(WARC_LINE, 0, 5, r.off, r.off + 5) === 0) return { skipped, junk, found: true };
     junk = true;
     const j = r.indexOf(NL_WARC);
     if (j >= 0) {
       skipped += j + 1;
       r.take(j + 1);
-      return { skipped, junk };
+      return { skipped, junk, found: true };
     }
     // keep the last 5 bytes: "\nWARC" may straddle the window end
     const n = Math.max(0, r.avail - 5);
@@ -127,7 +127,7 @@ async function seekRecord(r: SegmentReader): Promise<{ skipped: number; junk: bo
     if (!(await r.more())) {
       skipped += r.avail;
       r.take(r.avail);
-      return undefined;
+      return { skipped, junk, found: false };
     }
   }
 }
@@ -143,8 +143,8 @@ export async function* parseWarc(r: SegmentReader, opts: ParseOptions = {}): Asy
   for (;;) {
     const seek = await seekRecord(r);
     // bytes skipped to resynchronise right after a bad record belong to that record's report
-    if (seek?.junk && !afterSkip) yield { kind: 'skip', skip: { reason: 'warc: bytes outside any record', details: { at: r.offsetOf(r.pos - seek.skipped), bytes: seek.skipped } } };
-    if (!seek) {
+    if (seek.junk && !afterSkip) yield { kind: 'skip', skip: { reason: 'warc: bytes outside any record', details: { at: r.offsetOf(r.pos - seek.skipped), bytes: seek.skipped } } };
+    if (!seek.found) {
       if (r.gap) {
         yield gapSkip(r);
         continue;
