@@ -18,7 +18,7 @@ export interface PlanInputs extends Omit<ComputeInputs, 'tokens' | 'params'> {
   budgetFlops?: number;
   /** A budget in US$ of GPU time, turned into FLOPs at the given price, peak and MFU. */
   budgetUsd?: number;
-  /** How a budget alone is split: `rule` (20 tokens/param; default) or `law` (the law's optimum; default with a fitted law). */
+  /** How a budget alone is split: `rule` (20 tokens/param; default) or `law` (the law's optimum). */
   allocate?: 'rule' | 'law';
   /** Tokens per parameter of the rule (default 20). */
   tokensPerParam?: number;
@@ -78,7 +78,7 @@ export function plan(inputs: PlanInputs): PlanResult {
       params = budget / (6 * tokens);
       mode = 'budget-with-tokens';
     } else {
-      const allocate = inputs.allocate ?? (inputs.law && inputs.law !== HOFFMANN ? 'law' : 'rule');
+      const allocate = inputs.allocate ?? 'rule';
       const a = allocate === 'law' ? allocateParametric(law, budget) : allocateRuleOfThumb(budget, tpp);
       params = a.params;
       tokens = a.tokens;

@@ -235,7 +235,7 @@ Examples
     set('model', model);
     set('budgetFlops', num(values, 'budget'));
     set('budgetUsd', num(values, 'budget-usd'));
-    set('allocate', values.allocate as 'rule' | 'law' | undefined);
+    set('allocate', (values.allocate as 'rule' | 'law' | undefined) ?? (fitted ? 'law' : undefined));
     set('tokensPerParam', num(values, 'tokens-per-param'));
     set('accelerator', values.accelerator);
     set('peakFlops', num(values, 'peak-flops'));

@@ -101,6 +101,10 @@ test('sluice plan --fit uses the sweep fitted law instead of the published one',
     const text = await plan(['--params', '10M', '--tokens', '1B', '--fit', dir]);
     assert.match(text.out, /Loss \(sweep fit \(/);
     assert.match(text.out, /fitted on N = all parameters/);
+    // A budget alone is split at the fitted law's optimum.
+    const budget = JSON.parse((await plan(['--budget', '1e18', '--fit', dir, '--json'])).out) as PlanResult;
+    assert.equal(budget.mode, 'budget-law');
+    assert.ok(Math.abs(budget.compute.params / budget.optimal.law.params - 1) < 1e-9);
     await assert.rejects(plan(['--params', '10M', '--tokens', '1B', '--fit', join(dir, 'nope')]), /no sweep output at/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
