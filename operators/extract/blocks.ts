@@ -34,16 +34,31 @@ const HEADINGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
 /** Tags whose presence inside a table cell means the table is for layout, not data. */
 const LAYOUT_MARKERS = new Set(['p', 'div', 'table', 'ul', 'ol', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'section', 'article']);
 
+/**
+ * A table is for layout (its cells are page regions, rendered as blocks) when a cell holds
+ * block markup, paragraph breaks, or more than 200 characters; otherwise it is data (rows of
+ * `a | b`).
+ */
 function isLayoutTable(table: El): boolean {
   let layout = false;
+  let brs = 0;
+  const cellText = (e: El): number => {
+    let n = 0;
+    for (const c of e.children) n += typeof c === 'string' ? c.trim().length : cellText(c);
+    return n;
+  };
   const visit = (e: El, depth: number): void => {
     for (const c of e.children) {
       if (layout || typeof c === 'string') continue;
-      if (depth > 0 && LAYOUT_MARKERS.has(c.tag)) {
+      if (depth > 0 && (LAYOUT_MARKERS.has(c.tag) || (c.tag === 'br' && ++brs >= 2))) {
         layout = true;
         return;
       }
       // depth counts levels below a cell; rows and sections are transparent.
+      if ((c.tag === 'td' || c.tag === 'th') && cellText(c) > 200) {
+        layout = true;
+        return;
+      }
       const inCell = depth > 0 || c.tag === 'td' || c.tag === 'th';
       visit(c, inCell ? depth + 1 : 0);
     }
@@ -68,10 +83,20 @@ export function renderBlocks(root: El): Block[] {
     parts = [];
     const lc = linkChars;
     linkChars = 0;
-    if (kind !== 'pre') text = text.replace(/[ \t\f\r]*\n[ \t\f\r\n]*/g, '\n').replace(/[ \t\f\r]+/g, ' ');
-    text = text.trim();
+    if (kind === 'pre') {
+      text = text.replace(/^\n+|\s+$/g, '');
+      if (text) blocks.push({ kind, text, chars: text.length, linkChars: Math.min(lc, text.length), el, group });
+      return;
+    }
+    text = text.replace(/[ \t\f\r]+/g, ' ').replace(/ ?\n(?: ?\n)+ ?/g, '\n\n').replace(/ ?\n ?/g, '\n').trim();
     if (!text) return;
-    blocks.push({ kind, text, chars: text.length, linkChars: Math.min(lc, text.length), el, group });
+    // `<br><br>` separates paragraphs on pages that have no <p>: split them into blocks,
+    // sharing the link characters in proportion.
+    const pieces = kind === 'p' || kind === 'quote' ? text.split('\n\n') : [text];
+    for (const piece of pieces) {
+      const share = Math.round((lc * piece.length) / text.length);
+      blocks.push({ kind, text: piece, chars: piece.length, linkChars: Math.min(share, piece.length), el, group });
+    }
   };
 
   const inline = (el: El, kind: BlockKind, owner: El, group: El | undefined): void => {

@@ -68,14 +68,16 @@ export function duplicates(items: string[]): { count: number; chars: number } {
 export function topNgramChars(ws: string[], n: number): number {
   if (ws.length < n) return 0;
   const counts = new Map<string, number>();
-  let best = 0;
-  let bestKey = '';
   for (let i = 0; i + n <= ws.length; i++) {
     let key = ws[i]!;
     for (let j = 1; j < n; j++) key += ' ' + ws[i + j]!;
-    const c = (counts.get(key) ?? 0) + 1;
-    counts.set(key, c);
-    if (c > best || (c === best && key.length > bestKey.length)) {
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  // Ties go to the n-gram seen first, as with Python's Counter.most_common in datatrove.
+  let best = 0;
+  let bestKey = '';
+  for (const [key, c] of counts) {
+    if (c > best) {
       best = c;
       bestKey = key;
     }
