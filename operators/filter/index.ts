@@ -7,6 +7,7 @@ import { c4 } from './c4.ts';
 import { fineweb } from './fineweb.ts';
 import { url } from './url.ts';
 import { threshold } from './threshold.ts';
+import { decontaminate } from './decontaminate.ts';
 
 /** Filters: each keeps a doc or drops it with a reason and score, recorded in the audit. */
 export const filter = {
@@ -18,4 +19,5 @@ export const filter = {
   fineweb,
   url,
   threshold,
+  decontaminate,
 };

@@ -1,0 +1,262 @@
+/**
+ * The eval stage: `p.stage('eval', evaluate(model, { benchmarks, contamination: { against } }))`.
+ *
+ * One barrier task that (1) scores the model on the benchmarks (multiple choice, partial, cloze;
+ * MMLU-format benchmarks by answer text and by letter, side by side), on perplexity texts and on
+ * the held-out shard split, and (2) scans the training data stages for benchmark n-grams and
+ * writes the contamination report with scores on all vs clean items. Outputs (artifact):
+ * `scores.json`, `contamination.json`, `contamination.md`, `contamination.html`; the manifest
+ * `info` carries the summary and the task log prints the table next to the scores.
+ *
+ * The model comes through the `TokenScorer` interface only: by default `openScorer(dataset)` of
+ * `trainer/scorer.ts` (the trainer's checkpoint: tfjs in-process, torch via subprocess); pass
+ * `scorer` to use another. `model: null` runs the contamination check alone.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { CustomStage, CustomTaskContext, Dataset, Json, StageRef } from '../engine/types.ts';
+import { loadBenchmark, type Benchmark, type BenchmarkFormat } from './loaders.ts';
+import { scoreBenchmark, type ChoiceMethod, type McResult } from './multiple-choice.ts';
+import { heldOutLoss, perplexity, type HeldOutResult, type PerplexityResult } from './perplexity.ts';
+import type { TokenScorer } from './scorer.ts';
+import { buildIndex, type IndexFields, type NgramUnit } from './contamination/ngram-index.ts';
+import { ContaminationScanner, type DirtyRule } from './contamination/scan.ts';
+import { contaminationReport, reportMarkdown, tableMarkdown, type ContaminationReport } from './contamination/report.ts';
+import { reportHtml } from './contamination/html.ts';
+import { readBin, shardManifest, type ShardManifest } from '../operators/shard/format.ts';
+
+/** A benchmark to evaluate: a file (or MMLU directory) in one of the loader formats. */
+export interface BenchmarkSpec {
+  /** File path (relative to the pipeline file's directory) or MMLU CSV directory. */
+  path: string;
+  format?: BenchmarkFormat;
+  name?: string;
+  /** PIQA labels file. */
+  labels?: string;
+  /** Prompt methods for choice items (default `['text']`; MMLU CSV: `['text', 'letter']`). */
+  methods?: ChoiceMethod[];
+  /** Few-shot examples (default 0). */
+  fewshot?: number;
+  /** Score only the first `limit` items (the contamination check always covers all). */
+  limit?: number;
+}
+
+/** Perplexity text: a UTF-8 file, one document per blank-line-separated block or the whole file. */
+export interface PerplexitySpec {
+  name: string;
+  path: string;
+  /** `file` (default): the whole file is one document; `paragraph`: blocks separated by blank lines. */
+  split?: 'file' | 'paragraph';
+  /** Score at most this many documents. */
+  limit?: number;
+}
+
+/** Contamination options of the eval stage. */
+export interface ContaminationOptions {
+  /** Training data stages to scan: doc datasets (text) or `shard.tokens` stages (token ids). */
+  against: StageRef[];
+  /** N (default 13; token mode default 13 tokens). */
+  ngram?: number;
+  fields?: IndexFields;
+  minLength?: number;
+  maxItems?: number;
+  /** Ignore n-grams in more than this many training docs (default 10). */
+  maxDocs?: number;
+  /** Dirty rule (default any overlap). */
+  rule?: DirtyRule;
+}
+
+export interface EvaluateOptions {
+  benchmarks: BenchmarkSpec[];
+  perplexity?: PerplexitySpec[];
+  /** A `shard.tokens` stage whose validation split gives the held-out loss. */
+  heldOut?: StageRef;
+  /** Held-out tokens scored at most (default 1,000,000). */
+  heldOutTokens?: number;
+  contamination?: ContaminationOptions;
+  /** Opens the model as a scorer (default: `openScorer` of `trainer/scorer.ts`). */
+  scorer?: (model: Dataset, ctx: CustomTaskContext) => Promise<TokenScorer>;
+  /** Few-shot seed (default 1234). */
+  seed?: number;
+  /** Instance name (default `evaluate`). */
+  name?: string;
+}
+
+/** sha256 of a file, or of a directory's files (names and contents), for the fingerprint. */
+function contentHash(path: string): string {
+  const h = createHash('sha256');
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) throw new Error(`evaluate: benchmark file ${path} does not exist`);
+  if (st.isDirectory()) {
+    for (const f of readdirSync(path).sort()) {
+      h.update(f + '\0');
+      const p = join(path, f);
+      if (statSync(p).isFile()) h.update(readFileSync(p));
+    }
+  } else h.update(readFileSync(path));
+  return h.digest('hex').slice(0, 16);
+}
+
+const refsOf = (xs: Array<StageRef | undefined | null>) => xs.filter((x): x is StageRef => !!x);
+
+/**
+ * The eval stage over a trained model (`model`, the trainer stage's ref; `null` for a
+ * contamination-only check). Benchmark paths resolve against the working directory at
+ * declaration; their contents enter the fingerprint, so editing a benchmark re-runs the stage.
+ */
+export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomStage {
+  if (!opts || !Array.isArray(opts.benchmarks) || opts.benchmarks.length === 0) throw new Error(`evaluate: 'benchmarks' must list at least one benchmark`);
+  const base = process.cwd();
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const benchmarks = opts.benchmarks.map((b) => ({ ...b, path: abs(b.path), ...(b.labels ? { labels: abs(b.labels) } : {}) }));
+  const ppl = (opts.perplexity ?? []).map((p) => ({ ...p, path: abs(p.path) }));
+  const against = opts.contamination?.against ?? [];
+  const config: Json = {
+    benchmarks: benchmarks.map((b) => ({ ...b, sha256: contentHash(b.path) }) as unknown as Json),
+    perplexity: ppl.map((p) => ({ ...p, sha256: contentHash(p.path) }) as unknown as Json),
+    heldOut: opts.heldOut?.name ?? null,
+    heldOutTokens: opts.heldOutTokens ?? 1_000_000,
+    contamination: opts.contamination ? ({ ...opts.contamination, against: against.map((r) => r.name) } as unknown as Json) : null,
+    model: model?.name ?? null,
+    seed: opts.seed ?? 1234,
+  };
+  const name = opts.name ?? 'evaluate';
+  return {
+    kind: 'custom',
+    type: 'evaluate',
+    name,
+    version: '1',
+    config,
+    code: opts.scorer ? String(opts.scorer) : undefined,
+    inputs: refsOf([model, ...against, opts.heldOut]),
+    output: 'artifact',
+    async run(ctx) {
+      const loaded: Benchmark[] = [];
+      for (const b of benchmarks) {
+        loaded.push(await loadBenchmark(b.path, { format: b.format, name: b.name, labels: b.labels, onSkip: (s) => ctx.audit.skip(s.source, s.reason) }));
+      }
+      // 1. Scores.
+      const results: McResult[] = [];
+      const texts: Record<string, Omit<PerplexityResult, 'perDoc'>> = {};
+      let held: HeldOutResult | null = null;
+      let scorer: TokenScorer | undefined;
+      if (model) {
+        const modelDs = await ctx.dataset(model);
+        scorer = await (opts.scorer ?? defaultScorer)(modelDs, ctx);
+        try {
+          for (const [i, b] of loaded.entries()) {
+            const spec = benchmarks[i]!;
+            const methods = b.items[0]?.kind === 'choice' ? (spec.methods ?? (b.format === 'mmlu' ? ['text', 'letter'] : ['text'])) : ['text' as const];
+            for (const method of methods) {
+              ctx.progress.note(`${b.name} (${method})`);
+              const r = await scoreBenchmark(scorer, b, { method, fewshot: spec.fewshot, limit: spec.limit, seed: opts.seed });
+              results.push(r);
+              ctx.log(`eval ${b.name} [${r.method}${r.fewshot ? `, ${r.fewshot}-shot` : ''}]: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.value.toFixed(4)} ± ${v.stderr.toFixed(4)}`).join(', ')} (n=${r.n})`);
+            }
+          }
+          for (const p of ppl) {
+            const raw = readFileSync(p.path, 'utf8');
+            let docs = p.split === 'paragraph' ? raw.split(/\n\s*\n/).filter((d) => d.trim()) : [raw];
+            if (p.limit !== undefined) docs = docs.slice(0, p.limit);
+            const { perDoc: _, ...r } = await perplexity(scorer, docs);
+            texts[p.name] = r;
+            ctx.log(`eval ${p.name}: word_perplexity ${r.word_perplexity.value.toFixed(3)}, byte_perplexity ${r.byte_perplexity.value.toFixed(4)}, bits_per_byte ${r.bits_per_byte.value.toFixed(4)}`);
+          }
+          if (opts.heldOut) {
+            const m = shardManifest(await ctx.dataset(opts.heldOut));
+            if (m.val.length === 0) throw new Error(`evaluate: shard stage '${opts.heldOut.name}' has no validation split (valFraction 0)`);
+            held = await heldOutLoss(scorer, shardTokens(ctx, m, 'val'), { maxTokens: opts.heldOutTokens });
+            ctx.log(`eval held-out (${opts.heldOut.name} val): loss ${held.loss.toFixed(4)} over ${held.tokens} tokens`);
+          }
+        } finally {
+          await scorer.close();
+        }
+      }
+      // 2. Contamination.
+      let report: ContaminationReport | null = null;
+      if (opts.contamination && against.length) {
+        const c = opts.contamination;
+        const datasets = await Promise.all(against.map((r) => ctx.dataset(r)));
+        const isShards = datasets.map((d) => (d.manifest.info as Record<string, Json> | undefined)?.format === 'sluice.tokens/1');
+        if (isShards.some((x) => x !== isShards[0])) throw new Error(`evaluate: contamination.against mixes doc datasets and token shard stages (${against.map((r, i) => `${r.name}: ${isShards[i] ? 'shards' : 'docs'}`).join(', ')}); declare two eval stages`);
+        const unit: NgramUnit = isShards[0] ? 'tokens' : 'words';
+        let encode: ((t: string) => number[]) | undefined;
+        if (unit === 'tokens') {
+          if (!model) throw new Error('evaluate: scanning token shards needs the model (its tokenizer encodes the benchmarks)');
+          // The scorer is closed after scoring; reopen for the tokenizer only.
+          const s = await (opts.scorer ?? defaultScorer)(await ctx.dataset(model), ctx);
+          encode = (t) => s.encode(t);
+          ctx.log(`contamination: token-level n-grams (N=${c.ngram ?? 13}) over shards`);
+          await s.close();
+        }
+        const index = buildIndex(loaded, { ngram: c.ngram, fields: c.fields, minLength: c.minLength, maxItems: c.maxItems, unit, encode });
+        const scanner = new ContaminationScanner(index, { maxDocs: c.maxDocs, rule: c.rule });
+        for (const [i, ds] of datasets.entries()) {
+          scanner.addSource(`${ds.manifest.pipeline}/${ds.stage}@${ds.manifest.fingerprint}`);
+          if (unit === 'tokens') {
+            for (const split of ['train', 'val'] as const) {
+              for await (const doc of shardDocs(ctx, shardManifest(ds), split)) scanner.scanTokens(doc.id, doc.tokens);
+            }
+          } else {
+            await scanner.scanDocs(ds.readDocs(undefined, { batchSize: 512 }), (docs, bytes) => ctx.progress.add(docs, bytes));
+          }
+          ctx.log(`contamination: scanned ${against[i]!.name} (${scanner.docs} docs, ${(scanner.bytes / 1e6).toFixed(1)} MB so far)`);
+        }
+        report = contaminationReport(scanner.result(), results, `Train–test contamination: ${ctx.pipeline}/${ctx.stage}`);
+        await ctx.writeFile('contamination.json', JSON.stringify(report, null, 1) + '\n', report.rows.length);
+        await ctx.writeFile('contamination.md', reportMarkdown(report));
+        await ctx.writeFile('contamination.html', reportHtml(report));
+        ctx.log(`contamination (${report.method.ruleText}; N=${report.method.ngram}; corpus ${report.corpus.fingerprint}):\n${tableMarkdown(report)}`);
+      }
+      const scores = {
+        model: model?.name ?? null,
+        benchmarks: results.map((r) => ({ benchmark: r.benchmark, method: r.method, fewshot: r.fewshot, n: r.n, metrics: r.metrics })),
+        perplexity: texts,
+        heldOut: held,
+      };
+      await ctx.writeFile('scores.json', JSON.stringify({ ...scores, items: results.map((r) => ({ benchmark: r.benchmark, method: r.method, items: r.items })) }) + '\n', results.length);
+      ctx.setInfo({
+        scores: JSON.parse(JSON.stringify(scores)) as Json,
+        contamination: report ? (report.rows.map((r) => ({ benchmark: r.benchmark, metric: r.metric, total: r.total, dirty: r.dirty, dirtyPct: r.dirtyPct, scoreAll: r.scoreAll, scoreClean: r.scoreClean, relDiff: r.relDiff })) as unknown as Json) : null,
+      });
+    },
+  };
+}
+
+/** The trainer's scorer for a model stage (imported lazily: the trainer is heavy). */
+async function defaultScorer(model: Dataset, ctx: CustomTaskContext): Promise<TokenScorer> {
+  const mod = (await import('../trainer/scorer.ts' as string).catch((e: Error) => {
+    throw new Error(`evaluate: cannot load trainer/scorer.ts to open model '${model.stage}' (${e.message}); pass { scorer } to evaluate()`);
+  })) as { openScorer?: (m: Dataset, o?: { signal?: AbortSignal }) => Promise<TokenScorer> };
+  if (typeof mod.openScorer !== 'function') throw new Error(`evaluate: trainer/scorer.ts has no openScorer(model) export; pass { scorer } to evaluate()`);
+  return mod.openScorer(model, { signal: ctx.signal });
+}
+
+/** The token stream of a shard split (.bin layout), shard after shard. */
+async function* shardTokens(ctx: CustomTaskContext, m: ShardManifest, split: 'train' | 'val'): AsyncIterable<Uint16Array | Uint32Array> {
+  if (m.layout !== 'bin') throw new Error(`evaluate: shard layout '${m.layout}' is not supported here; use layout 'bin'`);
+  for (const s of m[split]) yield readBin(await ctx.storage.read(s.uri), s.uri).tokens;
+}
+
+/**
+ * The documents of a shard split: each shard's token stream cut at its document-boundary index
+ * (`.docs`); ids are `<shard path>#<token offset>`. Packed sequences are shuffled across shards,
+ * so a document may appear as pieces; n-grams spanning a sequence boundary are not seen.
+ */
+async function* shardDocs(ctx: CustomTaskContext, m: ShardManifest, split: 'train' | 'val'): AsyncIterable<{ id: string; tokens: Uint16Array | Uint32Array }> {
+  if (m.layout !== 'bin') throw new Error(`evaluate: shard layout '${m.layout}' is not supported for token-level contamination; use layout 'bin'`);
+  for (const s of m[split]) {
+    const { tokens } = readBin(await ctx.storage.read(s.uri), s.uri);
+    let starts: Uint32Array = new Uint32Array([0]);
+    if (s.docs) {
+      const base = s.uri.slice(0, s.uri.length - s.path.length);
+      const raw = await ctx.storage.read(base + s.docs);
+      starts = new Uint32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    }
+    const cuts = [...starts, tokens.length].filter((x, i, a) => i === 0 || x > a[i - 1]!);
+    if (cuts[0] !== 0) cuts.unshift(0);
+    for (let k = 0; k + 1 < cuts.length; k++) yield { id: `${s.path}#${cuts[k]}`, tokens: tokens.subarray(cuts[k]!, cuts[k + 1]!) };
+  }
+}
+

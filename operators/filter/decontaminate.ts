@@ -1,0 +1,150 @@
+/**
+ * `filter.decontaminate({ benchmarks, ngram })`: removes benchmark text from training data,
+ * GPT-3 / lm-evaluation-harness janitor style. Every span of a doc that matches a benchmark
+ * n-gram is cut out together with `window` characters on each side (default 200); the remaining
+ * pieces shorter than `minPieceChars` (default 200) are discarded; a doc cut into more than
+ * `maxPieces` pieces (default 10) is dropped whole as too dirty.
+ *
+ * Output: a doc without matches passes unchanged. A cleaned doc becomes its surviving pieces,
+ * one doc each (`<id>#<k>`, so no false adjacency is created), each with
+ * `meta.decontaminated = { from, piece, pieces, removedChars, items }`. Audit: dropped docs are
+ * recorded with reason `contaminated:too-dirty` or `contaminated:no-clean-piece` and the matched
+ * items; every doc with a match gets a `removedChars` score.
+ *
+ * Matching is the contamination index's (normalised words, N default 13, short items whole,
+ * template n-grams excluded). Unlike the report it has no corpus-wide document-frequency
+ * threshold: a streaming filter cannot know how many docs contain an n-gram.
+ */
+import { z } from 'zod';
+import type { Doc, Json, Operator } from '../../engine/types.ts';
+import { parseConfig, registerOperator } from '../../engine/operator.ts';
+import { loadBenchmark, BENCHMARK_FORMATS, type BenchmarkFormat } from '../../evals/loaders.ts';
+import { buildIndex, type NgramIndex } from '../../evals/contamination/ngram-index.ts';
+import { matchUnits } from '../../evals/contamination/scan.ts';
+import { hashWords, prefixSums, UnitBuffer } from '../../evals/contamination/normalize.ts';
+
+const Bench = z.union([
+  z.string().min(1),
+  z.strictObject({ path: z.string().min(1), format: z.enum(BENCHMARK_FORMATS as [BenchmarkFormat, ...BenchmarkFormat[]]).optional(), name: z.string().optional(), labels: z.string().optional() }),
+]);
+
+const Config = z.strictObject({
+  /** Benchmark files (`FILE` or `{ path, format }`), in the loader formats. */
+  benchmarks: z.array(Bench).min(1),
+  /** N in words (default 13). */
+  ngram: z.number().int().min(2).max(4096).default(13),
+  /** Indexed text per item (default both). */
+  fields: z.enum(['question', 'answer', 'both']).default('both'),
+  /** Items shorter than N but at least this many words are matched whole (default 5). */
+  minLength: z.number().int().min(2).default(5),
+  /** N-grams shared by more than this many benchmark items are template text (default 3). */
+  maxItems: z.number().int().min(1).default(3),
+  /** Characters removed on each side of a match (default 200, as GPT-3). */
+  window: z.number().int().min(0).default(200),
+  /** Pieces shorter than this are discarded (default 200). */
+  minPieceChars: z.number().int().min(0).default(200),
+  /** A doc cut into more pieces than this is dropped (default 10). */
+  maxPieces: z.number().int().min(1).default(10),
+});
+
+export type DecontaminateOptions = z.input<typeof Config>;
+
+const cache = new Map<string, Promise<NgramIndex>>();
+
+/** Builds (once per process and config) the index of the configured benchmarks. */
+function indexFor(cfg: z.output<typeof Config>): Promise<NgramIndex> {
+  const key = JSON.stringify([cfg.benchmarks, cfg.ngram, cfg.fields, cfg.minLength, cfg.maxItems]);
+  let p = cache.get(key);
+  if (!p) {
+    p = (async () => {
+      const benches = await Promise.all(cfg.benchmarks.map((b) => (typeof b === 'string' ? loadBenchmark(b) : loadBenchmark(b.path, { format: b.format, name: b.name, labels: b.labels }))));
+      return buildIndex(benches, { ngram: cfg.ngram, fields: cfg.fields, minLength: cfg.minLength, maxItems: cfg.maxItems });
+    })();
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+  }
+  return p;
+}
+
+/** Character spans of `text` matching benchmark n-grams (merged, unexpanded), with the matched item ids. */
+export function matchSpans(index: NgramIndex, text: string, buf = new UnitBuffer()): { spans: Array<[number, number]>; items: string[] } {
+  const n = hashWords(text, buf);
+  prefixSums(buf, n);
+  const raw: Array<[number, number]> = [];
+  const items = new Set<string>();
+  matchUnits(index, buf, n, (pos, len, g) => {
+    const from = index.gramItemStart[g]!, to = index.gramItemStart[g + 1]!;
+    if (from === to) return; // a template n-gram
+    for (let j = from; j < to; j++) items.add(index.items[index.gramItems[j]!]!.id);
+    raw.push([buf.start[pos]!, buf.end[pos + len - 1]!]);
+  });
+  raw.sort((a, b) => a[0] - b[0]);
+  const spans: Array<[number, number]> = [];
+  for (const s of raw) {
+    const last = spans[spans.length - 1];
+    if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
+    else spans.push([s[0], s[1]]);
+  }
+  return { spans, items: [...items].sort() };
+}
+
+/**
+ * Cuts matches (± `window` chars) out of `text`: the pieces that remain, in order, before the
+ * short-piece filter.
+ */
+export function cutSpans(text: string, spans: Array<[number, number]>, window: number): string[] {
+  const pieces: string[] = [];
+  let at = 0;
+  for (const [s, e] of spans) {
+    const from = Math.max(0, s - window);
+    if (from > at) pieces.push(text.slice(at, from));
+    at = Math.max(at, Math.min(text.length, e + window));
+  }
+  if (at < text.length) pieces.push(text.slice(at));
+  return pieces;
+}
+
+/** Removes benchmark spans from training docs (see the module comment for the rules and defaults). */
+export function decontaminate(options: DecontaminateOptions): Operator {
+  const cfg = parseConfig('filter.decontaminate', Config, options);
+  const name = 'filter.decontaminate';
+  return {
+    kind: 'operator',
+    type: 'filter.decontaminate',
+    name,
+    version: '1',
+    config: cfg as unknown as Json,
+    async *process(input, ctx) {
+      const index = await indexFor(cfg);
+      const buf = new UnitBuffer();
+      for await (const batch of input) {
+        const out: Doc[] = [];
+        for (const doc of batch) {
+          const { spans, items } = matchSpans(index, doc.text, buf);
+          if (spans.length === 0) {
+            out.push(doc);
+            continue;
+          }
+          const pieces = cutSpans(doc.text, spans, cfg.window);
+          const details: Record<string, Json> = { items: items.slice(0, 50), spans: spans.length, pieces: pieces.length };
+          if (pieces.length > cfg.maxPieces) {
+            ctx.audit.score(name, 'removedChars', doc, doc.text.length, false);
+            ctx.audit.drop(name, doc, 'contaminated:too-dirty', pieces.length, details);
+            continue;
+          }
+          const kept = pieces.filter((p) => p.length >= cfg.minPieceChars);
+          const removed = doc.text.length - kept.reduce((s, p) => s + p.length, 0);
+          ctx.audit.score(name, 'removedChars', doc, removed, kept.length > 0);
+          if (kept.length === 0) {
+            ctx.audit.drop(name, doc, 'contaminated:no-clean-piece', removed, details);
+            continue;
+          }
+          kept.forEach((text, k) => out.push({ id: `${doc.id}#${k}`, text, meta: { ...doc.meta, decontaminated: { from: doc.id, piece: k, pieces: kept.length, removedChars: removed, items: items.slice(0, 50) } } }));
+        }
+        if (out.length) yield out;
+      }
+    },
+  };
+}
+
+registerOperator('filter.decontaminate', 'remove benchmark n-gram spans (±200 chars) from docs; drop docs cut into >10 pieces', (c) => decontaminate(c as DecontaminateOptions));
