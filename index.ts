@@ -6,6 +6,8 @@ export { pipeline } from './engine/pipeline.ts';
 export { read } from './operators/read/index.ts';
 export { map } from './operators/map/index.ts';
 export { filter } from './operators/filter/index.ts';
+export { tokenize } from './operators/tokenize/index.ts';
+export { shard } from './operators/shard/index.ts';
 export { dedup } from './operators/dedup/index.ts';
 export { extract } from './operators/extract/index.ts';
 export { defineFilter, defineMap, registerOperator, createOperator, listOperators, parseConfig, ConfigError } from './engine/operator.ts';

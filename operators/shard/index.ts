@@ -1,0 +1,16 @@
+/** The `shard.*` factories: token shards for training. */
+import { tokens } from './tokens.ts';
+import { readBin, shardManifest, shardSet } from './format.ts';
+
+/** Token shards: `shard.tokens({...})` (a stage expansion), and readers for what it writes. */
+export const shard = {
+  tokens,
+  /** Parses a `.bin` shard (header checked). */
+  readBin,
+  /** The {@link ShardManifest} of a completed shard stage's dataset. */
+  manifest: shardManifest,
+  /** A shard manifest as the trainer's ShardSet. */
+  shardSet,
+};
+export type { ShardManifest, ShardEntry, ShardLayout, TokenDtype } from './format.ts';
+export type { ShardTokensOptions } from './tokens.ts';

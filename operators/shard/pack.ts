@@ -1,0 +1,94 @@
+/**
+ * The `<name>.pack` stage of `shard.tokens`: concatenates the tokens of all input docs, in input
+ * order, and cuts them into sequences of `seqLen` tokens, written as raw uint32 chunks with a
+ * document-start index (layout in format.ts). Memory: one chunk (`chunkSequences × seqLen`
+ * tokens) and its start list. A document of any length streams through: it never loops and
+ * never multiplies files — it just fills sequences.
+ */
+import type { CustomStage, CustomTaskContext, StageRef } from '../../engine/types.ts';
+
+/** Name of chunk `i`'s token file and start-index file. */
+export const chunkName = (i: number) => `packed-${String(i).padStart(5, '0')}.bin`;
+export const startsName = (i: number) => `packed-${String(i).padStart(5, '0')}.starts`;
+
+/** What the pack stage records in its manifest `info`. */
+export interface PackInfo {
+  sequences: number;
+  seqLen: number;
+  chunkSequences: number;
+  chunks: number;
+  docs: number;
+  inputTokens: number;
+  droppedTokens: number;
+  /** Largest token id seen (-1 when none). */
+  maxToken: number;
+}
+
+/** Builds the pack stage over `inputs`. */
+export function packStage(inputs: StageRef[], seqLen: number, chunkSequences: number, version: string): CustomStage {
+  return {
+    kind: 'custom',
+    type: 'shard.tokens.pack',
+    name: 'shard.tokens.pack',
+    version,
+    config: { seqLen, chunkSequences },
+    inputs,
+    output: 'artifact',
+    async run(ctx: CustomTaskContext) {
+      const cap = chunkSequences * seqLen;
+      let buf = new Uint32Array(cap);
+      let fill = 0;
+      let starts: number[] = [];
+      let chunks = 0;
+      let sequences = 0;
+      let docs = 0;
+      let inputTokens = 0;
+      let maxToken = -1;
+      const flush = async (tokens: number) => {
+        const bytes = new Uint8Array(buf.buffer, 0, tokens * 4);
+        await ctx.writeFile(chunkName(chunks), bytes, tokens / seqLen);
+        await ctx.writeFile(startsName(chunks), new Uint8Array(Uint32Array.from(starts).buffer));
+        chunks++;
+        sequences += tokens / seqLen;
+        starts = [];
+        fill = 0;
+      };
+      for (const ds of ctx.inputs) {
+        for await (const batch of ds.readDocs()) {
+          for (const doc of batch) {
+            const t = doc.tokens;
+            if (!t) {
+              ctx.audit.drop('shard.tokens', doc, 'no-tokens');
+              continue;
+            }
+            if (t.length === 0) continue;
+            docs++;
+            inputTokens += t.length;
+            ctx.progress.add(1, t.length * t.BYTES_PER_ELEMENT);
+            starts.push(fill);
+            let off = 0;
+            while (off < t.length) {
+              const take = Math.min(cap - fill, t.length - off);
+              const part = t.subarray(off, off + take);
+              for (let i = 0; i < part.length; i++) if (part[i]! > maxToken) maxToken = part[i]!;
+              buf.set(part, fill);
+              fill += take;
+              off += take;
+              if (fill === cap) await flush(cap);
+            }
+          }
+        }
+      }
+      const tail = fill % seqLen;
+      if (fill - tail > 0) {
+        // Starts at or past the cut belong to dropped tokens.
+        starts = starts.filter((s) => s < fill - tail);
+        await flush(fill - tail);
+      }
+      buf = new Uint32Array(0);
+      const info: PackInfo = { sequences, seqLen, chunkSequences, chunks, docs, inputTokens, droppedTokens: inputTokens - sequences * seqLen, maxToken };
+      ctx.setInfo({ ...info });
+      ctx.log(`packed ${docs} docs, ${inputTokens} tokens into ${sequences} sequences of ${seqLen} (${info.droppedTokens} tail tokens dropped)`);
+    },
+  };
+}

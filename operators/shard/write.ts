@@ -1,0 +1,255 @@
+/**
+ * The `<name>.write` stage of `shard.tokens`: one task per output shard. Each task recomputes the
+ * seeded sequence order (O(N) time, 4 bytes per sequence), takes its shard's positions, reads
+ * exactly those sequences from the packed chunks (positioned reads locally, coalesced ranged
+ * reads on S3), and writes the shard in the chosen layout (format.ts).
+ */
+import { open } from 'node:fs/promises';
+import * as arrow from 'apache-arrow';
+import * as pq from 'parquet-wasm/node';
+import { createHash } from 'node:crypto';
+import { isRemote, storage } from '../../engine/storage/index.ts';
+import type { CustomStage, CustomTaskContext, Dataset, Json, StageRef } from '../../engine/types.ts';
+import { loadTokenizer } from '../tokenize/load.ts';
+import { binHeader, type ShardLayout, type TokenDtype } from './format.ts';
+import { chunkName, startsName, type PackInfo } from './pack.ts';
+
+/** Options the writer needs (validated by `shard.tokens`). */
+export interface WriteOptions {
+  layout: ShardLayout;
+  seqLen: number;
+  shardSequences: number;
+  shuffle: boolean;
+  seed: number;
+  valFraction: number;
+  tokenizer: StageRef | string;
+}
+
+/** Train/val sizes and shard counts for N sequences. */
+export function splitPlan(n: number, o: Pick<WriteOptions, 'valFraction' | 'shardSequences'>): { val: number; train: number; trainShards: number; valShards: number } {
+  let val = o.valFraction > 0 ? Math.max(1, Math.round(n * o.valFraction)) : 0;
+  if (val >= n) val = Math.max(0, n - 1);
+  const train = n - val;
+  return { val, train, trainShards: Math.ceil(train / o.shardSequences), valShards: Math.ceil(val / o.shardSequences) };
+}
+
+/** The sequence order: a seeded Fisher–Yates permutation (mulberry32), or the identity. */
+export function sequenceOrder(n: number, shuffle: boolean, seed: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (!shuffle) return order;
+  let s = seed >>> 0;
+  const rand = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  return order;
+}
+
+/** Which shard task `index` writes. */
+export function shardOfTask(index: number, plan: ReturnType<typeof splitPlan>, shardSequences: number): { split: 'train' | 'val'; k: number; from: number; to: number; name: string } {
+  const isTrain = index < plan.trainShards;
+  const k = isTrain ? index : index - plan.trainShards;
+  const base = isTrain ? 0 : plan.train;
+  const count = isTrain ? plan.train : plan.val;
+  const from = base + k * shardSequences;
+  const to = base + Math.min((k + 1) * shardSequences, count);
+  const split = isTrain ? 'train' : 'val';
+  return { split, k, from, to, name: `${split}-${String(k).padStart(5, '0')}` };
+}
+
+/** Reads the `seqLen` tokens of each wanted sequence into `out[row]` (rows in `rows`, sequence ids in `seqs`). */
+async function gather(pack: Dataset, info: PackInfo, seqs: Uint32Array, out: Uint32Array): Promise<void> {
+  const L = info.seqLen;
+  const idx = [...seqs.keys()].sort((a, b) => seqs[a]! - seqs[b]!);
+  let i = 0;
+  while (i < idx.length) {
+    const chunk = Math.floor(seqs[idx[i]!]! / info.chunkSequences);
+    let j = i;
+    while (j < idx.length && Math.floor(seqs[idx[j]!]! / info.chunkSequences) === chunk) j++;
+    const uri = storage.join(pack.dir, chunkName(chunk));
+    const base = chunk * info.chunkSequences;
+    if (!isRemote(uri)) {
+      const fh = await open(uri.replace(/^file:\/\//, ''), 'r');
+      try {
+        for (let k = i; k < j; k++) {
+          const row = idx[k]!;
+          const local = seqs[row]! - base;
+          const dst = new Uint8Array(out.buffer, row * L * 4, L * 4);
+          const { bytesRead } = await fh.read(dst, 0, L * 4, local * L * 4);
+          if (bytesRead !== L * 4) throw new Error(`${uri}: short read of sequence ${seqs[row]} (${bytesRead} of ${L * 4} bytes)`);
+        }
+      } finally {
+        await fh.close();
+      }
+    } else {
+      // Coalesce sequences closer than 1 MiB into one ranged GET.
+      const GAP = (1 << 20) / (L * 4);
+      let a = i;
+      while (a < j) {
+        let b = a + 1;
+        while (b < j && seqs[idx[b]!]! - seqs[idx[b - 1]!]! <= GAP) b++;
+        const first = seqs[idx[a]!]! - base;
+        const last = seqs[idx[b - 1]!]! - base;
+        const stream = await storage.readStream(uri, first * L * 4, (last + 1) * L * 4);
+        const parts: Buffer[] = [];
+        for await (const c of stream) parts.push(c as Buffer);
+        const bytes = Buffer.concat(parts);
+        if (bytes.byteLength !== (last + 1 - first) * L * 4) throw new Error(`${uri}: short ranged read (${bytes.byteLength} bytes)`);
+        for (let k = a; k < b; k++) {
+          const row = idx[k]!;
+          const off = (seqs[row]! - base - first) * L * 4;
+          new Uint8Array(out.buffer, row * L * 4, L * 4).set(bytes.subarray(off, off + L * 4));
+        }
+        a = b;
+      }
+    }
+    i = j;
+  }
+}
+
+/** Document starts within each wanted sequence, as (row, position) lists. */
+async function docStarts(pack: Dataset, info: PackInfo, seqs: Uint32Array): Promise<number[][]> {
+  const L = info.seqLen;
+  const out: number[][] = Array.from({ length: seqs.length }, () => []);
+  const byChunk = new Map<number, number[]>();
+  seqs.forEach((s, row) => {
+    const c = Math.floor(s / info.chunkSequences);
+    let l = byChunk.get(c);
+    if (!l) byChunk.set(c, (l = []));
+    l.push(row);
+  });
+  for (const [chunk, rows] of byChunk) {
+    const raw = await storage.read(storage.join(pack.dir, startsName(chunk)));
+    const starts = new Uint32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    for (const row of rows) {
+      const lo = (seqs[row]! - chunk * info.chunkSequences) * L;
+      // First start ≥ lo (binary search), then all < lo + L.
+      let a = 0;
+      let b = starts.length;
+      while (a < b) {
+        const m = (a + b) >> 1;
+        if (starts[m]! < lo) a = m + 1;
+        else b = m;
+      }
+      for (let k = a; k < starts.length && starts[k]! < lo + L; k++) out[row]!.push(starts[k]! - lo);
+    }
+  }
+  return out;
+}
+
+function listColumn(values: arrow.Data, offsets: Int32Array, rows: number, item: arrow.DataType): arrow.Vector {
+  const type = new arrow.List(new arrow.Field('item', item, false));
+  return arrow.makeVector(arrow.makeData({ type, length: rows, nullCount: 0, valueOffsets: offsets, child: values }));
+}
+
+/** The shard as an Arrow table (parquet/arrow layouts). */
+function shardTable(tokens: Uint16Array | Uint32Array, seqs: Uint32Array, starts: number[][], L: number): arrow.Table {
+  const rows = seqs.length;
+  const tokOffsets = new Int32Array(rows + 1);
+  for (let r = 0; r <= rows; r++) tokOffsets[r] = r * L;
+  const item = tokens instanceof Uint16Array ? new arrow.Uint16() : new arrow.Uint32();
+  const tokData = arrow.makeData({ type: item, length: tokens.length, nullCount: 0, data: tokens } as never);
+  const flat: number[] = [];
+  const stOffsets = new Int32Array(rows + 1);
+  starts.forEach((s, r) => {
+    flat.push(...s);
+    stOffsets[r + 1] = flat.length;
+  });
+  const stData = arrow.makeData({ type: new arrow.Int32(), length: flat.length, nullCount: 0, data: Int32Array.from(flat) });
+  return new arrow.Table({
+    seq: arrow.makeVector(BigInt64Array.from(seqs, (s) => BigInt(s))),
+    tokens: listColumn(tokData as arrow.Data, tokOffsets, rows, item),
+    doc_starts: listColumn(stData, stOffsets, rows, new arrow.Int32()),
+  });
+}
+
+/** Encodes one shard in `layout`. Returns the file bytes and, for bin, the doc index bytes. */
+export function encodeShard(layout: ShardLayout, tokens: Uint16Array | Uint32Array, seqs: Uint32Array, starts: number[][], L: number): { data: Uint8Array; docs?: Uint8Array } {
+  switch (layout) {
+    case 'bin': {
+      const dtype: TokenDtype = tokens instanceof Uint16Array ? 'uint16' : 'uint32';
+      const header = binHeader(tokens.length, dtype);
+      const data = new Uint8Array(header.length + tokens.byteLength);
+      data.set(header);
+      data.set(new Uint8Array(tokens.buffer, tokens.byteOffset, tokens.byteLength), header.length);
+      const flat: number[] = [];
+      starts.forEach((s, r) => s.forEach((p) => flat.push(r * L + p)));
+      return { data, docs: new Uint8Array(Uint32Array.from(flat).buffer) };
+    }
+    case 'parquet': {
+      const table = shardTable(tokens, seqs, starts, L);
+      const props = new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).setDictionaryEnabled(false).setMaxRowGroupSize(8192).setCreatedBy('sluice shard.tokens').build();
+      return { data: pq.writeParquet(pq.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), props) };
+    }
+    case 'arrow':
+      return { data: arrow.tableToIPC(shardTable(tokens, seqs, starts, L), 'file') };
+    default: {
+      const never: never = layout;
+      throw new Error(`unknown shard layout ${String(never)}`);
+    }
+  }
+}
+
+const EXT: Record<ShardLayout, string> = { bin: 'bin', parquet: 'parquet', arrow: 'arrow' };
+
+/** Builds the write stage over the pack stage. */
+export function writeStage(pack: StageRef, o: WriteOptions, version: string): CustomStage {
+  const tokRef = typeof o.tokenizer === 'string' ? undefined : o.tokenizer;
+  const packInfo = (ds: Dataset) => ds.manifest.info as unknown as PackInfo;
+  return {
+    kind: 'custom',
+    type: 'shard.tokens.write',
+    name: 'shard.tokens.write',
+    version,
+    config: { layout: o.layout, seqLen: o.seqLen, shardSequences: o.shardSequences, shuffle: o.shuffle, seed: o.seed, valFraction: o.valFraction, tokenizer: tokRef ? { stage: tokRef.name } : (o.tokenizer as string) },
+    inputs: [pack],
+    ...(tokRef ? { refs: [tokRef] } : {}),
+    output: 'artifact',
+    taskCount(_ctx, inputs) {
+      const plan = splitPlan(packInfo(inputs[0]!).sequences, o);
+      return Math.max(1, plan.trainShards + plan.valShards);
+    },
+    async run(ctx: CustomTaskContext) {
+      const packDs = ctx.inputs[0]!;
+      const info = packInfo(packDs);
+      const tok = await loadTokenizer(tokRef ? (await ctx.dataset(tokRef)).dir : (o.tokenizer as string), ctx.storage);
+      const dtype: TokenDtype = tok.vocabSize <= 65536 ? 'uint16' : 'uint32';
+      if (info.maxToken >= tok.vocabSize) throw new Error(`shard.tokens: token id ${info.maxToken} in the input is outside the vocabulary of '${tok.name}' (${tok.vocabSize}); were the docs encoded with another tokenizer?`);
+      const common: Record<string, Json> = { layout: o.layout, dtype, seqLen: o.seqLen, vocabSize: tok.vocabSize, eotToken: tok.eotId ?? null, tokenizerName: tok.name, tokenizerFingerprint: tok.fingerprint };
+      const plan = splitPlan(info.sequences, o);
+      if (plan.trainShards + plan.valShards === 0) {
+        ctx.setInfo({ ...common, empty: true });
+        ctx.log('no complete sequence in the input: no shards written');
+        return;
+      }
+      const shard = shardOfTask(ctx.index, plan, o.shardSequences);
+      const order = sequenceOrder(info.sequences, o.shuffle, o.seed);
+      const seqs = order.slice(shard.from, shard.to);
+      const raw = new Uint32Array(seqs.length * o.seqLen);
+      await gather(packDs, info, seqs, raw);
+      const tokens = dtype === 'uint16' ? Uint16Array.from(raw) : raw;
+      const starts = await docStarts(packDs, info, seqs);
+      const enc = encodeShard(o.layout, tokens, seqs, starts, o.seqLen);
+      const path = `${shard.name}.${EXT[o.layout]}`;
+      await ctx.writeFile(path, enc.data, seqs.length);
+      const entry: Record<string, Json> = { split: shard.split, k: shard.k, path, sequences: seqs.length, tokens: tokens.length, bytes: enc.data.byteLength, sha256: createHash('sha256').update(enc.data).digest('hex') };
+      if (enc.docs) {
+        const docsPath = `${shard.name}.docs`;
+        await ctx.writeFile(docsPath, enc.docs);
+        entry.docs = docsPath;
+      }
+      ctx.setInfo({ ...common, [`shard:${shard.name}`]: entry });
+      ctx.log(`${path}: ${seqs.length} sequences, ${tokens.length} tokens`);
+    },
+  };
+}
