@@ -144,6 +144,8 @@ export async function run(file: string, opts: RunOptions = {}): Promise<RunSumma
         continue;
       }
       const plan = await rt.plan(stage.name);
+      const removed = await storage.removeTemps(dir);
+      if (removed) progress.log(`${stage.name}: removed ${removed} temporary file(s) left by an interrupted run`);
       const pending: number[] = [];
       for (let i = 0; i < plan.tasks; i++) if (!(await readMarker(rt, stage.name, i))) pending.push(i);
       progress.stageStart(stage.name, plan.tasks, plan.tasks - pending.length);

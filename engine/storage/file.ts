@@ -99,6 +99,22 @@ export class FileStorage implements Backend {
     await walk(prefix);
     return out.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
   }
+  async removeTemps(prefix: string): Promise<number> {
+    let n = 0;
+    const walk = async (dir: string) => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) await walk(p);
+        else if (isTempName(p)) {
+          await rm(p, { force: true });
+          n++;
+        }
+      }
+    };
+    await walk(prefix);
+    return n;
+  }
   async delete(uri: string): Promise<void> {
     await rm(uri, { force: true });
   }

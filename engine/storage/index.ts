@@ -34,6 +34,8 @@ export interface Backend {
   list(prefix: string): Promise<Entry[]>;
   delete(uri: string): Promise<void>;
   deletePrefix(prefix: string): Promise<void>;
+  /** Removes what killed atomic writes left behind under a prefix; returns how many. */
+  removeTemps(prefix: string): Promise<number>;
 }
 
 /** The storage facade operators and the engine use; dispatches on the URI scheme. */
@@ -89,6 +91,9 @@ export class Storage implements StorageLike {
   }
   async delete(uri: string) {
     return (await this.backend(uri)).delete(normalise(uri));
+  }
+  async removeTemps(prefix: string) {
+    return (await this.backend(prefix)).removeTemps(normalise(prefix));
   }
   async deletePrefix(prefix: string) {
     return (await this.backend(prefix)).deletePrefix(normalise(prefix));

@@ -160,6 +160,10 @@ export class S3Storage implements Backend {
       throw wrap('DELETE', uri, e);
     }
   }
+  /** Unfinished multipart uploads are invisible to readers and listings: nothing to remove. */
+  async removeTemps(_prefix: string): Promise<number> {
+    return 0;
+  }
   async deletePrefix(prefix: string): Promise<void> {
     const { bucket } = parseS3(prefix);
     const all = await this.list(prefix);
