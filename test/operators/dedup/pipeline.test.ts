@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, tempProject, SLUICE } from '../../helpers/cli.ts';
+import { writeFileSync } from 'node:fs';
+import { readDocsParquet, readParquetTables } from '../../../engine/parquet.ts';
+import type { Manifest } from '../../../engine/types.ts';
+import type { RunSummary } from '../../../engine/runner.ts';
+import { writeCorpus } from '../../../bench/dedup-corpus.ts';
+
+async function stageOutput(dir: string) {
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  const docs: Array<[string, unknown, unknown]> = [];
+  for (const f of m.files) for await (const b of readDocsParquet(join(dir, f.path))) for (const d of b) docs.push([d.id, d.meta.dedupCluster ?? null, d.meta.dedupClusterSize ?? null]);
+  const drops: Array<Record<string, unknown>> = [];
+  const auditDir = join(dir, '_audit');
+  for (const f of readdirSync(auditDir).filter((x) => x.startsWith('drops-')).sort()) {
+    for await (const t of readParquetTables(join(auditDir, f))) for (const r of t.toArray()) drops.push(r.toJSON() as Record<string, unknown>);
+  }
+  return { docs, drops, manifest: m };
+}
+
+test('pipeline(): read.jsonl → dedup.exact → dedup.minhash({ verify }) gives identical output with 1 and 4 workers', async () => {
+  const dir = tempProject('sluice-dedup-');
+  try {
+    const c = await writeCorpus(join(dir, 'data'), 4, { docs: 200, pairFraction: 0.7, seed: 4 });
+    writeFileSync(
+      join(dir, 'pipeline.ts'),
+      `import { pipeline, read, dedup } from ${JSON.stringify(SLUICE)};
+export default pipeline({ name: 'dd', workdir: 'runs/default' }, (p) => {
+  const raw = p.stage('load', read.jsonl('data/*.jsonl'));
+  const exact = p.stage('exact', raw, dedup.exact({ normalize: true, partitions: 2 }));
+  p.stage('near', exact, dedup.minhash({ verify: true, bufferMB: 0.05, bandsPerTask: 3 }));
+});
+`,
+    );
+    const outs = [];
+    for (const workers of ['1', '4']) {
+      const r = await runCli(['run', 'pipeline.ts', '--json', '--workers', workers, '--workdir', `runs/w${workers}`], { cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout) as RunSummary;
+      assert.deepEqual(
+        s.stages.map((x) => x.stage),
+        ['load', 'exact.hashes', 'exact.groups', 'exact', 'near.signatures', 'near.buckets', 'near.clusters', 'near'],
+      );
+      const exact = await stageOutput(s.stages.find((x) => x.stage === 'exact')!.dir);
+      const near = await stageOutput(s.stages.find((x) => x.stage === 'near')!.dir);
+      outs.push({ exact, near, s });
+    }
+    const [a, b] = outs as [(typeof outs)[0], (typeof outs)[0]];
+    assert.deepEqual(b.exact.docs, a.exact.docs);
+    assert.deepEqual(b.near.docs, a.near.docs);
+    assert.deepEqual(b.near.drops, a.near.drops);
+    assert.equal(a.exact.docs.length + a.exact.drops.length, c.docs);
+    const identical = c.pairs.filter((p) => p.jaccard === 1).length;
+    assert.equal(a.exact.drops.length, identical, 'dedup.exact removes exactly the identical planted copies');
+    assert.ok(a.near.drops.length > 20);
+    for (const d of a.near.drops) {
+      assert.equal(d.operator, 'dedup.minhash');
+      assert.equal(d.reason, 'near-duplicate');
+      assert.ok((d.score as number) >= 0.8);
+      const details = JSON.parse(d.details as string) as { cluster: string; keptId: string; keptUrl: string };
+      assert.ok(a.near.docs.some(([id]) => id === details.keptId), 'the kept doc is in the output');
+    }
+    assert.equal(a.near.manifest.stats.operators['dedup.minhash']?.drops['near-duplicate'], a.near.drops.length);
+    // A rerun is incremental: every stage is up to date.
+    const again = await runCli(['run', 'pipeline.ts', '--json', '--workers', '2', '--workdir', 'runs/w1'], { cwd: dir });
+    assert.equal(again.code, 0, again.stderr);
+    assert.ok((JSON.parse(again.stdout) as RunSummary).stages.every((x) => x.status === 'skipped'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
