@@ -16,7 +16,7 @@ function dirtyChart(r: ContaminationReport): string {
   const w = 640, label = 180, barH = 22, gap = 8, top = 28;
   const h = top + rows.length * (barH + gap) + 24;
   const max = Math.max(1, ...rows.map((x) => x.dirtyPct));
-  const scale = (w - label - 80) / max;
+  const scale = (w - label - 170) / max; // room for the value label
   const bars = rows
     .map((x, i) => {
       const y = top + i * (barH + gap);

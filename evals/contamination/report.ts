@@ -128,7 +128,7 @@ export function methodCard(r: ContaminationReport): Array<[string, string]> {
     ['n-gram', `${m.ngram} ${m.unit}`],
     ['fields indexed', m.fields],
     ['short items', `items shorter than ${m.ngram} ${m.unit} (at least ${m.minLength}) are matched whole`],
-    ['template n-grams', 'n-grams shared by several benchmark items are left out of the index'],
+    ['template n-grams', `n-grams shared by more than ${m.maxItems} benchmark items are left out of the index (${m.templateGrams.toLocaleString('en-US')} left out)`],
     ['boilerplate threshold', `n-grams found in more than ${m.maxDocs} training docs are ignored`],
     ['rule', m.ruleText],
     ['index', `${m.indexGrams.toLocaleString('en-US')} n-grams, ${(m.indexBytes / 2 ** 20).toFixed(1)} MiB`],

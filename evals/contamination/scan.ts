@@ -74,6 +74,9 @@ export interface ContaminationMethod {
   unit: NgramUnit;
   fields: IndexFields;
   minLength: number;
+  /** N-grams shared by more than this many benchmark items were left out as template text. */
+  maxItems: number;
+  templateGrams: number;
   maxDocs: number;
   rule: DirtyRule;
   ruleText: string;
@@ -309,7 +312,7 @@ export class ContaminationScanner {
     });
     const d = index.describe();
     return {
-      method: { normalisation: d.normalisation, ngram: d.ngram, unit: d.unit, fields: d.fields, minLength: d.minLength, maxDocs: this.maxDocs, rule: this.rule, ruleText: ruleText(this.rule), indexGrams: d.grams, indexBytes: d.indexBytes },
+      method: { normalisation: d.normalisation, ngram: d.ngram, unit: d.unit, fields: d.fields, minLength: d.minLength, maxItems: d.maxItems, templateGrams: d.templateGrams, maxDocs: this.maxDocs, rule: this.rule, ruleText: ruleText(this.rule), indexGrams: d.grams, indexBytes: d.indexBytes },
       corpus: { fingerprint: corpusFingerprint(this.sources), sources: [...this.sources], docs: this.docs, bytes: this.bytes, units: this.units },
       benchmarks,
     };
