@@ -46,7 +46,7 @@ def lr_at(step, o):
 
 def measure_peak(device, dtype):
     """Measured matmul FLOP/s of this device and dtype: the MFU denominator."""
-    n, reps = (8192, 20) if device.type == 'cuda' else (512, 10)
+    n, reps = (8192, 20) if device.type == 'cuda' else (1024, 5)
     a = torch.randn(n, n, device=device, dtype=dtype)
     b = torch.randn(n, n, device=device, dtype=dtype)
     for _ in range(3):
@@ -62,8 +62,11 @@ def measure_peak(device, dtype):
 
 
 def fingerprint(o):
-    keys = ['model', 'optimizer', 'schedule', 'steps', 'batchSize', 'gradAccum', 'seed', 'valTokens', 'data']
-    return hashlib.sha256(json.dumps({k: o.get(k) for k in keys}, sort_keys=True).encode()).hexdigest()[:16]
+    # `dataId` (the shards' original URIs) rather than `data`, whose paths may be per-attempt copies
+    keys = ['model', 'optimizer', 'schedule', 'steps', 'batchSize', 'gradAccum', 'seed', 'valTokens']
+    parts = {k: o.get(k) for k in keys}
+    parts['data'] = o.get('dataId') or [o['data']['train'], o['data'].get('val')]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def save_state(path, state):
@@ -123,6 +126,7 @@ def main():
     state_path = os.path.join(state_dir, 'torch-state.pt')
     fp = fingerprint(o)
     step, tokens = 0, 0
+    history = []  # train/val records so far: saved with the state, replayed on resume
     loader = Batches(train_stream, B, T)
     if os.path.exists(state_path):
         st = torch.load(state_path, map_location='cpu')
@@ -133,9 +137,12 @@ def main():
         step, tokens = st['step'], st['tokens']
         loader.pos, loader.epoch = st['pos'], st['epoch']
         torch.set_rng_state(st['rng'])
+        history = st.get('metrics', [])
         if device.type == 'cuda' and st.get('cuda_rng') is not None:
             torch.cuda.set_rng_state(st['cuda_rng'])
     resumed = step
+    for r in history:
+        emit(r)
     model = torch.compile(raw) if use_compile else raw
 
     counts = param_counts(cfg)
@@ -161,16 +168,20 @@ def main():
         model.train()
         return total / n_val
 
+    def record(r):
+        history.append(r)
+        emit(r)
+
     def checkpoint():
         save_state(state_path, {'fingerprint': fp, 'model': raw.state_dict(), 'optim': opt.state_dict(), 'step': step,
-                                'tokens': tokens, 'pos': loader.pos, 'epoch': loader.epoch, 'rng': torch.get_rng_state(),
+                                'tokens': tokens, 'pos': loader.pos, 'epoch': loader.epoch, 'rng': torch.get_rng_state(), 'metrics': history,
                                 'cuda_rng': torch.cuda.get_rng_state() if device.type == 'cuda' else None})
         emit({'kind': 'checkpoint', 'step': step, 'path': state_path})
 
     t_start = time.perf_counter()
     t_last, tok_last = t_start, tokens
-    last_loss = float('nan')
-    val_loss = None
+    last_loss = next((r['loss'] for r in reversed(history) if r['kind'] == 'train'), float('nan'))
+    val_loss = next((r['valLoss'] for r in reversed(history) if r['kind'] == 'val'), None)
     steady = []  # (tokens, seconds) of intervals after warmup, for the mean throughput
     warm_steps = resumed + min(10, max(1, (o['steps'] - resumed) // 5))
     while step < o['steps']:
@@ -200,14 +211,14 @@ def main():
             tps = (tokens - tok_last) / (now - t_last)
             if step > warm_steps:
                 steady.append((tokens - tok_last, now - t_last))
-            emit({'kind': 'train', 'step': step, 'loss': last_loss, 'lr': lr, 'gradNorm': float(norm), 'tokens': tokens,
+            record({'kind': 'train', 'step': step, 'loss': last_loss, 'lr': lr, 'gradNorm': float(norm), 'tokens': tokens,
                   'tokensPerSecond': tps, 'flopsPerToken': fpt, 'flopsPerSecond': tps * fpt, 'mfu': tps * fpt / peak,
                   'elapsedSeconds': now - t_start})
             t_last, tok_last = now, tokens
         if n_val > 0 and (step % o['evalEvery'] == 0 or step == o['steps']):
             t0 = time.perf_counter()
             val_loss = evaluate()
-            emit({'kind': 'val', 'step': step, 'valLoss': val_loss, 'tokens': tokens, 'elapsedSeconds': time.perf_counter() - t_start})
+            record({'kind': 'val', 'step': step, 'valLoss': val_loss, 'tokens': tokens, 'elapsedSeconds': time.perf_counter() - t_start})
             t_last += time.perf_counter() - t0  # evaluation time does not count against training throughput
         if step % o['checkpointEvery'] == 0 or step == o['steps']:
             t0 = time.perf_counter()

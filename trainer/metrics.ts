@@ -1,0 +1,113 @@
+/**
+ * Training metrics: the JSON-lines log (`metrics.jsonl`), throughput and MFU, and the short line
+ * the progress bar shows. FLOPs per token are 6·N(matmul) + 12·L·T·d (model/config.ts); MFU is
+ * achieved FLOP/s over the backend's measured matmul peak (tfjs: a 1024³ float32 matmul; torch:
+ * an 8192³ matmul in the training dtype on CUDA, 512³ float32 on CPU).
+ */
+import type { MetricsRecord } from './api.ts';
+
+/** The metrics of a run, in order; survives a resume through the checkpoint. */
+export class MetricsLog {
+  readonly records: MetricsRecord[] = [];
+
+  constructor(private readonly onRecord?: (r: MetricsRecord) => void) {}
+
+  add(r: MetricsRecord): void {
+    this.records.push(r);
+    this.onRecord?.(r);
+  }
+
+  /** Records up to and including `step`, as JSON lines. */
+  jsonl(upToStep = Infinity): string {
+    return this.records
+      .filter((r) => r.step <= upToStep)
+      .map((r) => JSON.stringify(r) + '\n')
+      .join('');
+  }
+
+  /** Restores records from a checkpoint's JSON lines (malformed lines are an error: the file is ours). */
+  load(text: string, source: string): void {
+    text.split('\n').forEach((line, i) => {
+      if (!line.trim()) return;
+      try {
+        this.records.push(JSON.parse(line) as MetricsRecord);
+      } catch (e) {
+        throw new Error(`${source}:${i + 1}: invalid metrics line: ${(e as Error).message}`);
+      }
+    });
+  }
+
+  get train(): Extract<MetricsRecord, { kind: 'train' }>[] {
+    return this.records.filter((r): r is Extract<MetricsRecord, { kind: 'train' }> => r.kind === 'train');
+  }
+  get val(): Extract<MetricsRecord, { kind: 'val' }>[] {
+    return this.records.filter((r): r is Extract<MetricsRecord, { kind: 'val' }> => r.kind === 'val');
+  }
+}
+
+/**
+ * Throughput over intervals, excluding the first `warmupSteps` steps of this process (JIT, wasm
+ * compilation, torch.compile) from the run's mean.
+ */
+export class Throughput {
+  private t: number;
+  private tokens: number;
+  private sumTokens = 0;
+  private sumSeconds = 0;
+  readonly start: number;
+
+  constructor(
+    startTokens: number,
+    private readonly warmupUntilStep: number,
+  ) {
+    this.t = this.start = performance.now();
+    this.tokens = startTokens;
+  }
+
+  /** Tokens/s since the previous mark; accumulates the steady-state mean after warmup. */
+  mark(step: number, tokens: number): number {
+    const now = performance.now();
+    const sec = (now - this.t) / 1000;
+    const tps = sec > 0 ? (tokens - this.tokens) / sec : 0;
+    if (step > this.warmupUntilStep) {
+      this.sumTokens += tokens - this.tokens;
+      this.sumSeconds += sec;
+    }
+    this.t = now;
+    this.tokens = tokens;
+    return tps;
+  }
+
+  /** Excludes time spent since the last mark (evaluation, checkpoints) from throughput. */
+  pause(): void {
+    const now = performance.now();
+    this.t = now;
+  }
+
+  /** Mean tokens/s over the steady-state intervals (falls back to all time when there were none). */
+  mean(totalTokens: number, startTokens: number): number {
+    if (this.sumSeconds > 0) return this.sumTokens / this.sumSeconds;
+    const sec = (performance.now() - this.start) / 1000;
+    return sec > 0 ? (totalTokens - startTokens) / sec : 0;
+  }
+
+  get elapsedSeconds(): number {
+    return (performance.now() - this.start) / 1000;
+  }
+}
+
+/** The progress-bar note: `step 120/1000 loss 2.314 val 2.401 | 2.3k tok/s | MFU 12.1%`. */
+export function progressNote(r: MetricsRecord, steps: number, lastVal: number | null): string {
+  switch (r.kind) {
+    case 'train': {
+      const tps = r.tokensPerSecond >= 1000 ? `${(r.tokensPerSecond / 1000).toFixed(1)}k` : r.tokensPerSecond.toFixed(0);
+      return `step ${r.step}/${steps} loss ${r.loss.toFixed(3)}${lastVal !== null ? ` val ${lastVal.toFixed(3)}` : ''} | ${tps} tok/s | MFU ${(100 * r.mfu).toFixed(1)}%`;
+    }
+    case 'val':
+      return `step ${r.step}/${steps} val loss ${r.valLoss.toFixed(3)}`;
+    default: {
+      const never: never = r;
+      return String(never);
+    }
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Differentiable ops with hand-written gradients for tfjs-backend-wasm, where the stock ones are
+ * missing or slow (measured on this machine, one core, 4.22.0):
+ * - `gather`'s gradient needs `UnsortedSegmentSum`, which wasm does not register: the embedding
+ *   gradient here is one `scatterND` (it sums duplicate indices).
+ * - wasm's matmul is fast (XNNPACK) only untransposed: 512×128×384 ran at 7.5 GFLOP/s plain,
+ *   1.3 with `transposeA`; the stock matmul gradient uses the transposed forms. The backward
+ *   here transposes explicitly, then multiplies untransposed.
+ * - cross-entropy fuses log-softmax and the target pick, with gradient softmax − onehot.
+ * - GELU (tanh form) computes its derivative directly instead of differentiating 8 ops.
+ */
+import type * as tfNs from '@tensorflow/tfjs';
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
+
+type Tf = typeof tfNs;
+type GradFn = (...inputs: never[]) => { value: Tensor; gradFunc: (dy: Tensor, saved: Tensor[]) => Tensor | Tensor[] };
+
+/** tf.customGrad with the inputs typed as what they are (tfjs types them as Tensor | save-function). */
+function custom(tf: Tf, f: GradFn): (...inputs: Tensor[]) => Tensor {
+  return tf.customGrad(f as unknown as Parameters<Tf['customGrad']>[0]) as (...inputs: Tensor[]) => Tensor;
+}
+
+/** Row lookup `table[ids]` whose gradient is a scatterND (summing repeated ids). */
+export function embed(tf: Tf, table: Tensor2D, ids: Tensor1D): Tensor2D {
+  const idx = ids.reshape([ids.shape[0], 1]) as Tensor2D;
+  // Tensors used by a gradient must go through save(): tfjs disposes the forward's other
+  // intermediates before backprop.
+  const f = custom(tf, (t: Tensor, save: (t: Tensor[]) => void) => {
+    save([idx]);
+    return {
+      value: tf.gather(t, ids),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => tf.scatterND(saved[0]!, dy as Tensor, t.shape),
+    };
+  });
+  return f(table) as Tensor2D;
+}
+
+/** `x @ w` for 2-D operands, with an untransposed-matmul backward. */
+export function matmul(tf: Tf, x: Tensor2D, w: Tensor2D): Tensor2D {
+  const f = custom(tf, (a: Tensor, b: Tensor, save: (t: Tensor[]) => void) => {
+    save([a, b]);
+    return {
+      value: tf.matMul(a as Tensor2D, b as Tensor2D),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sa, sb] = saved as [Tensor2D, Tensor2D];
+        const g = dy as Tensor2D;
+        return [tf.matMul(g, tf.transpose(sb)), tf.matMul(tf.transpose(sa), g)];
+      },
+    };
+  });
+  return f(x, w) as Tensor2D;
+}
+
+/** `x @ c` for a constant matrix `c` (no gradient for `c`; `cT` is its transpose). */
+export function matmulConst(tf: Tf, x: Tensor2D, c: Tensor2D, cT: Tensor2D): Tensor2D {
+  const f = custom(tf, (a: Tensor) => ({
+    value: tf.matMul(a as Tensor2D, c),
+    gradFunc: (dy: Tensor) => tf.matMul(dy as Tensor2D, cT),
+  }));
+  return f(x) as Tensor2D;
+}
+
+/** Batched `a @ b` (`[n, i, k] @ [n, k, j]`) with an untransposed-matmul backward. */
+export function bmm(tf: Tf, a: Tensor3D, b: Tensor3D): Tensor3D {
+  const f = custom(tf, (x: Tensor, y: Tensor, save: (t: Tensor[]) => void) => {
+    save([x, y]);
+    return {
+      value: tf.matMul(x as Tensor3D, y as Tensor3D),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, sy] = saved as [Tensor3D, Tensor3D];
+        const g = dy as Tensor3D;
+        return [tf.matMul(g, tf.transpose(sy, [0, 2, 1])), tf.matMul(tf.transpose(sx, [0, 2, 1]), g)];
+      },
+    };
+  });
+  return f(a, b) as Tensor3D;
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+/** GELU, tanh approximation (GPT-2's), with its derivative written out. */
+export function gelu(tf: Tf, x: Tensor): Tensor {
+  const f = custom(tf, (a: Tensor, save: (t: Tensor[]) => void) => {
+    // x·x·x rather than pow: wasm's Pow is a slow generic path
+    const inner = tf.mul(tf.add(a, tf.mul(tf.mul(tf.mul(a, a), a), 0.044715)), GELU_C);
+    const t = tf.tanh(inner);
+    save([a, t]);
+    return {
+      value: tf.mul(tf.mul(a, 0.5), tf.add(t, 1)),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sa, st] = saved as [Tensor, Tensor];
+        // d/dx = 0.5(1+t) + 0.5·x·(1−t²)·c·(1 + 3·0.044715·x²)
+        const sech2 = tf.sub(1, tf.square(st));
+        const dInner = tf.mul(tf.add(tf.mul(tf.square(sa), 3 * 0.044715), 1), GELU_C);
+        const d = tf.add(tf.mul(tf.add(st, 1), 0.5), tf.mul(tf.mul(tf.mul(sa, 0.5), sech2), dInner));
+        return tf.mul(dy as Tensor, d);
+      },
+    };
+  });
+  return f(x);
+}
+
+/**
+ * Mean next-token cross-entropy of `logits` `[n, V]` against `targets` (n ids); gradient
+ * (softmax − onehot) / n.
+ */
+export function crossEntropy(tf: Tf, logits: Tensor2D, targets: Tensor1D): Tensor {
+  const [n, v] = logits.shape;
+  const f = custom(tf, (z: Tensor, save: (t: Tensor[]) => void) => {
+    const logp = tf.logSoftmax(z);
+    const onehot = tf.oneHot(targets, v);
+    save([logp, onehot]);
+    return {
+      value: tf.div(tf.neg(tf.sum(tf.mul(logp, onehot))), n),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [slogp, sonehot] = saved as [Tensor, Tensor];
+        return tf.mul(tf.sub(tf.exp(slogp), sonehot), tf.div(dy as Tensor, n));
+      },
+    };
+  });
+  return f(logits);
+}
+
+/** Per-row log-probabilities `logp[i, targets[i]]` (no gradient; for scoring). */
+export function targetLogprobs(tf: Tf, logits: Tensor2D, targets: Tensor1D): Tensor1D {
+  return tf.tidy(() => tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(targets, logits.shape[1])), 1) as Tensor1D);
+}

@@ -1,0 +1,234 @@
+/**
+ * The in-process training loop of the tfjs backend: deterministic batches from the shard loader,
+ * gradient accumulation, AdamW with clipping and the warmup + cosine schedule, validation every
+ * `evalEvery` steps, an atomic resumable checkpoint every `checkpointEvery` steps, and the final
+ * model checkpoint. A run killed at any point and started again continues from its last
+ * checkpoint with the same losses, bit for bit (the wasm kernels are deterministic, the data
+ * position and optimizer state are restored exactly).
+ */
+import type { NamedTensorMap, Scalar } from '@tensorflow/tfjs';
+import type { Storage } from '../../engine/storage/index.ts';
+import type { ShardSet } from '../api.ts';
+import { loadTrainState, runFingerprint, saveTrainState, writeModelCheckpoint, type NamedArray } from '../checkpoint.ts';
+import { BatchIterator, splitStreams, type TokenStream } from '../data/loader.ts';
+import { MetricsLog, Throughput } from '../metrics.ts';
+import { flopsPerToken, paramCounts } from '../model/config.ts';
+import { AdamW } from '../optim/adamw.ts';
+import { learningRate } from '../optim/schedule.ts';
+import type { ResolvedRun } from '../options.ts';
+import { initTfjs, measureMatmulPeak } from './backend.ts';
+import { TfjsGPT, initialValues } from './model.ts';
+import { Rng } from './rng.ts';
+
+/** What a backend reports back to `runTraining`. */
+export interface BackendResult {
+  steps: number;
+  tokens: number;
+  finalLoss: number;
+  valLoss: number | null;
+  flopsPerToken: number;
+  peakFlops: number;
+  tokensPerSecond: number;
+  resumedFromStep: number;
+  seconds: number;
+}
+
+export interface BackendArgs {
+  run: ResolvedRun;
+  data: ShardSet;
+  /** Where the final model checkpoint goes. */
+  outDir: string;
+  stateDir: string;
+  tmpDir: string;
+  store: Storage;
+  metrics: MetricsLog;
+  log(message: string): void;
+  signal?: AbortSignal;
+}
+
+/** What must match for a checkpoint to be resumed (everything that shapes the loss curve). */
+export function fingerprintParts(run: ResolvedRun, data: ShardSet) {
+  return {
+    backend: run.backend,
+    model: { ...run.model },
+    optimizer: { ...run.optimizer },
+    schedule: { ...run.schedule },
+    steps: run.steps,
+    batchSize: run.batchSize,
+    gradAccum: run.gradAccum,
+    seed: run.seed,
+    valTokens: run.valTokens,
+    train: data.train,
+    val: data.val ?? null,
+    ...(run.backend === 'tfjs' ? { tfjsBackend: run.tfjs.backend } : {}),
+  };
+}
+
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/** Trains with tfjs (see the module comment). */
+export async function trainTfjs(a: BackendArgs): Promise<BackendResult> {
+  const { run, store, metrics } = a;
+  const tf = await initTfjs(run.tfjs);
+  const B = run.batchSize;
+  const T = run.model.contextLength;
+  const streams = await splitStreams(a.data.train, a.data.val, run.valTokens ?? undefined, B * T + 1, store);
+  const maxId = run.model.vocabSize;
+  const fp = runFingerprint(fingerprintParts(run, a.data));
+  const rng = new Rng(run.seed);
+  const model = new TfjsGPT(tf, run.model, initialValues(run.model, rng));
+  const opt = new AdamW(tf, model.params, run.optimizer);
+  const loader = new BatchIterator(streams.train, B, T);
+  let step = 0;
+  let tokens = 0;
+  try {
+    const saved = await loadTrainState(a.stateDir, fp, store);
+    if (saved) {
+      const { state, tensors } = saved;
+      for (const [name, v] of model.params) {
+        const t = tensors.get(`param.${name}`);
+        if (!t || t.data.length !== v.size) throw new Error(`${a.stateDir}: checkpoint lacks parameter ${name}`);
+        tf.tidy(() => v.assign(tf.tensor(t.data, v.shape, 'float32')));
+      }
+      const m = new Map<string, Float32Array>();
+      const vv = new Map<string, Float32Array>();
+      for (const name of model.params.keys()) {
+        m.set(name, tensors.get(`adam.m.${name}`)?.data ?? new Float32Array());
+        vv.set(name, tensors.get(`adam.v.${name}`)?.data ?? new Float32Array());
+      }
+      opt.load({ t: state.adamStep, m, v: vv });
+      step = state.step;
+      tokens = state.tokens;
+      loader.pos = state.loader.pos;
+      loader.epoch = state.loader.epoch;
+      rng.state = state.rng;
+      metrics.load(saved.metricsJsonl, `${a.stateDir}/${state.metrics}`);
+      a.log(`resumed from step ${step} (${tokens} tokens)`);
+    }
+    const resumed = step;
+    const startTokens = tokens;
+    const peak = measureMatmulPeak();
+    const fpt = flopsPerToken(run.model);
+    const nVal = Math.min(run.evalBatches, Math.floor((streams.val.length - 1) / (B * T)));
+    a.log(`tfjs ${tf.getBackend()}: ${paramCounts(run.model).total} parameters, ${fpt.toExponential(3)} FLOPs/token, matmul peak ${(peak / 1e9).toFixed(2)} GFLOP/s, ${streams.train.length} train / ${streams.val.length} val tokens`);
+
+    const check = (ids: Int32Array) => {
+      for (let i = 0; i < ids.length; i++) if (ids[i]! >= maxId) throw new Error(`trainer: token id ${ids[i]} in the shards is outside the vocabulary (${maxId})`);
+    };
+    const evaluate = async (stream: TokenStream): Promise<number> => {
+      const it = new BatchIterator(stream, B, T);
+      let sum = 0;
+      for (let i = 0; i < nVal; i++) {
+        const b = await it.next();
+        check(b.x);
+        check(b.y);
+        sum += tf.tidy(() => model.loss(b.x, b.y, B, T).dataSync()[0]!);
+      }
+      return sum / nVal;
+    };
+    const checkpoint = async () => {
+      const tensors = new Map<string, NamedArray>();
+      const st = opt.state();
+      for (const [name, v] of model.params) {
+        tensors.set(`param.${name}`, { shape: v.shape, data: v.dataSync() as Float32Array });
+        tensors.set(`adam.m.${name}`, { shape: v.shape, data: st.m.get(name)! });
+        tensors.set(`adam.v.${name}`, { shape: v.shape, data: st.v.get(name)! });
+      }
+      await saveTrainState(a.stateDir, { fingerprint: fp, step, tokens, loader: loader.position, rng: rng.state, adamStep: opt.t }, tensors, metrics.jsonl(step), store);
+    };
+
+    const vars = [...model.params.values()];
+    const canonical = new Map([...model.params].map(([name, v]) => [v.name, name]));
+    const thr = new Throughput(tokens, resumed + Math.min(3, Math.max(1, Math.floor((run.steps - resumed) / 5))));
+    let lastLoss = Number.NaN;
+    let valLoss: number | null = metrics.val.at(-1)?.valLoss ?? null;
+    while (step < run.steps) {
+      if (a.signal?.aborted) throw new Error('trainer: aborted');
+      const lr = learningRate(step, run.optimizer.lr, run.schedule, run.steps);
+      let acc: NamedTensorMap | null = null;
+      let lossSum = 0;
+      for (let k = 0; k < run.gradAccum; k++) {
+        const b = await loader.next();
+        check(b.x);
+        check(b.y);
+        const { value, grads } = tf.variableGrads(() => model.loss(b.x, b.y, B, T) as Scalar, vars);
+        lossSum += value.dataSync()[0]!;
+        value.dispose();
+        const named: NamedTensorMap = {};
+        for (const [vn, g] of Object.entries(grads)) named[canonical.get(vn)!] = g;
+        if (!acc) acc = named;
+        else {
+          const prev: NamedTensorMap = acc;
+          acc = {};
+          for (const name of Object.keys(prev)) {
+            acc[name] = tf.add(prev[name]!, named[name]!);
+            prev[name]!.dispose();
+            named[name]!.dispose();
+          }
+        }
+      }
+      if (run.gradAccum > 1) {
+        const prev = acc!;
+        acc = {};
+        for (const name of Object.keys(prev)) {
+          acc[name] = tf.div(prev[name]!, run.gradAccum);
+          prev[name]!.dispose();
+        }
+      }
+      const gradNorm = opt.step(acc!, lr);
+      for (const g of Object.values(acc!)) g.dispose();
+      step++;
+      tokens += B * T * run.gradAccum;
+      lastLoss = lossSum / run.gradAccum;
+      if (!Number.isFinite(lastLoss)) throw new Error(`trainer: loss became ${lastLoss} at step ${step} (lr ${lr}); lower optimizer.lr`);
+      if (step % run.logEvery === 0 || step === run.steps) {
+        const tps = thr.mark(step, tokens);
+        metrics.add({ kind: 'train', step, loss: lastLoss, lr, gradNorm, tokens, tokensPerSecond: tps, flopsPerToken: fpt, flopsPerSecond: tps * fpt, mfu: (tps * fpt) / peak, elapsedSeconds: thr.elapsedSeconds });
+      }
+      if (nVal > 0 && (step % run.evalEvery === 0 || step === run.steps)) {
+        valLoss = await evaluate(streams.val);
+        metrics.add({ kind: 'val', step, valLoss, tokens, elapsedSeconds: thr.elapsedSeconds });
+        thr.pause();
+      }
+      if (step % run.checkpointEvery === 0 || step === run.steps) {
+        await checkpoint();
+        thr.pause();
+      }
+      await yieldToEventLoop();
+    }
+    const seconds = thr.elapsedSeconds;
+    const values = new Map<string, NamedArray>();
+    for (const [name, v] of model.params) values.set(name, { shape: v.shape, data: v.dataSync() as Float32Array });
+    await writeModelCheckpoint(
+      a.outDir,
+      {
+        format: 'sluice.gpt/1',
+        model: run.model,
+        backend: 'tfjs',
+        step,
+        tokens,
+        finalLoss: Number.isFinite(lastLoss) ? lastLoss : (metrics.train.at(-1)?.loss ?? null),
+        valLoss,
+        eotToken: a.data.eotToken ?? null,
+        tokenizer: a.data.tokenizer ?? null,
+        params: { ...paramCounts(run.model) },
+      },
+      values,
+      store,
+    );
+    return {
+      steps: step,
+      tokens,
+      finalLoss: Number.isFinite(lastLoss) ? lastLoss : (metrics.train.at(-1)?.loss ?? Number.NaN),
+      valLoss,
+      flopsPerToken: fpt,
+      peakFlops: peak,
+      tokensPerSecond: thr.mean(tokens, startTokens),
+      resumedFromStep: resumed,
+      seconds,
+    };
+  } finally {
+    opt.dispose();
+    model.dispose();
+  }
+}

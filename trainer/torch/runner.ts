@@ -1,0 +1,179 @@
+/**
+ * Runs trainer/torch/train.py as a subprocess: finds a Python with torch, makes the shards and
+ * the state directory local (copies from `s3://` into the task's scratch directory), writes
+ * `run.json`, relays the JSON-lines progress into the metrics log, uploads checkpoints when the
+ * state directory is remote, and copies the final model checkpoint to the output directory.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import type { MetricsRecord } from '../api.ts';
+import type { BackendArgs, BackendResult } from '../tfjs/train.ts';
+import { fingerprintParts } from '../tfjs/train.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** Path of train.py (and score.py beside it). */
+export const TORCH_DIR = HERE;
+
+const pythonCache = new Map<string, string | null>();
+
+/**
+ * A Python interpreter that imports torch: `explicit`, else `$SLUICE_PYTHON`, else the first of
+ * `python3`, `/usr/bin/python3` (Debian's python3-torch installs for the system interpreter, which
+ * a pyenv `python3` on PATH shadows). Null when none does.
+ */
+export function findPython(explicit?: string): string | null {
+  const candidates = explicit ? [explicit] : process.env.SLUICE_PYTHON ? [process.env.SLUICE_PYTHON] : ['python3', '/usr/bin/python3'];
+  for (const c of candidates) {
+    if (pythonCache.has(c)) {
+      const hit = pythonCache.get(c);
+      if (hit) return hit;
+      continue;
+    }
+    const r = spawnSync(c, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+    const ok = r.status === 0 ? c : null;
+    pythonCache.set(c, ok);
+    if (ok) return ok;
+  }
+  return null;
+}
+
+const isRemote = (uri: string) => uri.startsWith('s3://');
+const localPath = (uri: string) => (uri.startsWith('file://') ? fileURLToPath(uri) : uri);
+
+/** Trains with the torch subprocess. */
+export async function trainTorch(a: BackendArgs): Promise<BackendResult> {
+  const { run, store } = a;
+  const python = findPython(run.torch.python);
+  if (!python) {
+    throw new Error(`trainer: backend 'torch' needs a Python with torch and numpy (tried ${run.torch.python ?? process.env.SLUICE_PYTHON ?? 'python3, /usr/bin/python3'}); install Debian's python3-torch or set SLUICE_PYTHON`);
+  }
+  const work = join(a.tmpDir, 'torch');
+  mkdirSync(join(work, 'shards'), { recursive: true });
+  let n = 0;
+  const localise = async (uri: string): Promise<string> => {
+    if (!isRemote(uri)) return localPath(uri);
+    const dest = join(work, 'shards', `${n++}.bin`);
+    await pipeline(await store.readStream(uri), createWriteStream(dest));
+    return dest;
+  };
+  const train = [];
+  for (const u of a.data.train) train.push(await localise(u));
+  const val = [];
+  for (const u of a.data.val ?? []) val.push(await localise(u));
+
+  const remoteState = isRemote(a.stateDir);
+  const stateDir = remoteState ? join(work, 'state') : localPath(a.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  const stateFile = 'torch-state.pt';
+  if (remoteState && (await store.exists(store.join(a.stateDir, stateFile)))) {
+    await pipeline(await store.readStream(store.join(a.stateDir, stateFile)), createWriteStream(join(stateDir, stateFile)));
+  }
+  const outLocal = join(work, 'out');
+  const runJson = {
+    model: run.model,
+    optimizer: run.optimizer,
+    schedule: run.schedule,
+    steps: run.steps,
+    batchSize: run.batchSize,
+    gradAccum: run.gradAccum,
+    evalEvery: run.evalEvery,
+    evalBatches: run.evalBatches,
+    checkpointEvery: run.checkpointEvery,
+    logEvery: run.logEvery,
+    seed: run.seed,
+    valTokens: run.valTokens,
+    data: { train, val: val.length ? val : null, eotToken: a.data.eotToken ?? null, tokenizer: a.data.tokenizer ?? null },
+    dataId: fingerprintParts(run, a.data),
+    outDir: outLocal,
+    stateDir,
+    torch: run.torch,
+  };
+  writeFileSync(join(work, 'run.json'), JSON.stringify(runJson, null, 1));
+
+  let info: Record<string, unknown> | null = null;
+  let done: Record<string, number> | null = null;
+  const stderr: string[] = [];
+  const uploads: Promise<void>[] = [];
+  const child = spawn(python, [join(HERE, 'train.py'), join(work, 'run.json')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
+  const onAbort = () => child.kill('SIGTERM');
+  a.signal?.addEventListener('abort', onAbort, { once: true });
+  let buf = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    buf += chunk;
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i).trim();
+      buf = buf.slice(i + 1);
+      if (!line.startsWith('{')) {
+        if (line) a.log(line);
+        continue;
+      }
+      let r: Record<string, unknown>;
+      try {
+        r = JSON.parse(line);
+      } catch {
+        a.log(`torch: unparsable line: ${line.slice(0, 200)}`);
+        continue;
+      }
+      switch (r.kind) {
+        case 'train':
+        case 'val':
+          a.metrics.add(r as unknown as MetricsRecord);
+          break;
+        case 'info':
+          info = r;
+          a.log(`torch ${r.torch} on ${r.deviceName} (${r.dtype}, compile ${r.compile}, fused AdamW ${r.fusedAdamW}); matmul peak ${((r.peakFlops as number) / 1e9).toFixed(1)} GFLOP/s${(r.resumedFromStep as number) > 0 ? `; resumed from step ${r.resumedFromStep}` : ''}`);
+          break;
+        case 'checkpoint':
+          if (remoteState) uploads.push(store.write(store.join(a.stateDir, stateFile), readFileSync(join(stateDir, stateFile))));
+          break;
+        case 'done':
+          done = r as Record<string, number>;
+          break;
+        default:
+          a.log(`torch: ${line.slice(0, 200)}`);
+      }
+    }
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    for (const l of chunk.split('\n')) {
+      if (!l.trim()) continue;
+      stderr.push(l);
+      if (stderr.length > 40) stderr.shift();
+    }
+  });
+  const code: number | null = await new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (c) => resolve(c));
+  });
+  a.signal?.removeEventListener('abort', onAbort);
+  await Promise.all(uploads);
+  if (a.signal?.aborted) throw new Error('trainer: aborted');
+  if (code !== 0 || !done) throw new Error(`trainer: torch/train.py exited with ${code}:\n${stderr.slice(-15).join('\n')}`);
+  const d = done as Record<string, number>;
+  for (const f of ['model.safetensors', 'config.json']) {
+    const src = join(outLocal, f);
+    if (!existsSync(src)) throw new Error(`trainer: torch/train.py did not write ${f}`);
+    await store.write(store.join(a.outDir, f), readFileSync(src));
+  }
+  if (!info) throw new Error('trainer: torch/train.py reported no info line');
+  return {
+    steps: d.step!,
+    tokens: d.tokens!,
+    finalLoss: d.finalLoss!,
+    valLoss: (d.valLoss as number | null) ?? null,
+    flopsPerToken: d.flopsPerToken!,
+    peakFlops: d.peakFlops!,
+    tokensPerSecond: d.tokensPerSecond!,
+    resumedFromStep: d.resumedFromStep!,
+    seconds: d.seconds!,
+  };
+}
