@@ -1,0 +1,193 @@
+/** `sluice tokenizer train|encode|decode`: BPE tokenizers outside a pipeline. */
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import type { Command } from '../command.ts';
+import { UsageError } from '../command.ts';
+import { intOption, parse } from '../args.ts';
+import { storage } from '../../engine/storage/index.ts';
+import { BpeTrainer } from '../../operators/tokenize/bpe/trainer.ts';
+import { loadTokenizer, tokenizerFiles } from '../../operators/tokenize/load.ts';
+
+const USAGE = `sluice tokenizer train --vocab-size N [--pattern P] [--special T]… [--max-words N] --out DIR FILES…
+sluice tokenizer encode --vocab NAME|PATH [--json | --jsonl] [--allow-special]
+sluice tokenizer decode --vocab NAME|PATH [--jsonl]
+
+train   Trains a byte-level BPE tokenizer on text files (.txt: the text; .jsonl: the "text" field
+        of each line; .gz accepted) and writes tokenizer.json (Hugging Face), tokenizer.tiktoken
+        and sluice-tokenizer.json into DIR (local or s3://).
+          --vocab-size N   vocabulary size, specials and 256 byte tokens included (required)
+          --pattern P      gpt2 (default) | cl100k | o200k | a regex in tiktoken's dialect
+          --special T      a special token (repeatable; default <|endoftext|>, the first is EOS)
+          --max-words N    distinct pre-tokens kept while counting (default 4000000)
+encode  Reads text on stdin and prints its token ids: space-separated, or a JSON array with
+        --json. With --jsonl: one {"text": …} per input line, one {"ids": […]} per output line.
+          --vocab          cl100k_base | o200k_base | r50k_base | p50k_base | p50k_edit |
+                           o200k_harmony | gpt2, or a tokenizer directory/file (.tiktoken,
+                           tokenizer.json, vocab.json)
+          --allow-special  recognise special tokens written in the text (default: plain text)
+decode  Reads ids on stdin (a JSON array or whitespace-separated) and prints the text. With
+        --jsonl: one {"ids": […]} per line in, one {"text": …} per line out.
+
+Examples:
+  sluice tokenizer train --vocab-size 4096 --out tok/ data/*.jsonl
+  echo 'hello world' | sluice tokenizer encode --vocab cl100k_base --json
+  echo '[15339, 1917]' | sluice tokenizer decode --vocab cl100k_base`;
+
+async function readAll(input: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of input) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Lines of a stream, as strings (without the newline). */
+async function* lines(input: Readable): AsyncIterable<string> {
+  let rest = '';
+  for await (const c of input) {
+    const s = rest + (c as Buffer).toString('utf8');
+    const parts = s.split('\n');
+    rest = parts.pop()!;
+    yield* parts;
+  }
+  if (rest) yield rest;
+}
+
+function open(file: string): Readable {
+  const s = createReadStream(file);
+  return file.endsWith('.gz') ? s.pipe(createGunzip()) : s;
+}
+
+/**
+ * Feeds a plain-text file in ~1 MiB pieces, cut only after a newline that is followed by a
+ * non-whitespace character: no pre-token of the presets spans such a point, so the counts equal
+ * those of the whole file.
+ */
+async function feedText(file: string, add: (t: string) => void): Promise<number> {
+  let buf: string[] = [];
+  let size = 0;
+  let total = 0;
+  for await (const line of lines(open(file))) {
+    if (size > 1 << 20 && line.length > 0 && !/^\s/.test(line)) {
+      add(buf.join('\n') + '\n');
+      buf = [];
+      size = 0;
+    }
+    buf.push(line);
+    size += line.length + 1;
+    total += line.length + 1;
+  }
+  if (buf.length) add(buf.join('\n'));
+  return total;
+}
+
+async function train(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    'vocab-size': { type: 'string' },
+    pattern: { type: 'string' },
+    special: { type: 'string', multiple: true },
+    'max-words': { type: 'string' },
+    out: { type: 'string' },
+  });
+  const vocabSize = intOption('vocab-size', values['vocab-size'], 257);
+  if (!vocabSize) throw new UsageError('--vocab-size is required');
+  if (!values.out) throw new UsageError('--out DIR is required');
+  if (!positionals.length) throw new UsageError('give the text files to train on (.txt or .jsonl, optionally .gz)');
+  const trainer = new BpeTrainer({ vocabSize, pattern: values.pattern, specials: values.special, maxWords: intOption('max-words', values['max-words'], 1000) });
+  const t0 = performance.now();
+  let bad = 0;
+  for (const f of positionals) {
+    if (/\.jsonl(\.gz)?$/.test(f)) {
+      let n = 0;
+      for await (const line of lines(open(f))) {
+        n++;
+        if (!line.trim()) continue;
+        try {
+          const r = JSON.parse(line) as { text?: unknown };
+          if (typeof r.text !== 'string') throw new Error("no string field 'text'");
+          trainer.add(r.text);
+        } catch (e) {
+          if (bad++ < 5) process.stderr.write(`${f}:${n}: skipped: ${(e as Error).message}\n`);
+        }
+      }
+    } else await feedText(f, (t) => trainer.add(t));
+  }
+  if (bad) process.stderr.write(`skipped ${bad} malformed line(s)\n`);
+  const counted = (performance.now() - t0) / 1000;
+  const { definition, stats } = trainer.train();
+  definition.name = values.out;
+  const files = tokenizerFiles(definition, { countSeconds: counted, ...stats });
+  for (const [name, data] of Object.entries(files)) await storage.write(storage.join(values.out, name), data);
+  process.stderr.write(`trained ${stats.merges} merges on ${stats.words} pre-tokens (${stats.distinctWords} distinct${stats.prunedWords ? `, ${stats.prunedWords} pruned` : ''}) in ${(counted + stats.mergeSeconds).toFixed(1)} s → ${values.out}\n`);
+  return 0;
+}
+
+async function encode(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { vocab: { type: 'string' }, json: { type: 'boolean' }, jsonl: { type: 'boolean' }, 'allow-special': { type: 'boolean' } });
+  if (!values.vocab) throw new UsageError('--vocab NAME|PATH is required');
+  const tok = await loadTokenizer(values.vocab);
+  const opts = values['allow-special'] ? { allowedSpecial: 'all' as const } : {};
+  if (values.jsonl) {
+    let n = 0;
+    for await (const line of lines(process.stdin)) {
+      n++;
+      if (!line.trim()) continue;
+      let text: unknown;
+      try {
+        text = (JSON.parse(line) as { text?: unknown }).text;
+      } catch (e) {
+        throw new Error(`stdin:${n}: invalid JSON: ${(e as Error).message}`);
+      }
+      if (typeof text !== 'string') throw new Error(`stdin:${n}: no string field 'text'`);
+      process.stdout.write(JSON.stringify({ ids: [...tok.encode(text, opts)] }) + '\n');
+    }
+    return 0;
+  }
+  const ids = [...tok.encode(await readAll(process.stdin), opts)];
+  process.stdout.write((values.json ? JSON.stringify(ids) : ids.join(' ')) + '\n');
+  return 0;
+}
+
+function parseIds(s: string, where: string, vocab: number): number[] {
+  const t = s.trim();
+  const ids = t.startsWith('[') ? (JSON.parse(t) as unknown[]) : t ? t.split(/\s+/).map(Number) : [];
+  for (const id of ids) if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= vocab) throw new Error(`${where}: ${JSON.stringify(id)} is not a token id of this vocabulary (0…${vocab - 1})`);
+  return ids as number[];
+}
+
+async function decode(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { vocab: { type: 'string' }, jsonl: { type: 'boolean' } });
+  if (!values.vocab) throw new UsageError('--vocab NAME|PATH is required');
+  const tok = await loadTokenizer(values.vocab);
+  if (values.jsonl) {
+    let n = 0;
+    for await (const line of lines(process.stdin)) {
+      n++;
+      if (!line.trim()) continue;
+      const r = JSON.parse(line) as { ids?: unknown };
+      if (!Array.isArray(r.ids)) throw new Error(`stdin:${n}: no array field 'ids'`);
+      process.stdout.write(JSON.stringify({ text: tok.decode(parseIds(JSON.stringify(r.ids), `stdin:${n}`, tok.vocabSize)) }) + '\n');
+    }
+    return 0;
+  }
+  process.stdout.write(tok.decode(parseIds(await readAll(process.stdin), 'stdin', tok.vocabSize)));
+  return 0;
+}
+
+export const tokenizerCommand: Command = {
+  name: 'tokenizer',
+  summary: 'train a BPE tokenizer on text files; encode/decode with it or a tiktoken encoding',
+  usage: USAGE,
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    switch (sub) {
+      case 'train':
+        return train(rest);
+      case 'encode':
+        return encode(rest);
+      case 'decode':
+        return decode(rest);
+      default:
+        throw new UsageError(sub ? `unknown sub-command '${sub}' (train, encode, decode)` : 'expected a sub-command: train, encode or decode');
+    }
+  },
+};
