@@ -6,7 +6,6 @@ import { dagCommand } from './dag.ts';
 import { taskCommand } from './task.ts';
 import { applyCommand } from './apply.ts';
 import { planCommand } from './plan.ts';
-import { tokenizerCommand } from './tokenizer.ts';
 import { auditCommand } from './audit.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 import { contaminationCommand } from './contamination.ts';
