@@ -50,6 +50,8 @@ export interface LocalContextOptions {
   stage?: string;
   index?: number;
   count?: number;
+  /** Base directory relative inputs resolve against (default: the cwd). */
+  baseDir?: string;
   /** Directory used as workdir/stageDir/stateDir (default: a fresh temp dir). */
   dir?: string;
   storage?: StorageLike;
@@ -70,7 +72,7 @@ export function localTaskContext(opts: LocalContextOptions = {}): TaskContext & 
     index: opts.index ?? 0,
     count: opts.count ?? 1,
     workdir: dir,
-    baseDir: process.cwd(),
+    baseDir: opts.baseDir ?? process.cwd(),
     stageDir: dir,
     stateDir: join(dir, '_state'),
     tmpDir: tmp,
@@ -124,10 +126,10 @@ export async function runOperators(ops: Operator[], docs: Iterable<Doc>, opts: L
 }
 
 /** Plans a source and reads all its parts in order, returning the docs and the audit. */
-export async function readSource(source: Source, opts: LocalContextOptions & { baseDir?: string } = {}): Promise<{ out: Doc[]; audit: MemoryAudit }> {
+export async function readSource(source: Source, opts: LocalContextOptions = {}): Promise<{ out: Doc[]; audit: MemoryAudit }> {
   const ctx = localTaskContext(opts);
   try {
-    const parts = await source.plan({ workdir: ctx.workdir, baseDir: opts.baseDir ?? process.cwd(), storage: ctx.storage });
+    const parts = await source.plan({ workdir: ctx.workdir, baseDir: ctx.baseDir, storage: ctx.storage });
     const out: Doc[] = [];
     for (const part of parts) for await (const b of source.read(part, ctx)) out.push(...b);
     return { out, audit: ctx.audit };
