@@ -15,3 +15,4 @@ export { storage, Storage } from './engine/storage/index.ts';
 export { runOperators, readSource, localTaskContext, MemoryAudit } from './engine/testing.ts';
 export type * from './engine/types.ts';
 export { scaling, plan } from './plan/index.ts';
+export { crawl } from './operators/crawl/crawl.ts';
