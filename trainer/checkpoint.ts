@@ -63,7 +63,7 @@ export function decodeSafetensors(bytes: Uint8Array, uri = 'safetensors'): { ten
   if (8 + n > bytes.byteLength) throw new Error(`${uri}: header length ${n} exceeds the file`);
   let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
   try {
-    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, n).toString('utf8'));
+    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, n).toString('utf8')) as typeof header;
   } catch (e) {
     throw new Error(`${uri}: invalid safetensors header: ${(e as Error).message}`);
   }
@@ -79,8 +79,9 @@ export function decodeSafetensors(bytes: Uint8Array, uri = 'safetensors'): { ten
     if (t.dtype !== 'F32') throw new Error(`${uri}: tensor ${name} has dtype ${t.dtype}; only F32 is supported`);
     const [a, b] = t.data_offsets;
     if (b > bytes.byteLength - base || b - a !== 4 * t.shape.reduce((x, y) => x * y, 1)) throw new Error(`${uri}: tensor ${name} has bad offsets [${a}, ${b}]`);
-    // copy: the source may not be 4-byte aligned
-    const data = new Float32Array(bytes.slice(bytes.byteOffset + base + a, bytes.byteOffset + base + b).buffer);
+    // Copy (the source may not be 4-byte aligned). Uint8Array's slice, not Buffer's: a Buffer's
+    // slice is a view on its pool.
+    const data = new Float32Array(Uint8Array.prototype.slice.call(bytes, base + a, base + b).buffer);
     tensors.set(name, { shape: t.shape, data });
   }
   return { tensors, metadata };

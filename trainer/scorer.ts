@@ -1,0 +1,203 @@
+/**
+ * A trained checkpoint as the eval stage's `TokenScorer` (evals/scorer.ts): per-token
+ * log-probabilities from the tfjs model in-process, or from trainer/torch/score.py in a
+ * subprocess (GPU when there is one). Either backend reads either backend's checkpoint (same
+ * `sluice.gpt/1` layout). The tokenizer is the one recorded in the checkpoint (`config.json`
+ * `tokenizer`: `.` = the tokenizer files copied beside the model by the train stage, or an
+ * encoding name), or the one passed in.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { storage as defaultStorage, type Storage } from '../engine/storage/index.ts';
+import type { Dataset } from '../engine/types.ts';
+import type { TokenScorer } from '../evals/scorer.ts';
+import { loadTokenizer } from '../operators/tokenize/load.ts';
+import type { TfjsOptions } from './api.ts';
+import { readModelCheckpoint, type CheckpointMeta, type NamedArray } from './checkpoint.ts';
+import { fullModelConfig } from './model/config.ts';
+import { initTfjs } from './tfjs/backend.ts';
+import { TfjsGPT } from './tfjs/model.ts';
+import { TORCH_DIR, findPython } from './torch/runner.ts';
+
+/** What a scorer needs of a tokenizer. */
+export interface ScorerTokenizer {
+  encode(text: string): ArrayLike<number>;
+  eotId?: number;
+}
+
+export interface OpenScorerOptions {
+  /** `tfjs` (in-process) or `torch` (subprocess). Default: the backend that trained it, torch only where a Python with torch is found. */
+  backend?: 'tfjs' | 'torch';
+  /** Overrides the checkpoint's tokenizer. */
+  tokenizer?: ScorerTokenizer;
+  tfjs?: TfjsOptions;
+  /** Python with torch (default as the trainer finds it) and device (default `auto`). */
+  torch?: { python?: string; device?: 'auto' | 'cpu' | 'cuda' };
+  signal?: AbortSignal;
+  storage?: Storage;
+}
+
+/**
+ * Opens a checkpoint (the train stage's dataset, or a checkpoint directory) as a TokenScorer.
+ * Call `close()` when done.
+ */
+export async function openScorer(model: Dataset | string, opts: OpenScorerOptions = {}): Promise<TokenScorer> {
+  const store = opts.storage ?? defaultStorage;
+  const dir = typeof model === 'string' ? model : model.dir;
+  const { meta, tensors } = await readModelCheckpoint(dir, store);
+  const tok = opts.tokenizer ?? (meta.tokenizer ? await loadTokenizer(meta.tokenizer === '.' ? dir : meta.tokenizer, store) : undefined);
+  const base = scorerBase(meta, tok, dir);
+  let backend = opts.backend;
+  if (!backend) backend = meta.backend === 'torch' && findPython(opts.torch?.python) ? 'torch' : 'tfjs';
+  switch (backend) {
+    case 'tfjs':
+      return tfjsScorer(base, meta, tensors, opts.tfjs);
+    case 'torch': {
+      if (!(dir.startsWith('/') || dir.startsWith('file://'))) throw new Error(`openScorer: the torch scorer reads local checkpoints; ${dir} is not local (use backend 'tfjs')`);
+      return torchScorer(base, dir.replace(/^file:\/\//, ''), opts);
+    }
+    default: {
+      const never: never = backend;
+      throw new Error(`openScorer: unknown backend ${String(never)}`);
+    }
+  }
+}
+
+type Base = Pick<TokenScorer, 'encode' | 'eotToken' | 'maxContext'>;
+
+function scorerBase(meta: CheckpointMeta, tok: ScorerTokenizer | undefined, dir: string): Base {
+  const eot = meta.eotToken ?? tok?.eotId;
+  return {
+    maxContext: meta.model.contextLength,
+    encode(text: string): number[] {
+      if (!tok) throw new Error(`${dir}: the checkpoint records no tokenizer; pass { tokenizer } to openScorer (or train with { tokenizer })`);
+      return Array.from(tok.encode(text));
+    },
+    get eotToken(): number {
+      if (eot === undefined || eot === null) throw new Error(`${dir}: neither the checkpoint nor its tokenizer names an end-of-text token`);
+      return eot;
+    },
+  };
+}
+
+function checkBatch(batch: number[][], maxContext: number, vocab: number): void {
+  for (const [i, s] of batch.entries()) {
+    if (s.length > maxContext + 1) throw new Error(`scorer: sequence ${i} has ${s.length} tokens; at most maxContext + 1 = ${maxContext + 1}`);
+    for (const t of s) if (!Number.isInteger(t) || t < 0 || t >= vocab) throw new Error(`scorer: sequence ${i} has token ${t} outside the vocabulary (${vocab})`);
+  }
+}
+
+async function tfjsScorer(base: Base, meta: CheckpointMeta, tensors: Map<string, NamedArray>, tfjs?: TfjsOptions): Promise<TokenScorer> {
+  const tf = await initTfjs(tfjs);
+  const cfg = fullModelConfig(meta.model);
+  const values = new Map<string, Float32Array>();
+  for (const [name, t] of tensors) values.set(name, t.data);
+  const model = new TfjsGPT(tf, cfg, values);
+  const V = cfg.vocabSize;
+  return {
+    maxContext: base.maxContext,
+    encode: base.encode,
+    get eotToken() {
+      return base.eotToken;
+    },
+    async logprobs(batch: number[][]): Promise<Float64Array[]> {
+      checkBatch(batch, cfg.contextLength, V);
+      const out: Float64Array[] = batch.map(() => new Float64Array(0));
+      const order = batch.map((_, i) => i).sort((a, b) => batch[a]!.length - batch[b]!.length);
+      const longest = Math.max(2, ...batch.map((s) => s.length));
+      // Bound the logits held at once to ~32M floats (128 MiB).
+      const group = Math.max(1, Math.floor((1 << 25) / (longest * V)));
+      for (let g = 0; g < order.length; g += group) {
+        const idx = order.slice(g, g + group).filter((i) => batch[i]!.length >= 2);
+        if (!idx.length) continue;
+        const L = Math.max(...idx.map((i) => batch[i]!.length)) - 1;
+        const x = new Int32Array(idx.length * L);
+        const flat = new Int32Array(idx.length * L);
+        idx.forEach((i, r) => {
+          const s = batch[i]!;
+          for (let j = 0; j < s.length - 1; j++) {
+            x[r * L + j] = s[j]!;
+            flat[r * L + j] = (r * L + j) * V + s[j + 1]!;
+          }
+        });
+        const lp = tf.tidy(() => {
+          const logp = tf.logSoftmax(model.logits(x, idx.length, L));
+          return tf.gather(tf.reshape(logp, [-1]), tf.tensor1d(flat, 'int32')).dataSync() as Float32Array;
+        });
+        idx.forEach((i, r) => {
+          const n = batch[i]!.length - 1;
+          out[i] = Float64Array.from(lp.subarray(r * L, r * L + n));
+        });
+        await new Promise<void>((res) => setImmediate(res));
+      }
+      return out;
+    },
+    async close() {
+      model.dispose();
+    },
+  };
+}
+
+async function torchScorer(base: Base, dir: string, opts: OpenScorerOptions): Promise<TokenScorer> {
+  const python = findPython(opts.torch?.python);
+  if (!python) throw new Error('openScorer: backend torch needs a Python with torch (set SLUICE_PYTHON or install python3-torch)');
+  const child: ChildProcessWithoutNullStreams = spawn(python, [join(TORCH_DIR, 'score.py'), dir, opts.torch?.device ?? 'auto'], { env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+  const stderr: string[] = [];
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => {
+    stderr.push(d);
+    if (stderr.length > 50) stderr.shift();
+  });
+  const lines = createInterface({ input: child.stdout });
+  const waiting: Array<{ resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }> = [];
+  let exited: Error | null = null;
+  lines.on('line', (l) => {
+    const w = waiting.shift();
+    if (!w) return;
+    try {
+      w.resolve(JSON.parse(l));
+    } catch {
+      w.reject(new Error(`scorer: unparsable answer from score.py: ${l.slice(0, 200)}`));
+    }
+  });
+  child.on('close', (code) => {
+    exited = new Error(`scorer: score.py exited with ${code}: ${stderr.join('').slice(-1500)}`);
+    for (const w of waiting.splice(0)) w.reject(exited);
+  });
+  const next = () =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      if (exited) reject(exited);
+      else waiting.push({ resolve, reject });
+    });
+  const onAbort = () => child.kill('SIGTERM');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const ready = await next();
+  if (!ready.ready) throw new Error(`scorer: score.py did not start: ${JSON.stringify(ready).slice(0, 300)}`);
+  // Requests are answered in order; serialise them.
+  let chain: Promise<unknown> = Promise.resolve();
+  return {
+    maxContext: base.maxContext,
+    encode: base.encode,
+    get eotToken() {
+      return base.eotToken;
+    },
+    logprobs(batch: number[][]): Promise<Float64Array[]> {
+      checkBatch(batch, base.maxContext, Number.MAX_SAFE_INTEGER);
+      const p = chain.then(async () => {
+        const answer = next();
+        child.stdin.write(JSON.stringify({ batch }) + '\n');
+        const r = await answer;
+        if (typeof r.error === 'string') throw new Error(`scorer (torch): ${r.error}`);
+        return (r.logprobs as number[][]).map((a) => Float64Array.from(a));
+      });
+      chain = p.catch(() => undefined);
+      return p;
+    },
+    async close() {
+      opts.signal?.removeEventListener('abort', onAbort);
+      child.stdin.end();
+      await new Promise<void>((res) => (exited ? res() : child.on('close', () => res())));
+    },
+  };
+}

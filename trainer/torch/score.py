@@ -1,0 +1,66 @@
+"""Scores token sequences with a trained Sluice GPT checkpoint: the torch side of
+trainer/scorer.ts (the eval stage's TokenScorer).
+
+    python3 trainer/torch/score.py <checkpointDir> [cpu|cuda|auto]
+
+Prints one JSON line `{"ready": true, ...}`, then answers each stdin line
+`{"batch": [[token, ...], ...]}` with `{"logprobs": [[...], ...]}`: for every sequence, the natural
+log-probability of each token after the first given those before it. An error answers
+`{"error": "..."}` and the process keeps serving.
+"""
+import json
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gpt import load_checkpoint  # noqa: E402
+
+
+def main():
+    directory = sys.argv[1]
+    want = sys.argv[2] if len(sys.argv) > 2 else 'auto'
+    device = torch.device('cuda' if want == 'cuda' or (want == 'auto' and torch.cuda.is_available()) else 'cpu')
+    model, meta = load_checkpoint(directory, device)
+    ctx = meta['model']['contextLength']
+    vocab = meta['model']['vocabSize']
+    print(json.dumps({'ready': True, 'device': str(device), 'torch': torch.__version__, 'contextLength': ctx}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            batch = json.loads(line)['batch']
+            out = [None] * len(batch)
+            # one forward per group of equal-ish length; pad right (causal: padding never affects earlier positions)
+            order = sorted(range(len(batch)), key=lambda i: len(batch[i]))
+            budget = max(1, (1 << 25) // (max(1, max((len(s) for s in batch), default=1)) * vocab))
+            for g in range(0, len(order), budget):
+                idx = order[g:g + budget]
+                longest = max(len(batch[i]) for i in idx)
+                if longest > ctx + 1:
+                    raise ValueError(f'sequence of {longest} tokens exceeds context {ctx} + 1')
+                if longest < 2:
+                    for i in idx:
+                        out[i] = []
+                    continue
+                x = torch.zeros(len(idx), longest - 1, dtype=torch.long)
+                y = torch.zeros(len(idx), longest - 1, dtype=torch.long)
+                for r, i in enumerate(idx):
+                    s = batch[i]
+                    if any(t < 0 or t >= vocab for t in s):
+                        raise ValueError(f'token id outside the vocabulary ({vocab})')
+                    x[r, :len(s) - 1] = torch.tensor(s[:-1])
+                    y[r, :len(s) - 1] = torch.tensor(s[1:])
+                with torch.no_grad():
+                    logits = model(x.to(device)).float()
+                    lp = torch.log_softmax(logits, dim=-1).gather(-1, y.to(device).unsqueeze(-1)).squeeze(-1).double().cpu()
+                for r, i in enumerate(idx):
+                    out[i] = lp[r, :len(batch[i]) - 1].tolist()
+            print(json.dumps({'logprobs': out}), flush=True)
+        except Exception as e:  # answer, keep serving
+            print(json.dumps({'error': f'{type(e).__name__}: {e}'}), flush=True)
+
+
+if __name__ == '__main__':
+    main()
