@@ -16,3 +16,4 @@ export { runOperators, readSource, localTaskContext, MemoryAudit } from './engin
 export type * from './engine/types.ts';
 export { scaling, plan } from './plan/index.ts';
 export { crawl } from './operators/crawl/crawl.ts';
+export { train } from './trainer/index.ts';
