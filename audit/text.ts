@@ -1,0 +1,71 @@
+/**
+ * Plain-text rendering of stage audits for the terminal: per operator a table of docs and bytes
+ * in/out and drops per reason, score ranges with their thresholds, and what-if answers.
+ */
+import type { StageAuditReport, WhatIfResult } from './report.ts';
+
+/** `1234567` → `1,234,567`. */
+export function fmtInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** Bytes as B/KB/MB/GB (powers of 1000). */
+export function fmtBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const u = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1000;
+  let i = 0;
+  while (v >= 1000 && i < u.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${u[i]}`;
+}
+
+/** A score value with at most 4 significant decimals. */
+export function fmtNum(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return fmtInt(v);
+  return String(Number(v.toPrecision(4)));
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
+
+/** One what-if answer as a sentence. */
+export function whatIfLine(w: WhatIfResult): string {
+  const from = w.from === null ? 'off' : fmtNum(w.from);
+  const to = w.to === null ? 'off' : fmtNum(w.to);
+  const dir = w.delta > 0 ? `${fmtInt(w.delta)} more` : w.delta < 0 ? `${fmtInt(-w.delta)} fewer` : 'no change in the number of';
+  return `${w.operator}.${w.key}: ${from} → ${to}: ${dir} docs dropped (${fmtInt(w.droppedBefore)} → ${fmtInt(w.droppedAfter)} of ${fmtInt(w.docs)}; ${fmtInt(w.newlyDropped)} newly dropped, ${fmtInt(w.newlyKept)} newly kept)`;
+}
+
+/** Renders stage audits as text. */
+export function renderText(reports: StageAuditReport[]): string {
+  const out: string[] = [];
+  for (const r of reports) {
+    out.push(`stage ${r.stage}${r.fingerprint ? ` (${r.fingerprint.slice(0, 12)})` : ''}: ${r.rows !== undefined ? `${fmtInt(r.rows)} docs out` : 'no manifest'}`);
+    out.push(`  drop log: ${r.dropLog.length ? r.dropLog.join(', ') : '(no drops)'}`);
+    for (const [reason, n] of Object.entries(r.skipped)) out.push(`  skipped input records: ${reason} ${fmtInt(n)}`);
+    for (const op of r.operators) {
+      out.push('');
+      out.push(`  ${op.name} [${op.type}]  in ${fmtInt(op.docsIn)} docs / ${fmtBytes(op.bytesIn)}  kept ${fmtInt(op.docsOut)} / ${fmtBytes(op.bytesOut)}  dropped ${fmtInt(op.dropped)}${op.docsIn ? ` (${pct(op.dropped / op.docsIn)})` : ''}`);
+      for (const rs of op.reasons) {
+        out.push(`    ${rs.reason.padEnd(30)} ${fmtInt(rs.docs).padStart(10)}  ${pct(rs.share).padStart(6)}`);
+        const s = rs.samples[0];
+        if (s) out.push(`      e.g. ${s.url ?? s.id}: ${JSON.stringify(s.text.slice(0, 100))}`);
+      }
+      for (const s of op.scores) {
+        const th = s.thresholds.map((t) => `${t.bound} ${fmtNum(t.value)}`).join(', ');
+        out.push(`    score ${s.key.padEnd(22)} min ${fmtNum(s.min)}  mean ${fmtNum(s.mean)}  max ${fmtNum(s.max)}${th ? `  threshold ${th}` : ''}`);
+      }
+    }
+    for (const w of r.whatIf) {
+      out.push('');
+      out.push(`  what if ${whatIfLine(w)}`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
