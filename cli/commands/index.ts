@@ -7,8 +7,7 @@ import { taskCommand } from './task.ts';
 import { applyCommand } from './apply.ts';
 import { planCommand } from './plan.ts';
 import { auditCommand } from './audit.ts';
-import { auditCommand } from './audit.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 import { contaminationCommand } from './contamination.ts';
 
-export const commands: Command[] = [runCommand, statusCommand, dagCommand, taskCommand, applyCommand, planCommand, auditCommand, auditCommand, tokenizerCommand, contaminationCommand];
+export const commands: Command[] = [runCommand, statusCommand, dagCommand, taskCommand, applyCommand, planCommand, auditCommand, tokenizerCommand, contaminationCommand];
