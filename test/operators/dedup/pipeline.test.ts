@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempProject, SLUICE } from '../../helpers/cli.ts';
 import { writeFileSync } from 'node:fs';
@@ -8,20 +8,23 @@ import { readDocsParquet, readParquetTables } from '../../../engine/parquet.ts';
 import type { Manifest } from '../../../engine/types.ts';
 import type { RunSummary } from '../../../engine/runner.ts';
 import { writeCorpus } from '../../../bench/dedup-corpus.ts';
+import { storage } from '../../../engine/storage/index.ts';
+import { makeBucket, needS3 } from '../../helpers/s3.ts';
 
+const noS3 = await needS3();
+
+/** Kept docs (id, cluster, size) and audit drops of a stage output, local or s3://. */
 async function stageOutput(dir: string) {
-  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  const m = await storage.readJson<Manifest>(storage.join(dir, 'manifest.json'));
   const docs: Array<[string, unknown, unknown]> = [];
-  for (const f of m.files) for await (const b of readDocsParquet(join(dir, f.path))) for (const d of b) docs.push([d.id, d.meta.dedupCluster ?? null, d.meta.dedupClusterSize ?? null]);
+  for (const f of m.files) for await (const b of readDocsParquet(storage.join(dir, f.path))) for (const d of b) docs.push([d.id, d.meta.dedupCluster ?? null, d.meta.dedupClusterSize ?? null]);
   const drops: Array<Record<string, unknown>> = [];
-  const auditDir = join(dir, '_audit');
-  for (const f of readdirSync(auditDir).filter((x) => x.startsWith('drops-')).sort()) {
-    for await (const t of readParquetTables(join(auditDir, f))) for (const r of t.toArray()) drops.push(r.toJSON() as Record<string, unknown>);
-  }
+  const audit = (await storage.list(storage.join(dir, '_audit') + '/')).map((e) => e.uri).filter((u) => /\/drops-[^/]*$/.test(u)).sort();
+  for (const u of audit) for await (const t of readParquetTables(u)) for (const r of t.toArray()) drops.push(r.toJSON() as Record<string, unknown>);
   return { docs, drops, manifest: m };
 }
 
-test('pipeline(): read.jsonl → dedup.exact → dedup.minhash({ verify }) gives identical output with 1 and 4 workers', async () => {
+test('pipeline(): read.jsonl → dedup.exact → dedup.minhash({ verify }) gives identical output with 1 and 4 workers (and on s3:// when a test server is up)', async (t) => {
   const dir = tempProject('sluice-dedup-');
   try {
     const c = await writeCorpus(join(dir, 'data'), 4, { docs: 200, pairFraction: 0.7, seed: 4 });
@@ -35,9 +38,12 @@ export default pipeline({ name: 'dd', workdir: 'runs/default' }, (p) => {
 });
 `,
     );
+    const runs: Array<[string, string]> = [['1', 'runs/w1'], ['4', 'runs/w4']];
+    if (noS3) t.diagnostic(noS3);
+    else runs.push(['2', `s3://${await makeBucket('sluice-dedup')}/dd`]);
     const outs = [];
-    for (const workers of ['1', '4']) {
-      const r = await runCli(['run', 'pipeline.ts', '--json', '--workers', workers, '--workdir', `runs/w${workers}`], { cwd: dir });
+    for (const [workers, workdir] of runs) {
+      const r = await runCli(['run', 'pipeline.ts', '--json', '--workers', workers, '--workdir', workdir], { cwd: dir });
       assert.equal(r.code, 0, r.stderr);
       const s = JSON.parse(r.stdout) as RunSummary;
       assert.deepEqual(
@@ -48,10 +54,12 @@ export default pipeline({ name: 'dd', workdir: 'runs/default' }, (p) => {
       const near = await stageOutput(s.stages.find((x) => x.stage === 'near')!.dir);
       outs.push({ exact, near, s });
     }
-    const [a, b] = outs as [(typeof outs)[0], (typeof outs)[0]];
-    assert.deepEqual(b.exact.docs, a.exact.docs);
-    assert.deepEqual(b.near.docs, a.near.docs);
-    assert.deepEqual(b.near.drops, a.near.drops);
+    const a = outs[0]!;
+    for (const b of outs.slice(1)) {
+      assert.deepEqual(b.exact.docs, a.exact.docs);
+      assert.deepEqual(b.near.docs, a.near.docs);
+      assert.deepEqual(b.near.drops, a.near.drops);
+    }
     assert.equal(a.exact.docs.length + a.exact.drops.length, c.docs);
     const identical = c.pairs.filter((p) => p.jaccard === 1).length;
     assert.equal(a.exact.drops.length, identical, 'dedup.exact removes exactly the identical planted copies');
