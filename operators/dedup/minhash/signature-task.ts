@@ -50,6 +50,7 @@ export async function signatureTask(ctx: CustomTaskContext, cfg: MinHashConfig):
   let empty = 0;
   if (uri !== undefined) {
     for await (const batch of input.readDocs([uri])) {
+      const before = bytes;
       for (const doc of batch) {
         const text = typeof doc.text === 'string' ? doc.text : '';
         const docBytes = Buffer.byteLength(text, 'utf8');
@@ -83,9 +84,9 @@ export async function signatureTask(ctx: CustomTaskContext, cfg: MinHashConfig):
         const score = scoreAt(doc.meta as Record<string, unknown>, cfg.scoreKey);
         await rowsOut.write(encodeRow({ bytes: docBytes, shingles, shPart, shOffset, score, sig }, k));
         await idsOut.write(enc.encode(JSON.stringify([doc.id, doc.meta?.url ?? null]) + '\n'));
-        ctx.progress.add(1, docBytes);
         row++;
       }
+      ctx.progress.add(batch.length, bytes - before);
     }
   }
   await sorter.finish();
