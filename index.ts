@@ -15,5 +15,7 @@ export { storage, Storage } from './engine/storage/index.ts';
 export { runOperators, readSource, localTaskContext, MemoryAudit } from './engine/testing.ts';
 export type * from './engine/types.ts';
 export { scaling, plan } from './plan/index.ts';
+export { evaluate } from './evals/stage.ts';
+export { contamination } from './evals/contamination/index.ts';
 export { crawl } from './operators/crawl/crawl.ts';
 export { train } from './trainer/index.ts';

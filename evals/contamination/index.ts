@@ -18,7 +18,7 @@ import { contaminationReport, reportMarkdown, tableMarkdown, type ContaminationR
 import { reportHtml } from './html.ts';
 import { normalizeWords } from './normalize.ts';
 
-export { buildIndex, NgramIndex, itemTexts } from './ngram-index.ts';
+export { buildIndex, NgramIndex, itemTexts, itemRenderings } from './ngram-index.ts';
 export type { IndexOptions, IndexFields, NgramUnit, IndexedItem } from './ngram-index.ts';
 export { ContaminationScanner, matchUnits, ruleText, corpusFingerprint } from './scan.ts';
 export type { DirtyRule, ScanOptions, ScanResult, ItemContamination, BenchmarkContamination, ContaminationMethod, CorpusInfo, SourceDoc } from './scan.ts';

@@ -2,10 +2,12 @@
  * The n-gram index of benchmark items: the contamination check indexes the benchmarks (small)
  * and streams the training data past them (large), GPT-3 style.
  *
- * Each item contributes the n-grams of its indexed text (question, answers or both, in order,
- * normalised). An item shorter than N units (but at least `minLength`) contributes its whole
- * normalised text as one shorter gram, so it is flagged only when all of it appears verbatim:
- * 45% of PIQA's items have no field of 13 words, and 8 have only 5 words in all.
+ * Each item contributes the n-grams of its renderings (segments), normalised: with fields `both`,
+ * a multiple-choice item is indexed as its test prompt (question then every choice, in order)
+ * and as a solved example (question then the gold answer), the two ways it leaks into web text.
+ * A segment shorter than N units (but at least `minLength`) is indexed whole, as one shorter
+ * gram, so it is flagged only when all of it appears verbatim: 45% of PIQA's items have no
+ * field of 13 words, and 8 have only 5 words in all.
  *
  * Storage: 64-bit keys as two Int32Arrays in an open-addressing table (load ≤ 0.5, linear
  * probing), gram → items as CSR arrays, and a one-probe bit filter (16 bits per gram, ~6% false
@@ -74,18 +76,32 @@ export function itemTexts(item: EvalItem, fields: IndexFields): string[] {
   }
 }
 
+/**
+ * The renderings of an item that `fields` selects, each a list of texts read in sequence: for
+ * `both`, a choice item is [question, ...choices] and [question, gold choice].
+ */
+export function itemRenderings(item: EvalItem, fields: IndexFields): string[][] {
+  const main = itemTexts(item, fields);
+  if (item.kind !== 'choice' || fields === 'question') return [main];
+  const solved = fields === 'both' ? [item.question, item.choices[item.gold]!] : [item.choices[item.gold]!];
+  return solved.join('\n') === main.join('\n') ? [main] : [main, solved];
+}
+
 /** One indexed item. */
 export interface IndexedItem {
   benchmark: string;
   id: string;
   /** Index into the benchmark's items. */
   index: number;
-  /** Distinct grams of the item (0 when it is shorter than `minLength`). */
+  /** Distinct grams of the item over all its segments (0 when it is shorter than `minLength`). */
   grams: number;
-  /** Length of its indexed text in units. */
+  /** Length of its main rendering in units. */
   length: number;
-  /** Indexed whole because it is shorter than N. */
+  /** Its main rendering is shorter than N (indexed whole). */
   short: boolean;
+  /** Its segments: `[first, first + count)` of the index's segments. */
+  firstSegment: number;
+  segments: number;
 }
 
 /** A benchmark's span of the index's items. */
@@ -106,8 +122,10 @@ export class NgramIndex {
   templateGrams = 0;
   readonly items: IndexedItem[] = [];
   readonly benchmarks: IndexedBenchmark[] = [];
-  /** Per item, its units as text (words, or token ids), for showing matched grams. */
-  readonly itemUnits: string[][] = [];
+  /** Per segment: its item, distinct (non-template) grams, and units as text (for showing matches). */
+  segItem = new Int32Array(0);
+  segGrams = new Int32Array(0);
+  readonly segUnits: string[][] = [];
   /** Open-addressing table: key halves and gram ids (-1 empty). */
   keys1 = new Int32Array(0);
   keys2 = new Int32Array(0);
@@ -120,10 +138,10 @@ export class NgramIndex {
   shortLengths: number[] = [];
   pairFilter = new Int32Array(0);
   pairShift = 0;
-  /** Gram → items (CSR) and a representative occurrence (item, unit offset) and length. */
-  gramItemStart = new Int32Array(1);
-  gramItems = new Int32Array(0);
-  gramRepItem = new Int32Array(0);
+  /** Gram → segments (CSR; empty for template grams) and a representative occurrence (segment, unit offset) and length. */
+  gramSegStart = new Int32Array(1);
+  gramSegs = new Int32Array(0);
+  gramRepSeg = new Int32Array(0);
   gramRepPos = new Int32Array(0);
   gramLen = new Int32Array(0);
   gramCount = 0;
@@ -134,6 +152,16 @@ export class NgramIndex {
     this.minLength = opts.minLength;
     this.unit = opts.unit;
     this.maxItems = opts.maxItems;
+  }
+
+  /** Calls `fn(item)` for each distinct item containing gram `g` (none for template grams). */
+  forEachItem(g: number, fn: (item: number) => void): void {
+    let last = -1;
+    for (let j = this.gramSegStart[g]!; j < this.gramSegStart[g + 1]!; j++) {
+      const it = this.segItem[this.gramSegs[j]!]!;
+      if (it !== last) fn(it);
+      last = it;
+    }
   }
 
   /** The gram id of a 64-bit key, or -1. */
@@ -150,14 +178,14 @@ export class NgramIndex {
 
   /** The text of a gram (its first occurrence in the benchmarks). */
   gramText(g: number): string {
-    const units = this.itemUnits[this.gramRepItem[g]!]!;
+    const units = this.segUnits[this.gramRepSeg[g]!]!;
     const p = this.gramRepPos[g]!;
     return units.slice(p, p + this.gramLen[g]!).join(' ');
   }
 
   /** Approximate bytes of the index's typed arrays (the figure the report prints). */
   bytes(): number {
-    return [this.keys1, this.keys2, this.slots, this.filter, this.pairFilter, this.gramItemStart, this.gramItems, this.gramRepItem, this.gramRepPos, this.gramLen].reduce((s, a) => s + a.byteLength, 0);
+    return [this.keys1, this.keys2, this.slots, this.filter, this.pairFilter, this.gramSegStart, this.gramSegs, this.gramRepSeg, this.gramRepPos, this.gramLen, this.segItem, this.segGrams].reduce((s, a) => s + a.byteLength, 0);
   }
 
   /** The method card's description of this index. */
@@ -208,13 +236,13 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
   if (unit === 'tokens' && !opts.encode) throw new Error(`contamination index: unit 'tokens' needs the training tokenizer's 'encode'`);
   const index = new NgramIndex({ ngram, fields, minLength, unit, maxItems });
   const buf = new UnitBuffer();
-  // Raw occurrences: key halves, length, item, position. Deduplicated below.
-  const RAW = new Growable(), K1 = new Growable(), K2 = new Growable(), LEN = new Growable(), IT = new Growable(), POS = new Growable();
+  // Raw occurrences: raw and final key halves, length, segment, position. Deduplicated below.
+  const RAW = new Growable(), K1 = new Growable(), K2 = new Growable(), LEN = new Growable(), SEG = new Growable(), POS = new Growable();
+  const segItem = new Growable();
   const shortLens = new Set<number>();
   const pairKeys: number[] = [];
-  const addSegment = (itemIdx: number, offset: number, n: number): number => {
-    // `buf` holds the segment's n unit hashes; prefix sums filled.
-    let added = 0;
+  /** Adds the n-grams of the segment whose `n` unit hashes are in `buf` (prefix sums filled). */
+  const addSegment = (seg: number, n: number) => {
     const emit = (i: number, len: number) => {
       const raw = rawGram1(buf.p1, i, len);
       const k1 = finishKey1(raw, len);
@@ -222,9 +250,8 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
       K1.push(k1);
       K2.push(gramKey2(buf.p2, i, len, k1));
       LEN.push(len);
-      IT.push(itemIdx);
-      POS.push(offset + i);
-      added++;
+      SEG.push(seg);
+      POS.push(i);
     };
     if (n >= ngram) for (let i = 0; i + ngram <= n; i++) emit(i, ngram);
     else if (n >= minLength) {
@@ -232,41 +259,46 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
       shortLens.add(n);
       pairKeys.push(pairKey(buf.h1, 0));
     }
-    return added;
   };
   for (const b of benchmarks) {
     const first = index.items.length;
     for (const item of b.items) {
       const itemIdx = index.items.length;
-      const texts = itemTexts(item, fields);
-      let length = 0;
-      let units: string[] = [];
-      if (unit === 'words') {
-        const text = texts.join('\n');
-        length = hashWords(text, buf);
-        prefixSums(buf);
-        units = normalizeWords(text);
-        if (units.length !== length) throw new Error(`contamination index: normalisation disagrees with hashing on item ${item.id}`);
-        addSegment(itemIdx, 0, length);
-      } else {
-        for (const t of texts) {
-          const toks = opts.encode!(' ' + t.trim());
+      const firstSegment = segItem.n;
+      const renderings = itemRenderings(item, fields);
+      // Words: one segment per rendering; tokens: one per distinct field text (BPE merges across
+      // field boundaries depend on the format, so token n-grams stay within a field).
+      const segTexts = unit === 'words' ? renderings.map((r) => r.join('\n')) : [...new Set(renderings.flat())];
+      let mainLength = -1;
+      for (const text of segTexts) {
+        const seg = segItem.n;
+        segItem.push(itemIdx);
+        let n: number;
+        if (unit === 'words') {
+          n = hashWords(text, buf);
+          const units = normalizeWords(text);
+          if (units.length !== n) throw new Error(`contamination index: normalisation disagrees with hashing on item ${item.id}`);
+          index.segUnits.push(units);
+        } else {
+          const toks = opts.encode!(' ' + text.trim());
           // The first and last token of a field merge differently with whatever surrounds it.
           const inner = toks.length > 2 ? toks.slice(1, -1) : toks;
-          const n = hashTokens(inner, buf);
-          prefixSums(buf);
-          addSegment(itemIdx, units.length, n);
-          for (const tk of inner) units.push(`#${tk}`);
-          length += n;
+          n = hashTokens(inner, buf);
+          index.segUnits.push(inner.map((t) => `#${t}`));
         }
+        prefixSums(buf, n);
+        addSegment(seg, n);
+        if (mainLength < 0) mainLength = n;
       }
-      index.items.push({ benchmark: b.name, id: item.id, index: item.index, grams: 0, length, short: length < ngram });
-      index.itemUnits.push(units);
+      index.items.push({ benchmark: b.name, id: item.id, index: item.index, grams: 0, length: mainLength, short: mainLength < ngram, firstSegment, segments: segItem.n - firstSegment });
     }
     index.benchmarks.push({ name: b.name, first, count: index.items.length - first });
   }
+  const nSegs = segItem.n;
+  index.segItem = segItem.a.slice(0, nSegs);
+  index.segGrams = new Int32Array(nSegs);
 
-  // Insert distinct keys; count distinct grams per item; build gram → items.
+  // Insert distinct keys into the table.
   const total = K1.n;
   const size = nextPow2(total * 2);
   index.keys1 = new Int32Array(size);
@@ -274,7 +306,7 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
   index.slots = new Int32Array(size).fill(-1);
   index.mask = size - 1;
   const gramOf = new Int32Array(total);
-  const repRaw = new Growable(), repItem = new Growable(), repPos = new Growable(), glen = new Growable();
+  const repRaw = new Growable(), repSeg = new Growable(), repPos = new Growable(), glen = new Growable();
   let grams = 0;
   for (let j = 0; j < total; j++) {
     const k1 = K1.a[j]!, k2 = K2.a[j]!;
@@ -295,49 +327,61 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
       index.keys1[s] = k1;
       index.keys2[s] = k2;
       repRaw.push(RAW.a[j]!);
-      repItem.push(IT.a[j]!);
+      repSeg.push(SEG.a[j]!);
       repPos.push(POS.a[j]!);
       glen.push(LEN.a[j]!);
     }
     gramOf[j] = g;
   }
   index.gramCount = grams;
-  index.gramRepItem = repItem.a.slice(0, grams);
+  index.gramRepSeg = repSeg.a.slice(0, grams);
   index.gramRepPos = repPos.a.slice(0, grams);
   index.gramLen = glen.a.slice(0, grams);
-  // CSR of distinct (gram, item) pairs. Occurrences arrive grouped by item, so a per-gram
-  // "last item" marker deduplicates repeats within an item.
-  const last = new Int32Array(grams).fill(-1);
-  const counts = new Int32Array(grams + 1);
+  // Occurrences arrive grouped by segment and segments grouped by item, so "last seen" markers
+  // deduplicate. Template grams: in more than maxItems distinct items.
+  const lastItem = new Int32Array(grams).fill(-1);
+  const itemCount = new Int32Array(grams);
   for (let j = 0; j < total; j++) {
-    const g = gramOf[j]!, it = IT.a[j]!;
-    if (last[g] === it) continue;
-    last[g] = it;
-    counts[g + 1]!++;
+    const g = gramOf[j]!, it = index.segItem[SEG.a[j]!]!;
+    if (lastItem[g] === it) continue;
+    lastItem[g] = it;
+    itemCount[g]!++;
   }
-  // Template grams: shared by more than maxItems items. They stay in the table (so a lookup
-  // finds them) but lose their postings and filter bits, so they never match.
   const template = new Uint8Array(grams);
   for (let g = 0; g < grams; g++) {
-    if (counts[g + 1]! > maxItems) {
+    if (itemCount[g]! > maxItems) {
       template[g] = 1;
-      counts[g + 1] = 0;
       index.templateGrams++;
     }
   }
-  for (let g = 0; g < grams; g++) counts[g + 1]! += counts[g]!;
-  index.gramItemStart = counts;
-  const fill = counts.slice(0, grams);
-  const gi = new Int32Array(counts[grams]!);
-  last.fill(-1);
+  // CSR gram → segments, without template grams; distinct grams per segment and per item.
+  const lastSeg = new Int32Array(grams).fill(-1);
+  const counts = new Int32Array(grams + 1);
   for (let j = 0; j < total; j++) {
-    const g = gramOf[j]!, it = IT.a[j]!;
-    if (template[g] || last[g] === it) continue;
-    last[g] = it;
-    gi[fill[g]!++] = it;
-    index.items[it]!.grams++;
+    const g = gramOf[j]!, sg = SEG.a[j]!;
+    if (template[g] || lastSeg[g] === sg) continue;
+    lastSeg[g] = sg;
+    counts[g + 1]!++;
+    index.segGrams[sg]!++;
   }
-  index.gramItems = gi;
+  for (let g = 0; g < grams; g++) counts[g + 1]! += counts[g]!;
+  index.gramSegStart = counts;
+  const fill = counts.slice(0, grams);
+  const gs = new Int32Array(counts[grams]!);
+  lastSeg.fill(-1);
+  lastItem.fill(-1);
+  for (let j = 0; j < total; j++) {
+    const g = gramOf[j]!, sg = SEG.a[j]!, it = index.segItem[sg]!;
+    if (template[g]) continue;
+    if (lastItem[g] !== it) {
+      lastItem[g] = it;
+      index.items[it]!.grams++;
+    }
+    if (lastSeg[g] === sg) continue;
+    lastSeg[g] = sg;
+    gs[fill[g]!++] = sg;
+  }
+  index.gramSegs = gs;
 
   // Bit filters: 16 bits per gram (at most 2^23 bits = 1 MiB, so it stays in cache) over the raw key's high bits; 64 bits per short gram over its
   // first-two-unit pair.

@@ -41,7 +41,7 @@ export interface ItemContamination {
   matched: number;
   /** N-grams found in more than maxDocs docs, ignored as boilerplate. */
   ignored: number;
-  /** matched / grams. */
+  /** Matched fraction of the n-grams of the item's best-matching rendering (prompt or solved example). */
   fraction: number;
   /** Indexed whole (shorter than N). */
   short: boolean;
@@ -258,29 +258,27 @@ export class ContaminationScanner {
   /** Per-item and per-benchmark results of everything scanned so far. */
   result(): ScanResult {
     const index = this.index;
-    const nItems = index.items.length;
-    const matched = new Int32Array(nItems);
-    const ignored = new Int32Array(nItems);
-    const itemGrams = new Map<number, number[]>();
+    const nSegs = index.segItem.length;
+    const segMatched = new Int32Array(nSegs);
+    // Per item with a hit: its matched and ignored (boilerplate) grams, distinct across segments.
+    const itemGrams = new Map<number, Set<number>>();
+    const itemIgnored = new Map<number, Set<number>>();
     const itemDocs = new Map<number, Map<number, number>>();
     for (let g = 0; g < index.gramCount; g++) {
       const c = this.docCount[g]!;
       if (c === 0) continue;
       const boiler = c > this.maxDocs;
-      for (let j = index.gramItemStart[g]!; j < index.gramItemStart[g + 1]!; j++) {
-        const it = index.gramItems[j]!;
-        if (boiler) {
-          ignored[it]!++;
-          continue;
-        }
-        matched[it]!++;
-        let gl = itemGrams.get(it);
-        if (!gl) itemGrams.set(it, (gl = []));
-        gl.push(g);
+      if (!boiler) for (let j = index.gramSegStart[g]!; j < index.gramSegStart[g + 1]!; j++) segMatched[index.gramSegs[j]!]!++;
+      index.forEachItem(g, (it) => {
+        const target = boiler ? itemIgnored : itemGrams;
+        let set = target.get(it);
+        if (!set) target.set(it, (set = new Set()));
+        set.add(g);
+        if (boiler) return;
         let dm = itemDocs.get(it);
         if (!dm) itemDocs.set(it, (dm = new Map()));
         for (const d of this.gramDocs.get(g) ?? []) dm.set(d, (dm.get(d) ?? 0) + 1);
-      }
+      });
     }
     const benchmarks: BenchmarkContamination[] = index.benchmarks.map((b) => {
       const items: ItemContamination[] = [];
@@ -290,21 +288,28 @@ export class ContaminationScanner {
         const info = index.items[it]!;
         if (info.grams === 0) unindexed++;
         else if (info.short) short++;
-        if (matched[it] === 0 && ignored[it] === 0) continue;
-        const fraction = info.grams ? matched[it]! / info.grams : 0;
-        const dirty = this.isDirty(matched[it]!, fraction);
+        const matchedSet = itemGrams.get(it);
+        const ignored = itemIgnored.get(it)?.size ?? 0;
+        if (!matchedSet && !ignored) continue;
+        const matched = matchedSet?.size ?? 0;
+        // The fraction is that of the item's best-matching rendering (prompt, or solved example).
+        let fraction = 0;
+        for (let sg = info.firstSegment; sg < info.firstSegment + info.segments; sg++) {
+          if (index.segGrams[sg]! > 0) fraction = Math.max(fraction, segMatched[sg]! / index.segGrams[sg]!);
+        }
+        const dirty = this.isDirty(matched, fraction);
         if (dirty) dirtyIds.push(info.id);
         const docs = [...(itemDocs.get(it) ?? new Map<number, number>()).entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, this.keep);
         items.push({
           id: info.id,
           index: info.index,
           grams: info.grams,
-          matched: matched[it]!,
-          ignored: ignored[it]!,
+          matched,
+          ignored,
           fraction,
           short: info.short,
           dirty,
-          ngrams: (itemGrams.get(it) ?? []).slice(0, this.keep).map((g) => index.gramText(g)),
+          ngrams: [...(matchedSet ?? [])].slice(0, this.keep).map((g) => index.gramText(g)),
           sources: docs.map(([d, grams]) => ({ ...this.hitDocs.get(d)!, grams })),
         });
       }

@@ -73,9 +73,8 @@ export function matchSpans(index: NgramIndex, text: string, buf = new UnitBuffer
   const raw: Array<[number, number]> = [];
   const items = new Set<string>();
   matchUnits(index, buf, n, (pos, len, g) => {
-    const from = index.gramItemStart[g]!, to = index.gramItemStart[g + 1]!;
-    if (from === to) return; // a template n-gram
-    for (let j = from; j < to; j++) items.add(index.items[index.gramItems[j]!]!.id);
+    if (index.gramSegStart[g] === index.gramSegStart[g + 1]) return; // a template n-gram
+    index.forEachItem(g, (it) => items.add(index.items[it]!.id));
     raw.push([buf.start[pos]!, buf.end[pos + len - 1]!]);
   });
   raw.sort((a, b) => a[0] - b[0]);
