@@ -145,6 +145,58 @@ function tokenBytes(t: Uint16Array | Uint32Array): Uint8Array {
   return new Uint8Array(u32.buffer, u32.byteOffset, u32.byteLength);
 }
 
+/**
+ * Builds a Utf8 (or Binary) vector in one pass: sizes first, one allocation, native UTF-8 writes.
+ * apache-arrow's builder grows its buffers by doubling and copying; on 20 kB documents it spent
+ * more time in memcpy and GC than parquet-wasm spent encoding (profiled: 7.0 s memcpy + 7.8 s GC
+ * against 3.5 s of encoding for 67 MB), so the doc writer builds the buffers itself.
+ */
+export function utf8Vector(values: ReadonlyArray<string | null>): arrow.Vector<arrow.Utf8> {
+  const n = values.length;
+  const offsets = new Int32Array(n + 1);
+  let total = 0;
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) nulls++;
+    else total += Buffer.byteLength(v, 'utf8');
+    offsets[i + 1] = total;
+  }
+  const data = Buffer.allocUnsafe(total);
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) pos += data.write(v, pos, 'utf8');
+  }
+  const nullBitmap = nulls ? validity(values) : undefined;
+  return arrow.makeVector(arrow.makeData({ type: new arrow.Utf8(), length: n, nullCount: nulls, valueOffsets: offsets, data, nullBitmap }));
+}
+
+function validity(values: ReadonlyArray<unknown>): Uint8Array {
+  const bits = new Uint8Array((values.length + 7) >> 3);
+  for (let i = 0; i < values.length; i++) if (values[i] !== null && values[i] !== undefined) bits[i >> 3]! |= 1 << (i & 7);
+  return bits;
+}
+
+function binaryVector(values: ReadonlyArray<Uint8Array | null>): arrow.Vector<arrow.Binary> {
+  const n = values.length;
+  const offsets = new Int32Array(n + 1);
+  let total = 0;
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (!v) nulls++;
+    else total += v.byteLength;
+    offsets[i + 1] = total;
+  }
+  const data = new Uint8Array(total);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v) data.set(v, offsets[i]!);
+  }
+  return arrow.makeVector(arrow.makeData({ type: new arrow.Binary(), length: n, nullCount: nulls, valueOffsets: offsets, data, nullBitmap: nulls ? validity(values) : undefined }));
+}
+
 /** Builds an Arrow table of docs in the dataset schema. */
 export function docsToTable(docs: Doc[]): arrow.Table {
   const ids: string[] = new Array(docs.length);
@@ -161,11 +213,11 @@ export function docsToTable(docs: Doc[]): arrow.Table {
     tokens[i] = d.tokens ? tokenBytes(d.tokens) : null;
   }
   return new arrow.Table(DOC_SCHEMA, {
-    id: arrow.vectorFromArray(ids, new arrow.Utf8()),
-    text: arrow.vectorFromArray(texts, new arrow.Utf8()),
-    url: arrow.vectorFromArray(urls, new arrow.Utf8()),
-    meta: arrow.vectorFromArray(metas, new arrow.Utf8()),
-    tokens: arrow.vectorFromArray(tokens, new arrow.Binary()),
+    id: utf8Vector(ids),
+    text: utf8Vector(texts),
+    url: utf8Vector(urls),
+    meta: utf8Vector(metas),
+    tokens: binaryVector(tokens),
   } as never);
 }
 
