@@ -207,8 +207,10 @@ export function predictComputeLaw(law: ComputeLaw, flops: number): number {
 }
 
 /**
- * Fits L(C) = a·C^−α + L∞ by least squares on the loss. Needs ≥ 4 points with ≥ 3 distinct
- * compute values. Start: α on a grid over (0, 2], (a, L∞) by linear least squares for each α.
+ * Fits L(C) = a·C^−α + L∞ by least squares on the loss, with a > 0 and L∞ ≥ 0 (a floor below
+ * zero is meaningless and extrapolates to negative losses). Needs ≥ 4 points with ≥ 3 distinct
+ * compute values. Start: α on a grid over (0, 2], (a, L∞) by linear least squares for each α;
+ * then LM over (ln a, α, L∞). If L∞ ends below 0, the bound is active: refitted with L∞ = 0.
  */
 export function fitComputeLaw(points: ComputePoint[]): ComputeLaw & FitQuality {
   validate(points.map((p) => [p.flops, p.loss]), ['flops', 'loss'], 'fitComputeLaw');
@@ -219,35 +221,40 @@ export function fitComputeLaw(points: ComputePoint[]): ComputeLaw & FitQuality {
   const lx = Float64Array.from(points, (p) => Math.log(p.flops / C0));
   const y = Float64Array.from(points, (p) => p.loss);
   const m = points.length;
-  let best: { alpha: number; a: number; lInf: number; sse: number } | null = null;
   const ones = new Float64Array(m).fill(1);
-  for (const alpha of grid(0.01, 2, 200)) {
-    const col = Float64Array.from(lx, (v) => Math.exp(-alpha * v));
-    const ls = linearLeastSquares([col, ones], y);
-    if (!ls || !(ls.coef[0]! > 0)) continue;
-    if (!best || ls.sse < best.sse) best = { alpha, a: ls.coef[0]!, lInf: ls.coef[1]!, sse: ls.sse };
-  }
-  if (!best) throw new Error('fitComputeLaw: loss does not decrease with compute: no a > 0 fits (check the runs)');
-  const fn: ResidualFn = ([la, alpha, lInf]) => {
-    if (!(alpha! > 0) || alpha! > 10) return null;
-    const r = new Float64Array(m);
-    const J = new Float64Array(m * 3);
-    for (let i = 0; i < m; i++) {
-      const t = Math.exp(la! - alpha! * lx[i]!);
-      r[i] = t + lInf! - y[i]!;
-      J[i * 3] = t;
-      J[i * 3 + 1] = -lx[i]! * t;
-      J[i * 3 + 2] = 1;
+  const solveWith = (floor: boolean) => {
+    let best: { alpha: number; a: number; lInf: number; sse: number } | null = null;
+    for (const alpha of grid(0.01, 2, 200)) {
+      const col = Float64Array.from(lx, (v) => Math.exp(-alpha * v));
+      const ls = linearLeastSquares(floor ? [col, ones] : [col], y);
+      if (!ls || !(ls.coef[0]! > 0)) continue;
+      if (!best || ls.sse < best.sse) best = { alpha, a: ls.coef[0]!, lInf: floor ? ls.coef[1]! : 0, sse: ls.sse };
     }
-    return { r, J };
+    if (!best) throw new Error('fitComputeLaw: loss does not decrease with compute: no a > 0 fits (check the runs)');
+    const k = floor ? 3 : 2;
+    const fn: ResidualFn = ([la, alpha, lInf]) => {
+      if (!(alpha! > 0) || alpha! > 10) return null;
+      const r = new Float64Array(m);
+      const J = new Float64Array(m * k);
+      for (let i = 0; i < m; i++) {
+        const t = Math.exp(la! - alpha! * lx[i]!);
+        r[i] = t + (floor ? lInf! : 0) - y[i]!;
+        J[i * k] = t;
+        J[i * k + 1] = -lx[i]! * t;
+        if (floor) J[i * k + 2] = 1;
+      }
+      return { r, J };
+    };
+    const res = levenbergMarquardt(fn, floor ? [Math.log(best.a), best.alpha, best.lInf] : [Math.log(best.a), best.alpha]);
+    return { res, la: res.params[0]!, alpha: res.params[1]!, lInf: floor ? res.params[2]! : 0 };
   };
-  const res = levenbergMarquardt(fn, [Math.log(best.a), best.alpha, best.lInf]);
-  const [la, alpha, lInf] = res.params as [number, number, number];
+  let fit = solveWith(true);
+  if (fit.lInf < 0) fit = solveWith(false);
   return {
-    a: Math.exp(la) * C0 ** alpha,
-    alpha,
-    lInf,
-    ...quality(y, res, m),
+    a: Math.exp(fit.la) * C0 ** fit.alpha,
+    alpha: fit.alpha,
+    lInf: fit.lInf,
+    ...quality(y, fit.res, m),
   };
 }
 
@@ -271,9 +278,10 @@ export interface ParametricCoefficients {
 }
 
 /**
- * Fits L(N, D) = E + A/N^α + B/D^β by least squares on the loss. Needs ≥ 6 points with ≥ 2
- * distinct N and ≥ 2 distinct D (better: 3+ of each). Start: (α, β) on a 40×40 grid over
- * [0.02, 1.5]², (E, A, B) by linear least squares for each, A and B positive.
+ * Fits L(N, D) = E + A/N^α + B/D^β by least squares on the loss, with A, B > 0 and E ≥ 0.
+ * Needs ≥ 6 points with ≥ 2 distinct N and ≥ 2 distinct D (better: 3+ of each). Start: (α, β)
+ * on a 40×40 grid over [0.02, 1.5]², (E, A, B) by linear least squares for each; then LM over
+ * (E, ln A, ln B, α, β). If E ends below 0, the bound is active: refitted with E = 0.
  */
 export function fitParametricLaw(points: RunPoint[]): ParametricCoefficients & FitQuality {
   validate(points.map((p) => [p.params, p.tokens, p.loss]), ['params', 'tokens', 'loss'], 'fitParametricLaw');
@@ -292,41 +300,50 @@ export function fitParametricLaw(points: RunPoint[]): ParametricCoefficients & F
   const G = grid(0.02, 1.5, 40);
   const colsN = G.map((al) => Float64Array.from(ln, (v) => Math.exp(-al * v)));
   const colsD = G.map((be) => Float64Array.from(ld, (v) => Math.exp(-be * v)));
-  let best: { alpha: number; beta: number; E: number; A: number; B: number; sse: number } | null = null;
-  for (let i = 0; i < G.length; i++) {
-    for (let j = 0; j < G.length; j++) {
-      const ls = linearLeastSquares([ones, colsN[i]!, colsD[j]!], y);
-      if (!ls || !(ls.coef[1]! > 0) || !(ls.coef[2]! > 0)) continue;
-      if (!best || ls.sse < best.sse) best = { alpha: G[i]!, beta: G[j]!, E: ls.coef[0]!, A: ls.coef[1]!, B: ls.coef[2]!, sse: ls.sse };
+  const solveWith = (floor: boolean) => {
+    let best: { alpha: number; beta: number; E: number; A: number; B: number; sse: number } | null = null;
+    const o = floor ? 1 : 0;
+    for (let i = 0; i < G.length; i++) {
+      for (let j = 0; j < G.length; j++) {
+        const ls = linearLeastSquares(floor ? [ones, colsN[i]!, colsD[j]!] : [colsN[i]!, colsD[j]!], y);
+        if (!ls || !(ls.coef[o]! > 0) || !(ls.coef[o + 1]! > 0)) continue;
+        if (!best || ls.sse < best.sse) best = { alpha: G[i]!, beta: G[j]!, E: floor ? ls.coef[0]! : 0, A: ls.coef[o]!, B: ls.coef[o + 1]!, sse: ls.sse };
+      }
     }
-  }
-  if (!best) throw new Error('fitParametricLaw: no fit with A, B > 0: loss must fall with both model size and tokens (check the runs)');
-  const fn: ResidualFn = ([E, lA, lB, alpha, beta]) => {
-    if (!(alpha! > 0) || !(beta! > 0) || alpha! > 5 || beta! > 5) return null;
-    const r = new Float64Array(m);
-    const J = new Float64Array(m * 5);
-    for (let i = 0; i < m; i++) {
-      const t1 = Math.exp(lA! - alpha! * ln[i]!);
-      const t2 = Math.exp(lB! - beta! * ld[i]!);
-      r[i] = E! + t1 + t2 - y[i]!;
-      const o = i * 5;
-      J[o] = 1;
-      J[o + 1] = t1;
-      J[o + 2] = t2;
-      J[o + 3] = -ln[i]! * t1;
-      J[o + 4] = -ld[i]! * t2;
-    }
-    return { r, J };
+    if (!best) throw new Error('fitParametricLaw: no fit with A, B > 0: loss must fall with both model size and tokens (check the runs)');
+    // Parameters: [lA, lB, α, β] (+ E last when fitted).
+    const k = floor ? 5 : 4;
+    const fn: ResidualFn = ([lA, lB, alpha, beta, E]) => {
+      if (!(alpha! > 0) || !(beta! > 0) || alpha! > 5 || beta! > 5) return null;
+      const r = new Float64Array(m);
+      const J = new Float64Array(m * k);
+      for (let i = 0; i < m; i++) {
+        const t1 = Math.exp(lA! - alpha! * ln[i]!);
+        const t2 = Math.exp(lB! - beta! * ld[i]!);
+        r[i] = (floor ? E! : 0) + t1 + t2 - y[i]!;
+        const q = i * k;
+        J[q] = t1;
+        J[q + 1] = t2;
+        J[q + 2] = -ln[i]! * t1;
+        J[q + 3] = -ld[i]! * t2;
+        if (floor) J[q + 4] = 1;
+      }
+      return { r, J };
+    };
+    const p0 = [Math.log(best.A), Math.log(best.B), best.alpha, best.beta];
+    const res = levenbergMarquardt(fn, floor ? [...p0, best.E] : p0);
+    const [lA, lB, alpha, beta, E] = res.params as [number, number, number, number, number | undefined];
+    return { res, lA, lB, alpha, beta, E: floor ? E! : 0 };
   };
-  const res = levenbergMarquardt(fn, [best.E, Math.log(best.A), Math.log(best.B), best.alpha, best.beta]);
-  const [E, lA, lB, alpha, beta] = res.params as [number, number, number, number, number];
+  let fit = solveWith(true);
+  if (fit.E < 0) fit = solveWith(false);
   return {
-    E,
-    A: Math.exp(lA) * N0 ** alpha,
-    B: Math.exp(lB) * D0 ** beta,
-    alpha,
-    beta,
-    ...quality(y, res, m),
+    E: fit.E,
+    A: Math.exp(fit.lA) * N0 ** fit.alpha,
+    B: Math.exp(fit.lB) * D0 ** fit.beta,
+    alpha: fit.alpha,
+    beta: fit.beta,
+    ...quality(y, fit.res, m),
   };
 }
 

@@ -59,6 +59,20 @@ test('L(C): recovers a, α and L∞ within 5% from noisy points (σ = 0.1%), ove
   }
 });
 
+test('loss floors stay non-negative: E and L∞ are ≥ 0 even when the unconstrained optimum is below 0', () => {
+  // No floor at all (E = 0), exact and with 1% noise: the noisy optimum often wants E < 0.
+  for (let seed = 0; seed <= 5; seed++) {
+    const g = gaussian(mulberry32(seed));
+    const pts = [];
+    for (const N of [1e6, 3e6, 1e7, 3e7]) for (const D of [1e7, 3e7, 1e8, 3e8]) pts.push({ params: N, tokens: D, loss: (300 / N ** 0.3 + 400 / D ** 0.3) * (1 + (seed ? 0.01 : 0) * g()) });
+    const f = fitParametricLaw(pts);
+    assert.ok(f.E >= 0, `seed ${seed}: E = ${f.E}`);
+    if (seed === 0) assert.ok(f.E < 1e-3 && Math.abs(f.alpha - 0.3) < 1e-3, `exact: E = ${f.E}, α = ${f.alpha}`);
+    const c = fitComputeLaw(pts.map((p) => ({ flops: 6 * p.params * p.tokens, loss: p.loss })));
+    assert.ok(c.lInf >= 0, `seed ${seed}: L∞ = ${c.lInf}`);
+  }
+});
+
 test('bootstrap: 95% intervals bracket the estimate and contain the true coefficients', () => {
   const pts = hoffmannGrid(0.002, 3);
   const b = bootstrap(pts, fitParametricLaw, ['E', 'A', 'B', 'alpha', 'beta'], { resamples: 50, seed: 5 });
