@@ -11,9 +11,9 @@
  * exponents solved that way (variable projection) gives a start inside the right basin every
  * time; LM with exact derivatives then converges in a dozen iterations. Measured by
  * bench/plan-fit.bench.ts (Hoffmann's law, 100 noisy runs, 10 draws): ours recovers all 10 laws
- * within 5% at 19 ms per fit; the peer with its default finite-difference Jacobian recovers 0 of
- * 10 (median coefficient error 88%) and with our exact Jacobian 10 of 10 at 446 ms per fit, 23×
- * slower, which matters for a 200-resample bootstrap.
+ * within 5% (19 ms per fit on an idle core); the peer with its default finite-difference
+ * Jacobian recovers 0 of 10 (median coefficient error 88%), and with our exact Jacobian 10 of 10
+ * but 14–23× slower (two runs, same process), which matters for a 200-resample bootstrap.
  * Inputs are scaled by their geometric mean before fitting and coefficients mapped back after.
  */
 
