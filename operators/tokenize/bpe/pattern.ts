@@ -78,9 +78,15 @@ export function splitText(pt: PreTokenizer, text: string): string[] {
 // ---------------------------------------------------------------------------------------------
 // Preset scanners
 
+const LATIN = Uint8Array.from({ length: 256 }, (_, c) => charClass(c));
+
 let width = 1; // width (UTF-16 units) of the char last classified by clsAt
 function clsAt(s: string, i: number): number {
   const c = s.charCodeAt(i);
+  if (c < 0x100) {
+    width = 1;
+    return LATIN[c]!;
+  }
   if (c < 0xd800 || c > 0xdbff) {
     width = 1;
     return charClass(c);
@@ -133,16 +139,29 @@ function contraction(s: string, i: number, ci: boolean): number {
 function run(s: string, j: number, mask: number): number {
   const len = s.length;
   while (j < len) {
+    const c = s.charCodeAt(j);
+    if (c < 0x80) {
+      // ASCII fast path: most of English text.
+      if ((LATIN[c]! & mask) === 0) break;
+      j++;
+      continue;
+    }
     if ((clsAt(s, j) & mask) === 0) break;
     j += width;
   }
   return j;
 }
 
-/** End of a run of chars having none of `mask` (and not lone-classless? no: class 0 counts), from j. */
+/** End of a run of chars having none of `mask` (a char of no class counts), from j. */
 function runNot(s: string, j: number, mask: number): number {
   const len = s.length;
   while (j < len) {
+    const c = s.charCodeAt(j);
+    if (c < 0x80) {
+      if ((LATIN[c]! & mask) !== 0) break;
+      j++;
+      continue;
+    }
     if ((clsAt(s, j) & mask) !== 0) break;
     j += width;
   }

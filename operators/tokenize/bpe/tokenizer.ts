@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import { latin1, strictUtf8, utf8Scratch } from './bytes.ts';
 import { PairTable } from './pair-table.ts';
+import { PieceTable } from './piece-table.ts';
 import { preTokenizer, type PreTokenizer } from './pattern.ts';
 
 /** What defines a byte-level BPE tokenizer. */
@@ -61,8 +62,7 @@ export class BpeTokenizer {
   private readonly pre: PreTokenizer;
   private readonly pairs: PairTable;
   private readonly byteIds = new Int32Array(256).fill(-1);
-  private readonly whole = new Map<string, number>();
-  private readonly cache = new Map<string, number | Uint32Array>();
+  private readonly pieces: PieceTable;
   private readonly bytesById: Array<Uint8Array | undefined>;
   private specialRe: RegExp | undefined;
   private fp: string | undefined;
@@ -131,11 +131,13 @@ export class BpeTokenizer {
         }
       });
     }
-    if (def.wholeTokenFirst ?? true) {
+    const whole = def.wholeTokenFirst ?? true;
+    this.pieces = new PieceTable(whole ? def.tokens.length : 0, CACHE_MAX);
+    if (whole) {
       def.tokens.forEach((b, id) => {
         if (!b) return;
         const s = strictUtf8(b);
-        if (s !== undefined) this.whole.set(s, id);
+        if (s !== undefined) this.pieces.addStatic(s, id);
       });
     }
   }
@@ -242,8 +244,7 @@ export class BpeTokenizer {
 
   private encodeSegment(text: string): void {
     const pre = this.pre;
-    const whole = this.whole;
-    const cache = this.cache;
+    const pieces = this.pieces;
     const len = text.length;
     // Worst case one token per UTF-16 unit, plus the specials already there.
     if (this.out.length < this.n + len + 1) {
@@ -259,23 +260,26 @@ export class BpeTokenizer {
     while (pos < len) {
       const end = pre.next(text, pos);
       if (end < 0) break;
-      const piece = text.slice(pre.start, end);
+      const start = pre.start;
       pos = end;
-      const id = whole.get(piece);
-      if (id !== undefined) {
-        out[n++] = id;
+      let e = pieces.find(text, start, end);
+      if (e < 0) {
+        const piece = text.slice(start, end);
+        const ids = this.bpe(utf8Scratch(piece));
+        pieces.cache(piece, ids);
+        if (typeof ids === 'number') out[n++] = ids;
+        else {
+          out.set(ids, n);
+          n += ids.length;
+        }
         continue;
       }
-      let hit = cache.get(piece);
-      if (hit === undefined) {
-        hit = this.bpe(utf8Scratch(piece));
-        if (cache.size >= CACHE_MAX) cache.clear();
-        cache.set(piece, hit);
-      }
-      if (typeof hit === 'number') out[n++] = hit;
+      const id = pieces.one(e);
+      if (id >= 0) out[n++] = id;
       else {
-        out.set(hit, n);
-        n += hit.length;
+        const ids = pieces.many(e);
+        out.set(ids, n);
+        n += ids.length;
       }
     }
     this.n = n;
