@@ -19,7 +19,7 @@ const THRESH = '#222';
 export function histogramSvg(s: ScoreSummary): string {
   const W = 480;
   const H = 200;
-  const m = { l: 44, r: 12, t: 22, b: 34 };
+  const m = { l: 44, r: 26, t: 22, b: 34 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
   const bins = s.bins;
@@ -51,10 +51,17 @@ export function histogramSvg(s: ScoreSummary): string {
   }
   parts.push(`<text x="${m.l + pw / 2}" y="${H - 4}" text-anchor="middle" class="ax lbl">${esc(s.key)}</text>`);
   for (const t of s.thresholds) {
-    const tx = x(Math.min(hi, Math.max(lo, t.value)));
+    const label = `${t.bound} ${fmtNum(t.value)}`;
+    if (t.value < lo || t.value > hi) {
+      // Off the axis: marked at the edge with an arrow pointing to where it is.
+      const left = t.value < lo;
+      parts.push(`<text x="${left ? m.l + 4 : m.l + pw - 4}" y="${m.t + 6}" text-anchor="${left ? 'start' : 'end'}" class="ax th offaxis">${esc(left ? `← ${label}` : `${label} →`)}</text>`);
+      continue;
+    }
+    const tx = x(t.value);
     parts.push(`<line class="threshold" x1="${tx.toFixed(1)}" y1="${m.t - 4}" x2="${tx.toFixed(1)}" y2="${m.t + ph}" stroke="${THRESH}" stroke-width="1.5" stroke-dasharray="4 3"/>`);
     const anchor = tx > m.l + pw * 0.7 ? 'end' : 'start';
-    parts.push(`<text x="${(tx + (anchor === 'end' ? -4 : 4)).toFixed(1)}" y="${m.t + 6}" text-anchor="${anchor}" class="ax th">${esc(t.bound)} ${esc(fmtNum(t.value))}</text>`);
+    parts.push(`<text x="${(tx + (anchor === 'end' ? -4 : 4)).toFixed(1)}" y="${m.t + 6}" text-anchor="${anchor}" class="ax th">${esc(label)}</text>`);
   }
   parts.push('</svg>');
   return parts.join('');

@@ -244,21 +244,21 @@ function quantile(sorted: number[], q: number): number {
   return sorted[i]!;
 }
 
-/** Bin edges covering the bulk of the values (0.5%–99.5%) and every threshold. */
+/**
+ * Bin edges covering the bulk of the values (0.5%–99.5%) and the thresholds near them; a
+ * threshold far outside the data (e.g. `maxWords` 100,000 on 300-word docs) is left off the
+ * axis, so the histogram keeps its resolution (the chart marks it at the edge instead).
+ */
 function makeBins(acc: Acc, marks: ThresholdMark[], n: number): HistogramBin[] {
   const s = [...acc.sample].sort((a, b) => a - b);
   let lo = quantile(s, 0.005);
   let hi = quantile(s, 0.995);
+  const span = hi > lo ? hi - lo : Math.max(1, Math.abs(hi));
   for (const m of marks) {
-    lo = Math.min(lo, m.value);
-    hi = Math.max(hi, m.value);
-  }
-  lo = Math.max(lo, acc.min);
-  hi = Math.min(hi, acc.max);
-  for (const m of marks) {
-    // Keep thresholds visible even when every value sits on one side of them.
-    lo = Math.min(lo, m.value);
-    hi = Math.max(hi, m.value);
+    if (m.value >= lo - span && m.value <= hi + span) {
+      lo = Math.min(lo, m.value);
+      hi = Math.max(hi, m.value);
+    }
   }
   if (!(hi > lo)) hi = lo + 1;
   const integral = s.every((v) => Number.isInteger(v)) && marks.every((m) => Number.isInteger(m.value));
