@@ -35,7 +35,7 @@ const shards = {
   },
 };
 ${deps}
-export default pipeline({ name: 'sweeptest', workdir: 'work' }, (p) => {
+export default pipeline({ name: 'sweeptest', workdir: ${JSON.stringify(join(dir, 'work'))} }, (p) => {
   const s = p.stage('shards', shards);
   p.stage('sweep', scaling.sweep(s, ${JSON.stringify(sweepOptions)}${deps ? ', { train }' : ''}));
 });
@@ -75,6 +75,38 @@ const train = async (o) => {
     // The second run is up to date and trains nothing.
     const again = await run(file, { workers: 1, progress: 'none' });
     assert.deepEqual(again.stages.map((s) => s.status), ['skipped', 'skipped']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('scaling.sweep with the real trainer: tiny GPTs on a token shard, losses fall with size and tokens', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-sweep-real-'));
+  try {
+    // 2 sizes × 3 budgets, 16 sequences of 16 tokens per step: 16, 32 and 64 steps per size.
+    const models = [8, 32].map((d) => ({ layers: 1, dModel: d, heads: 2, contextLength: 16 }));
+    const tokens = [4096, 8192, 16384];
+    const file = writeProject(dir, { models, tokens, train: { batchSize: 16, evalEvery: 1000, evalBatches: 4, optimizer: { lr: 1e-2 } }, resamples: 20 });
+    const summary = await run(file, { workers: 1, progress: 'none' });
+    const out = summary.stages[1]!.dir;
+    const a = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as SweepAnalysis;
+    assert.equal(a.runs.length, 6);
+    for (const r of a.runs) {
+      assert.equal(r.tokens, r.steps * 256, r.name);
+      assert.ok(r.valLoss !== null && r.loss === r.valLoss, `${r.name}: validation loss is the fitted loss`);
+      // Untrained, the loss is about ln(64) = 4.16 nats; every run must have learned something.
+      assert.ok(Number.isFinite(r.loss) && r.loss < Math.log(64), `${r.name}: loss ${r.loss}`);
+      assert.equal(r.paramsTotal, r.params);
+    }
+    for (const d of [8, 32]) {
+      const losses = a.runs.filter((r) => r.model.dModel === d).sort((x, y) => x.tokens - y.tokens).map((r) => r.loss);
+      assert.ok(losses[0]! > losses[1]! && losses[1]! > losses[2]!, `d${d}: loss falls with tokens: ${losses}`);
+    }
+    const last = a.runs.filter((r) => r.tokens === 16384).sort((x, y) => x.params - y.params);
+    assert.ok(last[1]!.loss < last[0]!.loss, `bigger model is better at 16k tokens: ${last.map((r) => r.loss)}`);
+    assert.ok(!('error' in a.parametricLaw), JSON.stringify(a.parametricLaw));
+    assert.ok(a.parametricLaw.E >= 0);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<svg[\s\S]*<circle/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
