@@ -19,3 +19,4 @@ export { evaluate } from './evals/stage.ts';
 export { contamination } from './evals/contamination/index.ts';
 export { crawl } from './operators/crawl/crawl.ts';
 export { train } from './trainer/index.ts';
+export { datasets } from './datasets/index.ts';

@@ -9,5 +9,7 @@ import { planCommand } from './plan.ts';
 import { auditCommand } from './audit.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 import { contaminationCommand } from './contamination.ts';
+import { cancelCommand } from './cancel.ts';
+import { datasetsCommand } from './datasets.ts';
 
-export const commands: Command[] = [runCommand, statusCommand, dagCommand, taskCommand, applyCommand, planCommand, auditCommand, tokenizerCommand, contaminationCommand];
+export const commands: Command[] = [runCommand, statusCommand, dagCommand, taskCommand, applyCommand, planCommand, auditCommand, tokenizerCommand, contaminationCommand, cancelCommand, datasetsCommand];

@@ -1,0 +1,7 @@
+/** The `datasets` namespace: the registry, fetching with cache and mirror, and loaders. */
+import { REGISTRY, entry } from './registry.ts';
+import { fetchDataset } from './fetch.ts';
+import { corpus, loadRegisteredBenchmark, pathList } from './load.ts';
+
+/** Registered public corpora and benchmarks, and their loaders. */
+export const datasets = { registry: REGISTRY, entry, fetch: fetchDataset, benchmark: loadRegisteredBenchmark, corpus, pathList };
