@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseConfig } from '../engine/operator.ts';
 import { canonicalJson } from '../engine/runtime.ts';
+import { shardManifest, shardSet } from '../operators/shard/format.ts';
 import type { CustomStage, CustomTaskContext, Dataset, Json, StageRef } from '../engine/types.ts';
 import type { ModelConfig, ModelSpec, ShardSet, TrainModelOptions, TrainResult } from '../trainer/api.ts';
 import { analysisJson, analyzeRuns, type SweepRun } from './analysis.ts';
@@ -74,18 +75,21 @@ export type SweepOptions = z.input<typeof configSchema>;
 export type TrainFn = (opts: TrainModelOptions) => Promise<TrainResult>;
 
 /**
- * The token shards of a dataset as the trainer reads them: its `.bin` files in manifest order,
- * those with `val` in their file name as the validation split; the vocabulary size and
- * end-of-text id from the manifest's `info` (`vocabSize`, `eotToken`) when recorded.
+ * The token shards of a dataset as the trainer reads them. A `shard.tokens` stage (manifest
+ * `info.format` = `sluice.tokens/1`) gives its train/val shard lists, vocabulary and end-of-text
+ * id, exactly as the `train` stage reads them. Any other artifact stage: its `.bin` files in
+ * manifest order, those with `val` in their file name as the validation split, `vocabSize` and
+ * `eotToken` from the manifest's `info` when recorded.
  */
 export function shardSetOf(ds: Dataset): ShardSet {
+  const info = ds.manifest.info ?? {};
+  if (info.format === 'sluice.tokens/1') return shardSet(shardManifest(ds));
   const bins = ds.files().filter((f) => f.endsWith('.bin'));
-  if (bins.length === 0) throw new Error(`${TYPE}: input stage '${ds.stage}' has no .bin token shards (files: ${ds.files().slice(0, 5).join(', ') || 'none'}); write the shards with the .bin format`);
+  if (bins.length === 0) throw new Error(`${TYPE}: input stage '${ds.stage}' is not a shard.tokens stage and has no .bin token shards (files: ${ds.files().slice(0, 5).join(', ') || 'none'}); use shard.tokens({ format: 'bin' })`);
   const base = (f: string) => f.slice(f.lastIndexOf('/') + 1);
   const val = bins.filter((f) => /(^|[^a-z])val/i.test(base(f)));
   const train = bins.filter((f) => !val.includes(f));
   if (train.length === 0) throw new Error(`${TYPE}: input stage '${ds.stage}' has only validation shards`);
-  const info = ds.manifest.info ?? {};
   const set: ShardSet = { train, tokenizer: `${ds.stage} (${ds.dir})` };
   if (val.length) set.val = val;
   if (typeof info.vocabSize === 'number') set.vocabSize = info.vocabSize;

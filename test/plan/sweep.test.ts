@@ -148,7 +148,15 @@ test('scaling.sweep rejects a grid too small to fit, and shards without .bin fil
   try {
     const ds = shardDataset(dir);
     ds.manifest.files = [{ path: 'part-00000.parquet', task: 0, rows: 1, bytes: 1, sha256: '' }];
-    assert.throws(() => shardSetOf(ds), /input stage 'shards' has no \.bin token shards/);
+    assert.throws(() => shardSetOf(ds), /input stage 'shards' is not a shard\.tokens stage and has no \.bin token shards/);
+    // A shard.tokens stage: its manifest lists the shards (in another stage's directory).
+    ds.manifest.info = {
+      format: 'sluice.tokens/1', layout: 'bin', dtype: 'uint16', seqLen: 64, vocabSize: 1000, eotToken: 999, tokenizer: { name: 'bpe', fingerprint: 'abc' },
+      shuffle: true, seed: 1, valFraction: 0.1, docs: 1, inputTokens: 1, droppedTokens: 0, sequences: { train: 1, val: 1 }, tokens: { train: 64, val: 64 },
+      train: [{ uri: '/w/shards.write/x/train-00000.bin', path: 'train-00000.bin', sequences: 1, tokens: 64, bytes: 1152, sha256: '' }],
+      val: [{ uri: '/w/shards.write/x/val-00000.bin', path: 'val-00000.bin', sequences: 1, tokens: 64, bytes: 1152, sha256: '' }],
+    };
+    assert.deepEqual(shardSetOf(ds), { train: ['/w/shards.write/x/train-00000.bin'], val: ['/w/shards.write/x/val-00000.bin'], vocabSize: 1000, eotToken: 999, tokenizer: 'bpe (abc)' });
     assert.ok(existsSync(dir));
   } finally {
     rmSync(dir, { recursive: true, force: true });
