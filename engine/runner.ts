@@ -15,6 +15,7 @@ import { Progress } from './progress.ts';
 import { LocalExecutor } from './executor/local.ts';
 import type { Executor } from './executor/types.ts';
 import type { Pipeline } from './pipeline.ts';
+import { stageTaskStates, type SlurmTaskStates } from './executor/slurm-jobs.ts';
 
 /** Options of `run()` (the CLI's `sluice run`). */
 export interface RunOptions {
@@ -39,7 +40,8 @@ export interface StageSummary {
   stage: string;
   fingerprint: string;
   dir: string;
-  status: 'ran' | 'skipped' | 'resumed';
+  /** `submitted`: queued on a cluster by a detached or dry run, not waited for. */
+  status: 'ran' | 'skipped' | 'resumed' | 'submitted';
   tasks: number;
   tasksRun: number;
   tasksSkipped: number;
@@ -54,6 +56,48 @@ export interface RunSummary {
   workdir: string;
   stages: StageSummary[];
   seconds: number;
+}
+
+/** What the runner hands an executor that takes over a whole run (`PipelineExecutor`). */
+export interface PipelineRun {
+  rt: Runtime;
+  /** Absolute path of the pipeline file. */
+  file: string;
+  /** The stages to run, in declaration order (`--only`, else all). */
+  stages: string[];
+  /** `--only` as given (planner jobs pass it on). */
+  only?: string[];
+  /** Attempts per task unless a stage sets `retries`. */
+  retries: number;
+  progress: Progress;
+  /** Writes a stage's manifest from its markers (all tasks must be complete). */
+  finalize(stage: string): Promise<Manifest>;
+}
+
+/**
+ * An executor that runs a whole pipeline itself rather than stage by stage: the Slurm executor
+ * queues the stage chain at once with job dependencies. It returns one summary per stage.
+ */
+export interface PipelineExecutor extends Executor {
+  runPipeline(run: PipelineRun): Promise<StageSummary[]>;
+}
+
+function isPipelineExecutor(e: Executor): e is PipelineExecutor {
+  return typeof (e as Partial<PipelineExecutor>).runPipeline === 'function';
+}
+
+/** Writes a stage's manifest from its task markers; an error naming the first missing task. */
+export async function finalizeStage(rt: Runtime, stage: string): Promise<Manifest> {
+  const plan = await rt.plan(stage);
+  const markers: TaskMarker[] = [];
+  for (let i = 0; i < plan.tasks; i++) {
+    const m = await readMarker(rt, stage, i);
+    if (!m) throw new Error(`stage '${stage}': task ${i} reported success but its marker ${taskId(i)}.json is missing`);
+    markers.push(m);
+  }
+  const manifest = buildManifest(rt, stage, plan.fingerprint, markers);
+  await storage.write(storage.join(await rt.stageDir(stage), 'manifest.json'), JSON.stringify(manifest, null, 1));
+  return manifest;
 }
 
 /** Resolves the workdir: the CLI value, else the pipeline's; local paths become absolute. */
@@ -125,7 +169,18 @@ export async function run(file: string, opts: RunOptions = {}): Promise<RunSumma
   const summaries: StageSummary[] = [];
   const forced = new Set(opts.force ?? []);
   try {
-    for (const stage of p.stages) {
+    if (isPipelineExecutor(executor)) {
+      const selected = p.stages.filter((s) => !opts.only || opts.only.includes(s.name)).map((s) => s.name);
+      for (const s of selected) {
+        if (forced.has(s) || forced.has('*')) {
+          await storage.deletePrefix(await rt.stageDir(s));
+          progress.log(`${s}: --force: discarded ${await rt.stageDir(s)}`);
+        }
+      }
+      summaries.push(
+        ...(await executor.runPipeline({ rt, file: resolve(file), stages: selected, only: opts.only, retries: opts.retries ?? 3, progress, finalize: (s) => finalizeStage(rt, s) })),
+      );
+    } else for (const stage of p.stages) {
       if (opts.only && !opts.only.includes(stage.name)) continue;
       const st0 = performance.now();
       const fingerprint = await rt.fingerprint(stage.name);
@@ -198,6 +253,8 @@ export interface StageStatus {
   tasksDone: number;
   rows: number | null;
   upstream: string[];
+  /** Queued / running / failed tasks from Slurm, when the stage was submitted there and Slurm answers. */
+  slurm?: SlurmTaskStates;
 }
 
 /**
@@ -221,11 +278,16 @@ export async function stageStatus(rt: Runtime, name: string): Promise<StageStatu
   const planUri = storage.join(dir, '_plan.json');
   let tasks: number | null = null;
   let tasksDone = 0;
+  const done = new Set<number>();
   if (await storage.exists(planUri)) {
     tasks = (await storage.readJson<{ tasks: number }>(planUri)).tasks;
-    for (let i = 0; i < tasks; i++) if (await readMarker(rt, name, i)) tasksDone++;
+    for (let i = 0; i < tasks; i++) if (await readMarker(rt, name, i)) done.add(i);
+    tasksDone = done.size;
   }
-  if (tasksDone > 0) return { stage: name, status: 'partial', fingerprint, dir, tasks, tasksDone, rows: null, upstream };
+  // Stages submitted to Slurm left job records; their queue state is added when Slurm answers.
+  const slurm = await stageTaskStates(dir, done).catch(() => null);
+  const extra = slurm ? { slurm } : {};
+  if (tasksDone > 0) return { stage: name, status: 'partial', fingerprint, dir, tasks, tasksDone, rows: null, upstream, ...extra };
   const others = (await storage.list(rt.stageRoot(name))).some((e) => e.uri.endsWith('/manifest.json') && !e.uri.startsWith(dir + '/'));
-  return { stage: name, status: others ? 'stale' : 'pending', fingerprint, dir, tasks, tasksDone, rows: null, upstream };
+  return { stage: name, status: others ? 'stale' : 'pending', fingerprint, dir, tasks, tasksDone, rows: null, upstream, ...extra };
 }
