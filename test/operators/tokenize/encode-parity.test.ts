@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { get_encoding, Tiktoken } from 'tiktoken';
 import { loadEncoding, parseTiktoken, serializeTiktoken, type EncodingName } from '../../../operators/tokenize/bpe/tiktoken-format.ts';
 import { loadTokenizer } from '../../../operators/tokenize/load.ts';
+import { BpeTokenizer } from '../../../operators/tokenize/bpe/tokenizer.ts';
 import { dataPath, needData } from '../../helpers/data.ts';
 
 test('all 435 SharpToken TestPlans cases (tiktoken-generated, specials included) encode byte-exactly', { skip: needData('bpe-tokenizer/sharptoken') }, () => {
@@ -115,4 +116,23 @@ test('a custom pattern in tiktoken dialect (possessive quantifiers, (?i:)) split
   const s = "It's   a  TEST'LL do\r\n\n  x 12345 ünïcödé!!\n";
   assert.deepEqual([...ours.encode(s)], [...custom.encode_ordinary(s)]);
   custom.free();
+});
+
+test('custom patterns run as translated regexes exactly as tiktoken runs them (fuzzed: possessive quantifiers, $, (?i:))', () => {
+  const pattern = "'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?+\\p{L}++|\\p{N}{1,3}+| ?[^\\s\\p{L}\\p{N}]++[\\r\\n]*+|\\s++$|\\s*[\\r\\n]|\\s+(?!\\S)|\\s";
+  const def = loadEncoding('cl100k_base').definition;
+  const ours = new BpeTokenizer({ ...def, name: 'custom', pattern });
+  assert.equal(ours.definition.pattern, pattern);
+  const ref = new Tiktoken(serializeTiktoken(def.tokens), {}, pattern);
+  try {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...TRICKY), { maxLength: 30 }), (parts) => {
+        const s = parts.join('');
+        assert.deepEqual([...ours.encode(s)], [...ref.encode_ordinary(s)], JSON.stringify(s));
+      }),
+      { numRuns: 800, seed: 7 },
+    );
+  } finally {
+    ref.free();
+  }
 });
