@@ -25,6 +25,7 @@ import { ContaminationScanner, type DirtyRule } from './contamination/scan.ts';
 import { contaminationReport, reportMarkdown, tableMarkdown, type ContaminationReport } from './contamination/report.ts';
 import { reportHtml } from './contamination/html.ts';
 import { readBin, shardManifest, type ShardManifest } from '../operators/shard/format.ts';
+import type { OpenScorerOptions } from '../trainer/scorer.ts';
 
 /** A benchmark to evaluate: a file (or MMLU directory) in one of the loader formats. */
 export interface BenchmarkSpec {
@@ -75,8 +76,10 @@ export interface EvaluateOptions {
   /** Held-out tokens scored at most (default 1,000,000). */
   heldOutTokens?: number;
   contamination?: ContaminationOptions;
-  /** Opens the model as a scorer (default: `openScorer` of `trainer/scorer.ts`). */
+  /** Opens the model as a scorer (default: `openScorer` of `trainer/scorer.ts` with `scorerOptions`). */
   scorer?: (model: Dataset, ctx: CustomTaskContext) => Promise<TokenScorer>;
+  /** Options of the trainer's `openScorer` (backend `tfjs` | `torch`, tokenizer override, torch device). */
+  scorerOptions?: Omit<OpenScorerOptions, 'signal' | 'storage'>;
   /** Few-shot seed (default 1234). */
   seed?: number;
   /** Instance name (default `evaluate`). */
@@ -119,6 +122,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
     heldOutTokens: opts.heldOutTokens ?? 1_000_000,
     contamination: opts.contamination ? ({ ...opts.contamination, against: against.map((r) => r.name) } as unknown as Json) : null,
     model: model?.name ?? null,
+    scorerOptions: opts.scorerOptions ? ({ backend: opts.scorerOptions.backend ?? null, torch: opts.scorerOptions.torch ?? null, tokenizer: opts.scorerOptions.tokenizer ? 'custom' : null } as unknown as Json) : null,
     seed: opts.seed ?? 1234,
   };
   const name = opts.name ?? 'evaluate';
@@ -132,6 +136,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
     inputs: refsOf([model, ...against, opts.heldOut]),
     output: 'artifact',
     async run(ctx) {
+      const openModel = (ds: Dataset, c: CustomTaskContext) => (opts.scorer ? opts.scorer(ds, c) : defaultScorer(ds, c, opts.scorerOptions));
       const loaded: Benchmark[] = [];
       for (const b of benchmarks) {
         loaded.push(await loadBenchmark(b.path, { format: b.format, name: b.name, labels: b.labels, onSkip: (s) => ctx.audit.skip(s.source, s.reason) }));
@@ -143,7 +148,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
       let scorer: TokenScorer | undefined;
       if (model) {
         const modelDs = await ctx.dataset(model);
-        scorer = await (opts.scorer ?? defaultScorer)(modelDs, ctx);
+        scorer = await openModel(modelDs, ctx);
         try {
           for (const [i, b] of loaded.entries()) {
             const spec = benchmarks[i]!;
@@ -185,7 +190,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
         if (unit === 'tokens') {
           if (!model) throw new Error('evaluate: scanning token shards needs the model (its tokenizer encodes the benchmarks)');
           // The scorer is closed after scoring; reopen for the tokenizer only.
-          const s = await (opts.scorer ?? defaultScorer)(await ctx.dataset(model), ctx);
+          const s = await openModel(await ctx.dataset(model), ctx);
           encode = (t) => s.encode(t);
           ctx.log(`contamination: token-level n-grams (N=${c.ngram ?? 13}) over shards`);
           await s.close();
@@ -224,13 +229,10 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
   };
 }
 
-/** The trainer's scorer for a model stage (imported lazily: the trainer is heavy). */
-async function defaultScorer(model: Dataset, ctx: CustomTaskContext): Promise<TokenScorer> {
-  const mod = (await import('../trainer/scorer.ts' as string).catch((e: Error) => {
-    throw new Error(`evaluate: cannot load trainer/scorer.ts to open model '${model.stage}' (${e.message}); pass { scorer } to evaluate()`);
-  })) as { openScorer?: (m: Dataset, o?: { signal?: AbortSignal }) => Promise<TokenScorer> };
-  if (typeof mod.openScorer !== 'function') throw new Error(`evaluate: trainer/scorer.ts has no openScorer(model) export; pass { scorer } to evaluate()`);
-  return mod.openScorer(model, { signal: ctx.signal });
+/** The trainer's scorer for a model stage (imported lazily: it loads tfjs). */
+async function defaultScorer(model: Dataset, ctx: CustomTaskContext, options: EvaluateOptions['scorerOptions']): Promise<TokenScorer> {
+  const { openScorer } = await import('../trainer/scorer.ts');
+  return openScorer(model, { ...options, signal: ctx.signal });
 }
 
 /** The token stream of a shard split (.bin layout), shard after shard. */

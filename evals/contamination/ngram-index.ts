@@ -9,7 +9,7 @@
  * gram, so it is flagged only when all of it appears verbatim: 45% of PIQA's items have no
  * field of 13 words, and 8 have only 5 words in all.
  *
- * Storage: 64-bit keys as two Int32Arrays in an open-addressing table (load ≤ 0.5, linear
+ * Storage: 64-bit keys as two Int32Arrays in an open-addressing table (load ≤ 0.75, linear
  * probing), gram → items as CSR arrays, and a one-probe bit filter (16 bits per gram, ~6% false
  * positives) checked before the table so most training positions touch only L2-sized memory.
  */
@@ -300,7 +300,8 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
 
   // Insert distinct keys into the table.
   const total = K1.n;
-  const size = nextPow2(total * 2);
+  // Load factor ≤ 0.75 (occurrences bound the distinct keys): 12 bytes per slot.
+  const size = nextPow2(Math.ceil(total / 0.75) + 1);
   index.keys1 = new Int32Array(size);
   index.keys2 = new Int32Array(size);
   index.slots = new Int32Array(size).fill(-1);

@@ -83,7 +83,7 @@ test('property: an item embedded anywhere in a doc, re-cased and re-spaced, is a
       s.scanText('d', `${pre} \n${ws.map((w, i) => (i % 3 ? w.toUpperCase() : w)).join('  \t')} ${'zz'}\n ${post}`);
       return s.result().benchmarks[0]!.dirty === 1;
     }),
-    { numRuns: 200 },
+    { numRuns: 100 },
   );
 });
 
@@ -109,9 +109,16 @@ test('bad options are clear errors', () => {
 });
 
 const MC = 'mc-eval';
+const loaded = new Map<string, Promise<Benchmark>>();
+/** Loads a shared-data benchmark once per test file. */
+const load = (p: string) => {
+  let b = loaded.get(p);
+  if (!b) loaded.set(p, (b = loadBenchmark(dataPath(MC, p))));
+  return b;
+};
 
 test('positive control: llm-foundry PIQA indexed, official PIQA scanned as training data: ≥ 99% flagged', { skip: needData(MC) }, async () => {
-  const piqa = await loadBenchmark(dataPath(MC, 'llm-foundry/piqa.jsonl'));
+  const piqa = await load('llm-foundry/piqa.jsonl');
   const idx = buildIndex([piqa]);
   const s = new ContaminationScanner(idx);
   const lines = readFileSync(dataPath(MC, 'piqa/valid.jsonl'), 'utf8').split('\n').filter(Boolean);
@@ -129,7 +136,6 @@ test('positive control: llm-foundry PIQA indexed, official PIQA scanned as train
 });
 
 test('negative controls: ARC-Easy vs ARC-Challenge and MMLU test vs dev ≤ 1% flagged', { skip: needData(MC) }, async () => {
-  const load = (p: string) => loadBenchmark(dataPath(MC, p));
   const asDocs = (b: Benchmark) => b.items.map((it) => ({ id: it.id, text: itemTexts(it, 'both').join('\n') }));
   const pairs: Array<[string, string]> = [
     ['llm-foundry/arc_easy.jsonl', 'llm-foundry/arc_challenge.jsonl'],
@@ -147,8 +153,8 @@ test('negative controls: ARC-Easy vs ARC-Challenge and MMLU test vs dev ≤ 1% f
 });
 
 test('MMLU dev indexed, test scanned: the exact cross-split duplicates are found with their test twins', { skip: needData(MC) }, async () => {
-  const dev = await loadBenchmark(dataPath(MC, 'mmlu/dev'));
-  const tst = await loadBenchmark(dataPath(MC, 'mmlu/test'));
+  const dev = await load('mmlu/dev');
+  const tst = await load('mmlu/test');
   const s = new ContaminationScanner(buildIndex([dev]));
   for (const it of tst.items) s.scanText(it.id, itemTexts(it, 'both').join('\n'));
   const r = s.result().benchmarks[0]!;
@@ -167,7 +173,7 @@ function shakespeareDocs(): Array<{ id: string; text: string; url: string }> {
 }
 
 test('planted leaks: 24 benchmark items, reformatted, inserted into tinyshakespeare are all found with provenance', { skip: needData(MC) || needData('tinyshakespeare') }, async () => {
-  const benches = await Promise.all(['llm-foundry/arc_challenge.jsonl', 'llm-foundry/openbook_qa.jsonl', 'llm-foundry/piqa.jsonl', 'mmlu/test'].map((p) => loadBenchmark(dataPath(MC, p))));
+  const benches = await Promise.all(['llm-foundry/arc_challenge.jsonl', 'llm-foundry/openbook_qa.jsonl', 'llm-foundry/piqa.jsonl', 'mmlu/test'].map((p) => load(p)));
   const idx = buildIndex(benches);
   const docs = shakespeareDocs();
   // Deterministic choice of items (long enough questions) and of host docs.

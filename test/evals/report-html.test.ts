@@ -11,7 +11,13 @@ import { dataPath, needData } from '../helpers/data.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 
-async function sampleReport() {
+let cached: ReturnType<typeof buildReport> | undefined;
+/** The fixture report, built once for both tests. */
+function sampleReport() {
+  return (cached ??= buildReport());
+}
+
+async function buildReport() {
   const arc = await loadBenchmark(dataPath('mc-eval/llm-foundry/arc_challenge.jsonl'));
   const piqa = await loadBenchmark(dataPath('mc-eval/llm-foundry/piqa.jsonl'));
   const scan = new ContaminationScanner(buildIndex([arc, piqa]));
