@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { storage } from '../../engine/storage/index.ts';
 import type { CustomStage, CustomTaskContext, Doc, Json, StageExpansion, StageRef } from '../../engine/types.ts';
-import { ExternalSorter, encodeRecord, mergeRuns } from './extsort.ts';
+import { ExternalSorter, encodeRecord, mergeRunBatches } from './extsort.ts';
 import { fileTasks, resourceOptions } from './minhash/stages.ts';
 import { filesMatching, pad, PartWriter } from './parts.ts';
 import { applyRowActions, type RowAction } from './rows.ts';
@@ -119,7 +119,7 @@ async function groupsTask(ctx: CustomTaskContext, spec: HashGroupsSpec): Promise
   let keeper: [string, string | null] = ['', null];
   let groups = 0;
   let dropped = 0;
-  for await (const rec of mergeRuns(runs, { keyWords: 8, fanIn: spec.fanIn, tmpDir: ctx.tmpDir })) {
+  for await (const batch of mergeRunBatches(runs, { keyWords: 8, fanIn: spec.fanIn, tmpDir: ctx.tmpDir })) for (const rec of batch) {
     const k = rec.key;
     if (!cur || k[0] !== cur[0] || k[1] !== cur[1] || k[2] !== cur[2] || k[3] !== cur[3]) {
       cur = k.slice(0, 4);
@@ -135,7 +135,7 @@ async function groupsTask(ctx: CustomTaskContext, spec: HashGroupsSpec): Promise
   // Per input file, one sorted sequence of drops in parts (each part itself a sorted run).
   let writer: PartWriter | null = null;
   let file = -1;
-  for await (const rec of mergeRuns(localRuns, { keyWords: 2, fanIn: spec.fanIn, tmpDir: ctx.tmpDir })) {
+  for await (const batch of mergeRunBatches(localRuns, { keyWords: 2, fanIn: spec.fanIn, tmpDir: ctx.tmpDir })) for (const rec of batch) {
     if (rec.key[0] !== file) {
       await writer?.flush();
       file = rec.key[0]!;
@@ -149,8 +149,8 @@ async function groupsTask(ctx: CustomTaskContext, spec: HashGroupsSpec): Promise
 }
 
 async function* dropActions(runs: string[], fanIn: number, tmpDir: string, reason: string): AsyncGenerator<RowAction> {
-  for await (const rec of mergeRuns(runs, { keyWords: 2, fanIn, tmpDir })) {
-    yield { row: rec.key[1]!, kind: 'drop', reason, details: JSON.parse(dec.decode(rec.payload)) as Record<string, Json> };
+  for await (const batch of mergeRunBatches(runs, { keyWords: 2, fanIn, tmpDir })) {
+    for (const rec of batch) yield { row: rec.key[1]!, kind: 'drop', reason, details: JSON.parse(dec.decode(rec.payload)) as Record<string, Json> };
   }
 }
 

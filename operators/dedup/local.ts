@@ -104,6 +104,7 @@ export async function runExpansionLocal(expansion: StageExpansion, stageName: st
   const controller = new AbortController();
   const signal = opts.signal ?? controller.signal;
   for (const { name, stage } of declared) {
+    const started = performance.now();
     const dir = join(opts.workdir, name);
     await mkdir(dir, { recursive: true });
     const inputs = stage.inputs.map((r) => {
@@ -178,6 +179,7 @@ export async function runExpansionLocal(expansion: StageExpansion, stageName: st
       info,
     };
     await fsWriteFile(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
+    opts.log?.(`${name}: ${count} task(s) in ${((performance.now() - started) / 1000).toFixed(2)} s`);
     const uris = files.map((f) => join(dir, f.path));
     datasets.set(name, stage.output === 'docs' ? jsonlDataset(name, dir, uris, manifest) : artifactDataset(name, dir, uris, manifest));
   }

@@ -4,15 +4,16 @@
  * file the rows that belong to a cluster (`assign-f<f>-p<p>.jsonl`, row order) with the kept
  * document's id and URL and the member's Jaccard with it.
  *
- * Three sequential streams over the signatures stage's row records (no random access except
- * for exact Jaccard under `verify`): keeper choice, keeper details, assignments. Memory: 8 bytes
- * per document (parent + component size) plus a few hundred bytes per cluster.
+ * Sequential scans of the signatures stage's row records and ids, processed synchronously per
+ * streamed chunk (random access only for exact Jaccard under `verify`): keepers, keeper
+ * signatures, members' Jaccard, ids. Memory: 8 bytes per document (parent + component size)
+ * plus a few hundred bytes per clustered document.
  */
 import type { CustomTaskContext, Dataset } from '../../../engine/types.ts';
-import { fileNamed, filesMatching, fixedRecords, lines, pad, PartWriter, streamFiles } from '../parts.ts';
+import { fileNamed, filesMatching, fixedRecords, pad, PartWriter, streamFiles } from '../parts.ts';
 import { UnionFind } from './cluster.ts';
 import type { MinHashConfig } from './config.ts';
-import { DocIndex, rowRecords, type Assignment, type RowRecord } from './layout.ts';
+import { DocIndex, rowField, scanLines, scanRows, type Assignment } from './layout.ts';
 import { ShingleFetcher } from './lsh-buckets.ts';
 import { better, type Candidate } from './select.ts';
 import { jaccard } from './shingle.ts';
@@ -27,21 +28,6 @@ export interface ClusterStats {
   largestCluster: number;
 }
 
-/** Rows of every signatures task with their ids, in global order. */
-async function* rowsWithIds(ds: Dataset, index: DocIndex): AsyncGenerator<{ g: number; file: number; row: number; rec: RowRecord; id: string; url: string | null }> {
-  for (const t of index.tasks) {
-    const recs = rowRecords(ds, t);
-    const ids = lines(streamFiles(t.idParts.map((n) => fileNamed(ds, n))));
-    for (let row = 0; row < t.docs; row++) {
-      const r = await recs.next();
-      const l = await ids.next();
-      if (r.done || l.done) throw new Error(`${ds.stage}: file ${t.file} has fewer rows than its summary says (${row} < ${t.docs})`);
-      const [id, url] = JSON.parse(l.value) as [string, string | null];
-      yield { g: index.global(t.file, row), file: t.file, row, rec: r.value, id, url };
-    }
-  }
-}
-
 export async function clusterTask(ctx: CustomTaskContext, cfg: MinHashConfig, signatures: Dataset, buckets: Dataset): Promise<ClusterStats> {
   const index = await DocIndex.load(signatures, ctx.storage);
   const uf = new UnionFind(index.total);
@@ -49,66 +35,103 @@ export async function clusterTask(ctx: CustomTaskContext, cfg: MinHashConfig, si
     uf.union(dv.getUint32(0, true), dv.getUint32(4, true));
   }
   const sizes = uf.sizes();
-  const clustered = (g: number) => sizes[uf.find(g)]! >= 2;
+  // Roots of clusters (components of 2+), computed once: root[g] for clustered g, else -1.
+  const root = new Int32Array(index.total).fill(-1);
+  let clusteredDocs = 0;
+  let largestCluster = 0;
+  for (let g = 0; g < index.total; g++) {
+    const r = uf.find(g);
+    if (sizes[r]! >= 2) {
+      root[g] = r;
+      clusteredDocs++;
+      largestCluster = Math.max(largestCluster, sizes[r]!);
+    }
+  }
 
-  // Pass 1: keeper per cluster (keyed by root, the cluster's smallest member).
+  // Scan 1: keeper per cluster.
   const best = new Map<number, Candidate>();
   for (const t of index.tasks) {
-    let row = 0;
-    for await (const rec of rowRecords(signatures, t)) {
-      const g = index.global(t.file, row++);
-      if (!clustered(g)) continue;
-      const root = uf.find(g);
-      const c: Candidate = { index: g, bytes: rec.bytes, score: rec.score };
-      const cur = best.get(root);
-      if (!cur || better(cfg.keep, c, cur)) best.set(root, c);
+    const base = index.offsets[t.file]!;
+    await scanRows(signatures, t, (row, dv, off) => {
+      const g = base + row;
+      const r = root[g]!;
+      if (r < 0) return;
+      const c: Candidate = { index: g, bytes: rowField.bytes(dv, off), score: rowField.score(dv, off) };
+      const cur = best.get(r);
+      if (!cur || better(cfg.keep, c, cur)) best.set(r, c);
+    });
+  }
+  const keeperOf = (g: number) => best.get(root[g]!)!.index;
+
+  // Scan 2: keepers' signatures. Scan 3: each member's Jaccard with its keeper.
+  const jac = new Map<number, number>();
+  if (cfg.verify) {
+    const fetcher = new ShingleFetcher(signatures, index);
+    try {
+      for (let g = 0; g < index.total; g++) {
+        if (root[g]! < 0 || keeperOf(g) === g) continue;
+        jac.set(g, jaccard(await fetcher.get(g), await fetcher.get(keeperOf(g))));
+      }
+    } finally {
+      await fetcher.close();
+    }
+  } else {
+    const keeperSig = new Map<number, Uint32Array>();
+    for (const t of index.tasks) {
+      const base = index.offsets[t.file]!;
+      await scanRows(signatures, t, (row, dv, off) => {
+        const g = base + row;
+        if (root[g]! >= 0 && keeperOf(g) === g) keeperSig.set(root[g]!, rowField.sig(dv, off, t.k));
+      });
+    }
+    for (const t of index.tasks) {
+      const base = index.offsets[t.file]!;
+      await scanRows(signatures, t, (row, dv, off) => {
+        const g = base + row;
+        const r = root[g]!;
+        if (r >= 0 && keeperOf(g) !== g) jac.set(g, estimateJaccard(rowField.sig(dv, off, t.k), keeperSig.get(r)!));
+      });
     }
   }
 
-  // Pass 2: keeper ids, URLs and signatures; cluster names (id of the root).
-  const keeperOf = new Map<number, number>();
-  for (const [root, c] of best) keeperOf.set(c.index, root);
-  const keepers = new Map<number, { id: string; url: string | null; sig: Uint32Array }>();
-  const names = new Map<number, string>();
-  for await (const r of rowsWithIds(signatures, index)) {
-    if (sizes[r.g]! >= 2 && uf.find(r.g) === r.g) names.set(r.g, r.id);
-    if (keeperOf.has(r.g)) keepers.set(keeperOf.get(r.g)!, { id: r.id, url: r.url, sig: r.rec.sig });
+  // Scan 4: ids and URLs of clustered docs (names of clusters are their roots' ids).
+  const ids = new Map<number, [string, string | null]>();
+  for (const t of index.tasks) {
+    const base = index.offsets[t.file]!;
+    const n = await scanLines(
+      t.idParts.map((p) => fileNamed(signatures, p)),
+      (row, line) => {
+        if (root[base + row]! >= 0) ids.set(base + row, JSON.parse(line) as [string, string | null]);
+      },
+    );
+    if (n !== t.docs) throw new Error(`${signatures.stage}: file ${t.file} has ${n} ids, its summary says ${t.docs}`);
   }
 
-  // Pass 3: assignments per input file.
-  const fetcher = cfg.verify ? new ShingleFetcher(signatures, index) : null;
-  const stats: ClusterStats = { docs: index.total, clusters: best.size, clusteredDocs: 0, duplicates: 0, largestCluster: 0 };
+  // Assignments, per input file in row order.
   const enc = new TextEncoder();
-  try {
-    let writer: PartWriter | null = null;
-    let file = -1;
-    for await (const r of rowsWithIds(signatures, index)) {
-      if (r.file !== file) {
-        await writer?.flush();
-        file = r.file;
-        writer = new PartWriter(ctx, `assign-f${pad(file)}`, '.jsonl', 16 << 20);
-      }
-      if (!clustered(r.g)) continue;
-      const root = uf.find(r.g);
-      const size = sizes[root]!;
-      const keeper = best.get(root)!;
-      stats.clusteredDocs++;
-      stats.largestCluster = Math.max(stats.largestCluster, size);
-      const a: Assignment = { row: r.row, cluster: names.get(root)!, size };
-      if (keeper.index === r.g) a.kept = true;
+  let duplicates = 0;
+  for (const t of index.tasks) {
+    const base = index.offsets[t.file]!;
+    const writer = new PartWriter(ctx, `assign-f${pad(t.file)}`, '.jsonl', 16 << 20);
+    for (let row = 0; row < t.docs; row++) {
+      const g = base + row;
+      const r = root[g]!;
+      if (r < 0) continue;
+      const a: Assignment = { row, cluster: ids.get(r)![0], size: sizes[r]! };
+      const k = keeperOf(g);
+      if (k === g) a.kept = true;
       else {
-        stats.duplicates++;
-        const k = keepers.get(root)!;
-        a.keptId = k.id;
-        a.keptUrl = k.url;
-        a.jaccard = fetcher ? jaccard(await fetcher.get(r.g), await fetcher.get(keeper.index)) : estimateJaccard(r.rec.sig, k.sig);
+        duplicates++;
+        const [keptId, keptUrl] = ids.get(k)!;
+        a.keptId = keptId;
+        a.keptUrl = keptUrl;
+        a.jaccard = jac.get(g)!;
       }
-      await writer!.write(enc.encode(JSON.stringify(a) + '\n'));
+      await writer.write(enc.encode(JSON.stringify(a) + '\n'));
     }
-    await writer?.flush();
-  } finally {
-    await fetcher?.close();
+    await writer.flush();
   }
+  const stats: ClusterStats = { docs: index.total, clusters: best.size, clusteredDocs, duplicates, largestCluster };
   await ctx.writeFile('clusters.json', JSON.stringify(stats));
   return stats;
 }

@@ -145,3 +145,59 @@ export interface Assignment {
   /** Jaccard with the kept doc: exact with `verify`, else the MinHash estimate. */
   jaccard?: number;
 }
+
+/**
+ * Calls `fn(row, dv, offset)` for every row record of one signatures task, synchronously per
+ * streamed chunk (no per-row promise): the clusters stage scans every row several times.
+ */
+export async function scanRows(ds: Dataset, t: SigTaskInfo, fn: (row: number, dv: DataView, off: number) => void): Promise<void> {
+  const size = rowRecordSize(t.k);
+  let carry = new Uint8Array(0);
+  let row = 0;
+  for await (const chunk of streamFiles(t.rowParts.map((n) => fileNamed(ds, n)))) {
+    let buf = chunk;
+    if (carry.length) {
+      buf = new Uint8Array(carry.length + chunk.length);
+      buf.set(carry);
+      buf.set(chunk, carry.length);
+    }
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const whole = Math.floor(buf.length / size) * size;
+    for (let o = 0; o < whole; o += size) fn(row++, dv, o);
+    carry = buf.slice(whole);
+  }
+  if (carry.length) throw new Error(`${ds.stage}: row records of file ${t.file} are truncated`);
+  if (row !== t.docs) throw new Error(`${ds.stage}: file ${t.file} has ${row} row records, its summary says ${t.docs}`);
+}
+
+/** Field readers over a row record at `off` (see {@link encodeRow}). */
+export const rowField = {
+  bytes: (dv: DataView, off: number) => dv.getUint32(off, true),
+  shingles: (dv: DataView, off: number) => dv.getUint32(off + 4, true),
+  score: (dv: DataView, off: number) => dv.getFloat64(off + 16, true),
+  sig(dv: DataView, off: number, k: number): Uint32Array {
+    const s = new Uint32Array(k);
+    for (let i = 0; i < k; i++) s[i] = dv.getUint32(off + 24 + 4 * i, true);
+    return s;
+  },
+};
+
+/** Calls `fn(index, line)` for every line of the files, synchronously per streamed chunk. */
+export async function scanLines(uris: string[], fn: (index: number, line: string) => void): Promise<number> {
+  const dec = new TextDecoder();
+  let rest = '';
+  let n = 0;
+  for await (const chunk of streamFiles(uris)) {
+    rest += dec.decode(chunk, { stream: true });
+    let start = 0;
+    let i: number;
+    while ((i = rest.indexOf('\n', start)) >= 0) {
+      fn(n++, rest.slice(start, i));
+      start = i + 1;
+    }
+    rest = rest.slice(start);
+  }
+  rest += dec.decode();
+  if (rest) fn(n++, rest);
+  return n;
+}

@@ -10,7 +10,7 @@
  * Pairs already in one component are not re-verified.
  */
 import type { CustomTaskContext, Dataset } from '../../../engine/types.ts';
-import { mergeRuns } from '../extsort.ts';
+import { mergeRunBatches } from '../extsort.ts';
 import { fileNamed, filesMatching, pad, PartWriter } from '../parts.ts';
 import { RangeReader } from '../range-read.ts';
 import { UnionFind } from './cluster.ts';
@@ -98,7 +98,7 @@ export async function bucketTask(ctx: CustomTaskContext, cfg: MinHashConfig, sig
       let size = 0;
       let head = -1;
       let reps: Array<{ g: number; set: Uint32Array }> = [];
-      for await (const rec of mergeRuns(runs, { keyWords: 4, fanIn: cfg.fanIn, tmpDir: ctx.tmpDir })) {
+      for await (const batch of mergeRunBatches(runs, { keyWords: 4, fanIn: cfg.fanIn, tmpDir: ctx.tmpDir })) for (const rec of batch) {
         stats.records++;
         const g = index.global(rec.key[2]!, rec.key[3]!);
         if (rec.key[0] !== h1 || rec.key[1] !== h2) {

@@ -60,6 +60,10 @@ test('more runs than the fan-in without a scratch directory is a clear error', a
 test('a truncated run is an error, not silently short', async () => {
   const rec = encodeRecord([7, 8], Buffer.from('abc'));
   await assert.rejects(async () => {
-    for await (const _ of readRun([rec.subarray(0, rec.length - 1)] as unknown as AsyncIterable<Uint8Array>, 2)) void _;
+    const short = (async function* () {
+      yield rec.subarray(0, 5);
+      yield rec.subarray(5, rec.length - 1);
+    })();
+    for await (const _ of readRun(short, 2)) void _;
   }, /truncated/);
 });
