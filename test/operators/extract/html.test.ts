@@ -118,3 +118,21 @@ test('extract.html on the trafilatura evaluation subset: snippet shares stay ≥
   assert.ok(w / wt >= 0.9, `with-share ${w / wt}`);
   assert.ok(wo / wot >= 0.9, `without-share ${wo / wot}`);
 });
+
+test('extract.html on the cc-whirlwind capture: the article, not the wiki chrome, and nothing CC WET lacks', { skip: needData('cc-whirlwind') }, async () => {
+  const { readSource } = await import('../../../engine/testing.ts');
+  const { read } = await import('../../../operators/read/index.ts');
+  const page = (await readSource(read.warc(dataPath('cc-whirlwind', 'whirlwind.warc.gz')))).out[0]!;
+  const wet = (await readSource(read.wet(dataPath('cc-whirlwind', 'whirlwind.warc.wet.gz')))).out[0]!;
+  const { out } = await runOperators([extract.html()], [page]);
+  const text = out[0]!.text;
+  assert.equal(out[0]!.meta.htmlLang, 'an');
+  assert.equal(out[0]!.meta.title, 'Escopete - Biquipedia, a enciclopedia libre');
+  // Link-dense encyclopedia prose is kept; section edit links and menus are not.
+  assert.ok(text.includes("Escopete ye un municipio d'a provincia de Guadalachara"), text);
+  assert.ok(text.includes('Ye situato a 860 metros'));
+  for (const chrome of ['Menú principal', 'Creyar cuenta', 'editar | modificar', 'Descargar como PDF']) assert.ok(!text.includes(chrome), chrome);
+  const wetWords = new Set(wet.text.toLowerCase().match(/[\p{L}\p{N}]+/gu));
+  const ours = text.toLowerCase().match(/[\p{L}\p{N}]+/gu)!;
+  assert.ok(ours.filter((w) => wetWords.has(w)).length / ours.length > 0.98);
+});
