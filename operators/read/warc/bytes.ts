@@ -74,7 +74,8 @@ export class SegmentReader {
   /** Buffers until `n` bytes are available (or a gap / the end); true when they are. */
   async fill(n: number): Promise<boolean> {
     if (this.avail >= n) return true;
-    const parts: Buffer[] = [this.buf.subarray(this.off)];
+    // an empty remainder is not copied: records that are whole gzip members arrive without a concat
+    const parts: Buffer[] = this.avail ? [this.buf.subarray(this.off)] : [];
     let total = this.avail;
     while (total < n) {
       const before = parts.length;
@@ -93,7 +94,7 @@ export class SegmentReader {
   private rebase(parts: Buffer[], total: number): void {
     this.base += this.off;
     this.off = 0;
-    this.buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+    this.buf = parts.length === 1 ? parts[0]! : parts.length === 0 ? EMPTY : Buffer.concat(parts, total);
   }
 
   /** Consumes `n` buffered bytes. */

@@ -6,7 +6,7 @@
  * are resolved with the WHATWG Encoding Standard through `TextDecoder` (Node's full ICU), so
  * `latin1`, `iso-8859-1` and `us-ascii` all decode as windows-1252 like a browser would.
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import chardet from 'chardet';
 
 /** Where the charset decision came from (recorded as `meta.charsetSource`). */
@@ -49,9 +49,10 @@ export function metaCharset(body: Uint8Array): string | undefined {
 
 /**
  * Decides the charset of `body`. `httpCharset` is the `charset` parameter of the HTTP
- * Content-Type; `html` enables the `<meta>` prescan.
+ * Content-Type; `html` enables the `<meta>` prescan; `detect` (default true) enables chardet for
+ * bodies that are not valid UTF-8.
  */
-export function decideCharset(body: Uint8Array, httpCharset: string | undefined, html: boolean): CharsetDecision {
+export function decideCharset(body: Uint8Array, httpCharset: string | undefined, html: boolean, detect = true): CharsetDecision {
   if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) return { charset: 'utf-8', source: 'bom' };
   if (body[0] === 0xff && body[1] === 0xfe) return { charset: 'utf-16le', source: 'bom' };
   if (body[0] === 0xfe && body[1] === 0xff) return { charset: 'utf-16be', source: 'bom' };
@@ -71,7 +72,8 @@ export function decideCharset(body: Uint8Array, httpCharset: string | undefined,
   }
   const withRejected = (x: CharsetDecision): CharsetDecision => (rejected ? { ...x, rejected } : x);
   if (isUtf8(body)) return withRejected({ charset: 'utf-8', source: 'detected' });
-  const guess = chardet.detect(body.subarray(0, 64 << 10));
+  // statistical detection only for text: on images and archives it costs ~10x the read and means nothing
+  const guess = detect ? chardet.detect(body.subarray(0, 64 << 10)) : null;
   const d = guess ? decoderFor(guess) : null;
   if (d) return withRejected({ charset: d.encoding, source: 'detected' });
   return withRejected({ charset: 'windows-1252', source: 'default' });
@@ -80,5 +82,14 @@ export function decideCharset(body: Uint8Array, httpCharset: string | undefined,
 /** Decodes `body` with the decided charset (invalid sequences become U+FFFD; a BOM is dropped). */
 export function decodeText(body: Uint8Array, charset: string): string {
   const d = decoderFor(charset) ?? decoderFor('utf-8')!;
+  if (d.encoding === 'utf-8') {
+    // Buffer's UTF-8 decoder (simdutf) is several times faster than TextDecoder here; both
+    // replace invalid sequences with U+FFFD. The BOM is dropped as TextDecoder would.
+    const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const bom = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+    // pure ASCII (most HTML): the Latin-1 path builds the same one-byte string about 2x faster
+    if (!bom && isAscii(b)) return b.toString('latin1');
+    return b.toString('utf8', bom);
+  }
   return d.decode(body);
 }

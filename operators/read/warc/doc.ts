@@ -76,6 +76,8 @@ export function docFromRecord(fields: Fields, block: Buffer, source: string, opt
     warnings = msg.warnings;
     ({ mime, charset } = parseContentType(header(msg.headers, 'content-type')));
     mime ??= field(fields, 'warc-identified-payload-type')?.toLowerCase();
+    // a declared type outside the allow-list is rejected before any content decoding
+    if (mime && opts.mimeTypes && !opts.mimeTypes.includes(mime)) return { kind: 'skip', reason: 'mime-not-allowed', details: { ...where, contentType: mime } };
     try {
       // a revisit (or a 304/HEAD) has no body to decode, whatever its headers say
       const coding = type === 'revisit' || msg.payload.length === 0 ? undefined : header(msg.headers, 'content-encoding');
@@ -98,7 +100,8 @@ export function docFromRecord(fields: Fields, block: Buffer, source: string, opt
     return { kind: 'skip', reason: 'mime-not-allowed', details: { ...where, contentType: mime ?? null } };
   }
   const html = !!mime && (mime.includes('html') || mime.includes('xml'));
-  const decision = decideCharset(payload, charset, html);
+  const textual = !mime || mime.startsWith('text/') || /xml|json|javascript|ecmascript|html/.test(mime);
+  const decision = decideCharset(payload, charset, html, textual);
   const text = decodeText(payload, decision.charset);
   const date = field(fields, 'warc-date');
   const meta: DocMeta = {

@@ -30,12 +30,18 @@ export function header(h: Map<string, string[]>, name: string): string | undefin
 
 /** Parses an HTTP message block (a WARC response/request record's block). Throws HttpError when unusable. */
 export function parseHttp(block: Buffer): HttpMessage {
-  let a = block.indexOf('\r\n\r\n');
-  let sep = 4;
-  const b = block.indexOf('\n\n');
-  if (b >= 0 && (a < 0 || b < a)) {
-    a = b;
-    sep = 2;
+  // CRLF or LF-only, as the status line ends (searching for both would scan the whole body)
+  const nl = block.indexOf(10);
+  const crlf = nl > 0 && block[nl - 1] === 13;
+  let a = crlf ? block.indexOf('\r\n\r\n') : block.indexOf('\n\n');
+  let sep = crlf ? 4 : 2;
+  if (crlf && a >= 0) {
+    // a CRLF status line with LF-only headers after it (seen in hand-edited files)
+    const b = block.lastIndexOf('\n\n', a);
+    if (b >= 0) {
+      a = b;
+      sep = 2;
+    }
   }
   let head: string;
   let body: Buffer;

@@ -82,11 +82,16 @@ export function parseFields(lines: string[], from: number): { fields: Fields; ba
 
 /** Index (relative) of the end of a header block (`\r\n\r\n` or `\n\n`) and its terminator length. */
 function headerEnd(r: SegmentReader, from: number): { at: number; len: number } | undefined {
-  const a = r.indexOf('\r\n\r\n', from);
+  // The first line end tells CRLF from LF-only records; searching for the other terminator
+  // would scan the whole block (measured: 2% of read time on CRLF files).
+  const nl = r.indexOf('\n');
+  if (nl < 0) return undefined;
+  if (nl > 0 && r.buf[r.off + nl - 1] === 13) {
+    const a = r.indexOf('\r\n\r\n', from);
+    return a >= 0 ? { at: a, len: 4 } : undefined;
+  }
   const b = r.indexOf('\n\n', from);
-  if (a >= 0 && (b < 0 || a <= b)) return { at: a, len: 4 };
-  if (b >= 0) return { at: b, len: 2 };
-  return undefined;
+  return b >= 0 ? { at: b, len: 2 } : undefined;
 }
 
 /**
@@ -187,8 +192,9 @@ export async function* parseWarc(r: SegmentReader, opts: ParseOptions = {}): Asy
     let warnings: string[] | undefined;
     if (length <= maxRecord) {
       const whole = await r.fill(headLen + length);
-      if (whole) await r.fill(headLen + length + 9);
-      if (!whole || !separated(r, headLen + length)) {
+      // the separator is usually in the same member as the block: look further only when needed
+      if (whole && separated(r, headLen + length) !== true) await r.fill(headLen + length + 9);
+      if (!whole || separated(r, headLen + length) !== true) {
         // LF-only files (CRLF converted to LF after writing) keep the old Content-Length
         const lf = he.len === 2 ? await lfBlock(r, headLen, length) : undefined;
         if (lf) {
@@ -251,8 +257,11 @@ async function lfBlock(r: SegmentReader, headLen: number, length: number): Promi
   return { length: got, consumed };
 }
 
-/** True when the bytes at relative index `at` are a record separator, a next record or the end. */
-function separated(r: SegmentReader, at: number): boolean {
+/**
+ * Whether the bytes at relative index `at` are a record separator, a next record or the end:
+ * true, false, or 'more' when the buffered bytes cannot tell yet.
+ */
+function separated(r: SegmentReader, at: number): boolean | 'more' {
   let i = r.off + at;
   const end = r.buf.length;
   let ws = 0;
@@ -260,10 +269,11 @@ function separated(r: SegmentReader, at: number): boolean {
     i++;
     ws++;
   }
-  if (i >= end) return true; // end of input (or of what a gap left)
   if (ws >= 2) return true;
+  if (i >= end) return r.blocked ? true : 'more'; // end of input (or of what a gap left)
   // a missing or short separator is tolerated when the next record starts right here
-  return end - i >= 5 && r.buf.compare(WARC_LINE, 0, 5, i, i + 5) === 0;
+  if (end - i < 5) return r.blocked ? false : 'more';
+  return r.buf.compare(WARC_LINE, 0, 5, i, i + 5) === 0;
 }
 
 function skip(reason: string, locator: string, offset: number, details: Record<string, Json>): ParseEvent {
