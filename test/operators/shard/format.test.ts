@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as arrow from 'apache-arrow';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { binHeader, readBin, BIN_HEADER_BYTES } from '../../../operators/shard/format.ts';
 import { encodeShard, sequenceOrder, shardOfTask, splitPlan } from '../../../operators/shard/write.ts';
 import { parseShardHeader } from '../../../trainer/data/bin.ts';
@@ -57,4 +61,26 @@ test('arrow shards: one row per sequence with seq, tokens and doc_starts', () =>
   assert.equal(t.getChild('seq')!.get(0), 10n);
   assert.deepEqual([...t.getChild('tokens')!.get(1)!], [4, 5, 6]);
   assert.deepEqual([...t.getChild('doc_starts')!.get(1)!], [1, 2]);
+});
+
+const numpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
+
+test('.bin shards read with numpy exactly as nanoGPT/llm.c loaders do (header int32[256], memmap at offset 1024)', { skip: numpy ? false : 'skipped: python3 with numpy is not installed' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bin-'));
+  const tokens = Uint16Array.from({ length: 1000 }, (_, i) => (i * 7919) % 50257);
+  const file = join(dir, 'train-00000.bin');
+  writeFileSync(file, encodeShard('bin', tokens, Uint32Array.of(0), [[0]], 1000).data);
+  const py = `
+import json, sys, numpy as np
+h = np.fromfile(sys.argv[1], dtype=np.int32, count=256)
+assert h[0] == 20240520 and h[1] == 1
+t = np.memmap(sys.argv[1], dtype=np.uint16, mode='r', offset=256 * 4)
+assert len(t) == h[2]
+print(json.dumps({"n": int(h[2]), "tokens": t.tolist()}))
+`;
+  const r = spawnSync('python3', ['-c', py, file], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { n: number; tokens: number[] };
+  assert.equal(out.n, 1000);
+  assert.deepEqual(out.tokens, [...tokens]);
 });
