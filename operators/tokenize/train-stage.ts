@@ -75,7 +75,7 @@ export function trainBpe(input: StageRef | StageRef[], options: TrainBpeOptions)
       ctx.setInfo({
         vocabSize: meta.vocabSize,
         fingerprint: meta.fingerprint,
-        eotToken: 0,
+        eotToken: c.specials.length ? 0 : null,
         pattern: trainer.pattern,
         specials: definition.specials,
         merges: stats.merges,
