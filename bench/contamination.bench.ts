@@ -53,11 +53,20 @@ const bench: Bench = {
     const docs: string[] = [];
     for (let i = 0; i < ts.length; i += 4096) docs.push(ts.slice(i, i + 4096));
     const mb = Buffer.byteLength(ts, 'utf8') / 1e6;
+    // Wall time and this process's CPU time (user + system): on a shared, oversubscribed machine
+    // the wall figure understates a core's throughput, the CPU-time figure does not.
+    const cpu: number[] = [];
     const scanS = await medianSeconds(() => {
+      const c0 = process.cpuUsage();
       const s = new ContaminationScanner(index);
       docs.forEach((d, i) => s.scanText(`d${i}`, d));
-      return s.result();
+      const r = s.result();
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1e6);
+      return r;
     }, 5);
+    cpu.sort((a, b) => a - b);
+    const cpuS = cpu[Math.floor(cpu.length / 2)]!;
     const set = naiveIndex(benches, 13);
     const naiveS = await medianSeconds(() => naiveScan(set, docs, 13), 3);
     const decon = decontaminate({ benchmarks: FILES.map((f) => join(MC, f)) });
@@ -68,12 +77,13 @@ const bench: Bench = {
       title: 'Contamination scanner (train–test n-gram overlap)',
       rows: [
         { name: 'sluice contamination scan (13-grams, 1 core)', value: +sluice.toFixed(1), unit: 'MB/s', ratio: ratio(sluice, mb / naiveS, 'naive Set<string>') },
+        { name: 'sluice contamination scan, per CPU-second', value: +(mb / cpuS).toFixed(1), unit: 'MB/s', note: 'bytes / process CPU time: the per-core figure on a loaded machine' },
         { name: 'naive JS port of the janitor approach (peer)', value: +(mb / naiveS).toFixed(1), unit: 'MB/s' },
         { name: 'filter.decontaminate (span removal)', value: +(mb / deconS).toFixed(1), unit: 'MB/s' },
         { name: `index build (${items.toLocaleString('en-US')} items, ${index.gramCount.toLocaleString('en-US')} n-grams)`, value: +buildS.toFixed(2), unit: 's' },
         { name: 'index size', value: +(index.bytes() / 2 ** 20).toFixed(1), unit: 'MiB', note: `${(index.bytes() / index.gramCount).toFixed(1)} B per n-gram; naive Set holds ${set.size.toLocaleString('en-US')} strings` },
       ],
-      notes: `Corpus: tinyshakespeare ×8 = ${mb.toFixed(1)} MB in ${docs.length} docs of 4 KiB; index: ${FILES.length} benchmark sets (every mc-eval file plus MMLU test). Medians of 5 (scan) / 3 runs, one core, in-process. Goal ≥ 50 MB/s per core: ${sluice >= 50 ? 'met' : 'not met'} on this run (the machine is shared with other work; figures move with load).`,
+      notes: `Corpus: tinyshakespeare ×8 = ${mb.toFixed(1)} MB in ${docs.length} docs of 4 KiB; index: ${FILES.length} benchmark sets (every mc-eval file plus MMLU test). Medians of 5 (scan) / 3 runs, one core, in-process. Goal ≥ 50 MB/s per core: ${mb / cpuS >= 50 ? 'met' : 'not met'} per CPU-second (${(mb / cpuS).toFixed(1)} MB/s); wall ${sluice.toFixed(1)} MB/s (the machine is shared with other work; figures move with load).`,
     };
   },
 };

@@ -9,12 +9,19 @@
  * gram, so it is flagged only when all of it appears verbatim: 45% of PIQA's items have no
  * field of 13 words, and 8 have only 5 words in all.
  *
- * Storage: 64-bit keys as two Int32Arrays in an open-addressing table (load ≤ 0.75, linear
- * probing), gram → items as CSR arrays, and a one-probe bit filter (16 bits per gram, ~6% false
- * positives) checked before the table so most training positions touch only L2-sized memory.
+ * Storage: 64-bit keys in an interleaved open-addressing table (key halves and gram id side by
+ * side, load ≤ 0.75, linear probing), gram → segments as CSR arrays, and a word-blocked Bloom
+ * filter (~16 bits per gram, two bits in one 32-bit word, at most 4 MiB) checked first, so
+ * almost every training position touches only cache-resident memory.
  */
 import type { EvalItem } from '../loaders.ts';
 import { finishKey1, gramKey2, rawGram1, hashTokens, hashWords, MAX_NGRAM, normalizeWords, pairKey, prefixSums, UnitBuffer, NORMALISATION } from './normalize.ts';
+
+/** The two filter bits of a raw key (bits 27–31 and 22–26 of a multiplicative mix). */
+export function filterBits(raw: number): number {
+  const m = Math.imul(raw, 0x9e3779b1);
+  return (1 << (m >>> 27)) | (1 << ((m >>> 22) & 31));
+}
 
 /** Which text of an item is indexed: its question/context, its answers, or both (default). */
 export type IndexFields = 'question' | 'answer' | 'both';
@@ -126,12 +133,16 @@ export class NgramIndex {
   segItem = new Int32Array(0);
   segGrams = new Int32Array(0);
   readonly segUnits: string[][] = [];
-  /** Open-addressing table: key halves and gram ids (-1 empty). */
-  keys1 = new Int32Array(0);
-  keys2 = new Int32Array(0);
-  slots = new Int32Array(0);
+  /**
+   * Open-addressing table, interleaved so a probe touches one cache line: slot `s` is
+   * `table[3s]` = key half 1, `table[3s+1]` = key half 2, `table[3s+2]` = gram id (-1 empty).
+   */
+  table = new Int32Array(0);
   mask = 0;
-  /** Bit filter over the high bits of the raw first key half (one probe): bit = raw >>> filterShift. */
+  /**
+   * Word-blocked Bloom filter over the raw first key half: word `raw >>> filterShift`, two bits
+   * from `filterBits(raw)` in it (one memory access per probe).
+   */
   filter = new Int32Array(0);
   filterShift = 0;
   /** Gram lengths shorter than N present in the index, and a bit filter over their first two units. */
@@ -166,12 +177,13 @@ export class NgramIndex {
 
   /** The gram id of a 64-bit key, or -1. */
   lookup(k1: number, k2: number): number {
-    const keys1 = this.keys1, keys2 = this.keys2, slots = this.slots, mask = this.mask;
+    const t = this.table, mask = this.mask;
     let s = k1 & mask;
     for (;;) {
-      const g = slots[s]!;
+      const o = s * 3;
+      const g = t[o + 2]!;
       if (g < 0) return -1;
-      if (keys1[s] === k1 && keys2[s] === k2) return g;
+      if (t[o] === k1 && t[o + 1] === k2) return g;
       s = (s + 1) & mask;
     }
   }
@@ -185,7 +197,7 @@ export class NgramIndex {
 
   /** Approximate bytes of the index's typed arrays (the figure the report prints). */
   bytes(): number {
-    return [this.keys1, this.keys2, this.slots, this.filter, this.pairFilter, this.gramSegStart, this.gramSegs, this.gramRepSeg, this.gramRepPos, this.gramLen, this.segItem, this.segGrams].reduce((s, a) => s + a.byteLength, 0);
+    return [this.table, this.filter, this.pairFilter, this.gramSegStart, this.gramSegs, this.gramRepSeg, this.gramRepPos, this.gramLen, this.segItem, this.segGrams].reduce((s, a) => s + a.byteLength, 0);
   }
 
   /** The method card's description of this index. */
@@ -302,9 +314,8 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
   const total = K1.n;
   // Load factor ≤ 0.75 (occurrences bound the distinct keys): 12 bytes per slot.
   const size = nextPow2(Math.ceil(total / 0.75) + 1);
-  index.keys1 = new Int32Array(size);
-  index.keys2 = new Int32Array(size);
-  index.slots = new Int32Array(size).fill(-1);
+  index.table = new Int32Array(size * 3);
+  for (let s = 0; s < size; s++) index.table[s * 3 + 2] = -1;
   index.mask = size - 1;
   const gramOf = new Int32Array(total);
   const repRaw = new Growable(), repSeg = new Growable(), repPos = new Growable(), glen = new Growable();
@@ -313,10 +324,11 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
     const k1 = K1.a[j]!, k2 = K2.a[j]!;
     let s = k1 & index.mask;
     let g = -1;
+    const t = index.table;
     for (;;) {
-      const cur = index.slots[s]!;
+      const cur = t[s * 3 + 2]!;
       if (cur < 0) break;
-      if (index.keys1[s] === k1 && index.keys2[s] === k2) {
+      if (t[s * 3] === k1 && t[s * 3 + 1] === k2) {
         g = cur;
         break;
       }
@@ -324,9 +336,9 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
     }
     if (g < 0) {
       g = grams++;
-      index.slots[s] = g;
-      index.keys1[s] = k1;
-      index.keys2[s] = k2;
+      t[s * 3 + 2] = g;
+      t[s * 3] = k1;
+      t[s * 3 + 1] = k2;
       repRaw.push(RAW.a[j]!);
       repSeg.push(SEG.a[j]!);
       repPos.push(POS.a[j]!);
@@ -384,16 +396,18 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
   }
   index.gramSegs = gs;
 
-  // Bit filters: 16 bits per gram (at most 2^23 bits = 1 MiB, so it stays in cache) over the raw key's high bits; 64 bits per short gram over its
-  // first-two-unit pair.
-  const flog = Math.min(23, Math.max(10, Math.ceil(Math.log2(Math.max(1, grams) * 16))));
+  // Word-blocked Bloom filter: ~16 bits per gram, at most 2^25 bits (4 MiB, cache-resident);
+  // measured on a 1.2M-gram index: 0.5% false positives vs 13.6% for one bit in a 1 MiB filter,
+  // and each false positive costs a table probe that misses cache (~250 ns).
+  const flog = Math.min(25, Math.max(10, Math.ceil(Math.log2(Math.max(1, grams) * 16))));
   index.filter = new Int32Array((2 ** flog) >>> 5);
-  index.filterShift = 32 - flog;
+  index.filterShift = 32 - (flog - 5);
   for (let g = 0; g < grams; g++) {
     if (template[g]) continue;
-    const b = repRaw.a[g]! >>> index.filterShift;
-    index.filter[b >>> 5]! |= 1 << (b & 31);
+    const raw = repRaw.a[g]!;
+    index.filter[raw >>> index.filterShift]! |= filterBits(raw);
   }
+  // Short grams: one bit over their first-two-unit pair (64 bits per short gram).
   index.shortLengths = [...shortLens].sort((a, b) => b - a);
   const plog = Math.min(24, Math.max(10, Math.ceil(Math.log2(Math.max(1, pairKeys.length) * 64))));
   index.pairFilter = new Int32Array((2 ** plog) >>> 5);

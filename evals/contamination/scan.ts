@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Doc, Json } from '../../engine/types.ts';
 import { finishKey1, gramKey2, hashTokens, hashWords, pairKey, prefixSums, rawGram1, UnitBuffer } from './normalize.ts';
-import type { NgramIndex, IndexFields, NgramUnit } from './ngram-index.ts';
+import { filterBits, type NgramIndex, type IndexFields, type NgramUnit } from './ngram-index.ts';
 
 /** When an item counts as dirty: any matched n-gram (GPT-3), or at least a fraction of its n-grams (PaLM: 0.7). */
 export type DirtyRule = { type: 'any' } | { type: 'fraction'; min: number };
@@ -138,8 +138,8 @@ export function matchUnits(index: NgramIndex, buf: UnitBuffer, n: number, hit: (
   for (let i = 0; i + minLen <= n || i + N <= n; i++) {
     if (i + N <= n) {
       const raw = rawGram1(p1, i, N);
-      const b = raw >>> fshift;
-      if ((filter[b >>> 5]! & (1 << (b & 31))) !== 0) {
+      const bits = filterBits(raw);
+      if ((filter[raw >>> fshift]! & bits) === bits) {
         const k1 = finishKey1(raw, N);
         const g = index.lookup(k1, gramKey2(p2, i, N, k1));
         if (g >= 0) hit(i, N, g);
@@ -152,8 +152,8 @@ export function matchUnits(index: NgramIndex, buf: UnitBuffer, n: number, hit: (
       const L = lens[s]!;
       if (i + L > n) continue;
       const raw = rawGram1(p1, i, L);
-      const b = raw >>> fshift;
-      if ((filter[b >>> 5]! & (1 << (b & 31))) === 0) continue;
+      const bits = filterBits(raw);
+      if ((filter[raw >>> fshift]! & bits) !== bits) continue;
       const k1 = finishKey1(raw, L);
       const g = index.lookup(k1, gramKey2(p2, i, L, k1));
       if (g >= 0) hit(i, L, g);
