@@ -57,7 +57,8 @@ test('pipeline: crawl() then extract.html(); docs keep url, contentType and http
     const r = await runCli(['run', 'pipeline.ts', '--json'], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(r.stdout) as { stages: Array<{ stage: string; dir: string; docsOut: number }> };
-    const [pages, text] = summary.stages as [{ dir: string; docsOut: number }, { dir: string; docsOut: number }];
+    const pages = summary.stages[0]!;
+    const text = summary.stages[1]!;
     const raw = await docsOf(pages.dir);
     assert.deepEqual(
       raw.docs.map((d) => d.meta.url),
