@@ -5,7 +5,9 @@
  * `#` comments; local paths relative to the pipeline file, or `s3://` URIs).
  */
 import { z } from 'zod';
-import { isAbsolute } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { defineFilter, parseConfig, registerOperator } from '../../engine/operator.ts';
 import type { Doc, Json, Operator, TaskContext } from '../../engine/types.ts';
 import { CommonOptions, verdictFromRules } from './common.ts';
@@ -54,6 +56,20 @@ export function normalizeUrl(url: string): string {
 export function hostOf(url: string): string {
   const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/:?#]*)/i.exec(url.trim());
   return (m?.[1] ?? '').toLowerCase().replace(/^www\./, '').replace(/\.$/, '');
+}
+
+/**
+ * Fingerprint material for local list files: their sha256, so editing a blocklist re-runs the
+ * stage. (Remote lists are identified by their URI only.)
+ */
+function listDigests(files: Array<string | null>): string | undefined {
+  const parts: string[] = [];
+  for (const f of files) {
+    if (!f || /^[a-z][a-z0-9+.-]*:\/\//i.test(f)) continue;
+    const p = resolve(f);
+    if (existsSync(p)) parts.push(`${f}=${createHash('sha256').update(readFileSync(p)).digest('hex')}`);
+  }
+  return parts.length ? parts.join('\n') : undefined;
 }
 
 /** The rules of a url config. */
@@ -119,6 +135,7 @@ export function url(options: UrlOptions = {}): Operator {
     name: name ?? 'url',
     version: '1',
     config: config as Json,
+    code: listDigests([o.domainsFile, o.urlsFile, o.bannedWordsFile]),
     mode,
     async setup(ctx) {
       const d = [...o.domains.map((x) => x.toLowerCase()), ...(o.domainsFile ? await readListFile(o.domainsFile, ctx) : [])];

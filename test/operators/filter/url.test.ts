@@ -63,3 +63,18 @@ test('url: host and URL normalisation', () => {
   assert.equal(hostOf('HTTPS://user@WWW.Example.COM:8080/x'), 'example.com');
   assert.equal(normalizeUrl('https://WWW.Example.com/A/?q=1#f'), 'example.com/A/?q=1');
 });
+
+test('url: a local list file content enters the fingerprint material (code)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-url-fp-'));
+  try {
+    const f = join(dir, 'd.txt');
+    writeFileSync(f, 'a.example\n');
+    const a = url({ domainsFile: f }).code;
+    writeFileSync(f, 'b.example\n');
+    const b = url({ domainsFile: f }).code;
+    assert.ok(a && b && a !== b);
+    assert.equal(url({ domains: ['x.example'] }).code, undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
