@@ -15,7 +15,7 @@ import { localTaskContext } from '../../engine/testing.ts';
 import type { CustomTaskContext, Dataset, Json, Manifest } from '../../engine/types.ts';
 import { evaluate } from '../../evals/stage.ts';
 import type { ContaminationReport } from '../../evals/contamination/report.ts';
-import { heldOutLoss } from '../../evals/perplexity.ts';
+import { heldOutLoss, perplexity } from '../../evals/perplexity.ts';
 
 const bytes = { encode: (t: string) => Uint8Array.from(Buffer.from(t, 'utf8')), eotId: 10 };
 const ref = (name: string) => ({ kind: 'stage' as const, name, pipeline: 'p' });
@@ -57,6 +57,8 @@ test('evaluate with a trained tiny GPT: MC scores, held-out loss and token-level
       ['model', dataset('model', run.checkpoint)],
       ['shards', dataset('shards', shardDir, sm as unknown as Record<string, Json>)],
     ]);
+    const pplFile = join(dir, 'ppl.txt');
+    writeFileSync(pplFile, 'the cat sat on the log.\n\n\na dog ran to the mat and the pond.\n\nnot scored\n');
     const outDir = join(dir, 'eval');
     (await import('node:fs')).mkdirSync(outDir);
     const base = localTaskContext({ dir: outDir, datasets, stage: 'eval' });
@@ -78,6 +80,7 @@ test('evaluate with a trained tiny GPT: MC scores, held-out loss and token-level
     const stage = evaluate(ref('model'), {
       benchmarks: [{ path: bench }],
       heldOut: ref('shards'),
+      perplexity: [{ name: 'ppl-text', path: pplFile, split: 'paragraph', limit: 2 }],
       contamination: { against: [ref('shards')], ngram: 24, minLength: 40 },
       scorerOptions: { backend: 'tfjs', tokenizer: bytes },
     });
@@ -87,6 +90,11 @@ test('evaluate with a trained tiny GPT: MC scores, held-out loss and token-level
     const scorer = await openScorer(run.checkpoint, { backend: 'tfjs', tokenizer: bytes });
     const scores = JSON.parse(readFileSync(join(outDir, 'scores.json'), 'utf8')) as { heldOut: { loss: number; tokens: number }; items: Array<{ items: Array<{ lls: number[] }> }> };
     const direct = await heldOutLoss(scorer, [Uint16Array.from(held)]);
+    const ppl = (scores as unknown as { perplexity: Record<string, { docs: number; bits_per_byte: { value: number }; word_perplexity: { value: number } }> }).perplexity['ppl-text']!;
+    const pd = await perplexity(scorer, ['the cat sat on the log.', 'a dog ran to the mat and the pond.']);
+    assert.equal(ppl.docs, 2);
+    assert.ok(Math.abs(ppl.bits_per_byte.value - pd.bits_per_byte.value) < 1e-9);
+    assert.ok(Math.abs(ppl.word_perplexity.value - pd.word_perplexity.value) < 1e-6);
     assert.ok(Math.abs(scores.heldOut.loss - direct.loss) < 1e-9, `${scores.heldOut.loss} vs ${direct.loss}`);
     assert.equal(scores.heldOut.tokens, direct.tokens);
     const q = [...Buffer.from(`Question: ${question}`)];
