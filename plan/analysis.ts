@@ -62,6 +62,8 @@ export interface SweepAnalysis {
   bootstrap: { resamples: number; level: number; seed: number };
   /** The fitted law's compute-optimal (N, D, L) per decade of compute, from the sweep to the target. */
   frontier: Array<{ flops: number; params: number; tokens: number; loss: number }>;
+  /** Coefficients the runs do not pin down (wide intervals, poor fit): read the laws with care. */
+  warnings: string[];
   target: {
     params: number;
     tokens: number;
@@ -170,7 +172,31 @@ export function analyzeRuns(runs: SweepRun[], opts: AnalyzeOptions = {}): SweepA
       };
     }
   }
-  return { format: SWEEP_FORMAT, paramsKind: opts.paramsKind ?? 'total', runs, computeLaw: computeFit, parametricLaw: parametric, bootstrap: { resamples, level, seed }, frontier, target };
+  // Exponents and floors only: A, B and a are correlated with the exponents (a = a'·C0^α), so
+  // their raw intervals are wide even when the predictions are tight.
+  const warnings = [...fitWarnings('L(N, D)', parametric, ['E', 'alpha', 'beta'], level), ...fitWarnings('L(C)', computeFit, ['alpha', 'lInf'], level)];
+  return { format: SWEEP_FORMAT, paramsKind: opts.paramsKind ?? 'total', runs, computeLaw: computeFit, parametricLaw: parametric, bootstrap: { resamples, level, seed }, frontier, warnings, target };
+}
+
+/**
+ * Flags what a fit does not determine: R² below 0.95, or an exponent or floor whose interval
+ * spans more than a factor of 3 (or reaches 0). Typical of sweeps whose runs are too short or too
+ * few for the law to show.
+ */
+function fitWarnings(label: string, fit: ComputeFit | ParametricFit, keys: string[], level: number): string[] {
+  if ('error' in fit) return [];
+  const out: string[] = [];
+  if (fit.r2 < 0.95) out.push(`${label}: R² ${fit.r2.toFixed(3)} — the law explains the runs poorly`);
+  const ci = fit.ci as Record<string, Interval | undefined>;
+  const wide = keys.filter((k) => {
+    const c = ci[k];
+    return c !== undefined && (c.lo <= 0 || c.hi / c.lo > 3);
+  });
+  if (wide.length) {
+    const show = wide.map((k) => `${k} [${ci[k]!.lo.toPrecision(3)}, ${ci[k]!.hi.toPrecision(3)}]`).join(', ');
+    out.push(`${label}: the runs do not determine ${show} (${Math.round(level * 100)}% intervals): add model sizes, longer runs or repeats`);
+  }
+  return out;
 }
 
 /** The fitted laws of a sweep, ready for `plan`. */
@@ -196,7 +222,7 @@ export async function readSweep(uri: string, storage: StorageLike): Promise<{ an
     throw new Error(`--fit: ${file} is not valid JSON: ${(e as Error).message}`);
   }
   if (analysis?.format !== SWEEP_FORMAT) throw new Error(`--fit: ${file} is not a scaling sweep output (format '${String((analysis as { format?: unknown })?.format)}', expected '${SWEEP_FORMAT}')`);
-  const notes: string[] = [];
+  const notes: string[] = [...(analysis.warnings ?? [])];
   const p = analysis.parametricLaw;
   const c = analysis.computeLaw;
   if ('error' in p) notes.push(`L(N, D) was not fitted: ${p.error}`);

@@ -154,6 +154,7 @@ export function renderReport(a: SweepAnalysis, title = 'Scaling sweep'): string 
   parts.push(`<h1>${esc(title)}</h1>`);
   parts.push(`<p>${a.runs.length} runs; N = ${a.paramsKind === 'total' ? 'all parameters' : 'non-embedding parameters'}; C = 6·N·D. Intervals: ${lvl} percentile bootstrap over ${a.bootstrap.resamples} resamples of the runs (seed ${a.bootstrap.seed}).</p>`);
   parts.push(renderChart(a));
+  for (const w of a.warnings ?? []) parts.push(`<p class="err">warning: ${esc(w)}</p>`);
   parts.push('<h2>Fitted laws</h2>');
   const p = a.parametricLaw;
   if ('error' in p) parts.push(`<p class="err">L(N, D) = E + A/N^α + B/D^β not fitted: ${esc(p.error)}</p>`);

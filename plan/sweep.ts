@@ -169,8 +169,10 @@ export function sweep(shards: StageRef, options: SweepOptions, deps: { train?: T
       info.parametricLaw = 'error' in p ? { error: p.error } : { E: p.E, A: p.A, B: p.B, alpha: p.alpha, beta: p.beta };
       info.computeLaw = 'error' in c ? { error: c.error } : { a: c.a, alpha: c.alpha, lInf: c.lInf };
       if (analysis.target) info.targetLoss = analysis.target.lossParametric ?? analysis.target.lossCompute;
+      if (analysis.warnings.length) info.warnings = analysis.warnings;
       ctx.setInfo(JSON.parse(JSON.stringify(info, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))) as Record<string, Json>);
       for (const [label, fit] of [['L(N, D)', p], ['L(C)', c]] as const) if ('error' in fit) ctx.log(`${TYPE}: ${label} not fitted: ${fit.error}`);
+      for (const w of analysis.warnings) ctx.log(`${TYPE}: warning: ${w}`);
     },
   };
 }
