@@ -30,7 +30,8 @@ Slurm options (with --executor slurm):
                                follow with 'sluice status', stop with 'sluice cancel')
   --slurm-max-parallel N       most array elements of a stage running at once (%N)
   --slurm-partition P          partition for stages that set none
-  --slurm-sbatch LINE          extra sbatch option for every job, e.g. --account=lab (repeatable)
+  --slurm-sbatch=LINE          extra sbatch option for every job, e.g. --slurm-sbatch=--account=lab
+                               (repeatable; the '=' form, since the value starts with a dash)
   --slurm-setup SNIPPET        shell run before every job, e.g. 'module load nodejs/20'
   --slurm-node PATH            node on the compute nodes (default: this one; $SLUICE_NODE at job time wins)
   --slurm-max-array-size N     split arrays below N (default: the cluster's MaxArraySize)

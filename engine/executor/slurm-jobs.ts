@@ -41,12 +41,12 @@ export interface QueuedJob {
 /** Runs a Slurm command; rejects with its stderr named. */
 export function slurmCmd(cmd: string, args: string[], input?: string, timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: process.env });
+    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: process.env });
     let out = '';
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(new Error(`${cmd}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found on PATH (is this a Slurm login node?)' : e.message}`));
@@ -56,7 +56,11 @@ export function slurmCmd(cmd: string, args: string[], input?: string, timeoutMs 
       if (code === 0) resolve(out);
       else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ? `signal ${signal}` : `exit ${code}`}): ${err.trim() || out.trim()}`));
     });
-    child.stdin.end(input ?? '');
+    if (child.stdin) {
+      // A command that exits without reading its input closes the pipe: its exit code tells.
+      child.stdin.on('error', () => {});
+      child.stdin.end(input);
+    }
   });
 }
 
@@ -142,8 +146,11 @@ export async function writeJobRecord(stageDir: string, r: JobRecord): Promise<vo
 
 /** True while a queued job can still run (a dependency that can never be met counts as dead). */
 export function isLive(j: QueuedJob): boolean {
-  return j.reason !== 'DependencyNeverSatisfied';
+  return j.reason !== 'DependencyNeverSatisfied' && !ENDED.has(j.state);
 }
+
+// States squeue can still show for a moment after a job ended (or was scancelled).
+const ENDED = new Set(['CANCELLED', 'COMPLETED', 'FAILED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'PREEMPTED']);
 
 /** Task-level Slurm view of a stage, for `sluice status`. */
 export interface SlurmTaskStates {

@@ -160,15 +160,16 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
   /** The arguments a planner job passes to `sluice run` to continue this run on the cluster. */
   private plannerArgs(only: string[] | undefined, retries: number): string[] {
     const o = this.opts;
-    const args = ['--slurm-run-id', this.runId, '--retries', String(retries)];
-    for (const s of only ?? []) args.push('--only', s);
-    if (o.maxParallel) args.push('--slurm-max-parallel', String(o.maxParallel));
-    if (o.partition) args.push('--slurm-partition', o.partition);
-    for (const l of o.sbatch ?? []) args.push('--slurm-sbatch', l);
-    if (o.setup) args.push('--slurm-setup', o.setup);
-    if (o.node) args.push('--slurm-node', o.node);
-    if (o.maxArraySize) args.push('--slurm-max-array-size', String(o.maxArraySize));
-    if (o.logDir) args.push('--slurm-log-dir', o.logDir);
+    // `--flag=value` throughout: values such as `--account=lab` start with a dash.
+    const args = [`--slurm-run-id=${this.runId}`, `--retries=${retries}`];
+    for (const s of only ?? []) args.push(`--only=${s}`);
+    if (o.maxParallel) args.push(`--slurm-max-parallel=${o.maxParallel}`);
+    if (o.partition) args.push(`--slurm-partition=${o.partition}`);
+    for (const l of o.sbatch ?? []) args.push(`--slurm-sbatch=${l}`);
+    if (o.setup) args.push(`--slurm-setup=${o.setup}`);
+    if (o.node) args.push(`--slurm-node=${o.node}`);
+    if (o.maxArraySize) args.push(`--slurm-max-array-size=${o.maxArraySize}`);
+    if (o.logDir) args.push(`--slurm-log-dir=${o.logDir}`);
     return args;
   }
 
@@ -381,9 +382,9 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
     const downstream = this.downstreamOf(rt, name, run.stages);
     const cancel: string[] = records.map((r) => r.id);
     for (const d of downstream) cancel.push(...(await readJobRecords(await rt.stageDir(d))).map((r) => r.id));
-    const queue = await squeue();
-    const queued = new Set(queue.map((j) => j.jobId));
-    await scancel([...new Set(cancel)].filter((id) => queued.has(id) && id !== this.ownJob));
+    const queued = new Set((await squeue()).map((j) => j.jobId));
+    const cancelled = new Set([...new Set(cancel)].filter((id) => queued.has(id) && id !== this.ownJob));
+    await scancel([...cancelled]);
     const n = (rounds.get(name) ?? 0) + 1;
     rounds.set(name, n);
     if (n > attempts) {
@@ -392,7 +393,7 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
       );
     }
     run.progress.log(`${name}: ${missing.length} task(s) ended without completing${notes[0] ? ` (${notes[0].split('\n')[0]})` : ''}; resubmitting (round ${n + 1} of ${attempts})`);
-    await this.walk(run, await squeue());
+    await this.walk(run, (await squeue()).filter((j) => !cancelled.has(j.jobId)));
   }
 
   private downstreamOf(rt: Runtime, name: string, stages: string[]): string[] {
