@@ -162,6 +162,8 @@ class CrawlRun {
   private pagesInSegment = 0;
   private skips: CrawlState['skips'] = [];
   private outOfScope = 0;
+  /** An unexpected error inside a fetch task; rethrown by the loop. */
+  private fatal: Error | undefined;
   private wake: () => void = () => {};
 
   constructor(
@@ -215,7 +217,7 @@ class CrawlRun {
       yield* this.loop();
       await this.checkpoint();
       if (this.out.length) yield this.out.splice(0);
-      this.ctx.log(`crawl: ${this.pages} URLs fetched, ${this.segments.length} WARC segments, ${this.skips.length} skipped, ${this.outOfScope} out-of-scope links ignored, ${this.frontier.size} left in the frontier`);
+      this.ctx.log(`crawl: ${this.pages} URLs fetched, ${this.segments.length} WARC segments, ${this.skips.length} skipped, ${this.outOfScope} out-of-scope links ignored, ${this.frontier.size} left in the frontier${this.pages >= this.o.maxPages ? ' (maxPages reached)' : ''}`);
     } finally {
       this.abort.abort();
       await Promise.allSettled([...this.inflight.keys()]);
@@ -284,6 +286,7 @@ class CrawlRun {
   private start(entry: Entry | undefined, task: () => Promise<Result>): void {
     const p: Promise<void> = task()
       .then((r) => void this.results.push(r))
+      .catch((e: unknown) => void (this.fatal ??= e as Error))
       .finally(() => {
         this.inflight.delete(p);
         this.wake();
@@ -294,6 +297,7 @@ class CrawlRun {
   private async *loop(): AsyncGenerator<Doc[]> {
     for (;;) {
       if (this.ctx.signal.aborted) throw new Error('crawl: aborted');
+      if (this.fatal) throw this.fatal;
       while (this.results.length) await this.handle(this.results.shift()!);
       if (this.pagesInSegment >= this.o.checkpointEvery || this.writer.openBytes >= this.o.maxSegmentBytes) await this.checkpoint();
       if (this.out.length >= this.o.batchSize) {
@@ -318,8 +322,10 @@ class CrawlRun {
           });
         }
       }
-      while (this.inflight.size < this.o.concurrency && this.pages < this.o.maxPages) {
-        const e = this.frontier.take(Date.now(), (h) => this.hostReady(h, Date.now()));
+      while (this.inflight.size < this.o.concurrency) {
+        // past the page budget only retries of URLs already started may go
+        const budget = this.pages < this.o.maxPages;
+        const e = this.frontier.take(Date.now(), (h) => this.hostReady(h, Date.now()), budget ? undefined : (x) => x.attempts > 0);
         if (!e) break;
         const s = this.host(hostOf(e.url));
         const robots = s.robots as RobotsRules;
@@ -345,7 +351,7 @@ class CrawlRun {
       }
       if (started || this.results.length) continue;
       if (this.inflight.size === 0) {
-        const waiting = this.frontier.size > 0 && this.pages < this.o.maxPages;
+        const waiting = this.pages < this.o.maxPages ? this.frontier.size > 0 : this.frontier.entries().some((x) => x.attempts > 0);
         if (!waiting) return;
       }
       await this.sleep();

@@ -75,17 +75,17 @@ export class Frontier {
   }
 
   /**
-   * Takes the first entry that may start now: its host passes `hostReady` and the entry's
-   * backoff has passed. Hosts are visited round-robin.
+   * Takes the first entry that may start now: its host passes `hostReady`, the entry's backoff
+   * has passed and `accept` (if given) takes it. Hosts are visited round-robin.
    */
-  take(now: number, hostReady: (host: string) => boolean): Entry | undefined {
+  take(now: number, hostReady: (host: string) => boolean, accept?: (e: Entry) => boolean): Entry | undefined {
     const n = this.order.length;
     for (let k = 0; k < n; k++) {
       const i = (this.rr + k) % n;
       const h = this.order[i]!;
       const q = this.queues.get(h)!;
       if (!q.length || !hostReady(h)) continue;
-      const j = q.findIndex((e) => e.notBefore <= now);
+      const j = q.findIndex((e) => e.notBefore <= now && (!accept || accept(e)));
       if (j < 0) continue;
       const [e] = q.splice(j, 1);
       this.count--;
@@ -104,7 +104,7 @@ export class Frontier {
     if (this.rr >= this.order.length) this.rr = 0;
   }
 
-  /** Earliest time an entry of a host in `hosts` (all when omitted) becomes due, or undefined. */
+  /** Earliest time a queued entry becomes due, or undefined when the queue is empty. */
   earliest(): number | undefined {
     let t: number | undefined;
     for (const q of this.queues.values()) for (const e of q) if (t === undefined || e.notBefore < t) t = e.notBefore;

@@ -196,7 +196,7 @@ export async function* parseWarc(r: SegmentReader, opts: ParseOptions = {}): Asy
       if (whole && separated(r, headLen + length) !== true) await r.fill(headLen + length + 9);
       if (!whole || separated(r, headLen + length) !== true) {
         // LF-only files (CRLF converted to LF after writing) keep the old Content-Length
-        const lf = he.len === 2 ? await lfBlock(r, headLen, length) : undefined;
+        const lf = he.len === 2 ? await lfBlock(r, headLen, length, maxRecord) : undefined;
         if (lf) {
           warnings = [`warc: Content-Length ${length} does not match the block (${lf.length} bytes) in an LF-only record; block taken up to the next record or the end`];
           if (want) block = r.buf.subarray(r.off + headLen, r.off + headLen + lf.length);
@@ -234,10 +234,11 @@ export async function* parseWarc(r: SegmentReader, opts: ParseOptions = {}): Asy
  * at the next `WARC/` line (or at the end of input), if its length is within 20% + 64 bytes of
  * the declared one (a CRLF→LF conversion shortens a block by its line count).
  */
-async function lfBlock(r: SegmentReader, headLen: number, length: number): Promise<{ length: number; consumed: number } | undefined> {
-  // Character counts run up to 4x below byte counts (UTF-8): look that far for the next record.
+async function lfBlock(r: SegmentReader, headLen: number, length: number, maxRecord: number): Promise<{ length: number; consumed: number } | undefined> {
+  // Character counts run up to 4x below byte counts (UTF-8): look that far for the next record
+  // (never buffering more than the record size limit).
   const slack = Math.ceil(length * 0.2) + 64;
-  const reach = length * 4 + slack;
+  const reach = Math.min(length * 4 + slack, maxRecord);
   await r.fill(headLen + reach + 8);
   const next = r.indexOf(NL_WARC, headLen);
   let end: number;
