@@ -40,6 +40,8 @@ export function fmtUsd(v: number): string {
 
 /** Days, and months beyond 60 days: "67.7 days (2.2 months)". */
 export function fmtDays(days: number): string {
+  if (days * 24 * 60 < 1) return `${trim((days * 86400).toPrecision(3))} seconds`;
+  if (days * 24 < 1) return `${trim((days * 24 * 60).toPrecision(3))} minutes`;
   if (days < 1) return `${trim((days * 24).toPrecision(3))} hours`;
   const s = `${trim(days.toPrecision(3))} days`;
   return days >= 45 ? `${s} (${(days / 30.44).toFixed(1)} months)` : s;

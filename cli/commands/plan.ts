@@ -145,7 +145,7 @@ export function formatPlan(r: PlanResult, fitted?: FittedLaws): string {
   lines.push(`  same compute, law optimum:   N ${fmtCount(o.law.params)}, D ${fmtCount(o.law.tokens)} (${fmtCount(o.law.tokensPerParam)} tokens/param), L ${o.law.loss.toFixed(4)}`);
   if (fitted) {
     lines.push(`  fitted on N = ${fitted.paramsKind === 'total' ? 'all' : 'non-embedding'} parameters: give N the same way`);
-    for (const n of fitted.notes) lines.push(`  note: ${n}`);
+    for (const n of fitted.notes) lines.push(`  warning: ${n}`);
   }
   lines.push('');
   lines.push('Sensitivity (one assumption changed at a time)');
