@@ -2,7 +2,7 @@
  * A small project for audit tests: JSONL docs with a spread of lengths and known defects, and a
  * pipeline that runs the quality filters over them (drop mode) and in annotate + threshold mode.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writePipeline } from '../helpers/cli.ts';
 
@@ -27,11 +27,12 @@ export function auditDocText(i: number): string {
  * thresholds (the ground truth for what-if tests); `annotated` → `thresholded` does the same in
  * annotate mode.
  */
-export function writeAuditProject(dir: string, n = 120, file = 'pipeline.ts'): string {
+export function writeAuditProject(dir: string, n = 120, file = 'pipeline.ts', thresholdWords = 50): string {
   mkdirSync(join(dir, 'data'), { recursive: true });
   const lines: string[] = [];
   for (let i = 0; i < n; i++) lines.push(JSON.stringify({ id: `d${String(i).padStart(4, '0')}`, text: auditDocText(i), url: `https://site${i % 7}.example/page/${i}` }));
-  writeFileSync(join(dir, 'data', 'docs.jsonl'), lines.join('\n') + '\n');
+  // Written once: rewriting would change the input's mtime, hence every stage's fingerprint.
+  if (!existsSync(join(dir, 'data', 'docs.jsonl'))) writeFileSync(join(dir, 'data', 'docs.jsonl'), lines.join('\n') + '\n');
   return writePipeline(
     dir,
     file,
@@ -42,7 +43,7 @@ export default pipeline({ name: 'audit-test', workdir: 'runs' }, (p) => {
   p.stage('filtered100', raw, [filter.gopherQuality({ minWords: 100 })]);
   p.stage('filtered20', raw, [filter.gopherQuality({ minWords: 20 })]);
   const annotated = p.stage('annotated', raw, [filter.gopherQuality({ mode: 'annotate' })]);
-  p.stage('thresholded', annotated, [filter.threshold({ min: { 'gopherQuality.words': 50 } })]);
+  p.stage('thresholded', annotated, [filter.threshold({ min: { 'gopherQuality.words': ${thresholdWords} } })]);
 });
 `,
   );

@@ -113,3 +113,12 @@ test('audit: what-if errors name the problem', async () => {
     await assert.rejects(audit(file, 'filtered', ['gopherQuality.minWords=abc']), /expected a number/);
   }
 });
+
+test('annotate once, tune later: a changed threshold re-runs only the threshold stage', async () => {
+  const f2 = writeAuditProject(dir, 120, 'pipeline-60.ts', 60);
+  const r = await runCli(['run', f2, '--json'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const status = Object.fromEntries((JSON.parse(r.stdout) as { stages: Array<{ stage: string; status: string }> }).stages.map((s) => [s.stage, s.status]));
+  assert.deepEqual(status, { load: 'skipped', filtered: 'skipped', filtered100: 'skipped', filtered20: 'skipped', annotated: 'skipped', thresholded: 'ran' });
+  assert.equal((await audit(f2, 'thresholded')).operators[0]!.dropped, shortDocs(60));
+});
