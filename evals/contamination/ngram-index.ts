@@ -154,7 +154,7 @@ export class NgramIndex {
   gramSegs = new Int32Array(0);
   gramRepSeg = new Int32Array(0);
   gramRepPos = new Int32Array(0);
-  gramLen = new Int32Array(0);
+  gramLen = new Uint16Array(0);
   gramCount = 0;
 
   constructor(opts: Required<Omit<IndexOptions, 'encode'>>) {
@@ -347,9 +347,31 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
     gramOf[j] = g;
   }
   index.gramCount = grams;
+  // Re-hash into a table sized for the distinct keys (a question's n-grams occur in both of its
+  // renderings, so occurrences overcount them about twofold).
+  {
+    const old = index.table, oldSize = index.mask + 1;
+    const fresh = nextPow2(Math.ceil(grams / 0.75) + 1);
+    if (fresh < oldSize) {
+      const t = new Int32Array(fresh * 3);
+      for (let s = 0; s < fresh; s++) t[s * 3 + 2] = -1;
+      const mask = fresh - 1;
+      for (let o = 0; o < oldSize; o++) {
+        const g = old[o * 3 + 2]!;
+        if (g < 0) continue;
+        let s = old[o * 3]! & mask;
+        while (t[s * 3 + 2]! >= 0) s = (s + 1) & mask;
+        t[s * 3] = old[o * 3]!;
+        t[s * 3 + 1] = old[o * 3 + 1]!;
+        t[s * 3 + 2] = g;
+      }
+      index.table = t;
+      index.mask = mask;
+    }
+  }
   index.gramRepSeg = repSeg.a.slice(0, grams);
   index.gramRepPos = repPos.a.slice(0, grams);
-  index.gramLen = glen.a.slice(0, grams);
+  index.gramLen = Uint16Array.from(glen.a.subarray(0, grams));
   // Occurrences arrive grouped by segment and segments grouped by item, so "last seen" markers
   // deduplicate. Template grams: in more than maxItems distinct items.
   const lastItem = new Int32Array(grams).fill(-1);
