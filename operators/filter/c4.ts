@@ -123,7 +123,8 @@ export function c4(options: C4Options = {}): Operator {
     type: 'filter.c4',
     name: name ?? 'c4',
     version: '1',
-    config: config as Json,
+    // The mode is part of the config: switching drop ↔ annotate changes the output, hence the fingerprint.
+    config: { mode, ...config } as Json,
     mode,
     test: (doc, ctx) => {
       const r = c4Clean(doc.text, config);

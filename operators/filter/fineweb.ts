@@ -72,7 +72,8 @@ export function fineweb(options: FinewebOptions = {}): Operator {
     type: 'filter.fineweb',
     name: name ?? 'fineweb',
     version: '1',
-    config: config as Json,
+    // The mode is part of the config: switching drop ↔ annotate changes the output, hence the fingerprint.
+    config: { mode, ...config } as Json,
     mode,
     test: (doc) => verdictFromRules(rules, finewebScores(doc.text, o.shortLineLength)),
   });

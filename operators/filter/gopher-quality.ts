@@ -110,7 +110,8 @@ export function gopherQuality(options: GopherQualityOptions = {}): Operator {
     type: 'filter.gopherQuality',
     name: name ?? 'gopherQuality',
     version: '1',
-    config: config as Json,
+    // The mode is part of the config: switching drop ↔ annotate changes the output, hence the fingerprint.
+    config: { mode, ...config } as Json,
     mode,
     test: (doc) => verdictFromRules(rules, gopherQualityScores(doc.text, stop)),
   });

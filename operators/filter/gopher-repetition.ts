@@ -90,7 +90,8 @@ export function gopherRepetition(options: GopherRepetitionOptions = {}): Operato
     type: 'filter.gopherRepetition',
     name: name ?? 'gopherRepetition',
     version: '1',
-    config: config as Json,
+    // The mode is part of the config: switching drop ↔ annotate changes the output, hence the fingerprint.
+    config: { mode, ...config } as Json,
     mode,
     test: (doc) => verdictFromRules(rules, gopherRepetitionScores(doc.text, topNs, dupNs)),
   });

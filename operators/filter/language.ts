@@ -78,7 +78,8 @@ export function language(options: LanguageOptions = {}): Operator {
     type: 'filter.language',
     name: name ?? 'language',
     version: '1',
-    config: config as Json,
+    // The mode is part of the config: switching drop ↔ annotate changes the output, hence the fingerprint.
+    config: { mode, ...config } as Json,
     mode,
     async setup() {
       ft = await languageModel();

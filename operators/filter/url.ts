@@ -134,7 +134,8 @@ export function url(options: UrlOptions = {}): Operator {
     type: 'filter.url',
     name: name ?? 'url',
     version: '1',
-    config: config as Json,
+    // The mode is part of the config: switching drop ↔ annotate changes the output, hence the fingerprint.
+    config: { mode, ...config } as Json,
     code: listDigests([o.domainsFile, o.urlsFile, o.bannedWordsFile]),
     mode,
     async setup(ctx) {
