@@ -13,7 +13,8 @@
  * bench/plan-fit.bench.ts (Hoffmann's law, 100 noisy runs, 10 draws): ours recovers all 10 laws
  * within 5% (19 ms per fit on an idle core); the peer with its default finite-difference
  * Jacobian recovers 0 of 10 (median coefficient error 88%), and with our exact Jacobian 10 of 10
- * but 14–23× slower (two runs, same process), which matters for a 200-resample bootstrap.
+ * but 7–23× slower (three runs on a shared 2-core machine, both in the same process), which
+ * matters for a 200-resample bootstrap.
  * Inputs are scaled by their geometric mean before fitting and coefficients mapped back after.
  */
 
