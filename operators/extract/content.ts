@@ -115,7 +115,9 @@ function shouldDrop(el: El, inArticle: boolean, len: number, paras: number, tota
   const tag = el.tag;
   if (tag === 'html' || tag === 'body') return false;
   if (DROP_TAGS.has(tag)) return true;
-  if (tag === 'header' && !inArticle) return true;
+  // A page header is boilerplate, unless it holds most of the page (site builders put whole
+  // "hero" sections in <header>: measured on commoncrawl.org's Webflow pages).
+  if (tag === 'header' && !inArticle) return !((len > 0.5 * total && total > 300) || (len >= 0.3 * total && paras >= 2));
   if (isHidden(el)) return true;
   const role = el.attrs.role;
   if (role && DROP_ROLES.has(role)) return true;

@@ -67,6 +67,13 @@ test('extract.html: pages without semantic markup: the densest text block wins, 
   assert.equal(r.text, `${ARTICLE_P1}\n\n${ARTICLE_P2}`);
 });
 
+test('extract.html: a page header holding most of the page is content (site-builder hero sections)', () => {
+  const html = `<html><body><nav><a href="/">Home</a> <a href="/a">About</a></nav><header class="hero-section"><h1>Our crawler</h1><p>${ARTICLE_P1}</p><p>${ARTICLE_P2}</p></header><footer><p>© 2024 Example. All rights reserved.</p></footer></body></html>`;
+  assert.equal(extractHtml(html).text, `Our crawler\n\n${ARTICLE_P1}\n\n${ARTICLE_P2}`);
+  const small = `<html><body><header><p>Site tagline that is long enough to look like a paragraph of real text here.</p></header><article><p>${ARTICLE_P1}</p><p>${ARTICLE_P2}</p><p>${ARTICLE_P3}</p></article></body></html>`;
+  assert.equal(extractHtml(small).text, [ARTICLE_P1, ARTICLE_P2, ARTICLE_P3].join('\n\n'));
+});
+
 test('extract.html: declared language from content-language or og:locale; og:title wins', () => {
   const a = extractHtml(`<html><head><meta http-equiv="Content-Language" content="de"><title>T</title></head><body><p>${ARTICLE_P1}</p></body></html>`);
   assert.equal(a.lang, 'de');
