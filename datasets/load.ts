@@ -6,7 +6,7 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Doc, Json, Source } from '../engine/types.ts';
-import { loadBenchmark, type Benchmark } from '../evals/loaders.ts';
+import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../evals/loaders.ts';
 import { cacheDir, fetchDataset, type FetchOptions } from './fetch.ts';
 import { entry, type CorpusSplitter } from './registry.ts';
 
@@ -100,4 +100,23 @@ export async function pathList(name: string, opts: FetchOptions = {}): Promise<s
     for (const line of buf.toString('utf8').split('\n')) if (line.trim()) out.push(ds.paths.prefix + line.trim());
   }
   return out;
+}
+
+/**
+ * A registered benchmark as the eval stage's `BenchmarkSpec` (`{ name, path, format, labels }`),
+ * its files fetched first; `null` when `optional` and the files cannot be had (e.g. offline
+ * without a mirror), so a pipeline can evaluate on what is available.
+ */
+export async function benchmarkSpec(name: string, opts: FetchOptions & { optional?: boolean } = {}): Promise<{ name: string; path: string; format: BenchmarkFormat; labels?: string } | null> {
+  let fetched;
+  try {
+    fetched = await fetchDataset(name, opts);
+  } catch (e) {
+    if (opts.optional) return null;
+    throw e;
+  }
+  const b = fetched.entry.benchmark;
+  if (!b) throw new Error(`dataset '${name}' is a ${fetched.entry.kind}, not a benchmark`);
+  const path = fetched.paths.get(b.path) ?? dirname(fetched.paths.get(fetched.entry.files[0]!.path)!);
+  return { name, path, format: b.format, ...(b.labels ? { labels: fetched.paths.get(b.labels)! } : {}) };
 }
