@@ -103,7 +103,7 @@ export function analyzeRuns(runs: SweepRun[], opts: AnalyzeOptions = {}): SweepA
   const t = opts.target;
   // The target's (N, D) does not depend on the fit unless only a budget is given.
   const fixedTarget = t && t.params !== undefined && t.tokens !== undefined ? { params: t.params, tokens: t.tokens } : t && t.flops !== undefined && t.params !== undefined ? { params: t.params, tokens: t.flops / (6 * t.params) } : t && t.flops !== undefined && t.tokens !== undefined ? { params: t.flops / (6 * t.tokens), tokens: t.tokens } : null;
-  if (t && !fixedTarget && t.flops === undefined) throw new Error('sweep target: give two of params, tokens, flops, or flops alone');
+  if (t && ((!fixedTarget && t.flops === undefined) || (t.flops !== undefined && t.params !== undefined && t.tokens !== undefined))) throw new Error('sweep target: give params and tokens, or flops with at most one of them');
   let targetLossCi: Interval | null = null;
   try {
     const fitP = (ps: typeof pts) => {

@@ -66,7 +66,12 @@ const configSchema = z.object({
   resamples: z.number().int().min(0).default(200),
   level: z.number().gt(0).lt(1).default(0.95),
   seed: z.number().int().default(1),
-}).strict().refine((c) => c.models.length * c.tokens.length >= 6, { message: 'the grid needs at least 6 runs (sizes × token budgets) to fit L(N, D)', path: ['models'] });
+}).strict()
+  .refine((c) => c.models.length * c.tokens.length >= 6, { message: 'the grid needs at least 6 runs (sizes × token budgets) to fit L(N, D)', path: ['models'] })
+  .refine((c) => !c.target || (c.target.flops !== undefined ? !(c.target.params !== undefined && c.target.tokens !== undefined) : c.target.params !== undefined && c.target.tokens !== undefined), {
+    message: 'give params and tokens, or flops with at most one of them',
+    path: ['target'],
+  });
 
 /** Options of `scaling.sweep` (JSON, part of the stage fingerprint). */
 export type SweepOptions = z.input<typeof configSchema>;

@@ -144,6 +144,7 @@ test('scaling.sweep rejects a grid too small to fit, and shards without .bin fil
   assert.throws(() => sweep(ref, { models: MODELS.slice(0, 1), tokens: TOKENS }), /scaling\.sweep: config key 'models': give at least 2 model sizes/);
   assert.throws(() => sweep(ref, { models: MODELS.slice(0, 2), tokens: TOKENS.slice(0, 2) }), /at least 6 runs/);
   assert.throws(() => sweep(ref, { models: MODELS, tokens: TOKENS, train: { steps: 5 } } as never), /scaling\.sweep: config key 'train'/);
+  assert.throws(() => sweep(ref, { models: MODELS, tokens: TOKENS, target: { params: 1e6 } }), /scaling\.sweep: config key 'target': give params and tokens, or flops/);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-sweep-'));
   try {
     const ds = shardDataset(dir);
