@@ -113,6 +113,8 @@ function runName(m: ModelSpec, tokens: number): string {
  * of the fits), `target` (params/tokens/flops to predict), `resamples` (bootstrap, default 200),
  * `level` (default 0.95), `seed` (default 1). Output: an artifact with `sweep.json`,
  * `report.html` and `runs.jsonl`; the manifest's `info` carries the fitted coefficients.
+ * `deps.train` replaces the trainer's `trainModel` (tests, or an external trainer); it is not
+ * part of the stage fingerprint.
  */
 export function sweep(shards: StageRef, options: SweepOptions, deps: { train?: TrainFn } = {}): CustomStage {
   const config = parseConfig(TYPE, configSchema, options);
