@@ -40,8 +40,10 @@ export type Segment = DataSegment | GapSegment;
 
 /** Largest member inflated in one synchronous call; larger ones are streamed. */
 const SYNC_WINDOW_MAX = 16 << 20;
-/** Piece size fed to the streaming inflater (bounds the decompressed bytes held per step). */
-const FEED = 64 << 10;
+/** Largest decompressed member produced in one synchronous call; larger ones are streamed. */
+const SYNC_OUTPUT_MAX = 32 << 20;
+/** Piece size fed to the streaming inflater: bounds the bytes held per step (16 KiB → 16 MiB even at 1000:1). */
+const FEED = 16 << 10;
 const EMPTY = Buffer.alloc(0);
 
 /** A pull buffer over a compressed byte stream, with the absolute offset of every byte. */
@@ -159,6 +161,8 @@ function zlibCode(e: unknown): string {
 export interface GunzipOptions {
   /** Members whose compressed size exceeds this are streamed instead of inflated at once (default 16 MiB). */
   syncWindowMax?: number;
+  /** Members that decompress to more than this are streamed (default 32 MiB). */
+  syncOutputMax?: number;
 }
 
 /**
@@ -168,6 +172,7 @@ export interface GunzipOptions {
  */
 export async function* gunzipMembers(input: AsyncIterable<Uint8Array>, opts: GunzipOptions = {}): AsyncGenerator<Segment> {
   const syncMax = opts.syncWindowMax ?? SYNC_WINDOW_MAX;
+  const syncOutMax = opts.syncOutputMax ?? SYNC_OUTPUT_MAX;
   const w = new Window(input[Symbol.asyncIterator]());
   for (;;) {
     if (!(await w.fill(1))) return;
@@ -198,7 +203,9 @@ export async function* gunzipMembers(input: AsyncIterable<Uint8Array>, opts: Gun
       let out: { buffer: Buffer; engine: zlib.InflateRaw } | undefined;
       let code = '';
       try {
-        out = zlib.inflateRawSync(data, { info: true }) as unknown as { buffer: Buffer; engine: zlib.InflateRaw };
+        // the output cap keeps a highly compressible whole-file member (100x is common for text)
+        // from being inflated into memory at once: past it, the member is streamed
+        out = zlib.inflateRawSync(data, { info: true, maxOutputLength: syncOutMax }) as unknown as { buffer: Buffer; engine: zlib.InflateRaw };
       } catch (e) {
         code = zlibCode(e);
       }

@@ -128,3 +128,15 @@ test('plain input passes through; gzip is sniffed from the magic bytes', async (
   const gz = await collect(segments(chunks(ABC, 100)));
   assert.equal(byMember(gz.data).size, 3);
 });
+
+test('a small member that decompresses past the output cap is streamed, not inflated at once', async () => {
+  const text = 'the same line again and again\n'.repeat(100_000); // 3 MB from ~10 kB
+  const member = zlib.gzipSync(text);
+  assert.ok(member.length < 20_000);
+  const { data, gaps } = await collect(gunzipMembers(chunks(Buffer.concat([member, C]), 1 << 20), { syncOutputMax: 1 << 20 }));
+  assert.deepEqual(gaps, []);
+  const pieces = data.filter((d) => d.member === 0);
+  assert.ok(pieces.length > 1 && pieces.every((p) => p.text.length <= 1 << 20), 'delivered in bounded pieces');
+  assert.equal(byMember(data).get(0), text);
+  assert.equal(byMember(data).get(member.length), 'third\n');
+});
