@@ -8,6 +8,7 @@ import { auditStage, findOperator, parseWhatIf, type StageAuditReport } from '..
 import { renderText } from '../../audit/text.ts';
 import { renderHtml } from '../../audit/html.ts';
 
+/** The `sluice audit` sub-command. */
 export const auditCommand: Command = {
   name: 'audit',
   summary: 'per filter: docs kept/dropped per reason, score histograms, samples, --what-if',

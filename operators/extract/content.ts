@@ -26,6 +26,7 @@ export interface ContentOptions {
   maxLinkDensity: number;
 }
 
+/** Defaults: tables and lists kept, blocks over 0.5 link characters are navigation. */
 export const DEFAULT_CONTENT_OPTIONS: ContentOptions = { tables: true, lists: true, maxLinkDensity: 0.5 };
 
 // Figures are dropped with their captions and photo credits (trafilatura's default too).
