@@ -183,7 +183,11 @@ async function torchScorer(base: Base, dir: string, opts: OpenScorerOptions): Pr
       return base.eotToken;
     },
     logprobs(batch: number[][]): Promise<Float64Array[]> {
-      checkBatch(batch, base.maxContext, Number.MAX_SAFE_INTEGER);
+      try {
+        checkBatch(batch, base.maxContext, Number.MAX_SAFE_INTEGER);
+      } catch (e) {
+        return Promise.reject(e);
+      }
       const p = chain.then(async () => {
         const answer = next();
         child.stdin.write(JSON.stringify({ batch }) + '\n');

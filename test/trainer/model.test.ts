@@ -6,7 +6,7 @@ import { fullSchedule, learningRate } from '../../trainer/optim/schedule.ts';
 import { resolveRun } from '../../trainer/options.ts';
 import { initTfjs } from '../../trainer/tfjs/backend.ts';
 import { parameterShapes } from '../../trainer/tfjs/model.ts';
-import { bmm, crossEntropy, embed, gelu, matmul } from '../../trainer/tfjs/ops.ts';
+import { bmm, crossEntropy, embed, gelu, layerNorm, linearBias, matmul } from '../../trainer/tfjs/ops.ts';
 
 test('parameter counts: GPT-2 small is 124,439,808; counts agree with the tensors the model creates', () => {
   const gpt2 = { vocabSize: 50257, contextLength: 1024, layers: 12, dModel: 768, heads: 12 };
@@ -76,7 +76,10 @@ test('custom ops match stock tfjs values and gradients (cpu reference), and run 
     const b3 = tf.randomNormal([2, 3, 5], 0, 1, 'float32', 5);
     const x = tf.randomNormal([4, 6], 0, 2, 'float32', 6);
     const targets = tf.tensor1d([1, 5, 0, 2], 'int32');
-    return { ids, table, a, b, a3, b3, x, targets };
+    const bias = tf.randomNormal([3], 0, 1, 'float32', 8);
+    const gain = tf.randomNormal([6], 1, 0.2, 'float32', 9);
+    const shift = tf.randomNormal([6], 0, 0.2, 'float32', 10);
+    return { ids, table, a, b, a3, b3, x, targets, bias, gain, shift };
   };
   const custom = (c: ReturnType<typeof cases>) => ({
     embed: grads((t) => embed(tf, t as tf.Tensor2D, c.ids as tf.Tensor1D), [c.table]),
@@ -84,7 +87,14 @@ test('custom ops match stock tfjs values and gradients (cpu reference), and run 
     bmm: grads((p, q) => bmm(tf, p as tf.Tensor3D, q as tf.Tensor3D), [c.a3, c.b3]),
     gelu: grads((p) => gelu(tf, p), [c.x]),
     ce: grads((p) => crossEntropy(tf, p as tf.Tensor2D, c.targets as tf.Tensor1D), [c.x]),
+    linearBias: grads((p, q, r) => linearBias(tf, p as tf.Tensor2D, q as tf.Tensor2D, r as tf.Tensor1D), [c.a, c.b, c.bias]),
+    layerNorm: grads((p, g, b) => layerNorm(tf, p as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5), [c.x, c.gain, c.shift]),
+    layerNormNoBias: grads((p, g) => layerNorm(tf, p as tf.Tensor2D, g as tf.Tensor1D, null, 1e-5), [c.x, c.gain]),
   });
+  const stockLn = (p: tf.Tensor, g: tf.Tensor) => {
+    const { mean, variance } = tf.moments(p, -1, true);
+    return tf.mul(tf.mul(tf.sub(p, mean), tf.rsqrt(tf.add(variance, 1e-5))), g);
+  };
   await initTfjs({ backend: 'cpu' });
   const c = cases();
   const mine = custom(c);
@@ -94,6 +104,9 @@ test('custom ops match stock tfjs values and gradients (cpu reference), and run 
     bmm: grads((p, q) => tf.matMul(p as tf.Tensor3D, q as tf.Tensor3D), [c.a3, c.b3]),
     gelu: grads((p) => tf.mul(tf.mul(p, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(p, tf.mul(tf.pow(p, 3), 0.044715)), Math.sqrt(2 / Math.PI))))), [c.x]),
     ce: grads((p) => tf.losses.softmaxCrossEntropy(tf.oneHot(c.targets as tf.Tensor1D, 6), p), [c.x]),
+    linearBias: grads((p, q, r) => tf.add(tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D), r), [c.a, c.b, c.bias]),
+    layerNorm: grads((p, g, b) => tf.add(stockLn(p, g), b), [c.x, c.gain, c.shift]),
+    layerNormNoBias: grads((p, g) => stockLn(p, g), [c.x, c.gain]),
   };
   for (const k of Object.keys(stock) as (keyof typeof stock)[]) {
     close(mine[k].value, stock[k].value, 1e-5, `${k} value`);

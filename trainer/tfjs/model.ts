@@ -8,7 +8,7 @@
 import type * as tfNs from '@tensorflow/tfjs';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from '@tensorflow/tfjs';
 import type { FullModelConfig } from '../model/config.ts';
-import { bmm, crossEntropy, embed, gelu, matmul, matmulConst } from './ops.ts';
+import { bmm, crossEntropy, embed, gelu, layerNorm, linearBias, matmul, matmulConst } from './ops.ts';
 import { Rng } from './rng.ts';
 
 type Tf = typeof tfNs;
@@ -97,16 +97,13 @@ export class TfjsGPT {
   }
 
   private layerNorm(x: Tensor2D, prefix: string): Tensor2D {
-    const tf = this.tf;
-    const { mean, variance } = tf.moments(x, -1, true);
-    let y = tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.config.layerNormEps))), this.p(prefix + '.weight'));
-    if (this.config.bias) y = tf.add(y, this.p(prefix + '.bias'));
-    return y as Tensor2D;
+    const b = this.config.bias ? (this.p(prefix + '.bias') as Tensor1D) : null;
+    return layerNorm(this.tf, x, this.p(prefix + '.weight') as Tensor1D, b, this.config.layerNormEps);
   }
 
   private linear(x: Tensor2D, prefix: string): Tensor2D {
-    const y = matmul(this.tf, x, this.p(prefix + '.weight') as Tensor2D);
-    return this.config.bias ? (this.tf.add(y, this.p(prefix + '.bias')) as Tensor2D) : y;
+    const w = this.p(prefix + '.weight') as Tensor2D;
+    return this.config.bias ? linearBias(this.tf, x, w, this.p(prefix + '.bias') as Tensor1D) : matmul(this.tf, x, w);
   }
 
   private rotary(x: Tensor3D, T: number): Tensor3D {

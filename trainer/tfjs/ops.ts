@@ -125,3 +125,56 @@ export function crossEntropy(tf: Tf, logits: Tensor2D, targets: Tensor1D): Tenso
 export function targetLogprobs(tf: Tf, logits: Tensor2D, targets: Tensor1D): Tensor1D {
   return tf.tidy(() => tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(targets, logits.shape[1])), 1) as Tensor1D);
 }
+
+/**
+ * `x @ w + b` (2-D), forward through the fused matmul+bias kernel. Backward: untransposed
+ * matmuls, and the bias gradient as `ones[1, n] @ dy` — a column sum, which wasm's Sum does
+ * through a transpose (measured: Sum was 14% of a tiny-GPT step, most of it bias gradients).
+ */
+export function linearBias(tf: Tf, x: Tensor2D, w: Tensor2D, b: Tensor1D): Tensor2D {
+  const f = custom(tf, (a: Tensor, wt: Tensor, bias: Tensor, save: (t: Tensor[]) => void) => {
+    save([a, wt]);
+    return {
+      value: tf.fused.matMul({ a: a as Tensor2D, b: wt as Tensor2D, bias }),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sa, sw] = saved as [Tensor2D, Tensor2D];
+        const g = dy as Tensor2D;
+        const ones = tf.ones([1, g.shape[0]]) as Tensor2D;
+        return [tf.matMul(g, tf.transpose(sw)), tf.matMul(tf.transpose(sa), g), tf.reshape(tf.matMul(ones, g), [g.shape[1]])];
+      },
+    };
+  });
+  return f(x, w, b) as Tensor2D;
+}
+
+/**
+ * LayerNorm over the last axis of `x` `[n, d]` with gain `g` and optional bias `b`, with its
+ * gradient written out: every reduction is over the contiguous last axis or a ones-matmul.
+ *   x̂ = (x − μ)·r,  r = 1/√(σ² + ε),  y = x̂·g + b
+ *   dx = r·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)),  dx̂ = dy·g,  dg = Σₙ dy·x̂,  db = Σₙ dy
+ */
+export function layerNorm(tf: Tf, x: Tensor2D, g: Tensor1D, b: Tensor1D | null, eps: number): Tensor2D {
+  const [n, d] = x.shape;
+  const body = (a: Tensor, gain: Tensor, bias: Tensor | null, save: (t: Tensor[]) => void) => {
+    const { mean, variance } = tf.moments(a, -1, true);
+    const r = tf.rsqrt(tf.add(variance, eps));
+    const xhat = tf.mul(tf.sub(a, mean), r);
+    save([xhat, r, gain]);
+    const y = tf.mul(xhat, gain);
+    return {
+      value: bias ? tf.add(y, bias) : y,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, sr, sg] = saved as [Tensor2D, Tensor2D, Tensor1D];
+        const ones = tf.ones([1, n]) as Tensor2D;
+        const dxhat = tf.mul(dy, sg);
+        const m1 = tf.mean(dxhat, -1, true);
+        const m2 = tf.mean(tf.mul(dxhat, sx), -1, true);
+        const dx = tf.mul(tf.sub(tf.sub(dxhat, m1), tf.mul(sx, m2)), sr);
+        const dg = tf.reshape(tf.matMul(ones, tf.mul(dy, sx) as Tensor2D), [d]);
+        return bias ? [dx, dg, tf.reshape(tf.matMul(ones, dy as Tensor2D), [d])] : [dx, dg];
+      },
+    };
+  };
+  if (b) return custom(tf, (a: Tensor, gain: Tensor, bias: Tensor, save: (t: Tensor[]) => void) => body(a, gain, bias, save))(x, g, b) as Tensor2D;
+  return custom(tf, (a: Tensor, gain: Tensor, save: (t: Tensor[]) => void) => body(a, gain, null, save))(x, g) as Tensor2D;
+}

@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { trainModel, type MetricsRecord, type TrainModelOptions } from '../../trainer/api.ts';
+import { readModelCheckpoint } from '../../trainer/checkpoint.ts';
+import { openScorer } from '../../trainer/scorer.ts';
+import { findPython } from '../../trainer/torch/runner.ts';
+import { corpusBytes, writeCorpusShard } from './helpers/corpus.ts';
+
+const python = findPython();
+const skip = python ? false : 'skipped: no python3 with torch and numpy (Debian: apt-get install python3-torch; or set SLUICE_PYTHON)';
+const dir = mkdtempSync(join(tmpdir(), 'sluice-torch-'));
+const shardPath = join(dir, 'corpus.bin');
+writeCorpusShard(shardPath, 40_000);
+const tiny = { vocabSize: 256, contextLength: 32, layers: 2, dModel: 32, heads: 2 };
+const base = (out: string, extra: Partial<TrainModelOptions> = {}): TrainModelOptions => ({
+  backend: 'torch',
+  model: tiny,
+  steps: 16,
+  batchSize: 4,
+  evalEvery: 8,
+  evalBatches: 2,
+  checkpointEvery: 2,
+  optimizer: { lr: 1e-2 },
+  schedule: { warmupSteps: 3 },
+  torch: { device: 'cpu', threads: 1 },
+  data: { train: [shardPath], eotToken: 10 },
+  outDir: join(dir, out),
+  ...extra,
+});
+const metrics = (p: string) =>
+  readFileSync(p, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as MetricsRecord);
+const losses = (rs: MetricsRecord[]) => rs.flatMap((r) => (r.kind === 'train' ? [[r.step, r.loss]] : r.kind === 'val' ? [[r.step, r.valLoss]] : []));
+
+test('torch (CPU): trains the same model, checkpoint/metrics/report; SIGKILL and restart resumes with the identical curve', { skip }, async () => {
+  const ref = await trainModel(base('ref'));
+  const rm = metrics(ref.metricsPath);
+  assert.equal(ref.backend, 'torch');
+  assert.equal(ref.steps, 16);
+  assert.equal(rm.filter((m) => m.kind === 'train').length, 16);
+  const first = rm.find((m) => m.kind === 'train')!;
+  assert.ok(first.kind === 'train' && ref.finalLoss < first.loss - 1, `loss ${first.kind === 'train' && first.loss} → ${ref.finalLoss}`);
+  assert.ok(ref.valLoss !== null && ref.mfu > 0);
+  assert.match(readFileSync(ref.reportPath, 'utf8'), /<svg/);
+  const ck = await readModelCheckpoint(ref.checkpoint);
+  assert.equal(ck.meta.backend, 'torch');
+  assert.deepEqual(ck.tensors.get('h.0.attn.c_attn.weight')!.shape, [32, 96], 'matrices stored [in, out]');
+
+  // Kill the whole process group (node + python) once a checkpoint exists, then resume.
+  const opts = base('killed');
+  const cfg = join(dir, 'killed.json');
+  writeFileSync(cfg, JSON.stringify(opts));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'train-child.ts'), cfg], { stdio: 'ignore', detached: true });
+  const exited = new Promise<void>((res) => child.on('close', () => res()));
+  const state = join(opts.outDir, '_state', 'torch-state.pt');
+  let killed = false;
+  for (let i = 0; i < 12000 && !killed; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    if (existsSync(state)) {
+      process.kill(-child.pid!, 'SIGKILL');
+      killed = true;
+    }
+  }
+  await exited;
+  assert.ok(killed, 'the child wrote a checkpoint');
+  const r = await trainModel(opts);
+  assert.ok(r.resumedFromStep >= 2 && r.resumedFromStep < 16, `resumed from ${r.resumedFromStep}`);
+  assert.deepEqual(losses(metrics(r.metricsPath)), losses(rm));
+});
+
+test('scorer: tfjs and torch give the same log-probabilities for a checkpoint of either backend (learned and rotary)', { skip }, async () => {
+  const tok = { encode: (t: string) => Array.from(Buffer.from(t)), eotId: 10 };
+  const text = Buffer.from(corpusBytes(400, 9)).toString();
+  const seqs = [tok.encode(text.slice(0, 33)), tok.encode(text.slice(50, 70)), [10], tok.encode(text.slice(100, 120))];
+  for (const [name, extra] of [
+    ['torch-learned', { steps: 4 }],
+    ['tfjs-rotary', { backend: 'tfjs' as const, steps: 4, model: { ...tiny, positions: 'rotary' as const, tiedHead: false } }],
+  ] as const) {
+    const run = await trainModel(base(name, { ...extra, checkpointEvery: 100 }));
+    const results: Float64Array[][] = [];
+    for (const backend of ['tfjs', 'torch'] as const) {
+      const s = await openScorer(run.checkpoint, { backend, tokenizer: tok, torch: { device: 'cpu' } });
+      try {
+        assert.equal(s.maxContext, 32);
+        assert.equal(s.eotToken, 10);
+        results.push(await s.logprobs(seqs));
+        await assert.rejects(s.logprobs([new Array(34).fill(1)]), /at most maxContext \+ 1 = 33/);
+      } finally {
+        await s.close();
+      }
+    }
+    const [a, b] = results as [Float64Array[], Float64Array[]];
+    assert.deepEqual(a.map((x) => x.length), [32, 19, 0, 19]);
+    for (let i = 0; i < a.length; i++) for (let j = 0; j < a[i]!.length; j++) assert.ok(Math.abs(a[i]![j]! - b[i]![j]!) < 1e-4, `${name} seq ${i} token ${j}: ${a[i]![j]} vs ${b[i]![j]}`);
+    assert.ok(a[0]!.every((v) => v < 0 && v > -20));
+  }
+});
