@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { intOption, parse } from '../args.ts';
 import { run } from '../../engine/runner.ts';
+import { renderRunSummary } from './run-summary.ts';
 import { SlurmExecutor } from '../../engine/executor/slurm.ts';
 import { LocalExecutor } from '../../engine/executor/local.ts';
 
@@ -93,9 +94,10 @@ Examples:
       force: values.force,
       retries: intOption('retries', values.retries),
     });
+    const detached = executor instanceof SlurmExecutor && (values['dry-run'] || values.detach);
+    if (!detached) process.stderr.write(await renderRunSummary(positionals[0]!, summary, values.workdir));
     if (values.json) process.stdout.write(JSON.stringify(summary, null, 1) + '\n');
     else {
-      const ran = summary.stages.filter((s) => s.status !== 'skipped').length;
       const submitted = summary.stages.filter((s) => s.status === 'submitted').length;
       if (executor instanceof SlurmExecutor && (values['dry-run'] || values.detach)) {
         process.stderr.write(
@@ -105,7 +107,6 @@ Examples:
         );
         return 0;
       }
-      process.stderr.write(ran ? `done in ${summary.seconds.toFixed(1)} s: ${ran} stage(s) ran, ${summary.stages.length - ran} up to date\n` : `nothing to do: all ${summary.stages.length} stage(s) up to date\n`);
     }
     return 0;
   },

@@ -1,0 +1,68 @@
+/**
+ * The end-of-run summary `sluice run` prints: per stage its status and docs in → out, each
+ * stage's own one-paragraph `info.summary` (a trainer's final loss, an eval's scores and
+ * contamination table, …), the HTML reports the stages wrote, and the audit report, which it
+ * writes to `<workdir>/audit.html` whenever a stage with filters ran.
+ */
+import { writeFile } from 'node:fs/promises';
+import { inspectPipeline, type StageInfo } from '../../engine/inspect.ts';
+import { isRemote, storage } from '../../engine/storage/index.ts';
+import { auditStage, type StageAuditReport } from '../../audit/report.ts';
+import { renderHtml } from '../../audit/html.ts';
+import type { RunSummary } from '../../engine/runner.ts';
+
+function n(x: number): string {
+  return x.toLocaleString('en-US');
+}
+
+/** Writes the audit HTML of every completed stage that has filter statistics; returns its URI or null. */
+export async function writeAuditReport(stages: StageInfo[], pipeline: string, workdir: string): Promise<string | null> {
+  const reports: StageAuditReport[] = [];
+  for (const s of stages) {
+    if (s.status !== 'done' || !s.manifest) continue;
+    const ops = s.manifest.stats.operators ?? {};
+    if (!Object.values(ops).some((o) => Object.keys(o.drops).length)) continue;
+    reports.push(await auditStage({ name: s.name, dir: s.dir, operators: s.operators, manifest: s.manifest }));
+  }
+  if (!reports.length) return null;
+  const html = renderHtml(reports, { pipeline, generated: new Date().toISOString() });
+  const uri = storage.join(workdir, 'audit.html');
+  if (isRemote(uri)) await storage.write(uri, html);
+  else await writeFile(uri, html);
+  return uri;
+}
+
+/** Renders the summary of a finished run (text for stderr). */
+export async function renderRunSummary(file: string, run: RunSummary, workdir?: string): Promise<string> {
+  const p = await inspectPipeline(file, { workdir });
+  const lines: string[] = [];
+  const ran = run.stages.filter((s) => s.status !== 'skipped').length;
+  lines.push(ran ? `\n${p.name}: done in ${run.seconds.toFixed(1)} s: ${ran} stage(s) ran, ${run.stages.length - ran} up to date` : `\n${p.name}: nothing to do: all ${run.stages.length} stage(s) up to date`);
+  const w = Math.max(5, ...run.stages.map((s) => s.stage.length));
+  for (const s of run.stages) {
+    const info = p.stages.find((x) => x.name === s.stage);
+    const docs = info?.manifest?.output === 'docs' ? `${n(s.docsIn)} → ${n(s.docsOut)} docs` : '';
+    lines.push(`  ${s.stage.padEnd(w)}  ${s.status.padEnd(7)}  ${docs}`.trimEnd());
+  }
+  const reports: string[] = [];
+  for (const s of p.stages) {
+    const m = s.manifest;
+    if (!m) continue;
+    const summary = m.info?.summary;
+    if (typeof summary === 'string' && summary.trim()) lines.push('', `${s.name}:`, ...summary.trimEnd().split('\n').map((l) => `  ${l}`));
+    for (const f of m.files) if (f.path.endsWith('.html')) reports.push(storage.join(s.dir, f.path));
+  }
+  if (ran) {
+    try {
+      const audit = await writeAuditReport(p.stages, p.name, p.workdir);
+      if (audit) reports.unshift(audit);
+    } catch (e) {
+      lines.push(`(audit report not written: ${(e as Error).message})`);
+    }
+  } else {
+    const audit = storage.join(p.workdir, 'audit.html');
+    if (await storage.exists(audit)) reports.unshift(audit);
+  }
+  if (reports.length) lines.push('', 'Reports:', ...reports.map((r) => `  ${r}`));
+  return lines.join('\n') + '\n';
+}
