@@ -22,6 +22,7 @@ Options:
   --force STAGE   discard this stage's current output and run it again (repeatable; '*' = all)
   --retries N     attempts per task unless the stage sets its own (default 3)
   --json          print a JSON summary on stdout at the end (progress goes to stderr)
+  --quiet         no end-of-run summary and audit report (Slurm finalize jobs use it)
   --executor E    local (default) or slurm: each stage becomes sbatch job arrays chained with
                   --dependency=afterok (see docs/executors.md)
 
@@ -52,6 +53,7 @@ Examples:
       retries: { type: 'string' },
       json: { type: 'boolean' },
       executor: { type: 'string' },
+      quiet: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       detach: { type: 'boolean' },
       'slurm-max-parallel': { type: 'string' },
@@ -95,7 +97,7 @@ Examples:
       retries: intOption('retries', values.retries),
     });
     const detached = executor instanceof SlurmExecutor && (values['dry-run'] || values.detach);
-    if (!detached) process.stderr.write(await renderRunSummary(positionals[0]!, summary, values.workdir));
+    if (!detached && !values.quiet) process.stderr.write(await renderRunSummary(positionals[0]!, summary, values.workdir));
     if (values.json) process.stdout.write(JSON.stringify(summary, null, 1) + '\n');
     else {
       const submitted = summary.stages.filter((s) => s.status === 'submitted').length;

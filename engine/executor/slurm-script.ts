@@ -182,7 +182,7 @@ export function finalizeScript(ctx: ScriptContext, stage: StageOptions, opts: Sl
   return `${header(ctx, `sluice.${ctx.pipeline}.${ctx.stage}.finalize`, sbatch, `${ctx.logDir}/${ctx.stage}-finalize-%j.out`)}
 ${setupBlock(stage, opts)}${runner(ctx)}
 # Every task has its marker (the arrays succeeded): this writes the manifest and runs nothing.
-exec "$NODE" "$SLUICE" run "$PIPELINE" --only "$STAGE" --workdir "$WORKDIR" --workers 1
+exec "$NODE" "$SLUICE" run "$PIPELINE" --only "$STAGE" --workdir "$WORKDIR" --workers 1 --quiet
 `;
 }
 

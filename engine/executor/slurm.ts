@@ -219,8 +219,8 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
         const arrays = live.filter((r) => r.kind === 'array');
         if (live.some((r) => r.kind === 'planner') && !fin.length) handles.set(name, { after: null, deferred: true });
         else handles.set(name, { after: fin.length ? fin.map((r) => r.id) : arrays.map((r) => r.id), deferred: false });
-        const n = arrays.flatMap((r) => r.tasks ?? []).length;
-        if (n && !after.length) counts.set(name, (await rt.plan(name)).tasks);
+        // Inputs complete: the count is known, so stages after it can be queued too.
+        if (!after.length) counts.set(name, (await rt.plan(name)).tasks);
         continue;
       }
       let tasks: number | null;
@@ -301,10 +301,20 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
     const started = new Map<string, { seen: Set<number>; t0: number }>();
     const rounds = new Map<string, number>();
     const suspect = new Set<string>();
+    let squeueErrors = 0;
     const t0 = performance.now();
     while (complete.size < run.stages.length) {
       await new Promise((r) => setTimeout(r, pollMs));
-      const queue = await squeue();
+      let queue: QueuedJob[];
+      try {
+        queue = await squeue();
+        squeueErrors = 0;
+      } catch (e) {
+        // A busy controller times out now and then; give up only when it stays unreachable.
+        if (++squeueErrors * pollMs > 300_000) throw e;
+        if (squeueErrors === 1) run.progress.log(`squeue failed (${(e as Error).message}); retrying`);
+        continue;
+      }
       for (const name of run.stages) {
         if (complete.has(name)) continue;
         const dir = await rt.stageDir(name);
@@ -353,7 +363,6 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
         suspect.delete(name);
         await this.repair(run, name, records, done, rounds);
       }
-      if (performance.now() - t0 > 0 && complete.size < run.stages.length) continue;
     }
   }
 
@@ -377,6 +386,11 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
       const prev = (await storage.exists(logUri)) ? await storage.readText(logUri) : '';
       await storage.write(logUri, `${prev}${prev ? '\n' : ''}job ${rec.id}_${t - (rec.offset ?? 0)} ended without completing the task (at ${new Date().toISOString()}):\n${text}`);
       if (notes.length < 1) notes.push(`task ${t}: ${tail(out, 6) || 'no output'} (log: ${logUri})`);
+    }
+    const planner = [...records].reverse().find((r) => r.kind === 'planner');
+    if (!notes.length && planner && !records.some((r) => r.kind === 'array' && Number(r.id) > Number(planner.id))) {
+      const out = storage.join(this.logDir(rt, name, dir), `${name}-plan-${planner.id}.out`);
+      notes.push(`planner job ${planner.id} submitted nothing: ${tail(out, 6) || 'no output'} (log: ${out})`);
     }
     // Jobs downstream wait on a finalize that will never run: cancel them (any run).
     const downstream = this.downstreamOf(rt, name, run.stages);
