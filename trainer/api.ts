@@ -66,7 +66,10 @@ export type TrainerBackend = 'tfjs' | 'torch';
 
 /** Options of the in-process tfjs backend. */
 export interface TfjsOptions {
-  /** tfjs backend: `wasm` (default, SIMD), `cpu` (slow reference), `tensorflow` (needs @tensorflow/tfjs-node installed by the user). */
+  /**
+   * tfjs backend: `wasm` (SIMD), `cpu` (slow reference), `tensorflow` (@tensorflow/tfjs-node or
+   * -gpu, installed by the user). Default: `tensorflow` when one of those is installed, else `wasm`.
+   */
   backend?: 'wasm' | 'cpu' | 'tensorflow';
   /** WASM threads (default 1: the threaded build fails to start in Node with forced threads). */
   threads?: number;

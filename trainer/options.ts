@@ -5,6 +5,7 @@
 import type { ModelSpec, OptimizerConfig, ShardSet, TfjsOptions, TorchOptions, TrainerBackend, TrainOptions } from './api.ts';
 import { fullModelConfig, type FullModelConfig } from './model/config.ts';
 import { fullSchedule, type FullSchedule } from './optim/schedule.ts';
+import { defaultBackend } from './tfjs/backend.ts';
 
 export type FullOptimizer = Required<OptimizerConfig>;
 
@@ -78,7 +79,7 @@ export function resolveRun(o: TrainOptions, data?: Pick<ShardSet, 'vocabSize'>):
     logEvery: posInt('logEvery', o.logEvery ?? 1),
     seed: o.seed ?? 1337,
     valTokens: o.valTokens ?? null,
-    tfjs: { backend: o.tfjs?.backend ?? 'wasm', threads: o.tfjs?.threads ?? 1 },
+    tfjs: { backend: o.tfjs?.backend ?? defaultBackend(), threads: o.tfjs?.threads ?? 1 },
     torch: { ...o.torch },
   };
 }

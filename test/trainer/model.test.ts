@@ -126,6 +126,6 @@ test('custom ops match stock tfjs values and gradients (cpu reference), and run 
 });
 
 test('a tfjs backend that does not start is an error, not a silent fallback', async () => {
-  await assert.rejects(initTfjs({ backend: 'tensorflow' }), /needs @tensorflow\/tfjs-node installed/);
+  await assert.rejects(initTfjs({ backend: 'tensorflow' }), /needs @tensorflow\/tfjs-node or @tensorflow\/tfjs-node-gpu installed/);
   await assert.rejects(initTfjs({ threads: 0 }), /threads must be a positive integer/);
 });

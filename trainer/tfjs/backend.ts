@@ -3,19 +3,40 @@
  * `tf.setBackend('wasm')` returns false and silently leaves tfjs on `cpu` (about 18× slower on
  * the tiny GPT) when the WASM module cannot start, e.g. with threads forced on in Node.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tfNs from '@tensorflow/tfjs';
 import type { TfjsOptions } from '../api.ts';
 
-export type Tf = typeof tf;
+export type Tf = typeof tfNs;
 
 let active: string | null = null;
+
+/** `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node` when the user installed one, else null. */
+function nodeBindingPackage(): string | null {
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      import.meta.resolve(pkg);
+      return pkg;
+    } catch {
+      // not installed
+    }
+  }
+  return null;
+}
+
+/** `tensorflow` when tfjs-node(-gpu) is installed (native, multi-threaded), else `wasm`. */
+export function defaultBackend(): 'wasm' | 'tensorflow' {
+  return nodeBindingPackage() ? 'tensorflow' : 'wasm';
+}
 
 /**
  * Activates `backend` (default `wasm`, SIMD, `threads` threads) and returns tfjs. Throws when the
  * backend is unavailable or tfjs ended up on another one. Idempotent for the same backend.
  */
 export async function initTfjs(opts: TfjsOptions = {}): Promise<Tf> {
-  const want = opts.backend ?? 'wasm';
+  // Imported here, not at module load: tfjs takes seconds to import, and every `sluice` command
+  // loads the trainer's stage declaration.
+  const tf: Tf = await import('@tensorflow/tfjs');
+  const want = opts.backend ?? defaultBackend();
   const key = `${want}/${opts.threads ?? 1}`;
   if (active === key && tf.getBackend() === (want === 'tensorflow' ? 'tensorflow' : want)) return tf;
   switch (want) {
@@ -31,11 +52,11 @@ export async function initTfjs(opts: TfjsOptions = {}): Promise<Tf> {
     case 'cpu':
       break;
     case 'tensorflow':
-      try {
-        // Optional: installed by the user (it downloads libtensorflow at install time).
-        await import('@tensorflow/tfjs-node' as string);
-      } catch (e) {
-        throw new Error(`trainer: tfjs backend 'tensorflow' needs @tensorflow/tfjs-node installed: ${(e as Error).message}`);
+      {
+        // Optional: installed by the user (they download libtensorflow at install time).
+        const pkg = nodeBindingPackage();
+        if (!pkg) throw new Error(`trainer: tfjs backend 'tensorflow' needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu installed`);
+        await import(pkg);
       }
       break;
     default: {
@@ -59,7 +80,7 @@ export async function initTfjs(opts: TfjsOptions = {}): Promise<Tf> {
  * Measured FLOP/s of a square float32 matmul (1024³, median of 3 after a warm-up) on the active
  * backend: the denominator of the tfjs backend's MFU.
  */
-export function measureMatmulPeak(n = 1024, reps = 3): number {
+export function measureMatmulPeak(tf: Tf, n = 1024, reps = 3): number {
   const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
   const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
   const run = () => {

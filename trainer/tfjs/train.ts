@@ -107,7 +107,7 @@ export async function trainTfjs(a: BackendArgs): Promise<BackendResult> {
     }
     const resumed = step;
     const startTokens = tokens;
-    const peak = measureMatmulPeak();
+    const peak = measureMatmulPeak(tf);
     const fpt = flopsPerToken(run.model);
     const nVal = Math.min(run.evalBatches, Math.floor((streams.val.length - 1) / (B * T)));
     a.log(`tfjs ${tf.getBackend()}: ${paramCounts(run.model).total} parameters, ${fpt.toExponential(3)} FLOPs/token, matmul peak ${(peak / 1e9).toFixed(2)} GFLOP/s, ${streams.train.length} train / ${streams.val.length} val tokens`);
