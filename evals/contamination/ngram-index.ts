@@ -11,8 +11,8 @@
  *
  * Storage: 64-bit keys in an interleaved open-addressing table (key halves and gram id side by
  * side, load ≤ 0.75, linear probing), gram → segments as CSR arrays, and a word-blocked Bloom
- * filter (~16 bits per gram, two bits in one 32-bit word, at most 4 MiB) checked first, so
- * almost every training position touches only cache-resident memory.
+ * filter (~16 bits per gram, two bits in one 32-bit word, at most 1 MiB) checked first, so
+ * most training positions touch only cache-resident memory.
  */
 import type { EvalItem } from '../loaders.ts';
 import { finishKey1, gramKey2, rawGram1, hashTokens, hashWords, MAX_NGRAM, normalizeWords, pairKey, prefixSums, UnitBuffer, NORMALISATION } from './normalize.ts';
@@ -145,9 +145,14 @@ export class NgramIndex {
    */
   filter = new Int32Array(0);
   filterShift = 0;
-  /** Gram lengths shorter than N present in the index, and a bit filter over their first two units. */
+  /** Gram lengths shorter than N present in the index (longest first). */
   shortLengths: number[] = [];
-  pairFilter = new Int32Array(0);
+  /**
+   * Short-gram prefilter keyed by the hash of a gram's first two units (`pairKey >>> pairShift`):
+   * a bitmask of the short lengths starting with such a pair (bit L for L < 31; bit 31 = "some
+   * length ≥ 31", check all), so a position checks only the lengths that can match there.
+   */
+  pairLengths = new Int32Array(0);
   pairShift = 0;
   /** Gram → segments (CSR; empty for template grams) and a representative occurrence (segment, unit offset) and length. */
   gramSegStart = new Int32Array(1);
@@ -197,7 +202,7 @@ export class NgramIndex {
 
   /** Approximate bytes of the index's typed arrays (the figure the report prints). */
   bytes(): number {
-    return [this.table, this.filter, this.pairFilter, this.gramSegStart, this.gramSegs, this.gramRepSeg, this.gramRepPos, this.gramLen, this.segItem, this.segGrams].reduce((s, a) => s + a.byteLength, 0);
+    return [this.table, this.filter, this.pairLengths, this.gramSegStart, this.gramSegs, this.gramRepSeg, this.gramRepPos, this.gramLen, this.segItem, this.segGrams].reduce((s, a) => s + a.byteLength, 0);
   }
 
   /** The method card's description of this index. */
@@ -252,7 +257,7 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
   const RAW = new Growable(), K1 = new Growable(), K2 = new Growable(), LEN = new Growable(), SEG = new Growable(), POS = new Growable();
   const segItem = new Growable();
   const shortLens = new Set<number>();
-  const pairKeys: number[] = [];
+  const pairKeys: Array<[number, number]> = [];
   /** Adds the n-grams of the segment whose `n` unit hashes are in `buf` (prefix sums filled). */
   const addSegment = (seg: number, n: number) => {
     const emit = (i: number, len: number) => {
@@ -269,7 +274,7 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
     else if (n >= minLength) {
       emit(0, n);
       shortLens.add(n);
-      pairKeys.push(pairKey(buf.h1, 0));
+      pairKeys.push([pairKey(buf.h1, 0), n]);
     }
   };
   for (const b of benchmarks) {
@@ -418,10 +423,11 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
   }
   index.gramSegs = gs;
 
-  // Word-blocked Bloom filter: ~16 bits per gram, at most 2^25 bits (4 MiB, cache-resident);
-  // measured on a 1.2M-gram index: 0.5% false positives vs 13.6% for one bit in a 1 MiB filter,
-  // and each false positive costs a table probe that misses cache (~250 ns).
-  const flog = Math.min(25, Math.max(10, Math.ceil(Math.log2(Math.max(1, grams) * 16))));
+  // Word-blocked Bloom filter: ~16 bits per gram, at most 2^23 bits (1 MiB). On the 1.2M-gram
+  // index of every mc-eval set, tinyshakespeare passes 7.2% of positions (one bit in 1 MiB:
+  // 13.6%; two bits in 4 MiB: 0.8%, but under load the 4 MiB probe itself missed cache and the
+  // scan was no faster per CPU-second).
+  const flog = Math.min(23, Math.max(10, Math.ceil(Math.log2(Math.max(1, grams) * 16))));
   index.filter = new Int32Array((2 ** flog) >>> 5);
   index.filterShift = 32 - (flog - 5);
   for (let g = 0; g < grams; g++) {
@@ -429,14 +435,11 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
     const raw = repRaw.a[g]!;
     index.filter[raw >>> index.filterShift]! |= filterBits(raw);
   }
-  // Short grams: one bit over their first-two-unit pair (64 bits per short gram).
+  // Short grams: length masks over their first-two-unit pair (~8 entries per short gram).
   index.shortLengths = [...shortLens].sort((a, b) => b - a);
-  const plog = Math.min(24, Math.max(10, Math.ceil(Math.log2(Math.max(1, pairKeys.length) * 64))));
-  index.pairFilter = new Int32Array((2 ** plog) >>> 5);
+  const plog = Math.min(22, Math.max(8, Math.ceil(Math.log2(Math.max(1, pairKeys.length) * 8))));
+  index.pairLengths = new Int32Array(2 ** plog);
   index.pairShift = 32 - plog;
-  for (const k of pairKeys) {
-    const b = k >>> index.pairShift;
-    index.pairFilter[b >>> 5]! |= 1 << (b & 31);
-  }
+  for (const [k, len] of pairKeys) index.pairLengths[k >>> index.pairShift]! |= len < 31 ? 1 << len : 1 << 31;
   return index;
 }

@@ -125,7 +125,8 @@ export interface UnitMatch {
 /**
  * Calls `hit(pos, len, gram)` for every index gram at every position of the `n` units in `buf`
  * (prefix sums must be filled). The N-gram check is one bit-filter probe per position; shorter
- * whole-item grams are checked only where the first two units match a short item's.
+ * whole-item grams are checked only where the first two units match a short item's, and only
+ * for the lengths such items have.
  */
 export function matchUnits(index: NgramIndex, buf: UnitBuffer, n: number, hit: (pos: number, len: number, gram: number) => void): void {
   const N = index.ngram;
@@ -134,7 +135,7 @@ export function matchUnits(index: NgramIndex, buf: UnitBuffer, n: number, hit: (
   const lens = index.shortLengths;
   const nShort = lens.length;
   const minLen = nShort ? lens[nShort - 1]! : n + 1;
-  const pf = index.pairFilter, pshift = index.pairShift;
+  const pl = index.pairLengths, pshift = index.pairShift;
   for (let i = 0; i + minLen <= n || i + N <= n; i++) {
     if (i + N <= n) {
       const raw = rawGram1(p1, i, N);
@@ -146,11 +147,11 @@ export function matchUnits(index: NgramIndex, buf: UnitBuffer, n: number, hit: (
       }
     }
     if (i + minLen > n) continue;
-    const pb = pairKey(h1, i) >>> pshift;
-    if ((pf[pb >>> 5]! & (1 << (pb & 31))) === 0) continue;
+    const mask = pl[pairKey(h1, i) >>> pshift]!;
+    if (mask === 0) continue;
     for (let s = 0; s < nShort; s++) {
       const L = lens[s]!;
-      if (i + L > n) continue;
+      if (i + L > n || (mask >= 0 && L < 31 && (mask & (1 << L)) === 0)) continue;
       const raw = rawGram1(p1, i, L);
       const bits = filterBits(raw);
       if ((filter[raw >>> fshift]! & bits) !== bits) continue;
@@ -214,7 +215,7 @@ export class ContaminationScanner {
   scanText(id: string, text: string, url?: string): void {
     if (this.index.unit !== 'words') throw new Error(`contamination scan: the index is token-level; scan token ids (doc ${id} has none)`);
     this.begin(id, url);
-    const n = hashWords(text, this.buf);
+    const n = hashWords(text, this.buf, false);
     this.bytes += Buffer.byteLength(text, 'utf8');
     this.finish(n);
   }
