@@ -18,6 +18,22 @@ import { dataPath } from '../test/helpers/data.ts';
 
 const norm = (s: string) => s.replace(/\s+/g, ' ').trim();
 
+/**
+ * Median CPU seconds (user + system) of `fn` over 3 runs after a warm-up: on a machine shared
+ * with other jobs, wall time measures the load; CPU time measures the code.
+ */
+function medianCpuSeconds(fn: () => void): number {
+  fn();
+  const xs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const c0 = process.cpuUsage();
+    fn();
+    const c = process.cpuUsage(c0);
+    xs.push((c.user + c.system) / 1e6);
+  }
+  return xs.sort((a, b) => a - b)[1]!;
+}
+
 interface EvalItem {
   file: string;
   with: string[];
@@ -74,6 +90,9 @@ const bench: Bench = {
     const tExtract = await medianSeconds(() => {
       for (const p of pages) extractHtml(p);
     });
+    const cpuExtract = medianCpuSeconds(() => {
+      for (const p of pages) extractHtml(p);
+    });
     const tOurTree = await medianSeconds(() => {
       for (const p of pages) parseHtml(p);
     });
@@ -97,6 +116,7 @@ const bench: Bench = {
       { name: 'extract.html: `without` snippets absent', value: q.withoutShare, unit: 'share', note: `${q.withoutN} snippets; goal ≥ 0.90` },
       { name: 'extract.html', value: mb / tExtract, unit: 'MB/s', note: `${((pages.length / tExtract) | 0).toLocaleString('en-US')} docs/s; goal ≥ 5 MB/s` },
       { name: 'extract.html', value: pages.length / tExtract, unit: 'docs/s' },
+      { name: 'extract.html, per CPU second', value: mb / cpuExtract, unit: 'MB/s', note: 'user+system CPU time of this process: robust to other jobs on the machine' },
       { name: 'htmlparser2 SAX → extraction tree (ours)', value: mb / tOurTree, unit: 'MB/s', ratio: ratio(mb / tOurTree, mb / tDom, 'domhandler DOM') },
       { name: 'htmlparser2 parseDocument (domhandler DOM, peer)', value: mb / tDom, unit: 'MB/s' },
       ...(parse5Row ? [parse5Row] : []),
@@ -110,7 +130,7 @@ const bench: Bench = {
         `Input: the 200 pages of \`trafilatura-eval-subset\` (${mb.toFixed(1)} MB of HTML, decoded by meta charset), one core, median of 3 runs after a warm-up. ` +
         'Snippet matching collapses whitespace on both sides (a snippet may span inline markup). ' +
         'The extractor was tuned on this subset; the team measures it on a held-out set too. ' +
-        `Goals: both shares ≥ 0.90 (${q.withShare >= 0.9 && q.withoutShare >= 0.9 ? 'met' : 'NOT met'}), ≥ 5 MB/s (${mb / tExtract >= 5 ? 'met' : 'NOT met'}). ` +
+        `Goals: both shares ≥ 0.90 (${q.withShare >= 0.9 && q.withoutShare >= 0.9 ? 'met' : 'NOT met'}), ≥ 5 MB/s (wall: ${mb / tExtract >= 5 ? 'met' : 'NOT met'}; per CPU second: ${mb / cpuExtract >= 5 ? 'met' : 'NOT met'}). ` +
         'cc-whirlwind: one Aragonese Wikipedia page; bag-of-words overlap of our text with the WET conversion of the same capture.',
     };
   },

@@ -63,6 +63,25 @@ function isHidden(el: El): boolean {
   return s !== undefined && /(display\s*:\s*none|visibility\s*:\s*hidden)/i.test(s);
 }
 
+/** Length of `s` with whitespace runs collapsed to one space and trimmed (no allocation). */
+export function collapsedLength(s: string): number {
+  let n = 0;
+  let space = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c === 160) {
+      if (!space) {
+        n++;
+        space = true;
+      }
+    } else {
+      n++;
+      space = false;
+    }
+  }
+  return space && n > 0 ? n - 1 : n;
+}
+
 /** Per element: total text length (whitespace-collapsed) and number of paragraphs of 100+ chars. */
 function textLengths(root: El): { lens: Map<El, number>; paras: Map<El, number> } {
   const lens = new Map<El, number>();
@@ -71,7 +90,7 @@ function textLengths(root: El): { lens: Map<El, number>; paras: Map<El, number> 
     let n = 0;
     let p = 0;
     for (const c of el.children) {
-      if (typeof c === 'string') n += c.replace(/\s+/g, ' ').trim().length;
+      if (typeof c === 'string') n += collapsedLength(c);
       else {
         const [cn, cp] = count(c);
         n += cn;
