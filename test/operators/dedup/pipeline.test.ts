@@ -27,14 +27,14 @@ async function stageOutput(dir: string) {
 test('pipeline(): read.jsonl → dedup.exact → dedup.minhash({ verify }) gives identical output with 1 and 4 workers (and on s3:// when a test server is up)', async (t) => {
   const dir = tempProject('sluice-dedup-');
   try {
-    const c = await writeCorpus(join(dir, 'data'), 4, { docs: 200, pairFraction: 0.7, seed: 4 });
+    const c = await writeCorpus(join(dir, 'data'), 4, { docs: 150, pairFraction: 0.7, seed: 4 });
     writeFileSync(
       join(dir, 'pipeline.ts'),
       `import { pipeline, read, dedup } from ${JSON.stringify(SLUICE)};
 export default pipeline({ name: 'dd', workdir: 'runs/default' }, (p) => {
   const raw = p.stage('load', read.jsonl('data/*.jsonl'));
   const exact = p.stage('exact', raw, dedup.exact({ normalize: true, partitions: 2 }));
-  p.stage('near', exact, dedup.minhash({ verify: true, bufferMB: 0.05, bandsPerTask: 3 }));
+  p.stage('near', exact, dedup.minhash({ verify: true, bufferMB: 0.05, bandsPerTask: 5 }));
 });
 `,
     );
@@ -63,7 +63,7 @@ export default pipeline({ name: 'dd', workdir: 'runs/default' }, (p) => {
     assert.equal(a.exact.docs.length + a.exact.drops.length, c.docs);
     const identical = c.pairs.filter((p) => p.jaccard === 1).length;
     assert.equal(a.exact.drops.length, identical, 'dedup.exact removes exactly the identical planted copies');
-    assert.ok(a.near.drops.length > 20);
+    assert.ok(a.near.drops.length > 15, `${a.near.drops.length} near-duplicates`);
     for (const d of a.near.drops) {
       assert.equal(d.operator, 'dedup.minhash');
       assert.equal(d.reason, 'near-duplicate');
