@@ -146,10 +146,12 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
       const texts: Record<string, Omit<PerplexityResult, 'perDoc'>> = {};
       let held: HeldOutResult | null = null;
       let scorer: TokenScorer | undefined;
-      if (model) {
-        const modelDs = await ctx.dataset(model);
-        scorer = await openModel(modelDs, ctx);
-        try {
+      let report: ContaminationReport | null = null;
+      // The model stays open through the contamination check: token-level n-grams need its tokenizer.
+      try {
+        if (model) {
+          const modelDs = await ctx.dataset(model);
+          scorer = await openModel(modelDs, ctx);
           for (const [i, b] of loaded.entries()) {
             const spec = benchmarks[i]!;
             const methods = b.items[0]?.kind === 'choice' ? (spec.methods ?? (b.format === 'mmlu' ? ['text', 'letter'] : ['text'])) : ['text' as const];
@@ -174,45 +176,42 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
             held = await heldOutLoss(scorer, shardTokens(ctx, m, 'val'), { maxTokens: opts.heldOutTokens });
             ctx.log(`eval held-out (${opts.heldOut.name} val): loss ${held.loss.toFixed(4)} over ${held.tokens} tokens`);
           }
-        } finally {
-          await scorer.close();
         }
-      }
-      // 2. Contamination.
-      let report: ContaminationReport | null = null;
-      if (opts.contamination && against.length) {
-        const c = opts.contamination;
-        const datasets = await Promise.all(against.map((r) => ctx.dataset(r)));
-        const isShards = datasets.map((d) => (d.manifest.info as Record<string, Json> | undefined)?.format === 'sluice.tokens/1');
-        if (isShards.some((x) => x !== isShards[0])) throw new Error(`evaluate: contamination.against mixes doc datasets and token shard stages (${against.map((r, i) => `${r.name}: ${isShards[i] ? 'shards' : 'docs'}`).join(', ')}); declare two eval stages`);
-        const unit: NgramUnit = isShards[0] ? 'tokens' : 'words';
-        let encode: ((t: string) => number[]) | undefined;
-        if (unit === 'tokens') {
-          if (!model) throw new Error('evaluate: scanning token shards needs the model (its tokenizer encodes the benchmarks)');
-          // The scorer is closed after scoring; reopen for the tokenizer only.
-          const s = await openModel(await ctx.dataset(model), ctx);
-          encode = (t) => s.encode(t);
-          ctx.log(`contamination: token-level n-grams (N=${c.ngram ?? 13}) over shards`);
-          await s.close();
-        }
-        const index = buildIndex(loaded, { ngram: c.ngram, fields: c.fields, minLength: c.minLength, maxItems: c.maxItems, unit, encode });
-        const scanner = new ContaminationScanner(index, { maxDocs: c.maxDocs, rule: c.rule });
-        for (const [i, ds] of datasets.entries()) {
-          scanner.addSource(`${ds.manifest.pipeline}/${ds.stage}@${ds.manifest.fingerprint}`);
+        // 2. Contamination.
+        if (opts.contamination && against.length) {
+          const c = opts.contamination;
+          const datasets = await Promise.all(against.map((r) => ctx.dataset(r)));
+          const isShards = datasets.map((d) => (d.manifest.info as Record<string, Json> | undefined)?.format === 'sluice.tokens/1');
+          if (isShards.some((x) => x !== isShards[0])) throw new Error(`evaluate: contamination.against mixes doc datasets and token shard stages (${against.map((r, i) => `${r.name}: ${isShards[i] ? 'shards' : 'docs'}`).join(', ')}); declare two eval stages`);
+          const unit: NgramUnit = isShards[0] ? 'tokens' : 'words';
+          let encode: ((t: string) => number[]) | undefined;
           if (unit === 'tokens') {
-            for (const split of ['train', 'val'] as const) {
-              for await (const doc of shardDocs(ctx, shardManifest(ds), split)) scanner.scanTokens(doc.id, doc.tokens);
-            }
-          } else {
-            await scanner.scanDocs(ds.readDocs(undefined, { batchSize: 512 }), (docs, bytes) => ctx.progress.add(docs, bytes));
+            const s = scorer;
+            if (!s) throw new Error('evaluate: scanning token shards needs the model (its tokenizer encodes the benchmarks)');
+            encode = (t) => s.encode(t);
+            ctx.log(`contamination: token-level n-grams (N=${c.ngram ?? 13}) over shards`);
           }
-          ctx.log(`contamination: scanned ${against[i]!.name} (${scanner.docs} docs, ${(scanner.bytes / 1e6).toFixed(1)} MB so far)`);
+          const index = buildIndex(loaded, { ngram: c.ngram, fields: c.fields, minLength: c.minLength, maxItems: c.maxItems, unit, encode });
+          const scanner = new ContaminationScanner(index, { maxDocs: c.maxDocs, rule: c.rule });
+          for (const [i, ds] of datasets.entries()) {
+            scanner.addSource(`${ds.manifest.pipeline}/${ds.stage}@${ds.manifest.fingerprint}`);
+            if (unit === 'tokens') {
+              for (const split of ['train', 'val'] as const) {
+                for await (const doc of shardDocs(ctx, shardManifest(ds), split)) scanner.scanTokens(doc.id, doc.tokens);
+              }
+            } else {
+              await scanner.scanDocs(ds.readDocs(undefined, { batchSize: 512 }), (docs, bytes) => ctx.progress.add(docs, bytes));
+            }
+            ctx.log(`contamination: scanned ${against[i]!.name} (${scanner.docs} docs, ${(scanner.bytes / 1e6).toFixed(1)} MB so far)`);
+          }
+          report = contaminationReport(scanner.result(), results, `Train–test contamination: ${ctx.pipeline}/${ctx.stage}`);
+          await ctx.writeFile('contamination.json', JSON.stringify(report, null, 1) + '\n', report.rows.length);
+          await ctx.writeFile('contamination.md', reportMarkdown(report));
+          await ctx.writeFile('contamination.html', reportHtml(report));
+          ctx.log(`contamination (${report.method.ruleText}; N=${report.method.ngram}; corpus ${report.corpus.fingerprint}):\n${tableMarkdown(report)}`);
         }
-        report = contaminationReport(scanner.result(), results, `Train–test contamination: ${ctx.pipeline}/${ctx.stage}`);
-        await ctx.writeFile('contamination.json', JSON.stringify(report, null, 1) + '\n', report.rows.length);
-        await ctx.writeFile('contamination.md', reportMarkdown(report));
-        await ctx.writeFile('contamination.html', reportHtml(report));
-        ctx.log(`contamination (${report.method.ruleText}; N=${report.method.ngram}; corpus ${report.corpus.fingerprint}):\n${tableMarkdown(report)}`);
+      } finally {
+        await scorer?.close();
       }
       const scores = {
         model: model?.name ?? null,

@@ -95,6 +95,13 @@ export default pipeline({ name: 'evaltest', workdir: 'runs/e' }, (p) => {
   assert.match(r.stderr, /\| arc_challenge \| acc \(text\) \| 13 \| 50 \| 10 \| 20\.00% \|/);
   const manifest = JSON.parse(readFileSync(join(ev.dir, 'manifest.json'), 'utf8')) as { info: { contamination: Array<{ dirty: number }> } };
   assert.equal(manifest.info.contamination[0]!.dirty, 10);
+  // The ad-hoc CLI reads the same training stage's output directory (Parquet + manifest).
+  const trainDir = summary.stages.find((s) => s.stage === 'train')!.dir;
+  const cli = await runCli(['contamination', '--benchmark', ARC, '--against', trainDir, '--json'], { cwd: dir });
+  assert.equal(cli.code, 0, cli.stderr);
+  const adhoc = JSON.parse(cli.stdout) as ContaminationReport;
+  assert.deepEqual(adhoc.benchmarks[0]!.dirtyIds.filter((id) => Number(id.split('/')[1]) < 50).sort(), planted.map((k) => `arc_challenge/${k}`).sort());
+  assert.match(adhoc.corpus.sources[0]!, /^evaltest\/train@/);
   // A rerun skips the up-to-date eval stage.
   const r2 = await runCli(['run', 'pipeline.ts', '--json'], { cwd: dir });
   assert.equal(r2.code, 0, r2.stderr);
