@@ -50,8 +50,13 @@ test('pipelines/common-crawl.ts reads a real CC capture over HTTP (ranged GETs, 
   try {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     const workdir = mkdtempSync(join(tmpdir(), 'sluice-cc-'));
-    const r = await runCli(['run', 'pipelines/common-crawl.ts', '--json'], { cwd: REPO, env: { CC_BASE: base, CC_FILES: '1', CC_WORKDIR: workdir } });
+    const env = { CC_BASE: base, CC_FILES: '1', CC_WORKDIR: workdir };
+    const r = await runCli(['run', 'pipelines/common-crawl.ts', '--json'], { cwd: REPO, env });
     check(r);
+    // The README's audit command, with a what-if over the recorded scores.
+    const a = await runCli(['audit', 'pipelines/common-crawl.ts', '--what-if', 'gopherQuality.minWords=100'], { cwd: REPO, env });
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stdout, /gopherQuality/);
   } finally {
     server.close();
   }
