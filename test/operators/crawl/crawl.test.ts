@@ -40,7 +40,7 @@ test('crawl of the fixture site: exactly what is fetched, skipped and why; WARC 
         userAgent: UA,
         maxDepth: 2,
         minDelayMs: 0,
-        timeoutMs: 400,
+        timeoutMs: 1500, // generous: a loaded CI machine must not time out the normal pages
         retries: 2,
         backoffMs: 50,
         maxRedirects: 3,

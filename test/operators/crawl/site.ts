@@ -86,7 +86,7 @@ export function fixtureRoutes(): Record<string, Handler> {
     '/slow': (_q, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.write('<html>');
-      const t = setTimeout(() => res.end('</html>'), 5000);
+      const t = setTimeout(() => res.end("</html>"), 20_000);
       res.on('close', () => clearTimeout(t));
     },
     '/huge': (_q, res) => {
