@@ -5,6 +5,12 @@
 import { z } from 'zod';
 import { HTML_TYPES } from '../read/warc/doc.ts';
 
+/**
+ * The default User-Agent: names the crawler and its purpose. Operators of a real crawl should
+ * set their own with a contact URL or address (site owners look for one).
+ */
+export const DEFAULT_USER_AGENT = 'SluiceBot/0.1 (polite crawler collecting LLM training data; obeys robots.txt)';
+
 /** Validates and defaults crawl options (errors name the key: `crawl: config key 'seeds': …`). */
 export const schema = z
   .object({
@@ -18,7 +24,7 @@ export const schema = z
     perHostConcurrency: z.number().int().positive().default(1),
     minDelayMs: z.number().min(0).default(1000),
     maxCrawlDelayMs: z.number().min(0).default(30_000),
-    userAgent: z.string().min(1).default('SluiceBot/0.1 (+https://github.com/sluice-data/sluice; polite crawler building LLM training data)'),
+    userAgent: z.string().min(1).default(DEFAULT_USER_AGENT),
     respectRobots: z.boolean().default(true),
     timeoutMs: z.number().int().positive().default(30_000),
     maxBodyBytes: z.number().int().positive().default(10 << 20),
