@@ -82,3 +82,23 @@ test('a trained tokenizer saved as tokenizer.json encodes identically in HF toke
     tk.free();
   }
 });
+
+test('a tokenizer.json written by HF tokenizers itself (GPT-2 from vocab.json + merges.txt) loads and encodes as tiktoken gpt2', { skip: needData(CS336) }, async () => {
+  const { BPE, byteLevelPreTokenizer } = await import('tokenizers');
+  const model = await BPE.fromFile(dataPath(CS336, 'gpt2_vocab.json'), dataPath(CS336, 'gpt2_merges.txt'));
+  const hf = new Tokenizer(model);
+  hf.setPreTokenizer(byteLevelPreTokenizer(false, true));
+  hf.addSpecialTokens(['<|endoftext|>']);
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-hfjson-'));
+  const file = join(dir, 'tokenizer.json');
+  hf.save(file);
+  const ours = await loadTokenizer(file);
+  const { get_encoding } = await import('tiktoken');
+  const ref = get_encoding('gpt2');
+  const text = readFileSync(dataPath(CS336, 'tinystories_sample.txt'), 'utf8') + readFileSync(dataPath(CS336, 'german.txt'), 'utf8');
+  assert.deepEqual([...ours.encode(text)], [...ref.encode_ordinary(text)]);
+  // HF always splits out added tokens (the sample has <|endoftext|>): compare with specials allowed.
+  assert.deepEqual([...ours.encode(text, { allowedSpecial: 'all' })], (await hf.encode(text)).getIds());
+  assert.equal(ours.eotId, 50256);
+  ref.free();
+});
