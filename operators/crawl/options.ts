@@ -64,7 +64,7 @@ export interface CrawlOptions {
   minDelayMs?: number;
   /** Cap on a robots.txt Crawl-delay. Default 30 s. */
   maxCrawlDelayMs?: number;
-  /** Sent with every request; its first token is matched against robots.txt groups. */
+  /** Sent with every request (default: DEFAULT_USER_AGENT; a real crawl should add a contact); its first token is matched against robots.txt groups. */
   userAgent?: string;
   /** Obey robots.txt (default true). */
   respectRobots?: boolean;
