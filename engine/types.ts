@@ -214,6 +214,8 @@ export interface StorageLike {
   readText(uri: string): Promise<string>;
   /** Atomic: the object is visible complete or not at all. */
   write(uri: string, data: Uint8Array | string): Promise<void>;
+  /** A streaming atomic writer (S3: a multipart upload); nothing is visible before `commit()`. */
+  writer(uri: string): Promise<{ write(chunk: Uint8Array): Promise<void>; commit(): Promise<void>; abort(): Promise<void> }>;
   list(prefix: string): Promise<Array<{ uri: string; size: number; version: string }>>;
   join(base: string, ...parts: string[]): string;
 }
