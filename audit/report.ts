@@ -524,6 +524,12 @@ export async function auditStage(stage: StageInput, options: AuditOptions = {}):
     const nearThreshold: NearThreshold[] = [];
     for (const [k, n] of near) {
       if (!k.startsWith(`${name}\u0000`) || !n.best.length) continue;
+      // Only thresholds that bind: the rule dropped docs, or kept docs sit within a tenth of
+      // the histogram's width of it (a maxWords of 100,000 over 300-word docs is not "near").
+      const hist = accs.get(`${name}\u0000${n.rule.score}`)?.bins;
+      const width = hist ? hist[hist.length - 1]!.hi - hist[0]!.lo : 0;
+      const binds = (st?.drops[n.rule.reason] ?? 0) > 0 || Math.abs(n.best[0]!.value - n.rule.threshold!) <= 0.1 * width;
+      if (!binds) continue;
       nearThreshold.push({ config: n.rule.config, score: n.rule.score, bound: n.rule.bound, threshold: n.rule.threshold!, samples: n.best.map(({ d: _d, ...s }) => s) });
     }
     operators.push({

@@ -71,6 +71,8 @@ test('audit: counts, reasons, histograms, near-threshold docs and samples of a r
     const nearWithText = (await audit(file, 'filtered100')).operators[0]!.nearThreshold.find((n) => n.config === 'minWords')!;
     assert.ok(nearWithText.samples.every((s) => s.value >= 100 && s.text!.startsWith('In chapter')));
     assert.ok(near.samples[0]!.value <= near.samples[4]!.value);
+    // Thresholds far from every doc are not listed (no doc is near maxWords 100,000 or maxHashRatio 0.1).
+    assert.deepEqual(g.nearThreshold.map((n) => n.config), ['minWords']);
     const c4 = rep.operators[2]!;
     assert.ok(c4.reasons.some((x) => x.reason === 'c4.loremIpsum'));
     assert.equal(rep.dropLog.length, 1);
