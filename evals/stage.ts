@@ -22,7 +22,7 @@ import { heldOutLoss, perplexity, type HeldOutResult, type PerplexityResult } fr
 import type { TokenScorer } from './scorer.ts';
 import { buildIndex, type IndexFields, type NgramUnit } from './contamination/ngram-index.ts';
 import { ContaminationScanner, type DirtyRule } from './contamination/scan.ts';
-import { contaminationReport, reportMarkdown, tableMarkdown, type ContaminationReport } from './contamination/report.ts';
+import { contaminationReport, fmtScore, reportMarkdown, tableMarkdown, type ContaminationReport } from './contamination/report.ts';
 import { reportHtml } from './contamination/html.ts';
 import { readBin, shardManifest, type ShardManifest } from '../operators/shard/format.ts';
 import type { OpenScorerOptions } from '../trainer/scorer.ts';
@@ -159,7 +159,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
               ctx.progress.note(`${b.name} (${method})`);
               const r = await scoreBenchmark(scorer, b, { method, fewshot: spec.fewshot, limit: spec.limit, seed: opts.seed });
               results.push(r);
-              ctx.log(`eval ${b.name} [${r.method}${r.fewshot ? `, ${r.fewshot}-shot` : ''}]: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.value.toFixed(4)} ± ${v.stderr.toFixed(4)}`).join(', ')} (n=${r.n})`);
+              ctx.log(`eval ${b.name} [${r.method}${r.fewshot ? `, ${r.fewshot}-shot` : ''}]: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${fmtScore(v.value)} ± ${fmtScore(v.stderr)}`).join(', ')} (n=${r.n})`);
             }
           }
           for (const p of ppl) {

@@ -4,10 +4,10 @@
  * GPT-3's table and the dirty items with their n-grams and training-document provenance.
  * No scripts, fonts or images are fetched: the file opens offline.
  */
-import { methodCard, type ContaminationReport } from './report.ts';
+import { fmtScore, methodCard, type ContaminationReport } from './report.ts';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const fmt = (v: number | null, d = 4) => (v === null || Number.isNaN(v) ? '—' : v.toFixed(d));
+const fmt = fmtScore;
 
 /** Horizontal bars of dirty % per benchmark. */
 function dirtyChart(r: ContaminationReport): string {

@@ -115,7 +115,9 @@ export function reportJson(r: ContaminationReport): Json {
   return JSON.parse(JSON.stringify(r)) as Json;
 }
 
-const fmt = (v: number | null, digits = 4) => (v === null || Number.isNaN(v) ? '—' : v.toFixed(digits));
+/** A score for a table: 4 decimals, or 4 significant digits in exponent form past 10^6 (cloze perplexities). */
+export const fmtScore = (v: number | null, digits = 4) => (v === null || Number.isNaN(v) ? '—' : Math.abs(v) >= 1e6 ? v.toExponential(3) : v.toFixed(digits));
+const fmt = fmtScore;
 const pct = (v: number) => `${v.toFixed(2)}%`;
 const signedPct = (v: number | null) => (v === null ? '—' : `${v >= 0 ? '+' : ''}${(100 * v).toFixed(2)}%`);
 const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
