@@ -9,7 +9,9 @@ import { makeBucket, needS3 } from '../helpers/s3.ts';
 import { arrayChunks, arrayScript, rangeSpec, resourceLines, type ScriptContext } from '../../engine/executor/slurm-script.ts';
 import { slurmAvailable, type JobRecord } from '../../engine/executor/slurm-jobs.ts';
 import { storage } from '../../engine/storage/index.ts';
-import type { RunSummary } from '../../engine/runner.ts';
+import { run, type RunSummary } from '../../engine/runner.ts';
+import { SlurmExecutor } from '../../engine/executor/slurm.ts';
+import type { Executor } from '../../engine/executor/types.ts';
 
 const cluster = await slurmAvailable();
 const skip = cluster ? false : 'skipped: no Slurm cluster (sbatch/squeue not reachable)';
@@ -257,6 +259,27 @@ test('an scancelled array element is resubmitted by the waiting run; cancel + a 
   assert.equal(again.stages[0]!.status, 'skipped');
   assert.equal(again.stages[1]!.status, 'resumed');
   assert.deepEqual(outputHashes(join(dir, 'runs')), reference, 'resumed output equals the uninterrupted local output');
+});
+
+test('the stage-at-a-time Executor contract (runStage) on Slurm gives the same output', { skip }, async () => {
+  const dir = tempProject('sluice-slurm-');
+  writeInputs(dir, 2, 20);
+  const file = writeSlurmPipeline(dir, 'bystage', 0, false);
+  const reference = await localReference(dir);
+  const slurm = new SlurmExecutor({ pollMs: 250 });
+  // Hiding runPipeline makes the runner drive the stages itself and write the manifests.
+  const executor: Executor = { runStage: (job, events) => slurm.runStage(job, events), close: () => slurm.close() };
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    const s = await run(file, { executor, progress: 'none' });
+    assert.deepEqual(s.stages.map((x) => [x.stage, x.status, x.tasks]), [['load', 'ran', 2], ['clean', 'ran', 2], ['merged', 'ran', 1]]);
+  } finally {
+    process.chdir(cwd);
+  }
+  assert.deepEqual(outputHashes(join(dir, 'runs')), reference);
+  const clean = readRecords(cleanDir(dir)!);
+  assert.deepEqual(clean.map((r) => [r.kind, r.tasks, r.dependency]), [['array', [0, 1], []]], 'one array per stage, no finalize job');
 });
 
 test('s3:// workdir on Slurm: manifests and files equal the local executor\'s; no credentials in scripts', { skip: s3skip }, async () => {
