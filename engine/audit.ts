@@ -22,6 +22,7 @@ const DROP_SCHEMA = new arrow.Schema([
   new arrow.Field('reason', new arrow.Utf8(), false),
   new arrow.Field('score', new arrow.Float64(), true),
   new arrow.Field('details', new arrow.Utf8(), true),
+  new arrow.Field('bytes', new arrow.Int32(), false),
 ]);
 const SCORE_SCHEMA = new arrow.Schema([
   new arrow.Field('operator', new arrow.Utf8(), false),
@@ -135,8 +136,11 @@ export class TaskAudit implements AuditSink {
   drop(operator: string, doc: Doc, reason: string, score?: number, details?: Record<string, Json>): void {
     const s = this.stats(operator);
     s.drops[reason] = (s.drops[reason] ?? 0) + 1;
+    const bytes = Buffer.byteLength(doc.text, 'utf8');
+    s.dropBytes = s.dropBytes ?? {};
+    s.dropBytes[reason] = (s.dropBytes[reason] ?? 0) + bytes;
     const url = typeof doc.meta.url === 'string' ? doc.meta.url : null;
-    const row = { operator, id: doc.id, url, reason, score: score ?? null, details: details ? JSON.stringify(details) : null };
+    const row = { operator, id: doc.id, url, reason, score: score ?? null, details: details ? JSON.stringify(details) : null, bytes };
     this.enqueue(() => this.drops.push(row));
     const key = `${operator}\u0000${reason}`;
     const r = this.samples.get(key) ?? { seen: 0, items: [] };

@@ -120,6 +120,10 @@ function mergeStats(into: Record<string, OperatorStats>, from: Record<string, Op
     t.bytesIn += s.bytesIn;
     t.bytesOut += s.bytesOut;
     for (const [r, n] of Object.entries(s.drops)) t.drops[r] = (t.drops[r] ?? 0) + n;
+    if (s.dropBytes) {
+      t.dropBytes ??= {};
+      for (const [r, n] of Object.entries(s.dropBytes)) t.dropBytes[r] = (t.dropBytes[r] ?? 0) + n;
+    }
   }
 }
 

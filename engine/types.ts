@@ -160,6 +160,8 @@ export interface OperatorStats {
   bytesIn: number;
   bytesOut: number;
   drops: Record<string, number>;
+  /** UTF-8 bytes of text dropped, per reason. */
+  dropBytes?: Record<string, number>;
 }
 
 /** `manifest.json` of every stage output directory; written last. */

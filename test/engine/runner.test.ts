@@ -53,12 +53,15 @@ test('run writes Parquet + manifest per stage, audits drops and skips, and rerun
   assert.equal(manifest.stats.operators.slow!.docsOut, n);
 
   // The drop log names every dropped doc with its reason and score.
-  const drops: Array<{ id: string; reason: string; score: number; url: string }> = [];
+  const drops: Array<{ id: string; reason: string; score: number; url: string; bytes: number }> = [];
   for (const f of readdirSync(join(clean.dir, '_audit')).filter((f) => f.startsWith('drops-'))) {
     for await (const t of readParquetTables(join(clean.dir, '_audit', f))) for (const r of t.toArray()) drops.push(r.toJSON() as never);
   }
   assert.equal(drops.length, dropped);
   assert.ok(drops.every((d) => d.reason === 'too-few-words' && d.score < 5 && d.url.startsWith('https://example.org/')));
+  const textOf = (id: string) => fixtureText(Number(id.slice(4)));
+  assert.ok(drops.every((d) => d.bytes === Buffer.byteLength(textOf(d.id))), 'each drop row carries the bytes of its text');
+  assert.deepEqual(manifest.stats.operators.minWords!.dropBytes, { 'too-few-words': drops.reduce((a, d) => a + d.bytes, 0) });
 
   // The malformed line is skipped and recorded, not lost.
   const loadManifest = JSON.parse(readFileSync(join(load.dir, 'manifest.json'), 'utf8')) as Manifest;
