@@ -71,7 +71,7 @@ export default pipeline({ name: 'test', workdir: ${JSON.stringify(workdir)} }, (
   );
 }
 
-/** sha256 of every file under `dir` (relative path → hash), skipping `_logs/`. */
+/** sha256 of every file under `dir` (relative path → hash), skipping `_logs/` and the dated `audit.html` report. */
 export function treeHashes(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (d: string) => {
@@ -79,7 +79,7 @@ export function treeHashes(dir: string): Record<string, string> {
       const p = join(d, name);
       if (statSync(p).isDirectory()) {
         if (name !== '_logs') walk(p);
-      } else out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
+      } else if (name !== 'audit.html') out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
     }
   };
   if (existsSync(dir)) walk(dir);
