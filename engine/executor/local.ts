@@ -109,8 +109,10 @@ export class LocalExecutor implements Executor {
           break;
         case 'failed':
           slot.busy = undefined;
-          running--;
+          // `running` drops only once the failure is recorded (and any retry queued): another
+          // slot finding the queue empty must not end the stage before the failure counts.
           void recordFailure(m.index, m.error, m.stack).then(() => {
+            running--;
             dispatch(slot);
             // A retry queued while other slots idle: wake them too.
             for (const s of this.slots) if (!s.busy && s !== slot && queue.length) dispatch(s);
@@ -127,9 +129,9 @@ export class LocalExecutor implements Executor {
       if (!slot.busy) return;
       const { index } = slot.busy;
       slot.busy = undefined;
-      running--;
       const why = `worker process exited (${signal ? `signal ${signal}` : `code ${code}`}) while running the task`;
       void recordFailure(index, why, why).then(() => {
+        running--;
         const fresh = this.spawn(onMessage, onExit);
         this.slots.push(fresh);
       });
