@@ -109,6 +109,7 @@ export function train(shards: StageRef, options: TrainStageOptions): CustomStage
         mfu: result.mfu,
         peakFlops: result.peakFlops,
         tokenizer: tokenizerSpec,
+        summary: `${result.params.total.toLocaleString('en-US')}-parameter GPT (${result.backend}), ${result.steps} steps, ${result.tokensSeen.toLocaleString('en-US')} tokens: final loss ${result.finalLoss.toFixed(3)}${result.valLoss !== null && result.valLoss !== undefined ? `, val loss ${result.valLoss.toFixed(3)}` : ''}, ${Math.round(result.tokensPerSecond).toLocaleString('en-US')} tokens/s`,
       });
     },
   };

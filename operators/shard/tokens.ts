@@ -137,7 +137,9 @@ function manifestStage(pack: StageRef, write: StageRef, o: { shuffle: boolean; s
         val,
       };
       await ctx.writeFile('shards.json', JSON.stringify(m, null, 1) + '\n');
-      ctx.setInfo(m as unknown as Record<string, Json>);
+      const fmt = (x: number) => x.toLocaleString('en-US');
+      const summary = `${fmt(m.tokens.train)} train + ${fmt(m.tokens.val)} validation tokens in ${fmt(m.sequences.train + m.sequences.val)} sequences of ${m.seqLen} (${m.dtype}, ${m.layout}), from ${fmt(m.docs)} docs`;
+      ctx.setInfo({ ...(m as unknown as Record<string, Json>), summary });
     },
   };
 }

@@ -83,6 +83,7 @@ export function trainBpe(input: StageRef | StageRef[], options: TrainBpeOptions)
         bytes,
         distinctWords: stats.distinctWords,
         prunedWords: stats.prunedWords,
+        summary: `vocabulary ${meta.vocabSize.toLocaleString('en-US')} (${stats.merges.toLocaleString('en-US')} merges) trained on ${docs.toLocaleString('en-US')} docs, ${(bytes / 1e6).toFixed(1)} MB`,
       });
       if (stats.prunedWords) ctx.log(`pruned ${stats.prunedWords} rare pre-tokens (count ≤ ${stats.pruneThreshold}) to stay within maxWords`);
     },
