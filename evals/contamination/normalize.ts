@@ -105,10 +105,9 @@ const M2 = 0x5bd1e995;
 
 /**
  * Splits `text` into normalised words and writes their hashes (and character offsets
- * `[start, end)` into the original text, unless `offsets` is false) into `buf`. Returns the
- * word count. This is the scanner's hot loop: one table lookup and two multiplies per character.
+ * `[start, end)` into the original text) into `buf`. Returns the word count. This is the scanner's hot loop: one table lookup and two multiplies per character.
  */
-export function hashWords(text: string, buf: UnitBuffer, offsets = true): number {
+export function hashWords(text: string, buf: UnitBuffer): number {
   const t = table();
   const len = text.length;
   // A text of L characters has at most ceil(L/2) words.
@@ -131,10 +130,8 @@ export function hashWords(text: string, buf: UnitBuffer, offsets = true): number
     } else if (l === 0 && inWord) {
       h1[n] = fmix32(a);
       h2[n] = fmix32(b ^ (a >>> 11));
-      if (offsets) {
-        st[n] = ws;
-        en[n] = we;
-      }
+      st[n] = ws;
+      en[n] = we;
       n++;
       inWord = false;
     }

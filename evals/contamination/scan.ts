@@ -215,7 +215,7 @@ export class ContaminationScanner {
   scanText(id: string, text: string, url?: string): void {
     if (this.index.unit !== 'words') throw new Error(`contamination scan: the index is token-level; scan token ids (doc ${id} has none)`);
     this.begin(id, url);
-    const n = hashWords(text, this.buf, false);
+    const n = hashWords(text, this.buf);
     this.bytes += Buffer.byteLength(text, 'utf8');
     this.finish(n);
   }
