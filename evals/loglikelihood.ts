@@ -37,36 +37,56 @@ export function encodePair(scorer: TokenScorer, context: string, continuation: s
 }
 
 /**
- * Scores requests in batches of `batchSize` (default 16). Errors name the request whose
- * continuation alone does not fit the model's context.
+ * The windows that score tokens `first..all.length-1` of `all` with a model of context
+ * `maxContext`: one window when they fit (lm-evaluation-harness's left truncation), else
+ * consecutive windows of up to `maxContext` predictions, each conditioned on the `maxContext`
+ * tokens before it (the rolling-window rule the harness uses for perplexity). The harness itself
+ * refuses a continuation longer than the context; scoring it in windows keeps such items (long
+ * PIQA solutions against a 128-token model) instead of failing the whole benchmark.
+ */
+export function scoringWindows(all: number[], first: number, maxContext: number): Array<{ seq: number[]; predict: number }> {
+  const out: Array<{ seq: number[]; predict: number }> = [];
+  for (let p = first; p < all.length; ) {
+    const end = Math.min(all.length, p + maxContext);
+    out.push({ seq: all.slice(Math.max(0, end - maxContext - 1), end), predict: end - p });
+    p = end;
+  }
+  return out;
+}
+
+/**
+ * Scores requests in batches of `batchSize` sequences (default 16). A continuation longer than
+ * the model's context is scored in consecutive windows (see `scoringWindows`).
  */
 export async function loglikelihoods(scorer: TokenScorer, reqs: LlRequest[], batchSize = 16): Promise<LlResult[]> {
-  const out: LlResult[] = new Array(reqs.length);
-  for (let b = 0; b < reqs.length; b += batchSize) {
-    const seqs: number[][] = [];
-    const conts: number[][] = [];
-    for (let i = b; i < Math.min(reqs.length, b + batchSize); i++) {
-      const r = reqs[i]!;
-      const { context, continuation } = encodePair(scorer, r.context, r.continuation);
-      if (continuation.length === 0) throw new Error(`loglikelihood: the continuation ${JSON.stringify(r.continuation)} encodes to no tokens`);
-      if (continuation.length > scorer.maxContext) throw new Error(`loglikelihood: the continuation ${JSON.stringify(r.continuation.slice(0, 60))} is ${continuation.length} tokens, longer than the model's context (${scorer.maxContext})`);
-      seqs.push([...context, ...continuation].slice(-(scorer.maxContext + 1)));
-      conts.push(continuation);
+  const windows: Array<{ req: number; seq: number[]; predict: number; cont: number[]; offset: number }> = [];
+  const out: LlResult[] = reqs.map(() => ({ ll: 0, greedy: scorer.argmax ? true : undefined, tokens: 0 }));
+  reqs.forEach((r, i) => {
+    const { context, continuation } = encodePair(scorer, r.context, r.continuation);
+    if (continuation.length === 0) throw new Error(`loglikelihood: the continuation ${JSON.stringify(r.continuation)} encodes to no tokens`);
+    out[i]!.tokens = continuation.length;
+    const all = [...context, ...continuation];
+    let offset = 0;
+    for (const w of scoringWindows(all, context.length, scorer.maxContext)) {
+      windows.push({ req: i, seq: w.seq, predict: w.predict, cont: continuation, offset });
+      offset += w.predict;
     }
+  });
+  for (let b = 0; b < windows.length; b += batchSize) {
+    const batch = windows.slice(b, b + batchSize);
+    const seqs = batch.map((w) => w.seq);
     const lps = await scorer.logprobs(seqs);
     const arg = scorer.argmax ? await scorer.argmax(seqs) : undefined;
-    for (let k = 0; k < seqs.length; k++) {
-      const lp = lps[k]!, cont = conts[k]!, seq = seqs[k]!;
-      if (lp.length !== seq.length - 1) throw new Error(`scorer: logprobs returned ${lp.length} values for a sequence of ${seq.length} tokens (expected ${seq.length - 1})`);
-      let ll = 0;
-      let greedy: boolean | undefined = arg ? true : undefined;
-      for (let j = 0; j < cont.length; j++) {
-        const pos = lp.length - cont.length + j;
-        ll += lp[pos]!;
-        if (arg && arg[k]![pos] !== cont[j]) greedy = false;
+    batch.forEach((w, k) => {
+      const lp = lps[k]!;
+      if (lp.length !== w.seq.length - 1) throw new Error(`scorer: logprobs returned ${lp.length} values for a sequence of ${w.seq.length} tokens (expected ${w.seq.length - 1})`);
+      const r = out[w.req]!;
+      for (let j = 0; j < w.predict; j++) {
+        const pos = lp.length - w.predict + j;
+        r.ll += lp[pos]!;
+        if (arg && arg[k]![pos] !== w.cont[w.offset + j]) r.greedy = false;
       }
-      out[b + k] = { ll, greedy, tokens: cont.length };
-    }
+    });
   }
   return out;
 }

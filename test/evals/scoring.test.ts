@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { BigramScorer } from './helpers/bigram-scorer.ts';
 import { rollingWindows, perplexity, countWords, heldOutLoss } from '../../evals/perplexity.ts';
 import { scoreBenchmark, fewshotPrefix } from '../../evals/multiple-choice.ts';
-import { encodePair, loglikelihoods } from '../../evals/loglikelihood.ts';
+import { encodePair, loglikelihoods, scoringWindows } from '../../evals/loglikelihood.ts';
 import { loadBenchmark, type Benchmark } from '../../evals/loaders.ts';
 import { meanStderr } from '../../evals/stats.ts';
 import { dataPath, needData } from '../helpers/data.ts';
@@ -187,7 +187,21 @@ test('ARC-Easy (50 items) with a bigram model of tinyshakespeare: acc equals a d
   close(r.metrics.acc!.value, correct / 50);
 });
 
-test('a continuation longer than the context is a clear error', async () => {
+test('a continuation longer than the context is scored in consecutive windows', async () => {
+  // A bigram model needs one token of context, so windowed scoring must equal the direct sum.
   const m = new BigramScorer(TRAIN, 4);
-  await assert.rejects(loglikelihoods(m, [{ context: 'a', continuation: 'bcdefgh' }]), /longer than the model's context \(4\)/);
+  const [r] = await loglikelihoods(m, [{ context: 'a', continuation: 'bcdefghij' }]);
+  const ctx = m.encode('a');
+  const cont = m.encode('abcdefghij').slice(ctx.length);
+  assert.ok(cont.length > 4, 'the continuation is longer than the context');
+  assert.equal(r!.tokens, cont.length);
+  close(r!.ll, m.llOf(ctx.at(-1)!, cont));
+  assert.deepEqual(
+    scoringWindows([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 1, 4).map((w) => [w.seq, w.predict]),
+    [
+      [[0, 1, 2, 3, 4], 4],
+      [[4, 5, 6, 7, 8], 4],
+      [[5, 6, 7, 8, 9], 1],
+    ],
+  );
 });
