@@ -220,7 +220,14 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
         heldOut: held,
       };
       await ctx.writeFile('scores.json', JSON.stringify({ ...scores, items: results.map((r) => ({ benchmark: r.benchmark, method: r.method, items: r.items })) }) + '\n', results.length);
+      // One paragraph for the end-of-run summary: each score, then GPT-3's contamination table.
+      const summary = [
+        ...results.map((r) => `${r.benchmark} [${r.method}${r.fewshot ? `, ${r.fewshot}-shot` : ''}]: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${fmtScore(v.value)} ± ${fmtScore(v.stderr)}`).join(', ')} (n=${r.n})`),
+        ...(held ? [`held-out loss ${held.loss.toFixed(4)} nats/token (perplexity ${held.perplexity.toFixed(2)}, ${held.tokens.toLocaleString("en-US")} tokens)`] : []),
+        ...(report ? ['', `contamination (${report.method.ruleText}; N=${report.method.ngram}):`, tableMarkdown(report)] : []),
+      ].join('\n');
       ctx.setInfo({
+        summary,
         scores: JSON.parse(JSON.stringify(scores)) as Json,
         contamination: report ? (report.rows.map((r) => ({ benchmark: r.benchmark, metric: r.metric, total: r.total, dirty: r.dirty, dirtyPct: r.dirtyPct, scoreAll: r.scoreAll, scoreClean: r.scoreClean, relDiff: r.relDiff })) as unknown as Json) : null,
       });
