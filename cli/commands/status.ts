@@ -15,8 +15,9 @@ stale    output exists only for an older fingerprint (config, code or input chan
 pending  nothing written yet
 
 Stages submitted to Slurm (sluice run --executor slurm) also show their tasks' queue state:
-queued and running from squeue, failed (ended without completing) from sacct when accounting is
-on, else from the job records and completion markers.`,
+queued and running from squeue; failed/cancelled (submitted, ended without a completion marker:
+failed, scancelled, timed out) from sacct when accounting is on, else from the job records and
+markers. 'sluice run --executor slurm' resubmits exactly those.`,
   async run(argv) {
     const { values, positionals } = parse(argv, { workdir: { type: 'string' }, json: { type: 'boolean' } });
     if (positionals.length !== 1) throw new UsageError('expected exactly one pipeline file');
@@ -30,7 +31,7 @@ on, else from the job records and completion markers.`,
     for (const x of s.stages) {
       const tasks = x.tasks === null ? '-' : `${x.tasksDone}/${x.tasks}`;
       const rows = x.rows === null ? '' : `  ${x.rows.toLocaleString('en-US')} rows`;
-      const slurm = x.slurm && x.status !== 'done' ? `  slurm: ${x.slurm.queued} queued, ${x.slurm.running} running, ${x.slurm.failed} failed${x.slurm.jobs.length ? ` (jobs ${x.slurm.jobs.join(', ')})` : ''}` : '';
+      const slurm = x.slurm && x.status !== 'done' ? `  slurm: ${x.slurm.queued} queued, ${x.slurm.running} running, ${x.slurm.failed} failed/cancelled${x.slurm.jobs.length ? ` (jobs ${x.slurm.jobs.join(', ')})` : ''}` : '';
       process.stdout.write(`${x.stage.padEnd(w)}  ${x.status.padEnd(7)}  tasks ${tasks.padEnd(9)} ${x.fingerprint}${rows}${slurm}\n`);
     }
     return 0;

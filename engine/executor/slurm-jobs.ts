@@ -157,7 +157,7 @@ export interface SlurmTaskStates {
   /** Array elements waiting in the queue (including unsplit pending ranges). */
   queued: number;
   running: number;
-  /** Submitted in the latest run, ended without a completion marker. */
+  /** Submitted in the latest run, ended without a completion marker (failed, cancelled, timed out). */
   failed: number;
   /** Live job ids of the stage. */
   jobs: string[];
