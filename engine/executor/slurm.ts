@@ -17,13 +17,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Executor, ExecutorEvents, StageJob } from './types.ts';
-import type { Runtime } from '../runtime.ts';
 import type { PipelineExecutor, PipelineRun, StageSummary } from '../runner.ts';
 import type { StageDef } from '../pipeline.ts';
-import { taskId } from '../runtime.ts';
+import { Runtime, taskId } from '../runtime.ts';
 import { storage, isRemote } from '../storage/index.ts';
 import { loadPipeline } from '../load.ts';
-import { Runtime as RuntimeClass } from '../runtime.ts';
 import { arrayChunks, arrayScript, finalizeScript, plannerScript, type ScriptContext, type SlurmScriptOptions } from './slurm-script.ts';
 import { isLive, maxArraySize, readJobRecords, sbatch, scancel, squeue, writeJobRecord, type JobRecord, type QueuedJob } from './slurm-jobs.ts';
 
@@ -426,7 +424,7 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
     const key = `${job.file}\u0000${job.workdir}`;
     let rt = this.pipelines.get(key);
     if (!rt) {
-      rt = new RuntimeClass(await loadPipeline(job.file), job.workdir, job.baseDir);
+      rt = new Runtime(await loadPipeline(job.file), job.workdir, job.baseDir);
       rt.seed(job.fingerprints);
       this.pipelines.set(key, rt);
     }
