@@ -16,6 +16,7 @@ import { readParquetTables } from '../engine/parquet.ts';
 import { overrideRules, passes, rulesFor, type ThresholdRule } from '../operators/filter/rules.ts';
 // Loading the filters registers their threshold rules.
 import '../operators/filter/index.ts';
+import { mulberry32 } from '../engine/random.ts';
 
 /** What the report needs to know about a stage (from `inspectPipeline`, or built by hand). */
 export interface StageInput {
@@ -161,18 +162,6 @@ export interface StageAuditReport {
 }
 
 const RESERVOIR = 4096;
-
-/** A deterministic PRNG (mulberry32) so reports are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Acc {
   count: number;
@@ -337,7 +326,7 @@ export async function auditStage(stage: StageInput, options: AuditOptions = {}):
 
   // Pass 1: ranges and reservoirs.
   const accs = new Map<string, Acc>();
-  const random = rng(0x5eed);
+  const random = mulberry32(0x5eed);
   const skipKey = (op: string, key: string) => key === 'score' && (rulesOf.get(op)?.length ?? 0) > 0;
   for await (const r of scoreRows(scoreFiles)) {
     if (skipKey(r.operator, r.key) || !Number.isFinite(r.value)) continue;

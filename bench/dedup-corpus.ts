@@ -21,16 +21,8 @@ import type { Doc } from '../engine/types.ts';
 import { jaccard, shingleSet } from '../operators/dedup/minhash/shingle.ts';
 
 /** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng } from '../engine/random.ts';
+import { mulberry32 as rng } from '../engine/random.ts';
 
 const SYL = ['ka', 'lo', 'mi', 'ren', 'sto', 'va', 'dul', 'pe', 'qui', 'tor', 'an', 'bel', 'cor', 'dis', 'es', 'fin', 'gra', 'hum', 'im', 'jo', 'lum', 'mar', 'nel', 'or', 'pra', 'ser', 'tul', 'ur', 'vin', 'zo'];
 

@@ -8,6 +8,7 @@ import * as arrow from 'apache-arrow';
 import type { AuditSink, Doc, Json, OperatorStats } from './types.ts';
 import { ParquetStreamWriter } from './parquet.ts';
 import { storage } from './storage/index.ts';
+import { mulberry32 } from './random.ts';
 
 const FLUSH_ROWS = 8192;
 /** Dropped-doc samples kept per operator and reason. */
@@ -73,18 +74,6 @@ class AuditTable {
   }
 }
 
-/** A small deterministic PRNG (mulberry32) for reservoir sampling. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** One dropped-doc sample. */
 export interface DropSample {
   id: string;
@@ -117,7 +106,7 @@ export class TaskAudit implements AuditSink {
     this.scores = new AuditTable(storage.join(dir, `scores-${n}.parquet`), SCORE_SCHEMA);
     this.skips = new AuditTable(storage.join(dir, `skips-${n}.parquet`), SKIP_SCHEMA);
     this.samplesUri = storage.join(dir, `samples-${n}.json`);
-    this.random = rng(0x51c3 + task);
+    this.random = mulberry32(0x51c3 + task);
   }
   private readonly samplesUri: string;
 

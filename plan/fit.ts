@@ -386,17 +386,9 @@ export interface BootstrapResult<T extends object> {
 /** Keys of T whose values are numbers. */
 export type NumericKey<T> = { [K in keyof T]: T[K] extends number ? K : never }[keyof T] & string;
 
-/** Deterministic PRNG (mulberry32) so reports are reproducible for a seed. */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so bootstrap intervals are reproducible for a seed. */
+export { mulberry32 } from '../engine/random.ts';
+import { mulberry32 } from '../engine/random.ts';
 
 /**
  * Case-resampling bootstrap: refits `fit` on `resamples` (default 200) samples drawn with
