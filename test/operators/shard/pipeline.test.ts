@@ -66,8 +66,9 @@ test('docs → trainBpe → encode → shard.tokens: shards are a shuffled parti
   }
 
   const m = JSON.parse(readFileSync(join(dirOf('shards'), 'shards.json'), 'utf8')) as ShardManifest;
-  const info = (JSON.parse(readFileSync(join(dirOf('shards'), 'manifest.json'), 'utf8')) as Manifest).info as unknown as ShardManifest;
-  assert.deepEqual(info, m, 'manifest info = shards.json');
+  const { summary: line, ...info } = (JSON.parse(readFileSync(join(dirOf('shards'), 'manifest.json'), 'utf8')) as Manifest).info as unknown as ShardManifest & { summary: string };
+  assert.deepEqual(info, m, 'manifest info = shards.json (plus the end-of-run summary)');
+  assert.equal(line, `${m.tokens.train.toLocaleString('en-US')} train + ${m.tokens.val.toLocaleString('en-US')} validation tokens in ${(m.sequences.train + m.sequences.val).toLocaleString('en-US')} sequences of 64 (uint16, bin), from ${m.docs} docs`);
   assert.equal(m.format, 'sluice.tokens/1');
   assert.equal(m.dtype, 'uint16');
   assert.equal(m.vocabSize, 600);
