@@ -1,7 +1,8 @@
 /**
  * Engine passthrough: one task reading JSONL and writing the doc dataset as Parquet (zstd),
  * through the real runner path (`runTask`: source → counting → Parquet writer → marker), against
- * parquet-wasm writing the same rows straight from memory with the same settings. The input is
+ * the same job written directly with parquet-wasm (read, parse, encode), and against parquet-wasm
+ * encoding the rows straight from memory (the ceiling). The input is
  * real text (WikiText-2 test + valid, one doc per article paragraph block), repeated to ~64 MB.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
@@ -56,11 +57,11 @@ const bench: Bench = {
         rmSync(workdir, { recursive: true, force: true });
       });
 
-      const peer = await medianSeconds(async () => {
-        // The same rows, already in memory, written by parquet-wasm in 8,192-row batches.
+      const writeRows = (rows: Array<{ id: string; text: string; url: string }>) => {
+        // parquet-wasm in 8,192-row batches, columns built with apache-arrow's vectorFromArray.
         const chunks: Uint8Array[] = [];
-        for (let i = 0; i < docs.length; i += 8192) {
-          const slice = docs.slice(i, i + 8192);
+        for (let i = 0; i < rows.length; i += 8192) {
+          const slice = rows.slice(i, i + 8192);
           const t = new arrow.Table({
             id: arrow.vectorFromArray(slice.map((d) => d.id), new arrow.Utf8()),
             text: arrow.vectorFromArray(slice.map((d) => d.text), new arrow.Utf8()),
@@ -71,15 +72,23 @@ const bench: Bench = {
           chunks.push(pq.writeParquet(pq.Table.fromIPCStream(arrow.tableToIPC(t, 'stream')), props));
         }
         writeFileSync(join(dir, 'peer.parquet'), Buffer.concat(chunks));
+      };
+      // The same job written directly: read the file, parse each line, write with parquet-wasm.
+      const direct = await medianSeconds(() => {
+        const rows = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; text: string; url: string });
+        writeRows(rows);
       });
+      // Encoding alone: the rows already in memory.
+      const peer = await medianSeconds(() => writeRows(docs));
       const mb = textBytes / 1e6;
       return {
         title: 'Engine passthrough: read JSONL → write Parquet (zstd), one task, one core',
         rows: [
-          { name: 'sluice runTask (read.jsonl → Parquet)', value: mb / engine, unit: 'MB/s', ratio: ratio(mb / engine, mb / peer, 'parquet-wasm direct'), note: `${docs.length.toLocaleString('en-US')} docs, ${mb.toFixed(0)} MB of text, ${(fileBytes / 1e6).toFixed(0)} MB JSONL` },
-          { name: 'parquet-wasm writeParquet, rows already in memory (peer)', value: mb / peer, unit: 'MB/s' },
+          { name: 'sluice runTask (read.jsonl → Parquet)', value: mb / engine, unit: 'MB/s', ratio: `${ratio(mb / engine, mb / direct, 'direct JSONL → parquet-wasm')}; ${ratio(mb / engine, mb / peer, 'encoding alone')}`, note: `${docs.length.toLocaleString('en-US')} docs, ${mb.toFixed(0)} MB of text, ${(fileBytes / 1e6).toFixed(0)} MB JSONL` },
+          { name: 'JSONL read + JSON.parse + parquet-wasm, written directly (peer)', value: mb / direct, unit: 'MB/s' },
+          { name: 'parquet-wasm writeParquet, rows already in memory (reference)', value: mb / peer, unit: 'MB/s' },
         ],
-        notes: 'Goal: ≥ 0.8× parquet-wasm writing the same rows directly. The engine figure includes reading and parsing the JSONL, counting, and the task marker; the peer only encodes rows already in memory. Text is WikiText-2 (test + valid) articles repeated to 64 MB.',
+        notes: 'Goal: ≥ 0.8× parquet-wasm writing the same rows directly. The peer does the same job by hand (read the file, JSON.parse each line, write with parquet-wasm); the reference row only encodes rows already in memory, the ceiling for any JSONL → Parquet path. The engine figure includes streaming the file, parsing, counting, the audit and the task marker. Text is WikiText-2 (test + valid) articles repeated to 64 MB.',
       };
     } finally {
       rmSync(dir, { recursive: true, force: true });
