@@ -277,22 +277,6 @@ export async function writeTableParquet(uri: string, table: arrow.Table): Promis
   return w.close();
 }
 
-/**
- * Runs `fn` with a local path of `uri`: the file itself when local, else a copy streamed into a
- * temporary directory (removed afterwards). Parquet needs random access to the footer.
- */
-export async function withLocalFile<T>(uri: string, fn: (path: string) => Promise<T>): Promise<T> {
-  if (!isRemote(uri)) return fn(uri.startsWith('file://') ? decodeURIComponent(uri.slice(7)) : uri);
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-get-'));
-  try {
-    const path = join(dir, 'object');
-    await streamPipeline(await storage.readStream(uri), createWriteStream(path));
-    return await fn(path);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 /** Streams the record batches of a Parquet file as Arrow tables (`batchSize` rows each). */
 export async function* readParquetTables(uri: string, opts: { batchSize?: number; columns?: string[] } = {}): AsyncIterable<arrow.Table> {
   let local: string | undefined;
