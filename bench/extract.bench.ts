@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { parseDocument } from 'htmlparser2';
 import type { Bench, BenchRow } from './harness.ts';
-import { medianSeconds, ratio } from './harness.ts';
+import { medianSeconds, ratio, medianCpuSeconds } from './harness.ts';
 import { parseHtml } from '../operators/extract/dom.ts';
 import { extractHtml, decodeHtml } from '../operators/extract/index.ts';
 import { read } from '../operators/read/index.ts';
@@ -17,22 +17,6 @@ import { readSource } from '../engine/testing.ts';
 import { dataPath } from '../test/helpers/data.ts';
 
 const norm = (s: string) => s.replace(/\s+/g, ' ').trim();
-
-/**
- * Median CPU seconds (user + system) of `fn` over 3 runs after a warm-up: on a machine shared
- * with other jobs, wall time measures the load; CPU time measures the code.
- */
-function medianCpuSeconds(fn: () => void): number {
-  fn();
-  const xs: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const c0 = process.cpuUsage();
-    fn();
-    const c = process.cpuUsage(c0);
-    xs.push((c.user + c.system) / 1e6);
-  }
-  return xs.sort((a, b) => a - b)[1]!;
-}
 
 interface EvalItem {
   file: string;

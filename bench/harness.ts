@@ -43,6 +43,22 @@ export async function medianSeconds(fn: () => Promise<unknown> | unknown, runs =
   return times[Math.floor(times.length / 2)]!;
 }
 
+/**
+ * Median CPU seconds (user + system) of `fn` over 3 runs after a warm-up: on a machine shared
+ * with other jobs, wall time measures the load; CPU time measures the code.
+ */
+export function medianCpuSeconds(fn: () => void): number {
+  fn();
+  const xs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const c0 = process.cpuUsage();
+    fn();
+    const c = process.cpuUsage(c0);
+    xs.push((c.user + c.system) / 1e6);
+  }
+  return xs.sort((a, b) => a - b)[1]!;
+}
+
 /** Formats `a / b` as a ratio string like `0.82× zlib`. */
 export function ratio(a: number, b: number, peer: string): string {
   return `${(a / b).toFixed(2)}× ${peer}`;

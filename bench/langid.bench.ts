@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Bench, BenchRow } from './harness.ts';
-import { medianSeconds } from './harness.ts';
+import { medianSeconds, medianCpuSeconds } from './harness.ts';
 import { classify, languageModel } from '../operators/filter/language.ts';
 import { dataPath } from '../test/helpers/data.ts';
 
@@ -37,19 +37,6 @@ function accuracy(rows: Array<{ lang: string; text: string }>, predict: (t: stri
 function macro(by: Map<string, { ok: number; n: number }>, langs?: Set<string>): number {
   const xs = [...by.entries()].filter(([l]) => !langs || langs.has(l)).map(([, a]) => a.ok / a.n);
   return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-/** Median CPU seconds (user + system) over 3 runs after a warm-up (robust to other jobs). */
-function medianCpuSeconds(fn: () => void): number {
-  fn();
-  const xs: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const c0 = process.cpuUsage();
-    fn();
-    const c = process.cpuUsage(c0);
-    xs.push((c.user + c.system) / 1e6);
-  }
-  return xs.sort((a, b) => a - b)[1]!;
 }
 
 const bench: Bench = {
