@@ -209,6 +209,15 @@ async function runningElement(stageDir: () => string | undefined, timeoutMs = 24
   throw new Error('no array element of the stage started running');
 }
 
+/** Polls `cond` every 200 ms until it holds; throws naming `what` after `timeoutMs`. */
+async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 function cleanDir(dir: string): string | undefined {
   const root = join(dir, 'runs', 'w', 'clean');
   if (!existsSync(root)) return undefined;
@@ -242,6 +251,10 @@ test('an scancelled array element is resubmitted by the waiting run; cancel + a 
   assert.match(d.stderr, /submitted 3 stage\(s\) to Slurm \(run [^)]+\); follow with 'sluice status'/);
   const victim2 = await runningElement(() => cleanDir(dir));
   execFileSync('scancel', [victim2]);
+  // The other element must finish before the cancel, or the second run has nothing to resume:
+  // on a one-CPU node it only starts once the victim is gone (CI failed here on that race).
+  const other = 1 - Number(victim2.split('_')[1]);
+  await waitFor(() => existsSync(join(cleanDir(dir)!, '_tasks', `${String(other).padStart(5, '0')}.json`)), 240_000, `task ${other} of clean completes`);
   const st = await runCli(['status', 'pipeline.ts', '--json'], { cwd: dir });
   assert.equal(st.code, 0, st.stderr);
   const clean = JSON.parse(st.stdout).stages.find((x: { stage: string }) => x.stage === 'clean');

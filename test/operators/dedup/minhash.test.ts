@@ -10,7 +10,8 @@ import { corpus, runLocal } from './helpers.ts';
 
 const summary = (r: Awaited<ReturnType<typeof runLocal>>) => ({
   kept: r.kept.map((d) => [d.id, d.meta.dedupCluster ?? null, d.meta.dedupClusterSize ?? null]),
-  drops: r.drops.map((d) => [d.id, d.reason, d.score, d.details]),
+  // Concurrent tasks share one in-memory audit, so drops arrive in completion order: compare sorted.
+  drops: r.drops.map((d) => [d.id, d.reason, d.score, d.details]).sort((x, y) => (x[0]! < y[0]! ? -1 : x[0]! > y[0]! ? 1 : 0)),
 });
 
 test('dedup.minhash: identical output for 1 or 4 workers, spilling sort buffers, multi-pass merges and band groups', async () => {
