@@ -122,9 +122,9 @@ function operatorSection(op: OperatorAudit): string {
       `<tr><td class="n">${fmtInt(op.docsIn)}</td><td class="n">${fmtInt(op.docsOut)}</td><td class="n">${fmtInt(op.dropped)}${op.docsIn ? ` (${((100 * op.dropped) / op.docsIn).toFixed(1)}%)` : ''}</td><td class="n">${fmtBytes(op.bytesIn)}</td><td class="n">${fmtBytes(op.bytesOut)}</td></tr></table>`,
   );
   if (op.reasons.length) {
-    h.push('<h4>Drops per reason</h4><table class="reasons"><tr><th>reason</th><th class="n">docs</th><th>share of input</th></tr>');
+    h.push('<h4>Drops per reason</h4><table class="reasons"><tr><th>reason</th><th class="n">docs</th><th>share of input</th><th class="n">bytes</th><th class="n">share of bytes</th></tr>');
     for (const r of op.reasons) {
-      h.push(`<tr><td><code>${esc(r.reason)}</code></td><td class="n">${fmtInt(r.docs)}</td><td><span class="share" style="width:${Math.max(1, Math.round(200 * r.share))}px"></span>${(100 * r.share).toFixed(1)}%</td></tr>`);
+      h.push(`<tr><td><code>${esc(r.reason)}</code></td><td class="n">${fmtInt(r.docs)}</td><td><span class="share" style="width:${Math.max(1, Math.round(200 * r.share))}px"></span>${(100 * r.share).toFixed(1)}%</td><td class="n">${fmtBytes(r.bytes)}</td><td class="n">${op.bytesIn ? `${(100 * r.byteShare).toFixed(1)}%` : '–'}</td></tr>`);
     }
     h.push('</table>');
   }

@@ -84,8 +84,12 @@ export interface DropSample {
 export interface ReasonSummary {
   reason: string;
   docs: number;
+  /** UTF-8 bytes of the dropped docs' text (0 for stages written before bytes were recorded). */
+  bytes: number;
   /** Share of the operator's input. */
   share: number;
+  /** Share of the operator's input bytes (0 when the input bytes are unknown). */
+  byteShare: number;
   /** Dropped docs of this reason the reservoir saw (equals `docs` unless samples are partial). */
   seen: number;
   samples: DropSample[];
@@ -306,13 +310,15 @@ export async function auditStage(stage: StageInput, options: AuditOptions = {}):
   if (!opStats) {
     opStats = {};
     for (const f of dropFiles) {
-      for await (const t of readParquetTables(f, { columns: ['operator', 'reason'] })) {
+      for await (const t of readParquetTables(f, { columns: ['operator', 'reason', 'bytes'] })) {
         const op = t.getChild('operator')!;
         const reason = t.getChild('reason')!;
+        const bytes = t.getChild('bytes');
         for (let i = 0; i < t.numRows; i++) {
-          const s = (opStats[String(op.get(i))] ??= { docsIn: 0, docsOut: 0, bytesIn: 0, bytesOut: 0, drops: {} });
+          const s = (opStats[String(op.get(i))] ??= { docsIn: 0, docsOut: 0, bytesIn: 0, bytesOut: 0, drops: {}, dropBytes: {} });
           const r = String(reason.get(i));
           s.drops[r] = (s.drops[r] ?? 0) + 1;
+          s.dropBytes![r] = (s.dropBytes![r] ?? 0) + Number(bytes?.get(i) ?? 0);
         }
       }
     }
@@ -496,7 +502,9 @@ export async function auditStage(stage: StageInput, options: AuditOptions = {}):
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
       .map(([reason, docs]) => {
         const s = samples.get(name)?.get(reason);
-        return { reason, docs, share: docsIn ? docs / docsIn : 0, seen: s?.seen ?? 0, samples: s?.samples ?? [] };
+        const bytes = st?.dropBytes?.[reason] ?? 0;
+        const bytesIn = st?.bytesIn ?? 0;
+        return { reason, docs, bytes, share: docsIn ? docs / docsIn : 0, byteShare: bytesIn ? bytes / bytesIn : 0, seen: s?.seen ?? 0, samples: s?.samples ?? [] };
       });
     const ruleOrder = (rulesOf.get(name) ?? []).map((r) => r.score);
     const scores: ScoreSummary[] = scoreKeys

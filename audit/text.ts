@@ -52,7 +52,7 @@ export function renderText(reports: StageAuditReport[]): string {
       out.push('');
       out.push(`  ${op.name} [${op.type}]  in ${fmtInt(op.docsIn)} docs / ${fmtBytes(op.bytesIn)}  kept ${fmtInt(op.docsOut)} / ${fmtBytes(op.bytesOut)}  dropped ${fmtInt(op.dropped)}${op.docsIn ? ` (${pct(op.dropped / op.docsIn)})` : ''}`);
       for (const rs of op.reasons) {
-        out.push(`    ${rs.reason.padEnd(30)} ${fmtInt(rs.docs).padStart(10)}  ${pct(rs.share).padStart(6)}`);
+        out.push(`    ${rs.reason.padEnd(30)} ${fmtInt(rs.docs).padStart(10)}  ${pct(rs.share).padStart(6)}  ${fmtBytes(rs.bytes).padStart(9)}${op.bytesIn ? `  ${pct(rs.byteShare).padStart(6)} of bytes` : ''}`);
         const s = rs.samples[0];
         if (s) out.push(`      e.g. ${s.url ?? s.id}: ${JSON.stringify(s.text.slice(0, 100))}`);
       }

@@ -1,11 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { cpSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { runCli, tempProject } from '../helpers/cli.ts';
 import { inspectPipeline } from '../../engine/inspect.ts';
 import { auditStage, parseWhatIf, type StageAuditReport } from '../../audit/report.ts';
-import { renderText } from '../../audit/text.ts';
+import { fmtBytes, renderText } from '../../audit/text.ts';
 import { auditDocText, writeAuditProject } from './fixtures.ts';
 import { gopherQualityScores, GOPHER_STOP_WORDS } from '../../operators/filter/gopher-quality.ts';
 
@@ -16,6 +16,13 @@ function shortDocs(minWords: number, n = 120): number {
   return k;
 }
 const SHORT = shortDocs(50);
+
+/** UTF-8 bytes of the docs under `minWords` words. */
+function shortBytes(minWords: number, n = 120): number {
+  let b = 0;
+  for (let i = 0; i < n; i++) if (gopherQualityScores(auditDocText(i), new Set(GOPHER_STOP_WORDS)).words < minWords) b += Buffer.byteLength(auditDocText(i));
+  return b;
+}
 
 let dir = '';
 let file = '';
@@ -55,6 +62,24 @@ test('audit: counts, reasons, histograms, near-threshold docs and samples of a r
     assert.ok(SHORT > 5 && SHORT < 60);
     assert.deepEqual(g.reasons.map((x) => [x.reason, x.docs]), [['gopher.minWords', SHORT]]);
     assert.ok(g.reasons[0]!.samples.length > 0 && g.reasons[0]!.samples[0]!.url!.startsWith('https://site'));
+    // Bytes per reason: from the manifest, and counted from the drop log when there is none.
+    assert.equal(g.reasons[0]!.bytes, shortBytes(50));
+    assert.ok(g.bytesIn > 0 && Math.abs(g.reasons[0]!.byteShare - shortBytes(50) / g.bytesIn) < 1e-12);
+    {
+      const prev = process.cwd();
+      process.chdir(dirname(file));
+      try {
+        const s = (await inspectPipeline(file)).stages.find((x) => x.name === 'filtered')!;
+        // A stage cut short: its tasks' audit logs, no manifest.
+        const cut = join(dir, 'cut-stage');
+        cpSync(s.dir, cut, { recursive: true });
+        rmSync(join(cut, 'manifest.json'));
+        const partial = await auditStage({ name: s.name, dir: cut, operators: s.operators }, {});
+        assert.deepEqual(partial.operators[0]!.reasons.map((x) => [x.reason, x.docs, x.bytes]), [['gopher.minWords', SHORT, shortBytes(50)]]);
+      } finally {
+        process.chdir(prev);
+      }
+    }
     // Every doc the operator saw is in every histogram, split kept/dropped as decided.
     for (const s of g.scores) {
       assert.equal(s.bins.reduce((a, b) => a + b.kept + b.dropped, 0), 120, s.key);
@@ -78,7 +103,7 @@ test('audit: counts, reasons, histograms, near-threshold docs and samples of a r
     assert.equal(rep.dropLog.length, 1);
     const text = renderText([rep]);
     assert.match(text, /gopherQuality \[filter\.gopherQuality\]\s+in 120 docs/);
-    assert.match(text, new RegExp(`gopher\\.minWords\\s+${SHORT}`));
+    assert.match(text, new RegExp(`gopher\\.minWords\\s+${SHORT}\\s+\\S+%\\s+${fmtBytes(shortBytes(50)).replace('.', '\\.')}\\s+\\S+% of bytes`));
   }
 });
 
