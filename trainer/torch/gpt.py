@@ -94,8 +94,8 @@ class Batches:
     """Deterministic micro-batches: B·T+1 contiguous tokens from `pos`, advancing by B·T and
     wrapping to the start (a new epoch) when fewer than B·T+1 tokens remain."""
 
-    def __init__(self, stream, batch, ctx, pos=0, epoch=0):
-        self.stream, self.batch, self.ctx, self.pos, self.epoch = stream, batch, ctx, pos, epoch
+    def __init__(self, stream, batch, ctx, pos=0, epoch=0, pin=False):
+        self.stream, self.batch, self.ctx, self.pos, self.epoch, self.pin = stream, batch, ctx, pos, epoch, pin
         if len(stream) < batch * ctx + 1:
             raise ValueError(f'{len(stream)} tokens is less than one batch ({batch}×{ctx}+1)')
 
@@ -104,6 +104,11 @@ class Batches:
         if self.pos + span + 1 > len(self.stream):
             self.pos, self.epoch = 0, self.epoch + 1
         buf = torch.from_numpy(self.stream.read(self.pos, span + 1))
+        if self.pin:
+            # A copy from pageable memory synchronises the stream before it starts, so the host
+            # could never queue the next step ahead of the GPU; pinned memory copies asynchronously
+            # (PyTorch's caching host allocator reuses the buffers once their copy is done).
+            buf = buf.pin_memory()
         self.pos += span
         return buf[:-1].view(self.batch, self.ctx), buf[1:].view(self.batch, self.ctx)
 

@@ -16,8 +16,8 @@ cd "$(dirname "$0")/../.."
 DATA=${1:-.gpu}
 OUTDIR=${2:-${OUT:-/tmp/sluice-gpu-bench}}
 PY=${SLUICE_PYTHON:-python3}
-STEPS=${GPU_BENCH_STEPS:-400}
-export GPU_BENCH_BATCH=${GPU_BENCH_BATCH:-32}
+STEPS=${GPU_BENCH_STEPS:-200}
+export GPU_BENCH_BATCH=${GPU_BENCH_BATCH:-64}
 mkdir -p "$OUTDIR"
 WORK=$(mktemp -d)
 { nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv 2>&1; "$PY" -c 'import torch,sys; print("torch", torch.__version__, "python", sys.version.split()[0])'; } > "$OUTDIR/gpu-env.txt"

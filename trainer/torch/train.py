@@ -127,7 +127,7 @@ def main():
     fp = fingerprint(o)
     step, tokens = 0, 0
     history = []  # train/val records so far: saved with the state, replayed on resume
-    loader = Batches(train_stream, B, T)
+    loader = Batches(train_stream, B, T, pin=device.type == 'cuda')
     if os.path.exists(state_path):
         st = torch.load(state_path, map_location='cpu')
         if st.get('fingerprint') != fp:
