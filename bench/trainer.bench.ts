@@ -13,7 +13,7 @@
  * SLUICE_BENCH_TRAIN_STEPS sets the learning run's steps (default 200, batch 8×64).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BpeTrainer } from '../operators/tokenize/bpe/trainer.ts';
 import { BpeTokenizer } from '../operators/tokenize/bpe/tokenizer.ts';
@@ -37,6 +37,7 @@ function unigramEntropy(tokens: ArrayLike<number>): number {
 const bench: Bench = {
   id: 'trainer',
   async run() {
+    const load = loadavg()[0]!;
     const input = dataPath('tinyshakespeare', 'input.txt');
     if (!existsSync(input)) throw new Error(`trainer bench: ${input} is absent`);
     const text = readFileSync(input, 'utf8');
@@ -121,14 +122,14 @@ const bench: Bench = {
       if (existsSync(gpuFile)) {
         const g = JSON.parse(readFileSync(gpuFile, 'utf8')) as { device: string; tokensPerSecond: number; mfuVsSpecPeak: number; mfuVsMeasuredPeak: number; measuredPeakFlops: number; steps: number; batch: number[]; compile: boolean };
         rows.push({ name: `torch backend, GPT-2-small shape (124M), ${g.device}, bf16, compile ${g.compile}, batch ${g.batch.join('×')}, ${g.steps} steps (logged)`, value: Math.round(g.tokensPerSecond), unit: 'tokens/s', note: `MFU ${(100 * g.mfuVsSpecPeak).toFixed(1)}% of 989 TFLOP/s spec, ${(100 * g.mfuVsMeasuredPeak).toFixed(1)}% of measured ${(g.measuredPeakFlops / 1e12).toFixed(0)} TFLOP/s matmul` });
-        gpuNote = `GPU figure from the committed log \`bench/results/trainer-gpu-h200-*.json[l]\` (\`trainer/torch/gpu_bench.sh\`, one run; not re-measured by \`npm run bench\`).`;
+        gpuNote = `GPU figure from the committed log \`bench/results/trainer-gpu-h200-*.json[l]\` (\`trainer/torch/gpu_bench.sh\`, one run; not re-measured by \`npm run bench\`). The run before it (\`trainer-gpu-h200-b32-*\`: batch 32×1024, 400 steps, batches copied from pageable memory, which synchronises the stream every step) gave 499,700 tokens/s, 43.2% of spec; pinned batches and batch 64 gave the figure above.`;
       }
       const goal = pt ? (tf / pt >= 2 ? 'met' : 'not met') : 'not measured (no python3 with torch)';
       return {
         title: 'Trainer: tiny GPT on 2 cores, tinyshakespeare, GPU',
         rows,
         notes: [
-          `Throughput: medians of 3 alternating runs of 12 steps each (steady state, first steps excluded), tfjs ${tfjs.map((x) => x.toFixed(0)).join('/')} and PyTorch ${torch.map((x) => x.toFixed(0)).join('/') || '—'} tokens/s. Goal tfjs ≥ 2× PyTorch CPU: ${goal}. Other work shares the 2 cores while this runs: absolute figures move with the load, and a 2-thread PyTorch loses more than a 1-thread tfjs on an oversubscribed machine, so on an idle one the ratio is smaller (the issue measured 2,306 vs 1,240 tokens/s there).`,
+          `Throughput: medians of 3 alternating runs of 12 steps each (steady state, first steps excluded), tfjs ${tfjs.map((x) => x.toFixed(0)).join('/')} and PyTorch ${torch.map((x) => x.toFixed(0)).join('/') || '—'} tokens/s. Goal tfjs ≥ 2× PyTorch CPU: ${goal}. Load average when the bench started: ${load.toFixed(2)}. Absolute figures move with the load, and a 2-thread PyTorch loses more than a 1-thread tfjs on an oversubscribed machine, so under load the ratio is larger than on an idle machine (the issue measured 2,306 vs 1,240 tokens/s on an idle one).`,
           `Learning: validation loss ${valCurve.map(([s, v]) => `${s}: ${v}`).join(', ')} against a unigram entropy of ${h.toFixed(3)} nats/token (curve in \`bench/results/trainer-tinyshakespeare.json\`).`,
           gpuNote,
         ].join('\n\n'),
