@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SHARD_HEADER_BYTES, encodeShard, parseShardHeader, readShardHeader } from '../../trainer/data/bin.ts';
@@ -76,4 +77,18 @@ test('splitStreams: validation shards, or the tail held out', async () => {
   assert.equal(c.val.length, 33, 'at least one batch is held out');
   await assert.rejects(splitStreams([t], undefined, 990, 33), /1000 tokens cannot hold a validation split of 990/);
   await assert.rejects(describeShards([]), /no token shards/);
+});
+
+test('trainer/torch/gpu_data.ts (the GPU bench data step) writes GPT-2-token train/val shards split 90/10', async () => {
+  const input = join(dir, 'gpu-input.txt');
+  writeFileSync(input, 'First Citizen:\nBefore we proceed any further, hear me speak.\n'.repeat(40));
+  const out = join(dir, 'gpu-data');
+  const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'trainer/torch/gpu_data.ts', input, out], { encoding: 'utf8' }));
+  const train = await readShardHeader(join(out, 'train.bin'));
+  const val = await readShardHeader(join(out, 'val.bin'));
+  assert.equal(train.tokens + val.tokens, r.tokens);
+  assert.equal(train.tokens, Math.floor(r.tokens * 0.9));
+  // GPT-2 BPE: "First" is token 5962, " Citizen" 22307.
+  const b = readFileSync(join(out, 'train.bin'));
+  assert.deepEqual([b.readUInt16LE(SHARD_HEADER_BYTES), b.readUInt16LE(SHARD_HEADER_BYTES + 2)], [5962, 22307]);
 });

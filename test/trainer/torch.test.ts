@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainModel, type MetricsRecord, type TrainModelOptions } from '../../trainer/api.ts';
 import { readModelCheckpoint } from '../../trainer/checkpoint.ts';
 import { openScorer } from '../../trainer/scorer.ts';
+import { encodeShard } from '../../trainer/data/bin.ts';
 import { findPython } from '../../trainer/torch/runner.ts';
 import { corpusBytes, writeCorpusShard } from './helpers/corpus.ts';
 
@@ -100,4 +101,28 @@ test('scorer: tfjs and torch give the same log-probabilities for a checkpoint of
     for (let i = 0; i < a.length; i++) for (let j = 0; j < a[i]!.length; j++) assert.ok(Math.abs(a[i]![j]! - b[i]![j]!) < 1e-4, `${name} seq ${i} token ${j}: ${a[i]![j]} vs ${b[i]![j]}`);
     assert.ok(a[0]!.every((v) => v < 0 && v > -20));
   }
+});
+
+test('trainer/torch/gpu_bench.sh (the GPU measurement script) runs end to end in its tiny CPU mode and writes its summary', { skip }, async () => {
+  const data = join(dir, 'gpu-data');
+  const out = join(dir, 'gpu-out');
+  mkdirSync(data, { recursive: true });
+  writeFileSync(join(data, 'train.bin'), encodeShard(Array.from(corpusBytes(6000, 3))));
+  writeFileSync(join(data, 'val.bin'), encodeShard(Array.from(corpusBytes(1000, 4))));
+  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const p = spawn('bash', ['trainer/torch/gpu_bench.sh', data, out], { env: { ...process.env, GPU_BENCH_TINY: '1', GPU_BENCH_STEPS: '10', SLUICE_PYTHON: python! } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (b) => (stdout += b));
+    p.stderr.on('data', (b) => (stderr += b));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const s = JSON.parse(readFileSync(join(out, 'gpu-summary.json'), 'utf8'));
+  assert.equal(s.steps, 10);
+  assert.equal(s.tokens, 10 * 4 * 64);
+  assert.ok(s.tokensPerSecond > 0 && s.mfuVsMeasuredPeak > 0 && s.flopsPerToken > 0, JSON.stringify(s));
+  assert.ok(s.finalLoss < s.firstLoss, `loss ${s.firstLoss} → ${s.finalLoss}`);
+  assert.ok(s.valLoss.length >= 1, 'validation ran');
+  assert.match(readFileSync(join(out, 'gpu-env.txt'), 'utf8'), /torch \S+ python \S+/);
 });
