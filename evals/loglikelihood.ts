@@ -11,12 +11,14 @@ import type { TokenScorer } from './scorer.ts';
 export interface LlRequest {
   context: string;
   continuation: string;
+  /** Also decide whether the continuation is the greedy decode (default false; cloze items). */
+  greedy?: boolean;
 }
 
 export interface LlResult {
   /** Sum of the continuation tokens' natural-log probabilities. */
   ll: number;
-  /** Whether every continuation token is the model's argmax (`undefined` when the scorer has no `argmax`). */
+  /** Whether every continuation token is the model's argmax (`undefined` unless the request asked and the scorer has `logprobsWithArgmax`). */
   greedy: boolean | undefined;
   /** Continuation length in tokens. */
   tokens: number;
@@ -60,7 +62,8 @@ export function scoringWindows(all: number[], first: number, maxContext: number)
  */
 export async function loglikelihoods(scorer: TokenScorer, reqs: LlRequest[], batchSize = 16): Promise<LlResult[]> {
   const windows: Array<{ req: number; seq: number[]; predict: number; cont: number[]; offset: number }> = [];
-  const out: LlResult[] = reqs.map(() => ({ ll: 0, greedy: scorer.argmax ? true : undefined, tokens: 0 }));
+  const withArgmax = scorer.logprobsWithArgmax?.bind(scorer);
+  const out: LlResult[] = reqs.map((r) => ({ ll: 0, greedy: r.greedy && withArgmax ? true : undefined, tokens: 0 }));
   reqs.forEach((r, i) => {
     const { context, continuation } = encodePair(scorer, r.context, r.continuation);
     if (continuation.length === 0) throw new Error(`loglikelihood: the continuation ${JSON.stringify(r.continuation)} encodes to no tokens`);
@@ -75,16 +78,19 @@ export async function loglikelihoods(scorer: TokenScorer, reqs: LlRequest[], bat
   for (let b = 0; b < windows.length; b += batchSize) {
     const batch = windows.slice(b, b + batchSize);
     const seqs = batch.map((w) => w.seq);
-    const lps = await scorer.logprobs(seqs);
-    const arg = scorer.argmax ? await scorer.argmax(seqs) : undefined;
+    // The argmax over the vocabulary costs extra: only for batches with a greedy request.
+    const both = withArgmax && batch.some((w) => out[w.req]!.greedy !== undefined) ? await withArgmax(seqs) : undefined;
+    const lps = both ? both.logprobs : await scorer.logprobs(seqs);
     batch.forEach((w, k) => {
       const lp = lps[k]!;
       if (lp.length !== w.seq.length - 1) throw new Error(`scorer: logprobs returned ${lp.length} values for a sequence of ${w.seq.length} tokens (expected ${w.seq.length - 1})`);
       const r = out[w.req]!;
+      const arg = r.greedy !== undefined ? both!.argmax[k]! : undefined;
+      if (arg && arg.length !== lp.length) throw new Error(`scorer: argmax returned ${arg.length} values for a sequence of ${w.seq.length} tokens (expected ${w.seq.length - 1})`);
       for (let j = 0; j < w.predict; j++) {
         const pos = lp.length - w.predict + j;
         r.ll += lp[pos]!;
-        if (arg && arg[k]![pos] !== w.cont[w.offset + j]) r.greedy = false;
+        if (arg && arg[pos] !== w.cont[w.offset + j]) r.greedy = false;
       }
     });
   }

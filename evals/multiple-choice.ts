@@ -5,7 +5,7 @@
  *   choice without the delimiter.
  * - partial items (Winogrande): `ll_i = log P(" " + continuation | contexts[i])`; `acc` only.
  * - cloze items (LAMBADA): `ll = log P(" " + continuation | context)`; `perplexity` =
- *   exp(−mean ll) over items and `acc` = greedy match (needs the scorer's `argmax`).
+ *   exp(−mean ll) over items and `acc` = greedy match (needs the scorer's `logprobsWithArgmax`).
  *
  * Two prompt methods for choice items, reported side by side because harnesses disagree
  * (MMLU by letter vs by answer text gives different numbers):
@@ -54,7 +54,7 @@ export interface ItemScore {
   lls: number[];
   gold: number;
   pred: number;
-  /** 1 when `pred` is gold (cloze: when the continuation is the greedy decode; NaN without `argmax`). */
+  /** 1 when `pred` is gold (cloze: when the continuation is the greedy decode; NaN without `logprobsWithArgmax`). */
   acc: number;
   /** Choice items only: the length-normalised prediction's correctness. */
   accNorm?: number;
@@ -147,7 +147,7 @@ export async function scoreBenchmark(scorer: TokenScorer, bench: Benchmark, opts
       const { contexts, continuations, gold } = requestParts(item, method);
       const at = reqs.length;
       if (item.kind === 'partial') for (const c of contexts) reqs.push({ context: prefix + c, continuation: ' ' + continuations[0]! });
-      else for (const c of continuations) reqs.push({ context: prefix + contexts[0]!, continuation: ' ' + c });
+      else for (const c of continuations) reqs.push({ context: prefix + contexts[0]!, continuation: ' ' + c, greedy: item.kind === 'cloze' });
       spans.push({ at, n: reqs.length - at, gold, conts: continuations });
     }
     const res = await loglikelihoods(scorer, reqs, opts.batchSize ?? 16);

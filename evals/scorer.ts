@@ -15,11 +15,12 @@ export interface TokenScorer {
    */
   logprobs(batch: number[][]): Promise<Float64Array[]>;
   /**
-   * Optional: for each sequence, the model's most likely next token at every position,
-   * `out[i][j] = argmax_t P(t | seq[0..j])` (same shapes as `logprobs`). The eval uses it for
-   * lm-evaluation-harness's `is_greedy` (LAMBADA accuracy); without it that metric is omitted.
+   * Optional: `logprobs` plus, from the same forward pass, the model's most likely next token at
+   * every position, `argmax[i][j] = argmax_t P(t | seq[0..j])` (same shapes as `logprobs`). The
+   * eval asks for it only where it needs lm-evaluation-harness's `is_greedy` (LAMBADA
+   * accuracy); a scorer without it leaves that metric out.
    */
-  argmax?(batch: number[][]): Promise<Int32Array[]>;
+  logprobsWithArgmax?(batch: number[][]): Promise<{ logprobs: Float64Array[]; argmax: Int32Array[] }>;
   /** Releases the model (tensors, subprocess). */
   close(): Promise<void>;
 }

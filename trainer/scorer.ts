@@ -101,42 +101,50 @@ async function tfjsScorer(base: Base, meta: CheckpointMeta, tensors: Map<string,
     get eotToken() {
       return base.eotToken;
     },
-    async logprobs(batch: number[][]): Promise<Float64Array[]> {
-      checkBatch(batch, cfg.contextLength, V);
-      const out: Float64Array[] = batch.map(() => new Float64Array(0));
-      const order = batch.map((_, i) => i).sort((a, b) => batch[a]!.length - batch[b]!.length);
-      const longest = Math.max(2, ...batch.map((s) => s.length));
-      // Bound the logits held at once to ~32M floats (128 MiB).
-      const group = Math.max(1, Math.floor((1 << 25) / (longest * V)));
-      for (let g = 0; g < order.length; g += group) {
-        const idx = order.slice(g, g + group).filter((i) => batch[i]!.length >= 2);
-        if (!idx.length) continue;
-        const L = Math.max(...idx.map((i) => batch[i]!.length)) - 1;
-        const x = new Int32Array(idx.length * L);
-        const flat = new Int32Array(idx.length * L);
-        idx.forEach((i, r) => {
-          const s = batch[i]!;
-          for (let j = 0; j < s.length - 1; j++) {
-            x[r * L + j] = s[j]!;
-            flat[r * L + j] = (r * L + j) * V + s[j + 1]!;
-          }
-        });
-        const lp = tf.tidy(() => {
-          const logp = tf.logSoftmax(model.logits(x, idx.length, L));
-          return tf.gather(tf.reshape(logp, [-1]), tf.tensor1d(flat, 'int32')).dataSync() as Float32Array;
-        });
-        idx.forEach((i, r) => {
-          const n = batch[i]!.length - 1;
-          out[i] = Float64Array.from(lp.subarray(r * L, r * L + n));
-        });
-        await new Promise<void>((res) => setImmediate(res));
-      }
-      return out;
-    },
+    logprobs: async (batch: number[][]): Promise<Float64Array[]> => (await score(batch, false)).logprobs,
+    logprobsWithArgmax: (batch: number[][]) => score(batch, true) as Promise<{ logprobs: Float64Array[]; argmax: Int32Array[] }>,
     async close() {
       model.dispose();
     },
   };
+
+  /** Log-probabilities of each next token, and the argmax at each position when asked (one forward). */
+  async function score(batch: number[][], withArgmax: boolean): Promise<{ logprobs: Float64Array[]; argmax?: Int32Array[] }> {
+    checkBatch(batch, cfg.contextLength, V);
+    const out: Float64Array[] = batch.map(() => new Float64Array(0));
+    const arg: Int32Array[] = batch.map(() => new Int32Array(0));
+    const order = batch.map((_, i) => i).sort((a, b) => batch[a]!.length - batch[b]!.length);
+    const longest = Math.max(2, ...batch.map((s) => s.length));
+    // Bound the logits held at once to ~32M floats (128 MiB).
+    const group = Math.max(1, Math.floor((1 << 25) / (longest * V)));
+    for (let g = 0; g < order.length; g += group) {
+      const idx = order.slice(g, g + group).filter((i) => batch[i]!.length >= 2);
+      if (!idx.length) continue;
+      const L = Math.max(...idx.map((i) => batch[i]!.length)) - 1;
+      const x = new Int32Array(idx.length * L);
+      const flat = new Int32Array(idx.length * L);
+      idx.forEach((i, r) => {
+        const s = batch[i]!;
+        for (let j = 0; j < s.length - 1; j++) {
+          x[r * L + j] = s[j]!;
+          flat[r * L + j] = (r * L + j) * V + s[j + 1]!;
+        }
+      });
+      const [lp, am] = tf.tidy(() => {
+        const logits = model.logits(x, idx.length, L);
+        const logp = tf.logSoftmax(logits);
+        const picked = tf.gather(tf.reshape(logp, [-1]), tf.tensor1d(flat, 'int32')).dataSync() as Float32Array;
+        return [picked, withArgmax ? (tf.argMax(logits, 1).dataSync() as Int32Array) : undefined] as const;
+      });
+      idx.forEach((i, r) => {
+        const n = batch[i]!.length - 1;
+        out[i] = Float64Array.from(lp.subarray(r * L, r * L + n));
+        if (am) arg[i] = am.slice(r * L, r * L + n);
+      });
+      await new Promise<void>((res) => setImmediate(res));
+    }
+    return withArgmax ? { logprobs: out, argmax: arg } : { logprobs: out };
+  }
 }
 
 async function torchScorer(base: Base, dir: string, opts: OpenScorerOptions): Promise<TokenScorer> {
@@ -176,28 +184,33 @@ async function torchScorer(base: Base, dir: string, opts: OpenScorerOptions): Pr
   if (!ready.ready) throw new Error(`scorer: score.py did not start: ${JSON.stringify(ready).slice(0, 300)}`);
   // Requests are answered in order; serialise them.
   let chain: Promise<unknown> = Promise.resolve();
+  const ask = (batch: number[][], argmax: boolean): Promise<{ logprobs: Float64Array[]; argmax?: Int32Array[] }> => {
+    try {
+      checkBatch(batch, base.maxContext, Number.MAX_SAFE_INTEGER);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const p = chain.then(async () => {
+      const answer = next();
+      child.stdin.write(JSON.stringify(argmax ? { batch, argmax } : { batch }) + '\n');
+      const r = await answer;
+      if (typeof r.error === 'string') throw new Error(`scorer (torch): ${r.error}`);
+      const logprobs = (r.logprobs as number[][]).map((a) => Float64Array.from(a));
+      if (!argmax) return { logprobs };
+      if (!Array.isArray(r.argmax)) throw new Error('scorer (torch): score.py answered without the argmax it was asked for');
+      return { logprobs, argmax: (r.argmax as number[][]).map((a) => Int32Array.from(a)) };
+    });
+    chain = p.catch(() => undefined);
+    return p;
+  };
   return {
     maxContext: base.maxContext,
     encode: base.encode,
     get eotToken() {
       return base.eotToken;
     },
-    logprobs(batch: number[][]): Promise<Float64Array[]> {
-      try {
-        checkBatch(batch, base.maxContext, Number.MAX_SAFE_INTEGER);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      const p = chain.then(async () => {
-        const answer = next();
-        child.stdin.write(JSON.stringify({ batch }) + '\n');
-        const r = await answer;
-        if (typeof r.error === 'string') throw new Error(`scorer (torch): ${r.error}`);
-        return (r.logprobs as number[][]).map((a) => Float64Array.from(a));
-      });
-      chain = p.catch(() => undefined);
-      return p;
-    },
+    logprobs: async (batch: number[][]): Promise<Float64Array[]> => (await ask(batch, false)).logprobs,
+    logprobsWithArgmax: (batch: number[][]) => ask(batch, true) as Promise<{ logprobs: Float64Array[]; argmax: Int32Array[] }>,
     async close() {
       opts.signal?.removeEventListener('abort', onAbort);
       child.stdin.end();

@@ -158,7 +158,9 @@ test('Winogrande partial scoring and LAMBADA cloze (perplexity, greedy acc)', { 
     s.lls.forEach((v, i) => close(v, lls[i]!));
   }
   const l = await loadBenchmark(dataPath('mc-eval/llm-foundry/lambada_openai.jsonl'));
+  const before = m.argmaxCalls;
   const rl = await scoreBenchmark(m, l, { limit: 30 });
+  assert.ok(m.argmaxCalls > before, 'cloze items ask for the argmax');
   assert.equal(rl.method, 'cloze');
   const lls = rl.items.map((s) => s.lls[0]!);
   close(rl.metrics.perplexity!.value, Math.exp(-lls.reduce((a, b) => a + b, 0) / lls.length));
@@ -166,7 +168,7 @@ test('Winogrande partial scoring and LAMBADA cloze (perplexity, greedy acc)', { 
   // Greedy: a continuation is greedy only if each byte is the bigram argmax after the previous one.
   const it0 = l.items[0]!;
   assert.ok(it0.kind === 'cloze');
-  const [am] = await m.argmax([[...m.encode(it0.context), ...m.encode(' ' + it0.continuation)]]);
+  const [am] = m.argmax([[...m.encode(it0.context), ...m.encode(' ' + it0.continuation)]]);
   const cont = m.encode(' ' + it0.continuation);
   const greedy = cont.every((t, j) => am![am!.length - cont.length + j] === t);
   assert.equal(rl.items[0]!.acc, greedy ? 1 : 0);
@@ -176,6 +178,7 @@ test('ARC-Easy (50 items) with a bigram model of tinyshakespeare: acc equals a d
   const m = new BigramScorer(readFileSync(dataPath('tinyshakespeare/input.txt'), 'utf8'), 256);
   const b = await loadBenchmark(dataPath('mc-eval/llm-foundry/arc_easy.jsonl'));
   const r = await scoreBenchmark(m, b, { limit: 50 });
+  assert.equal(m.argmaxCalls, 0, 'choice items need no argmax over the vocabulary');
   let correct = 0;
   for (const it of b.items.slice(0, 50)) {
     assert.ok(it.kind === 'choice');

@@ -85,12 +85,21 @@ test('scorer: tfjs and torch give the same log-probabilities for a checkpoint of
   ] as const) {
     const run = await trainModel(base(name, { ...extra, checkpointEvery: 100 }));
     const results: Float64Array[][] = [];
+    const argmaxes: Int32Array[][] = [];
     for (const backend of ['tfjs', 'torch'] as const) {
       const s = await openScorer(run.checkpoint, { backend, tokenizer: tok, torch: { device: 'cpu' } });
       try {
         assert.equal(s.maxContext, 32);
         assert.equal(s.eotToken, 10);
         results.push(await s.logprobs(seqs));
+        // One forward gives both; the argmax token is at least as likely as the actual next one.
+        const both = await s.logprobsWithArgmax!(seqs);
+        assert.deepEqual(both.logprobs, results.at(-1), `${name}/${backend}: same logprobs with the argmax`);
+        assert.deepEqual(both.argmax.map((a) => a.length), [32, 19, 0, 19]);
+        const seq = seqs[0]!;
+        const alt = await s.logprobs(seq.slice(0, -1).map((_, j) => [...seq.slice(0, j + 1), both.argmax[0]![j]!]));
+        alt.forEach((a, j) => assert.ok(a.at(-1)! >= both.logprobs[0]![j]! - 1e-6, `${name}/${backend} position ${j}: argmax ${both.argmax[0]![j]} less likely than token ${seq[j + 1]}`));
+        argmaxes.push(both.argmax);
         await assert.rejects(s.logprobs([new Array(34).fill(1)]), /at most maxContext \+ 1 = 33/);
       } finally {
         await s.close();
@@ -100,6 +109,9 @@ test('scorer: tfjs and torch give the same log-probabilities for a checkpoint of
     assert.deepEqual(a.map((x) => x.length), [32, 19, 0, 19]);
     for (let i = 0; i < a.length; i++) for (let j = 0; j < a[i]!.length; j++) assert.ok(Math.abs(a[i]![j]! - b[i]![j]!) < 1e-4, `${name} seq ${i} token ${j}: ${a[i]![j]} vs ${b[i]![j]}`);
     assert.ok(a[0]!.every((v) => v < 0 && v > -20));
+    const [ta, tb] = argmaxes as [Int32Array[], Int32Array[]];
+    const agree = ta.flatMap((x, i) => Array.from(x, (v, j) => v === tb[i]![j])).filter(Boolean).length;
+    assert.ok(agree >= 0.95 * ta.reduce((n, x) => n + x.length, 0), `${name}: tfjs and torch argmax agree at ${agree} positions`);
   }
 });
 

@@ -5,7 +5,9 @@ trainer/scorer.ts (the eval stage's TokenScorer).
 
 Prints one JSON line `{"ready": true, ...}`, then answers each stdin line
 `{"batch": [[token, ...], ...]}` with `{"logprobs": [[...], ...]}`: for every sequence, the natural
-log-probability of each token after the first given those before it. An error answers
+log-probability of each token after the first given those before it. With `"argmax": true` the
+answer also has `"argmax"`: the most likely next token at each of those positions (from the same
+forward pass; the eval's greedy check for LAMBADA). An error answers
 `{"error": "..."}` and the process keeps serving.
 """
 import json
@@ -30,8 +32,10 @@ def main():
         if not line.strip():
             continue
         try:
-            batch = json.loads(line)['batch']
+            req = json.loads(line)
+            batch, want_argmax = req['batch'], bool(req.get('argmax'))
             out = [None] * len(batch)
+            arg = [None] * len(batch)
             # one forward per group of equal-ish length; pad right (causal: padding never affects earlier positions)
             order = sorted(range(len(batch)), key=lambda i: len(batch[i]))
             budget = max(1, (1 << 25) // (max(1, max((len(s) for s in batch), default=1)) * vocab))
@@ -42,7 +46,7 @@ def main():
                     raise ValueError(f'sequence of {longest} tokens exceeds context {ctx} + 1')
                 if longest < 2:
                     for i in idx:
-                        out[i] = []
+                        out[i], arg[i] = [], []
                     continue
                 x = torch.zeros(len(idx), longest - 1, dtype=torch.long)
                 y = torch.zeros(len(idx), longest - 1, dtype=torch.long)
@@ -55,9 +59,12 @@ def main():
                 with torch.no_grad():
                     logits = model(x.to(device)).float()
                     lp = torch.log_softmax(logits, dim=-1).gather(-1, y.to(device).unsqueeze(-1)).squeeze(-1).double().cpu()
+                    am = logits.argmax(dim=-1).cpu() if want_argmax else None
                 for r, i in enumerate(idx):
                     out[i] = lp[r, :len(batch[i]) - 1].tolist()
-            print(json.dumps({'logprobs': out}), flush=True)
+                    if am is not None:
+                        arg[i] = am[r, :len(batch[i]) - 1].tolist()
+            print(json.dumps({'logprobs': out, 'argmax': arg} if want_argmax else {'logprobs': out}), flush=True)
         except Exception as e:  # answer, keep serving
             print(json.dumps({'error': f'{type(e).__name__}: {e}'}), flush=True)
 

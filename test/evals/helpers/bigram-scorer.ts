@@ -11,6 +11,8 @@ export class BigramScorer implements TokenScorer {
   readonly counts = new Float64Array(257 * 257);
   readonly totals = new Float64Array(257);
   calls = 0;
+  /** Calls of `logprobsWithArgmax` (the eval asks only for cloze items). */
+  argmaxCalls = 0;
 
   constructor(
     train: string,
@@ -52,7 +54,13 @@ export class BigramScorer implements TokenScorer {
     });
   }
 
-  async argmax(batch: number[][]): Promise<Int32Array[]> {
+  async logprobsWithArgmax(batch: number[][]): Promise<{ logprobs: Float64Array[]; argmax: Int32Array[] }> {
+    this.argmaxCalls++;
+    return { logprobs: await this.logprobs(batch), argmax: this.argmax(batch) };
+  }
+
+  /** The most likely next byte after each position. */
+  argmax(batch: number[][]): Int32Array[] {
     return batch.map((seq) => {
       const out = new Int32Array(seq.length - 1);
       for (let j = 0; j + 1 < seq.length; j++) {
