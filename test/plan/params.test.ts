@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { countParams, flopsPerToken } from '../../plan/params.ts';
-import { paramCounts, flopsPerToken as trainerFlopsPerToken } from '../../trainer/model/config.ts';
 import type { ModelConfig } from '../../trainer/api.ts';
+import { fullModelConfig, paramCounts, flopsPerToken as trainerFlopsPerToken } from '../../trainer/model/config.ts';
+import { parameterShapes } from '../../trainer/tfjs/model.ts';
 
 test('GPT-2 small (tied head, learned positions, biases) has 124,439,808 parameters', () => {
   const c = countParams({ vocabSize: 50257, contextLength: 1024, layers: 12, dModel: 768, heads: 12 });
@@ -14,7 +15,7 @@ test('GPT-2 small (tied head, learned positions, biases) has 124,439,808 paramet
   assert.equal(c.total, c.tokenEmbedding + c.positionEmbedding + c.blockNorms + c.attention + c.mlp + c.finalNorm + c.head);
 });
 
-test("counts match the trainer's own count and FLOPs per token across the config space", () => {
+test("counts equal the tensors the trainer's model creates, across the config space", () => {
   const configs: ModelConfig[] = [];
   for (const tiedHead of [true, false])
     for (const positions of ['learned', 'rotary'] as const)
@@ -22,10 +23,18 @@ test("counts match the trainer's own count and FLOPs per token across the config
         for (const [layers, dModel, heads, mlpRatio] of [[2, 64, 4, 4], [3, 96, 6, 2], [12, 768, 12, 4], [1, 32, 2, 3]] as const)
           configs.push({ vocabSize: 517, contextLength: 128, layers, dModel, heads, mlpRatio, tiedHead, positions, bias });
   for (const c of configs) {
+    // Independent of the formulas: the parameter tensors the tfjs model allocates, by name.
+    const size = (sh: number[]) => sh.reduce((a, b) => a * b, 1);
+    const shapes = parameterShapes(fullModelConfig(c));
+    const total = shapes.reduce((n, [, sh]) => n + size(sh), 0);
+    const embeddings = shapes.filter(([name]) => name === 'wte' || name === 'wpe').reduce((n, [, sh]) => n + size(sh), 0);
+    // Matmul weights: the block projections and the output head once (the tied head is wte).
+    const matmul = shapes.filter(([name]) => /\.(c_attn|c_proj|c_fc)\.weight$/.test(name)).reduce((n, [, sh]) => n + size(sh), 0) + c.vocabSize * c.dModel;
     const mine = countParams(c);
-    const theirs = paramCounts(c);
-    assert.deepEqual({ total: mine.total, nonEmbedding: mine.nonEmbedding, matmul: mine.matmul }, theirs, JSON.stringify(c));
-    assert.equal(flopsPerToken(c).total, trainerFlopsPerToken(c), JSON.stringify(c));
+    assert.deepEqual({ total: mine.total, nonEmbedding: mine.nonEmbedding, matmul: mine.matmul }, { total, nonEmbedding: total - embeddings, matmul }, JSON.stringify(c));
+    assert.deepEqual(paramCounts(c), { total, nonEmbedding: total - embeddings, matmul }, 'the trainer reports the same counts');
+    assert.equal(trainerFlopsPerToken(c), 6 * matmul + 12 * c.layers * c.contextLength * c.dModel, JSON.stringify(c));
+    assert.equal(flopsPerToken(c).total, trainerFlopsPerToken(c));
   }
 });
 

@@ -1,8 +1,10 @@
 /**
- * Model shape defaults, validation, parameter counts and FLOPs per token. The counts match
- * trainer/torch/gpt.py (`param_counts`, `flops_per_token`) term for term.
+ * Model shape defaults and validation for the trainer; parameter counts and FLOPs per token
+ * through the planner's implementation (plan/params.ts), which trainer/torch/gpt.py
+ * (`param_counts`, `flops_per_token`) matches term for term.
  */
 import type { ModelConfig, ParamCounts } from '../api.ts';
+import { countParams, flopsPerToken as planFlopsPerToken } from '../../plan/params.ts';
 
 /** A ModelConfig with every default filled in. */
 export type FullModelConfig = Required<ModelConfig>;
@@ -32,26 +34,21 @@ export function fullModelConfig(c: ModelConfig): FullModelConfig {
   return out;
 }
 
-/** Parameter counts: total, non-embedding (Kaplan's N) and matmul (the N of 6·N). */
+/**
+ * Parameter counts: total, non-embedding (Kaplan's N) and matmul (the N of 6·N). One
+ * implementation serves the trainer and the planner (plan/params.ts `countParams`, which also
+ * breaks them down per component); trainer/torch/gpt.py mirrors it term for term.
+ */
 export function paramCounts(config: ModelConfig): ParamCounts {
-  const c = fullModelConfig(config);
-  const { dModel: d, layers: L, vocabSize: V, contextLength: T, mlpRatio: m } = c;
-  const b = c.bias ? 1 : 0;
-  const ln = (b ? 2 : 1) * d;
-  const blockMatmul = d * 3 * d + d * d + 2 * d * m * d;
-  const block = blockMatmul + b * (3 * d + d + m * d + d) + 2 * ln;
-  const head = c.tiedHead ? 0 : d * V;
-  const emb = V * d + (c.positions === 'learned' ? T * d : 0);
-  const total = emb + L * block + ln + head;
-  return { total, nonEmbedding: total - emb, matmul: L * blockMatmul + d * V };
+  const { total, nonEmbedding, matmul } = countParams(fullModelConfig(config));
+  return { total, nonEmbedding, matmul };
 }
 
 /**
  * Training FLOPs per token, forward + backward: 6·N over the matmul parameters (the output head
  * included, tied or not) plus 12·L·T·d for the attention scores and weighted values (PaLM,
- * appendix B, the figure nanoGPT's MFU uses).
+ * appendix B, the figure nanoGPT's MFU uses). The planner's `flopsPerToken`, after validation.
  */
 export function flopsPerToken(config: ModelConfig): number {
-  const c = fullModelConfig(config);
-  return 6 * paramCounts(c).matmul + 12 * c.layers * c.contextLength * c.dModel;
+  return planFlopsPerToken(fullModelConfig(config)).total;
 }
