@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, startCli, tempProject, writePipeline } from '../helpers/cli.ts';
-import { treeHashes, writeInputs } from '../helpers/fixtures.ts';
+import { COUNT_STAGE, treeHashes, writeInputs } from '../helpers/fixtures.ts';
 import { makeBucket, needS3 } from '../helpers/s3.ts';
 import { arrayChunks, arrayScript, rangeSpec, resourceLines, type ScriptContext } from '../../engine/executor/slurm-script.ts';
 import { slurmAvailable, type JobRecord } from '../../engine/executor/slurm-jobs.ts';
@@ -40,16 +40,7 @@ const shards = (input) => ({
     await ctx.writeDocs('part-' + String(ctx.index).padStart(5, '0') + '.parquet', (async function* () { yield mine; })());
   },
 });
-const count = (input) => ({
-  kind: 'custom', type: 'test.count', name: 'test.count', version: '1', config: {}, inputs: [input], output: 'artifact',
-  async run(ctx) {
-    let docs = 0, words = 0;
-    for await (const b of ctx.inputs[0].readDocs()) for (const d of b) { docs++; words += d.text.split(' ').length; }
-    await ctx.writeFile('count.json', JSON.stringify({ docs, words }) + '\\n', 1);
-    ctx.setInfo({ docs, words });
-  },
-});
-export default pipeline({ name: ${JSON.stringify(name)}, workdir: 'runs/w' }, (p) => {
+${COUNT_STAGE}export default pipeline({ name: ${JSON.stringify(name)}, workdir: 'runs/w' }, (p) => {
   const raw = p.stage('load', read.jsonl('data/*.jsonl'));
   const clean = p.stage('clean', raw, [
     map('slow', async (d) => { if (${delayMs}) await new Promise((r) => setTimeout(r, ${delayMs})); return { ...d, text: d.text.trim() }; }, { delayMs: ${delayMs} }),

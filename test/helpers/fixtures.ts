@@ -39,14 +39,11 @@ export interface PipelineParams {
   failOn?: string;
 }
 
-/** Writes `pipeline.ts` (load → clean → count) into `dir` and returns its path. */
-export function writeTestPipeline(dir: string, params: PipelineParams = {}, file = 'pipeline.ts'): string {
-  const { workdir = 'runs/test', minWords = 5, delayMs = 0, failOn = '' } = params;
-  return writePipeline(
-    dir,
-    file,
-    `
-const count = (input) => ({
+/**
+ * Source of a custom `count` stage for generated pipeline files: an artifact stage that counts
+ * its input's docs and words into `count.json` and the manifest info.
+ */
+export const COUNT_STAGE = `const count = (input) => ({
   kind: 'custom', type: 'test.count', name: 'test.count', version: '1', config: {}, inputs: [input], output: 'artifact',
   async run(ctx) {
     let docs = 0, words = 0;
@@ -55,7 +52,16 @@ const count = (input) => ({
     ctx.setInfo({ docs, words });
   },
 });
-export default pipeline({ name: 'test', workdir: ${JSON.stringify(workdir)} }, (p) => {
+`;
+
+/** Writes `pipeline.ts` (load → clean → count) into `dir` and returns its path. */
+export function writeTestPipeline(dir: string, params: PipelineParams = {}, file = 'pipeline.ts'): string {
+  const { workdir = 'runs/test', minWords = 5, delayMs = 0, failOn = '' } = params;
+  return writePipeline(
+    dir,
+    file,
+    `
+${COUNT_STAGE}export default pipeline({ name: 'test', workdir: ${JSON.stringify(workdir)} }, (p) => {
   const raw = p.stage('load', read.jsonl('data/*.jsonl'));
   const clean = p.stage('clean', raw, [
     map('slow', async (d) => {
