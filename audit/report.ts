@@ -10,6 +10,7 @@
  * files are streamed twice (range, then histogram) with a fixed-size reservoir per score for
  * the histogram's range.
  */
+import type { DropSample } from '../engine/audit.ts';
 import type { Json, Manifest, OperatorSpec } from '../engine/types.ts';
 import { storage } from '../engine/storage/index.ts';
 import { readParquetTables } from '../engine/parquet.ts';
@@ -71,14 +72,8 @@ export interface ScoreSummary {
   thresholds: ThresholdMark[];
 }
 
-/** A sample of a dropped doc (as the engine's reservoir kept it). */
-export interface DropSample {
-  id: string;
-  url: string | null;
-  reason: string;
-  score: number | null;
-  text: string;
-}
+/** A sample of a dropped doc, as the engine's reservoir kept it (engine/audit.ts). */
+export type { DropSample };
 
 /** Drops of one reason. */
 export interface ReasonSummary {
