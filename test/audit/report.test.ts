@@ -9,20 +9,15 @@ import { fmtBytes, renderText } from '../../audit/text.ts';
 import { auditDocText, writeAuditProject } from './fixtures.ts';
 import { gopherQualityScores, GOPHER_STOP_WORDS } from '../../operators/filter/gopher-quality.ts';
 
-/** Docs under `minWords` words, counted directly from the fixture texts. */
-function shortDocs(minWords: number, n = 120): number {
-  let k = 0;
-  for (let i = 0; i < n; i++) if (gopherQualityScores(auditDocText(i), new Set(GOPHER_STOP_WORDS)).words < minWords) k++;
-  return k;
+/** The fixture texts under `minWords` words, found directly. */
+function shortTexts(minWords: number, n = 120): string[] {
+  const stop = new Set(GOPHER_STOP_WORDS);
+  return Array.from({ length: n }, (_, i) => auditDocText(i)).filter((t) => gopherQualityScores(t, stop).words < minWords);
 }
-const SHORT = shortDocs(50);
-
+const shortDocs = (minWords: number) => shortTexts(minWords).length;
 /** UTF-8 bytes of the docs under `minWords` words. */
-function shortBytes(minWords: number, n = 120): number {
-  let b = 0;
-  for (let i = 0; i < n; i++) if (gopherQualityScores(auditDocText(i), new Set(GOPHER_STOP_WORDS)).words < minWords) b += Buffer.byteLength(auditDocText(i));
-  return b;
-}
+const shortBytes = (minWords: number) => shortTexts(minWords).reduce((b, t) => b + Buffer.byteLength(t), 0);
+const SHORT = shortDocs(50);
 
 let dir = '';
 let file = '';

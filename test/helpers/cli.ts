@@ -21,7 +21,12 @@ export interface CliResult {
 
 /** Starts `sluice <args>`; the child leads its own process group so tests can kill the whole run. */
 export function startCli(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  return startProcess(process.execPath, [BIN, ...args], opts);
+}
+
+/** Starts any command the same way (own process group, stdout and stderr collected). */
+export function startProcess(command: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(command, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

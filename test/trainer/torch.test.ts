@@ -10,6 +10,8 @@ import { openScorer } from '../../trainer/scorer.ts';
 import { encodeShard } from '../../trainer/data/bin.ts';
 import { findPython } from '../../trainer/torch/runner.ts';
 import { corpusBytes, writeCorpusShard } from './helpers/corpus.ts';
+import { startProcess } from '../helpers/cli.ts';
+import { REPO } from '../helpers/data.ts';
 
 const python = findPython();
 const skip = python ? false : 'skipped: no python3 with torch and numpy (Debian: apt-get install python3-torch; or set SLUICE_PYTHON)';
@@ -121,14 +123,7 @@ test('trainer/torch/gpu_bench.sh (the GPU measurement script) runs end to end in
   mkdirSync(data, { recursive: true });
   writeFileSync(join(data, 'train.bin'), encodeShard(Array.from(corpusBytes(6000, 3))));
   writeFileSync(join(data, 'val.bin'), encodeShard(Array.from(corpusBytes(1000, 4))));
-  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const p = spawn('bash', ['trainer/torch/gpu_bench.sh', data, out], { env: { ...process.env, GPU_BENCH_TINY: '1', GPU_BENCH_STEPS: '6', SLUICE_PYTHON: python! } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b) => (stdout += b));
-    p.stderr.on('data', (b) => (stderr += b));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const r = await startProcess('bash', ['trainer/torch/gpu_bench.sh', data, out], { cwd: REPO, env: { GPU_BENCH_TINY: '1', GPU_BENCH_STEPS: '6', SLUICE_PYTHON: python! } }).done;
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const s = JSON.parse(readFileSync(join(out, 'gpu-summary.json'), 'utf8'));
   assert.equal(s.steps, 6);
