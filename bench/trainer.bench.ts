@@ -122,7 +122,12 @@ const bench: Bench = {
       if (existsSync(gpuFile)) {
         const g = JSON.parse(readFileSync(gpuFile, 'utf8')) as { device: string; tokensPerSecond: number; mfuVsSpecPeak: number; mfuVsMeasuredPeak: number; measuredPeakFlops: number; steps: number; batch: number[]; compile: boolean };
         rows.push({ name: `torch backend, GPT-2-small shape (124M), ${g.device}, bf16, compile ${g.compile}, batch ${g.batch.join('×')}, ${g.steps} steps (logged)`, value: Math.round(g.tokensPerSecond), unit: 'tokens/s', note: `MFU ${(100 * g.mfuVsSpecPeak).toFixed(1)}% of 989 TFLOP/s spec, ${(100 * g.mfuVsMeasuredPeak).toFixed(1)}% of measured ${(g.measuredPeakFlops / 1e12).toFixed(0)} TFLOP/s matmul` });
-        gpuNote = `GPU figure from the committed log \`bench/results/trainer-gpu-h200-*.json[l]\` (\`trainer/torch/gpu_bench.sh\`, one run; not re-measured by \`npm run bench\`). The run before it (\`trainer-gpu-h200-b32-*\`: batch 32×1024, 400 steps, batches copied from pageable memory, which synchronises the stream every step) gave 499,700 tokens/s, 43.2% of spec; pinned batches and batch 64 gave the figure above.`;
+        gpuNote = `GPU figure from the committed log \`bench/results/trainer-gpu-h200-*.json[l]\` (\`trainer/torch/gpu_bench.sh\`, one run; not re-measured by \`npm run bench\`). `;
+        const b32File = join(REPO, 'bench', 'results', 'trainer-gpu-h200-b32-summary.json');
+        if (existsSync(b32File)) {
+          const b = JSON.parse(readFileSync(b32File, 'utf8')) as typeof g;
+          gpuNote += `The run before it (\`trainer-gpu-h200-b32-*\`: batch ${b.batch.join('×')}, ${b.steps} steps, batches copied from pageable memory, which synchronises the stream every step) gave ${Math.round(b.tokensPerSecond).toLocaleString('en')} tokens/s, ${(100 * b.mfuVsSpecPeak).toFixed(1)}% of spec; pinned batches and batch 64 gave the figure above.`;
+        }
       }
       const goal = pt ? (tf / pt >= 2 ? 'met' : 'not met') : 'not measured (no python3 with torch)';
       return {
