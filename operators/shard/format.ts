@@ -27,6 +27,10 @@
  *   the sequence's index in the packed stream), `tokens` (list<uint16|uint32>, `seqLen` items),
  *   `doc_starts` (list<int32>: positions within the sequence where a document starts).
  *
+ * - `megatron`: Megatron-LM indexed datasets, `<name>.bin` + `<name>.idx` (`docs` in the entry),
+ *   one sequence per whole document, written by megatron.ts (its own write stage; the pack stage
+ *   runs with seqLen 1); byte layout in formats/megatron.ts; dtype uint16 or int32.
+ *
  * dtype is uint16 when the tokenizer's vocabulary (specials included) has ≤ 65,536 ids, else
  * uint32. A shard is written with one atomic write (multipart on S3, 16 MiB parts: the factory
  * rejects a `shardTokens` whose shard could exceed S3's 10,000 parts).

@@ -246,6 +246,21 @@ test('read.megatron reads what Megatron-LM\'s IndexedDatasetBuilder wrote: multi
   const raw = await readSource(read.megatron(join(dir, 'wide.bin')));
   assert.deepEqual(raw.out.map((d) => [...d.tokens!]), [[70000, 1, 2], [3], [0, 100276]]);
   assert.deepEqual(raw.out.map((d) => d.text), ['', '', '']);
+
+  // As a pipeline stage: several tasks, tokens and text in the stage's Parquet.
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  writeFileSync(
+    join(dir, 'pipeline.ts'),
+    `import { pipeline, read } from ${JSON.stringify(SLUICE)};
+export default pipeline({ name: 'mr', workdir: 'runs' }, (p) => { p.stage('corpus', read.megatron('small', { tokenizer: 'gpt2', splitBytes: 256 })); });
+`,
+  );
+  const r = await runCli(['run', 'pipeline.ts', '--json'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout) as RunSummary;
+  assert.ok(summary.stages[0]!.tasks > 1, `${summary.stages[0]!.tasks} tasks`);
+  const staged = await stageDocs(summary, 'corpus');
+  assert.deepEqual(staged.map((d) => [d.id, d.text, [...(d.tokens ?? [])]]), out.slice(0, 40).map((d) => [d.id.replace(/^.*\//, ''), d.text, [...d.tokens!]]));
 });
 
 test('read.megatron from s3:// with ranged reads', { skip: skipPy }, async (t) => {
@@ -290,4 +305,35 @@ test('read.megatron: a malformed index fails with an error naming the file', { s
   ];
   for (const [prefix, re] of cases) await assert.rejects(readSource(read.megatron(prefix)), re, prefix);
   await assert.rejects(readSource(read.megatron(join(dir, 'absent'))), /absent\.idx: no files match/);
+});
+
+test('a custom stage\'s streamed file (fileWriter) is recorded on commit and leaves nothing behind when its task fails', async () => {
+  const dir = tempProject('sluice-filewriter-');
+  writeFileSync(
+    join(dir, 'pipeline.ts'),
+    `import { pipeline } from ${JSON.stringify(SLUICE)};
+const stream = (fail) => ({
+  kind: 'custom', type: 'test.stream', name: 'test.stream', version: '1', config: { fail }, inputs: [], output: 'artifact',
+  async run(ctx) {
+    const w = await ctx.fileWriter('big.bin');
+    for (let i = 0; i < 4; i++) await w.write(new Uint8Array(1 << 20).fill(i));
+    if (fail) throw new Error('crash mid-file');
+    await w.commit(4);
+  },
+});
+export default pipeline({ name: 'fw', workdir: 'runs' }, (p) => {
+  p.stage('ok', stream(false));
+  p.stage('bad', stream(true), undefined, { retries: 1 });
+});
+`,
+  );
+  const r = await runCli(['run', 'pipeline.ts', '--json'], { cwd: dir });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /crash mid-file/);
+  const [okDir] = readdirSync(join(dir, 'runs', 'ok'));
+  const m = JSON.parse(readFileSync(join(dir, 'runs', 'ok', okDir!, 'manifest.json'), 'utf8')) as Manifest;
+  const bytes = readFileSync(join(dir, 'runs', 'ok', okDir!, 'big.bin'));
+  assert.deepEqual(m.files, [{ path: 'big.bin', task: 0, rows: 4, bytes: 4 << 20, sha256: sha(bytes) }]);
+  const [badDir] = readdirSync(join(dir, 'runs', 'bad'));
+  assert.deepEqual(readdirSync(join(dir, 'runs', 'bad', badDir!)).filter((f) => !f.startsWith('_')), [], 'no big.bin, whole or temporary');
 });
