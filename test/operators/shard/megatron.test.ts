@@ -21,6 +21,8 @@ import { storage } from '../../../engine/storage/index.ts';
 import { readSource } from '../../../engine/testing.ts';
 import type { ShardManifest } from '../../../operators/shard/format.ts';
 import { sequenceOrder } from '../../../operators/shard/write.ts';
+import { megatronPlan } from '../../../operators/shard/megatron.ts';
+import { megatronDtypeFor, parseMegatronHeader, writeMegatronIndex } from '../../../formats/megatron.ts';
 import { read } from '../../../operators/read/index.ts';
 import { shard } from '../../../operators/shard/index.ts';
 import { loadTokenizer } from '../../../operators/tokenize/load.ts';
@@ -101,9 +103,7 @@ function project(shardOpts: string[]): string {
     `import { pipeline, read, tokenize, shard } from ${JSON.stringify(SLUICE)};
 export default pipeline({ name: 'meg', workdir: 'runs' }, (p) => {
   const docs = p.stage('load', read.jsonl('data/*.jsonl'));
-  const enc = p.stage('encoded', docs, [tokenize.encode({ tokenizer: 'gpt2' })]);
-  const encWide = p.stage('encodedWide', docs, [tokenize.encode({ tokenizer: 'cl100k_base' })]);
-${stages}
+${shardOpts.some((o) => !o.includes('cl100k')) ? `  const enc = p.stage('encoded', docs, [tokenize.encode({ tokenizer: 'gpt2' })]);\n` : ''}${shardOpts.some((o) => o.includes('cl100k')) ? `  const encWide = p.stage('encodedWide', docs, [tokenize.encode({ tokenizer: 'cl100k_base' })]);\n` : ''}${stages}
 });
 `,
   );
@@ -195,6 +195,44 @@ test('shard.tokens megatron on an s3:// workdir: Megatron-LM\'s S3 reader return
   const summary = JSON.parse(r.stdout) as RunSummary;
   const m = await checkShards(summary, 'm0', 'encodedWide', { dtype: 'int32', shuffle: true, seed: 9, shardTokens: 2500 });
   assert.match(m.train[0]!.prefix!, new RegExp(`^s3://${bucket}/runs/m0\\.write/`));
+});
+
+test('megatronPlan: every document once, train then val, shards of at most shardTokens (a longer document alone)', () => {
+  const lengths = Uint32Array.from({ length: 500 }, (_, i) => (i === 17 ? 5000 : 1 + ((i * 7919) % 300)));
+  for (const shuffle of [true, false]) {
+    const { order, shards } = megatronPlan(lengths, { shardTokens: 2000, shuffle, seed: 3, valFraction: 0.1 });
+    const seen: number[] = [];
+    for (const [i, s] of shards.entries()) {
+      assert.equal(s.name, `${s.split}-${String(s.k).padStart(5, '0')}`);
+      assert.equal(s.from, i ? shards[i - 1]!.to : 0);
+      const ids = [...order.slice(s.from, s.to)];
+      assert.equal(s.tokens, ids.reduce((a, d) => a + lengths[d]!, 0));
+      assert.ok(s.tokens <= 2000 || ids.length === 1, `${s.name}: ${s.tokens} tokens`);
+      seen.push(...ids);
+    }
+    assert.deepEqual(seen.sort((a, b) => a - b), Array.from({ length: 500 }, (_, i) => i));
+    assert.deepEqual(shards.filter((s) => s.split === 'val').reduce((a, s) => a + s.to - s.from, 0), 50);
+    assert.ok(shards.findIndex((s) => s.split === 'val') > shards.findLastIndex((s) => s.split === 'train'));
+  }
+  assert.deepEqual(megatronPlan(new Uint32Array(0), { shardTokens: 10, shuffle: true, seed: 0, valFraction: 0.1 }).shards, []);
+});
+
+test('the .idx writer: Megatron\'s layout byte for byte (header, int32 lengths, int64 pointers, document indices)', async () => {
+  const chunks: Uint8Array[] = [];
+  const n = await writeMegatronIndex({ write: async (c) => void chunks.push(Uint8Array.from(c)) }, 'int32', [3, 1, 70000]);
+  const b = Buffer.concat(chunks);
+  assert.equal(b.byteLength, n);
+  assert.equal(n, 34 + 3 * 12 + 4 * 8);
+  assert.equal(b.subarray(0, 9).toString('latin1'), 'MMIDIDX\x00\x00');
+  assert.equal(b.readBigUInt64LE(9), 1n);
+  assert.equal(b.readUInt8(17), 4);
+  assert.deepEqual([b.readBigUInt64LE(18), b.readBigUInt64LE(26)], [3n, 4n]);
+  assert.deepEqual([0, 1, 2].map((i) => b.readInt32LE(34 + 4 * i)), [3, 1, 70000]);
+  assert.deepEqual([0, 1, 2].map((i) => b.readBigInt64LE(46 + 8 * i)), [0n, 12n, 16n]);
+  assert.deepEqual([0, 1, 2, 3].map((i) => b.readBigInt64LE(70 + 8 * i)), [0n, 1n, 2n, 3n]);
+  assert.deepEqual(parseMegatronHeader(b, 'x.idx', b.byteLength), { dtype: 'int32', itemSize: 4, sequences: 3, docIndexEntries: 4, lengthsAt: 34, pointersAt: 46, docIndicesAt: 70, multimodal: false });
+  assert.equal(megatronDtypeFor(65536), 'uint16');
+  assert.equal(megatronDtypeFor(65537), 'int32');
 });
 
 test('shard.tokens megatron: seqLen is refused (documents are whole), and the S3 part limit is checked', () => {
