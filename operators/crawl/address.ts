@@ -46,7 +46,8 @@ function parseIpv4(text: string): Uint8Array | undefined {
 function parseIpv6(text: string): Uint8Array | undefined {
   const zone = text.indexOf('%');
   const addr = zone >= 0 ? text.slice(0, zone) : text;
-  if (zone >= 0 && zone === text.length - 1) return undefined;
+  // a zone id (`fe80::1%eth0`) names an interface, not part of the address; node:net's characters
+  if (zone >= 0 && !/^[0-9a-zA-Z.:-]+$/.test(text.slice(zone + 1))) return undefined;
   const halves = addr.split('::');
   if (halves.length > 2) return undefined;
   const groups = (s: string): number[] | undefined => {

@@ -385,7 +385,8 @@ class CrawlRun {
     const more = this.skips.length > shown.length ? `\n  … and ${this.skips.length - shown.length} more (all are in the stage's audit)` : '';
     const left = this.frontier.size ? `\n  ${this.frontier.size} URLs were not fetched (maxPages ${this.o.maxPages} reached)` : '';
     const hint = this.skips.some((k) => k.reason === SSRF_BLOCKED) ? `\nThe SSRF guard refuses private, loopback, link-local and reserved addresses; allowPrivateNetworks (true, or a list of CIDR ranges) allows them.` : '';
-    return `crawl: no page was crawled: all ${this.seeds.length} seed(s) were refused or failed:${shown.join('')}${more}${left}${hint}`;
+    const n = this.seeds.length;
+    return `crawl: no page became a doc; ${n === 1 ? 'the seed was' : `all ${n} seeds were`} refused or failed:${shown.join('')}${more}${left}${hint}`;
   }
 
   /** Re-queues a retryable failure; false when out of retries. */

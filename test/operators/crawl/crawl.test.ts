@@ -256,7 +256,7 @@ test('SSRF guard: loopback refused by default, after DNS too (localhost), record
           seed,
         );
         assert.match(String(skips[0]!.details!.message), /^refusing to connect to .*: loopback (127\.0\.0\.0\/8: 127\.0\.0\.1|::1\/128)/, seed);
-        assert.match(error.message, /^crawl: no page was crawled: all 1 seed\(s\) were refused or failed:\n/);
+        assert.match(error.message, /^crawl: no page became a doc; the seed was refused or failed:\n/);
         assert.ok(error.message.includes(`${new URL(seed).href}: ${SSRF_BLOCKED} — refusing to connect to`), error.message);
         assert.match(error.message, /allowPrivateNetworks \(true, or a list of CIDR ranges\) allows them/);
       }
@@ -325,7 +325,7 @@ test('a crawl whose every seed is refused or fails fails, naming each seed and w
     assert.equal(
       error.message,
       [
-        'crawl: no page was crawled: all 3 seed(s) were refused or failed:',
+        'crawl: no page became a doc; all 3 seeds were refused or failed:',
         `  ${site.url}/private/a: robots: disallowed — HTTP 200`,
         `  ${site.url}/missing: http status — HTTP 404`,
         `  ${site.url}/gone (redirected from ${site.url}/moved): http status — HTTP 404`,

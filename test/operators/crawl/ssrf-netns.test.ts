@@ -91,7 +91,7 @@ test('SSRF guard in a network namespace: NAT64, 6to4, Teredo, mapped and compati
       name,
     );
     for (const s of o.skips) assert.match(s.message, /^refusing to connect to /, `${name}: ${s.input}`);
-    assert.match(o.error ?? '', /^crawl: no page was crawled: all 11 seed\(s\) were refused or failed/, name);
+    assert.match(o.error ?? '', /^crawl: no page became a doc; all 11 seeds were refused or failed:\n/, name);
     for (const u of normalized) assert.ok(o.error!.includes(`${u}: ${SSRF_BLOCKED}`), `${name}: the error names ${u}`);
     assert.match(o.error!, /allowPrivateNetworks/);
   }

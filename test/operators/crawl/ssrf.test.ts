@@ -99,8 +99,8 @@ test('parseIp: every RFC 4291 spelling of an address parses to its bytes, as Nod
   );
   fc.assert(fc.property(bytes4, (b) => assert.deepEqual(parseIp(formatIpv4(b)), b)));
   // never more permissive than node:net
-  fc.assert(fc.property(fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF:.%x '.split('')), maxLength: 45 }), (t) => void (parseIp(t) && assert.notEqual(isIP(t), 0, t))), { numRuns: 5000 });
-  for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '010.0.0.1', '1.2.3.04', ':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7:8::', '::1.2.3', '1.2.3.4::', 'fe80::1%', 'g::1', '12345::']) {
+  fc.assert(fc.property(fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF:.%x '.split('')), maxLength: 45 }), (t) => void (parseIp(t) && assert.notEqual(isIP(t), 0, t))), { numRuns: 20_000 });
+  for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '010.0.0.1', '1.2.3.04', ':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7:8::', '::1.2.3', '1.2.3.4::', 'fe80::1%', 'fe80::1% ', 'g::1', '12345::']) {
     assert.equal(parseIp(bad), undefined, bad);
     assert.equal(isBlockedAddress(bad), true, `unparsable ${JSON.stringify(bad)} is refused`);
   }
