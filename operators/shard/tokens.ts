@@ -2,9 +2,10 @@
  * `shard.tokens({...})`: packs encoded documents into fixed-length token sequences, shuffles them
  * globally and deterministically, splits off a validation set and writes shards (`bin`, `parquet`
  * or `arrow`) with a manifest the trainer reads; or, with `format: 'megatron'`, writes whole
- * documents as Megatron-LM indexed datasets (`.bin` + `.idx`, see {@link ShardTokensOptions.format}). A `StageExpansion`: a global shuffle needs all
- * input, and one task per shard makes a failed run resume shard by shard. Stage layout and file
- * format: format.ts.
+ * documents as Megatron-LM indexed datasets (`.bin` + `.idx`, see
+ * {@link ShardTokensOptions.format}). A `StageExpansion`: a global shuffle needs all input, and
+ * one task per shard makes a failed run resume shard by shard. Stage layout and file format:
+ * format.ts (megatron: megatron.ts and formats/megatron.ts).
  *
  * ```ts
  * const tok = p.stage('bpe', tokenize.trainBpe(clean, { vocabSize: 4096 }));
