@@ -15,6 +15,7 @@
  */
 import { detach, walk, type El, type PageInfo } from './dom.ts';
 import { joinBlocks, renderBlocks, type Block } from './blocks.ts';
+import { dropBoilerplate, dropHeadline } from './boilerplate.ts';
 
 /** Tunables of the extractor (defaults measured on the trafilatura evaluation subset). */
 export interface ContentOptions {
@@ -255,7 +256,7 @@ function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOptions): Blo
 }
 
 /** The text of a page's main content, with its blocks. */
-export function extractContent(root: El, opts: ContentOptions = DEFAULT_CONTENT_OPTIONS): { text: string; blocks: Block[] } {
+export function extractContent(root: El, opts: ContentOptions = DEFAULT_CONTENT_OPTIONS, titles: string[] = []): { text: string; blocks: Block[] } {
   prune(root);
   let body: El = root;
   walk(root, (e) => {
@@ -278,6 +279,7 @@ export function extractContent(root: El, opts: ContentOptions = DEFAULT_CONTENT_
   let kept = selectBlocks(inRoot, inKinds, opts);
   // A root holding almost nothing means the page has no dominant container: use the whole body.
   if (kept.reduce((a, b) => a + b.chars, 0) < 200 && contentRoot !== body) kept = selectBlocks(all, kinds, opts);
+  kept = dropHeadline(dropBoilerplate(kept), titles);
   return { text: joinBlocks(kept), blocks: kept };
 }
 
