@@ -217,6 +217,25 @@ function insideRoot(el: El, root: El): boolean {
   return false;
 }
 
+/** Whether a table's first row is header cells (`<th>` only, or inside `<thead>`). */
+function hasHeaderRow(table: El): boolean {
+  let first: El | undefined;
+  walk(table, (e) => {
+    if (first) return false;
+    if (e !== table && e.tag === 'table') return false;
+    if (e.tag === 'tr') {
+      first = e;
+      return false;
+    }
+  });
+  if (!first) return false;
+  if (first.parent?.tag === 'thead') return true;
+  let th = 0;
+  let td = 0;
+  for (const c of first.children) if (typeof c !== 'string') c.tag === 'th' ? th++ : c.tag === 'td' && td++;
+  return th >= 2 && td === 0;
+}
+
 /** Step 3: which blocks of the root to keep. */
 function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOptions): Block[] {
   // Lists and tables are judged as a whole: a list of short items is content when the list
@@ -228,7 +247,13 @@ function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOptions): Blo
     const g = blocks[i]!.group;
     if (g && (blocks[i]!.kind === 'li' || blocks[i]!.kind === 'row')) (groups.get(g) ?? groups.set(g, []).get(g)!).push(i);
   }
-  for (const idx of groups.values()) {
+  for (const [g, idx] of groups) {
+    // A data table with a header row and 3+ rows is data even when its cells are links (a
+    // download table of file names): navigation is not laid out under column headers.
+    if (g.tag === 'table' && idx.length >= 3 && hasHeaderRow(g)) {
+      for (const i of idx) eff[i] = 'good';
+      continue;
+    }
     let chars = 0;
     let links = 0;
     for (const i of idx) {
