@@ -69,6 +69,11 @@ if (existsSync(dataPath('dolma-testdata'))) {
     scores.push(s);
     console.log(`| ${g.id} | ${s.precision.toFixed(3)} | ${s.recall.toFixed(3)} | ${s.f1.toFixed(3)} |`);
   }
+  for (const kind of ['blog', 'page', 'reference']) {
+    const ks = scores.filter((_, i) => gold[i]!.kind === kind);
+    const k = meanShingles(ks);
+    if (ks.length) console.log(`| mean of ${ks.length} ${kind} pages | ${k.precision.toFixed(3)} | ${k.recall.toFixed(3)} | ${k.f1.toFixed(3)} |`);
+  }
   const m = meanShingles(scores);
   console.log(`| **mean of ${gold.length} pages** | ${m.precision.toFixed(3)} | ${m.recall.toFixed(3)} | ${m.f1.toFixed(3)} |`);
 }

@@ -117,6 +117,8 @@ export function shingleScore(text: string, gold: string): { precision: number; r
 /** One hand-labelled gold page: where its HTML is (WARC + record id) and its gold body. */
 export interface GoldPage {
   id: string;
+  /** `blog` (a dated post), `page` (a single-topic prose page), `reference` (a registry/reference page). */
+  kind: 'blog' | 'page' | 'reference';
   url: string;
   warc: string;
   recordId: string;
