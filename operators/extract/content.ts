@@ -217,6 +217,22 @@ function insideRoot(el: El, root: El): boolean {
   return false;
 }
 
+/**
+ * A reading list: a list right under a heading whose items are titles of documents (4+ words
+ * on average), not menu labels. Its links do not make it navigation; it is judged as short text
+ * (kept when good text follows or precedes it, see below). Evidence: gold sample recall
+ * 0.901 → 0.913 (reading lists on blog and reference pages), trafilatura-eval-full 1 `with`
+ * snippet restored, 0 `without` kept.
+ */
+function isReadingList(blocks: Block[], idx: number[], list: El): boolean {
+  if (list.tag !== 'ul' && list.tag !== 'ol') return false;
+  const before = blocks[idx[0]! - 1];
+  if (!before || before.kind !== 'h') return false;
+  let words = 0;
+  for (const i of idx) words += blocks[i]!.text.split(/\s+/).length;
+  return words / idx.length >= 4;
+}
+
 /** Whether a table's first row is header cells (`<th>` only, or inside `<thead>`). */
 function hasHeaderRow(table: El): boolean {
   let first: El | undefined;
@@ -260,7 +276,8 @@ function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOptions): Blo
       chars += blocks[i]!.chars;
       links += blocks[i]!.linkChars;
     }
-    const k: Kind = links / Math.max(1, chars) > opts.maxLinkDensity ? 'bad' : idx.some((i) => kinds[i] === 'good') ? 'good' : 'short';
+    let k: Kind = links / Math.max(1, chars) > opts.maxLinkDensity ? 'bad' : idx.some((i) => kinds[i] === 'good') ? 'good' : 'short';
+    if (k === 'bad' && isReadingList(blocks, idx, g)) k = 'short';
     for (const i of idx) eff[i] = kinds[i] === 'bad' && k !== 'bad' ? 'short' : k === 'good' ? 'good' : k === 'bad' ? 'bad' : eff[i]!;
   }
   const nearest = (from: number, step: number): Kind | 'edge' => {
