@@ -490,9 +490,12 @@ export async function auditStage(stage: StageInput, options: AuditOptions = {}):
     const n = k.split('\u0000')[0]!;
     if (!names.includes(n)) names.push(n);
   }
+  // A stage of a single custom step (a dedup expansion's filter stage) audits under its
+  // operator's name (`dedup.minhash`), not the stage's: the audit rows are that step's.
+  const only = stage.operators.length === 1 ? stage.operators[0] : undefined;
   const operators: OperatorAudit[] = [];
   for (const name of names) {
-    const spec = specs.get(name);
+    const spec = specs.get(name) ?? only;
     const st = opStats[name];
     const scoreKeys = [...accs.keys()].filter((k) => k.startsWith(`${name}\u0000`));
     if (!st && !scoreKeys.length) continue;

@@ -9,7 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CustomTaskContext, Doc, Json, ManifestFile, OperatorStats, ProgressSink, StageRef, TaskContext } from './types.ts';
+import type { AuditSink, CustomTaskContext, Doc, Json, ManifestFile, OperatorStats, ProgressSink, StageRef, TaskContext } from './types.ts';
 import { Runtime, sha256, taskId } from './runtime.ts';
 import { TaskAudit } from './audit.ts';
 import { DocParquetWriter, writeDocsParquet } from './parquet.ts';
@@ -165,8 +165,21 @@ export async function runTask(rt: Runtime, stageName: string, index: number, hoo
       case 'custom': {
         const custom = stage.input.custom;
         const inputs = await Promise.all(custom.inputs.map((r) => rt.dataset(r.name)));
+        // A custom stage's docs in are those its filter step reports (a dedup expansion's last
+        // stage); the engine reads no input for it, so the run summary showed `0 → 811 docs`.
+        const customAudit: AuditSink = {
+          drop: (...a) => audit.drop(...a),
+          score: (...a) => audit.score(...a),
+          skip: (...a) => audit.skip(...a),
+          flow(op, docsIn, bytesIn, docsOut, bytesOut) {
+            audit.flow(op, docsIn, bytesIn, docsOut, bytesOut);
+            totals.docsIn += docsIn;
+            totals.bytesIn += bytesIn;
+          },
+        };
         const cctx: CustomTaskContext = {
           ...ctx,
+          audit: customAudit,
           inputs,
           async writeFile(name: string, data: Uint8Array | string, rows = 0) {
             const bytes = typeof data === 'string' ? Buffer.from(data) : data;
