@@ -144,6 +144,12 @@ export function defineThresholdFilter<const S extends string, const R extends Re
     const { mode, name, ...config } = o;
     const active = rules(config as Json);
     const cfg = config as RuleConfig<R, X>;
+    const check = (scores: Record<string, number>, doc: Doc) => {
+      for (const r of active) {
+        if (typeof scores?.[r.score] !== 'number') throw new Error(`${type}: measure returned no number for score '${r.score}' (doc ${doc.id}); rule '${r.config}' needs it`);
+      }
+      return verdictFromRules(active, scores);
+    };
     return defineFilter({
       type,
       name: name ?? defaultName,
@@ -152,16 +158,10 @@ export function defineThresholdFilter<const S extends string, const R extends Re
       config: { mode, ...config } as Json,
       mode,
       setup: def.setup ? (ctx) => def.setup!(cfg, ctx) : undefined,
-      // Synchronous when measure is: a promise per doc costs the built-ins measurable time.
+      // Synchronous when measure is: a promise per doc would cost the built-ins time.
       test(doc, ctx) {
-        const check = (scores: Record<string, number>) => {
-          for (const r of active) {
-            if (typeof scores?.[r.score] !== 'number') throw new Error(`${type}: measure returned no number for score '${r.score}' (doc ${doc.id}); rule '${r.config}' needs it`);
-          }
-          return verdictFromRules(active, scores);
-        };
-        const s = def.measure(doc, cfg, ctx);
-        return s instanceof Promise ? s.then(check) : check(s);
+        const s = def.measure(doc, cfg, ctx) as Record<string, number> | Promise<Record<string, number>>;
+        return s instanceof Promise ? s.then((x) => check(x, doc)) : check(s, doc);
       },
     });
   };
