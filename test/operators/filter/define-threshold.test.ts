@@ -7,7 +7,7 @@ import { runCli, SLUICE, tempProject, writePipeline } from '../../helpers/cli.ts
 import { REPO } from '../../helpers/data.ts';
 import { createOperator, ConfigError, defineThresholdFilter, runOperators } from '../../../index.ts';
 import type { Doc, Operator } from '../../../engine/types.ts';
-import { rulesFor } from '../../../operators/filter/rules.ts';
+import { rule, rulesFor, toggleRule } from '../../../operators/filter/rules.ts';
 import { inspectPipeline } from '../../../engine/inspect.ts';
 import { auditStage } from '../../../audit/report.ts';
 
@@ -137,4 +137,19 @@ test('a measure that leaves out a score a rule needs fails instead of switching 
   assert.deepEqual(out.map((d) => d.id), ['a']);
   assert.equal(audit.drops[0]!.reason, 'testToggle.multiLine');
   assert.equal((await runOperators([toggles({ noNewlines: false })], [{ id: 'b', text: 'one\ntwo', meta: {} }])).out.length, 1);
+});
+
+test('rule() and toggleRule(): a misspelt config key is a compile error and a run-time error, not a rule switched off', () => {
+  const config = { minWords: 50, loremIpsum: true };
+  assert.deepEqual(rule(config, 'minWords', 'words', 'min', 'gopher.minWords'), { config: 'minWords', score: 'words', bound: 'min', reason: 'gopher.minWords', threshold: 50 });
+  assert.equal(toggleRule(config, 'loremIpsum', 'loremIpsum', 'c4.loremIpsum').threshold, 0);
+  const _compileErrors = () => {
+    // @ts-expect-error: 'minWord' is not a key of the config.
+    rule(config, 'minWord', 'words', 'min', 'gopher.minWords');
+    // @ts-expect-error: 'lorem' is not a key of the config.
+    toggleRule(config, 'lorem', 'loremIpsum', 'c4.loremIpsum');
+  };
+  void _compileErrors;
+  assert.throws(() => rule(config, 'minWord' as never, 'words', 'min', 'gopher.minWords'), /rule 'gopher\.minWords': config has no key 'minWord' \(it has: minWords, loremIpsum\)/);
+  assert.throws(() => toggleRule(config, 'lorem' as never, 'loremIpsum', 'c4.loremIpsum'), /config has no key 'lorem'/);
 });
