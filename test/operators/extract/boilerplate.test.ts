@@ -6,9 +6,10 @@ const P1 = 'The council met on Tuesday evening to discuss the future of the old 
 const P2 = 'Supporters of the plan argued that a public library would give young people a quiet place to study, while critics worried about the cost of repairs.';
 const P3 = 'A final decision is expected next month, after two more public meetings where residents can put their questions to the planning committee.';
 
-test('extract.html drops boilerplate by class: headline, captions, share, newsletter, adverts, reading time, related teasers, author box', () => {
+test('extract.html drops boilerplate by class: headline, bylines, captions, share, newsletter, adverts, reading time, related teasers, author box', () => {
   const html = `<html><head><title>Council debates the warehouse plan | Town News</title></head><body><div class="story">
 <h1>Council debates the warehouse plan</h1>
+<p>By Jane Doe, Town News</p>
 <p>5 min read</p>
 <p>${P1}</p>
 <p>Photo: Jane Doe / Town News</p>
