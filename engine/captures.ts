@@ -32,6 +32,7 @@ import { Session } from 'node:inspector';
 import { types } from 'node:util';
 import { dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { canonicalJson, sha256 } from './runtime.ts';
 import { freeVariables } from './free-variables.ts';
 import type { Json, OperatorSpec } from './types.ts';
@@ -144,6 +145,31 @@ function scriptUrl(scriptId: string): string {
     scriptUrls = urls;
   }
   return scriptUrls.get(scriptId) ?? '';
+}
+
+/**
+ * Node built-in modules a pipeline commonly imports from (Sluice loads them all already). Their
+ * exports objects and exported functions are recognised by identity, which spares the
+ * `Debugger.enable` that a script URL costs.
+ */
+const COMMON_BUILTINS = ['assert', 'buffer', 'child_process', 'crypto', 'events', 'fs', 'fs/promises', 'os', 'path', 'querystring', 'readline', 'stream', 'stream/promises', 'string_decoder', 'timers/promises', 'url', 'util', 'zlib'];
+let builtins: Map<unknown, string> | undefined;
+
+/** `node:<module>` when `v` is the exports object, or an exported function, of a common built-in module. */
+function builtinName(v: unknown): string | undefined {
+  if (!builtins) {
+    builtins = new Map();
+    const require = createRequire(import.meta.url);
+    for (const m of COMMON_BUILTINS) {
+      const exports = require(`node:${m}`) as Record<string, unknown>;
+      builtins.set(exports, `node:${m}`);
+      for (const k of Object.keys(exports)) {
+        const d = Object.getOwnPropertyDescriptor(exports, k);
+        if (typeof d?.value === 'function' && !builtins.has(d.value)) builtins.set(d.value, `node:${m}`);
+      }
+    }
+  }
+  return builtins.get(v);
 }
 
 type Origin = { kind: 'user' } | { kind: 'node' } | { kind: 'library' };
@@ -269,6 +295,12 @@ function encodeFunction(fn: Function, chain: string[], user = false): Json {
   if (inProgress.has(fn)) return { $: 'recursive', sha256: sha256(source) };
   inProgress.add(fn);
   try {
+    const builtin = user ? undefined : builtinName(fn);
+    if (builtin) {
+      const digest: Json = { $: 'fn', sha256: sha256(canonicalJson({ $: 'node', module: builtin, name: fn.name })) };
+      memo.set(fn, digest);
+      return digest;
+    }
     const scope = capturedScope(fn);
     let form: Json;
     if (scope.bound) {
@@ -309,7 +341,7 @@ function captures(source: string, lookup: (name: string) => { found: true; value
     const local = lookup(name);
     if (local.found && local.value !== process) {
       const v = local.value;
-      if (types.isModuleNamespaceObject(v) && paths.every((p) => p.length > 0)) {
+      if ((types.isModuleNamespaceObject(v) || (builtinName(v) !== undefined && typeof v === 'object')) && paths.every((p) => p.length > 0)) {
         const members: Record<string, Json> = {};
         for (const k of new Set(paths.map((p) => p[0]!))) members[k] = encodeValue((v as Record<string, unknown>)[k], [...at, k], new Set());
         out[name] = { $: 'members', members };
