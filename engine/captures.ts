@@ -187,7 +187,7 @@ function originOf(scriptId: string): Origin {
     }
   }
   if (path.includes(`${sep}node_modules${sep}`) || path === ROOT + sep + 'index.ts' || LIBRARY_DIRS.some((d) => path.startsWith(d))) return { kind: 'library' };
-  if (!url) return { kind: 'node' };
+  // Anything else is the user's, including code without a URL (`new Function`, `eval`).
   userScripts.add(scriptId);
   return { kind: 'user' };
 }

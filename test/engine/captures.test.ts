@@ -12,6 +12,7 @@ import picomatch from 'picomatch';
 import { freeVariables } from '../../engine/free-variables.ts';
 import { functionDigest, functionDigests } from '../../engine/captures.ts';
 import { filter, map } from '../../index.ts';
+import { docBytes } from '../../engine/operator.ts';
 
 const names = (src: string) => Object.fromEntries(freeVariables(src).map((v) => [v.name, v.paths]));
 
@@ -84,6 +85,14 @@ test('functionDigest: the environment read inside the function, built-ins, Node 
     return d.text.length >= this.min;
   };
   assert.notEqual(functionDigest(bound.bind({ min: 1 })), functionDigest(bound.bind({ min: 2 })));
+  // A Sluice export is library code: accepted, by its source text.
+  assert.match(functionDigest((d: { id: string; text: string; meta: {} }) => docBytes(d) > 3), /^[0-9a-f]{64}$/);
+  // Code built at run time (no script URL) is the user's: its source text, which holds the value, counts.
+  const wrap = (n: number) => {
+    const built = new Function('t', `return t.length > ${n}`) as (t: string) => boolean;
+    return (t: string) => built(t);
+  };
+  assert.notEqual(functionDigest(wrap(1)), functionDigest(wrap(2)));
 });
 
 test('functionDigest: values that cannot be hashed are refused, naming the variable', () => {
