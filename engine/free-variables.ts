@@ -35,10 +35,11 @@ function isNode(x: unknown): x is AnyNode {
 /**
  * Parses a function's `toString()` text. Arrow functions, function and class expressions parse
  * in parentheses; methods (`name() {}`, `get x() {}`, `async *gen() {}`) parse inside an object
- * literal. Throws when the text is none of these.
+ * literal, and class-only forms (`static m() {}`, `#private() {}`) inside a class body. Throws
+ * when the text is none of these.
  */
 export function parseFunctionSource(source: string): AnyNode {
-  const attempts = [`(${source}\n)`, `({${source}\n})`];
+  const attempts = [`(${source}\n)`, `({${source}\n})`, `(class {${source}\n})`];
   let first: unknown;
   for (const text of attempts) {
     for (const sourceType of ['module', 'script'] as const) {
