@@ -22,11 +22,17 @@
  * Anything else (a class instance, a stream, a Proxy, a getter, a cycle, a Map holding a function,
  * a dynamic `process.env[key]`) is refused with a `CaptureError` naming the variable and the fix.
  *
- * Cost (measured, Node 20, quiet core): connecting the session ≈0.1 ms; resolving one function with
- * a handful of captures ≈0.3 ms after acorn's one-time import (≈12 ms). Classifying a captured
- * function defined in another file needs the script's URL, which only `Debugger.enable` gives: its
- * one-time cost is ≈100 ms in a process that has loaded all of Sluice (≈800 scripts), paid only when
- * such a function is captured.
+ * Cost (measured, Node 20, on the project's shared 2-core machine under load average 10–14):
+ * importing acorn and connecting the session 12–60 ms, once per process and only for pipelines
+ * with user functions; 3–5 ms per function with a few captures. A captured function defined in
+ * another file, unless it is an export of a common Node built-in (recognised by identity), is
+ * classified by its script's URL, which only `Debugger.enable` gives: ≈100 ms once per process on
+ * a quiet core with all of Sluice loaded (≈800 scripts), ≈400 ms under that load.
+ *
+ * Alternatives weighed: an explicit `params` object alone (supported too, see `operator.ts`) is
+ * exact but leaves every existing closure silently stale; hashing the pipeline's module graph plus
+ * the environment variables it reads re-runs every stage on any edit of the file, and misses a
+ * value computed from anything else (a file read at load, a clock).
  */
 import { Session } from 'node:inspector';
 import { types } from 'node:util';
