@@ -4,7 +4,7 @@ import { defineFilter, userFunctionOptions, type Params, type UserFunctionOption
 
 /**
  * Keeps a doc when `fn` returns `true` (or `{ keep: true, score }`); drops it when `fn` returns
- * `{ drop: reason, score? }`, or `false` (reason `rejected`). Every drop is counted and logged in
+ * `{ drop: reason, score? }`, or `false` (reason `filter.rejected`). Every drop is counted and logged in
  * the audit. `fn` receives `options.params` (JSON, default `{}`) as its third argument.
  *
  * The stage fingerprint covers the function's source, `params`, and every value the function
@@ -24,7 +24,7 @@ export function where<P extends Params = Params>(name: string, fn: (doc: Doc, ct
     functions: { fn },
     async test(doc, ctx) {
       const v = await fn(doc, ctx, params);
-      if (v === false) return { drop: 'rejected' };
+      if (v === false) return { drop: 'filter.rejected' };
       if (v === true) return true;
       if (v && typeof v === 'object' && ('drop' in v || 'keep' in v)) return v;
       throw new Error(`filter.where('${name}'): the function returned ${JSON.stringify(v)} for doc ${doc.id}; expected true, false or { drop: reason, score? }`);

@@ -4,7 +4,7 @@ import { defineMap, userFunctionOptions, type Params, type UserFunctionOptions }
 
 /**
  * A user function over each doc: return the new doc, or `null` to drop it (recorded in the
- * audit as `map:null`). `fn` receives `options.params` (JSON, default `{}`) as its third argument.
+ * audit as `map.null`). `fn` receives `options.params` (JSON, default `{}`) as its third argument.
  * The stage fingerprint covers the function's source, `params` and every value the function
  * captures, so changing any of them re-runs the stage; a captured value that cannot be hashed
  * fails the pipeline at load (see docs/concepts.md).
