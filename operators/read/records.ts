@@ -15,6 +15,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Json } from '../../engine/types.ts';
 import { firstInvalidUtf8, InputReadError, type OpenedInput } from './open.ts';
 import { lines } from './lines.ts';
+import { parseJsonLine } from './json-line.ts';
 
 /** Default longest JSONL line, in bytes: 256 MiB, well above any real document, well below what exhausts a worker's heap. */
 export const DEFAULT_MAX_LINE_BYTES = 256 << 20;
@@ -104,7 +105,7 @@ export async function* jsonlRecords(input: OpenedInput, opts: JsonlRecordsOption
       }
       let value: unknown;
       try {
-        value = JSON.parse(buf.toString('utf8'));
+        value = parseJsonLine(buf);
       } catch (e) {
         yield { kind: 'skip', offset: l.offset, line: n, reason: 'invalid JSON', details: { error: (e as Error).message, prefix: buf.subarray(0, 80).toString('utf8') }, raw: buf.subarray(0, 80) };
         continue;

@@ -204,3 +204,32 @@ test('UTF-16 surrogate pairs split across decompressed chunks are decoded whole'
   assert.deepEqual(r.out.map((d) => d.text), ['ok']);
   assert.equal(r.audit.skips[0]!.reason, 'read.invalidEncoding');
 });
+
+test('parseJsonLine: the long-line fast path returns what JSON.parse returns, and its errors', async () => {
+  const { parseJsonLine, LARGE_LINE_BYTES } = await import('../../../operators/read/json-line.ts');
+  const pad = 'p'.repeat(LARGE_LINE_BYTES);
+  const cases = [
+    `{"id":"x","text":"${pad}"}`,
+    ` { "text" : "${pad}\\n\\"quoted\\" \\\\ \\u00e9 \\ud834\\udd1e" , "n": -1.5e3, "ok": true, "nil": null, "meta": {"a": [1, {"b": "}]\\""}], "c": "{"}, "arr": [] } `,
+    `{"__proto__": {"polluted": 1}, "text": "${pad}", "text": "last wins ${pad}"}`,
+    `{"10": 1, "2": 2, "text": "é𝄞${pad}"}`,
+    `{}`,
+  ];
+  for (const c of cases) {
+    const got = parseJsonLine(Buffer.from(c));
+    assert.deepEqual(got, JSON.parse(c));
+    assert.deepEqual(Object.keys(got as object), Object.keys(JSON.parse(c) as object));
+  }
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  // Invalid lines fail with JSON.parse's own error (a raw control character, trailing text, a bad value).
+  for (const bad of [`{"text":"${pad}\t"}`, `{"text":"${pad}"} x`, `{"text":"${pad}", "n": 01}`, `{"text":"${pad}"`, `["${pad}"]`]) {
+    let want = '';
+    try {
+      JSON.parse(bad);
+    } catch (e) {
+      want = (e as Error).message;
+    }
+    if (want) assert.throws(() => parseJsonLine(Buffer.from(bad)), { message: want });
+    else assert.deepEqual(parseJsonLine(Buffer.from(bad)), JSON.parse(bad));
+  }
+});
