@@ -6,6 +6,7 @@
  * so a task killed at any moment leaves either nothing or a complete file, never a marker for
  * incomplete work.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +104,8 @@ export async function runTask(rt: Runtime, stageName: string, index: number, hoo
   };
 
   let writer: DocParquetWriter | undefined;
+  // Custom stages' uncommitted file writers, aborted when the task fails.
+  const open = new Set<{ abort(): Promise<void> }>();
   try {
     switch (stage.input.kind) {
       case 'source':
@@ -158,6 +161,31 @@ export async function runTask(rt: Runtime, stageName: string, index: number, hoo
             await storage.write(storage.join(stageDir, name), bytes);
             files.push({ path: name, task: index, rows, bytes: bytes.byteLength, sha256: sha256(bytes) });
           },
+          async fileWriter(name: string) {
+            const w = await storage.writer(storage.join(stageDir, name));
+            const hash = createHash('sha256');
+            let bytes = 0;
+            const handle = {
+              async write(chunk: Uint8Array) {
+                hash.update(chunk);
+                bytes += chunk.byteLength;
+                await w.write(chunk);
+              },
+              async commit(rows = 0) {
+                await w.commit();
+                open.delete(handle);
+                const digest = hash.digest('hex');
+                files.push({ path: name, task: index, rows, bytes, sha256: digest });
+                return { bytes, sha256: digest };
+              },
+              async abort() {
+                open.delete(handle);
+                await w.abort();
+              },
+            };
+            open.add(handle);
+            return handle;
+          },
           async writeDocs(name: string, docs: AsyncIterable<Doc[]>) {
             const counted = countStream(docs, (d, b) => {
               totals.docsOut += d;
@@ -193,6 +221,7 @@ export async function runTask(rt: Runtime, stageName: string, index: number, hoo
   } catch (e) {
     controller.abort();
     await writer?.abort().catch(() => {});
+    for (const w of open) await w.abort().catch(() => {});
     await audit.abort().catch(() => {});
     throw e;
   } finally {
