@@ -28,7 +28,7 @@ async function* readDocs(path: string, encoding: TextEncoding, tally: ReadTally,
     const r = ev.value as { id?: unknown; text?: unknown; meta?: unknown } | null;
     if (typeof r?.text !== 'string') {
       tally.skip({ kind: 'skip', offset: ev.offset, line: ev.line, reason: 'not a document', details: { error: "missing string field 'text'" } }, ev.raw);
-      onBad(ev.line, "not a document: missing string field 'text'");
+      onBad(ev.line, "missing string field 'text'");
       continue;
     }
     tally.ok();
