@@ -156,6 +156,6 @@ export class ReadTally {
     const hints: string[] = [];
     if (this.nulHint) hints.push('the lines hold NUL bytes: UTF-16 or UTF-32 without a byte-order mark? give the encoding option');
     if (input && input.compression === 'none' && /\.(gz|zst|zstd)$/i.test(input.uri)) hints.push(`the name says compressed but the data does not start with a gzip or zstd header`);
-    throw new Error(`${label}: no record could be read: ${this.skipped} line(s) skipped (${reasons}); first, line ${f.line}: ${f.reason}: ${detail}${hints.length ? ` (${hints.join('; ')})` : ''}`);
+    throw new Error(`${label}: no record could be read: ${this.skipped} record(s) skipped (${reasons}); first at line ${f.line}: ${f.reason}: ${detail}${hints.length ? ` (${hints.join('; ')})` : ''}`);
   }
 }

@@ -92,7 +92,7 @@ test('Latin-1 lines are recorded as read.invalidUtf8, and decoded with encoding 
   writeFileSync(join(dir, 'cp1252.jsonl'), Buffer.from([...Buffer.from('{"text":"'), 0x93, 0x68, 0x69, 0x94, ...Buffer.from('"}\n')]));
   assert.deepEqual(await texts(dir, 'cp1252.jsonl', { encoding: 'windows-1252' }), ['\u201chi\u201d']);
   // A file that is all Latin-1 fails the task instead of producing an empty dataset.
-  await assert.rejects(readSource(read.jsonl('latin.jsonl'), { baseDir: dir }), /latin\.jsonl: no record could be read: 1 line\(s\) skipped \(read\.invalidUtf8 ×1\)/);
+  await assert.rejects(readSource(read.jsonl('latin.jsonl'), { baseDir: dir }), /latin\.jsonl: no record could be read: 1 record\(s\) skipped \(read\.invalidUtf8 ×1\)/);
 });
 
 test('a truncated gzip keeps the records before the damage and records a read.truncated skip: the file and how far it got', async () => {
@@ -113,7 +113,7 @@ test('a truncated gzip keeps the records before the damage and records a read.tr
   assert.match(String(s.details!.error), /trunc\.jsonl\.gz: truncated gzip stream \(unexpected end of file\) after [\d,]+ compressed bytes/);
   // Truncated before the first line ends: nothing could be read, so the task fails.
   writeFileSync(join(dir, 'stub.jsonl.gz'), gz.subarray(0, 30));
-  await assert.rejects(readSource(read.jsonl('stub.jsonl.gz'), { baseDir: dir }), /stub\.jsonl\.gz: no record could be read: 1 line\(s\) skipped \(read\.truncated ×1\)/);
+  await assert.rejects(readSource(read.jsonl('stub.jsonl.gz'), { baseDir: dir }), /stub\.jsonl\.gz: no record could be read: 1 record\(s\) skipped \(read\.truncated ×1\)/);
   // A truncated zstd file, likewise (over 128 KiB: several blocks, the last one lost).
   const many = Array.from({ length: 20 }, () => rows.join('\n')).join('\n') + '\n';
   const zs = zstd(many);
@@ -132,7 +132,7 @@ test('a garbage .zst fails the task with an error naming the file, not an empty 
   await assert.rejects(readSource(read.jsonl('garbage.jsonl.zst'), { baseDir: dir }), /read\.jsonl garbage\.jsonl\.zst: no record could be read: .*does not start with a gzip or zstd header/);
   // With the zstd magic but corrupt data: a read.corrupt error, and nothing read, so it fails.
   writeFileSync(join(dir, 'corrupt.jsonl.zst'), Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), garbage]));
-  await assert.rejects(readSource(read.jsonl('corrupt.jsonl.zst'), { baseDir: dir }), /corrupt\.jsonl\.zst: no record could be read: 1 line\(s\) skipped \(read\.(corrupt|truncated) ×1\)/);
+  await assert.rejects(readSource(read.jsonl('corrupt.jsonl.zst'), { baseDir: dir }), /corrupt\.jsonl\.zst: no record could be read: 1 record\(s\) skipped \(read\.(corrupt|truncated) ×1\)/);
 });
 
 test('maxLineBytes: a longer line is skipped as read.lineTooLong, the rest is read', async () => {
