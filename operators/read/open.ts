@@ -126,13 +126,21 @@ async function peek(it: AsyncIterator<Uint8Array | string>, n: number): Promise<
 
 /** `head` followed by the rest of `it`. */
 async function* prepend(head: Buffer, it: AsyncIterator<Uint8Array | string>, done: boolean): AsyncGenerator<Buffer> {
-  if (head.length) yield head;
-  if (done) return;
-  for (;;) {
-    const r = await it.next();
-    if (r.done) return;
-    const b = toBuffer(r.value);
-    if (b.length) yield b;
+  let finished = done;
+  try {
+    if (head.length) yield head;
+    while (!finished) {
+      const r = await it.next();
+      if (r.done) {
+        finished = true;
+        return;
+      }
+      const b = toBuffer(r.value);
+      if (b.length) yield b;
+    }
+  } finally {
+    // A reader that stops early (a range task past its end) closes the file here.
+    if (!finished) await it.return?.();
   }
 }
 
@@ -359,9 +367,13 @@ export async function openInput(uri: string, opts: OpenOptions = {}): Promise<Op
       break;
     case 'none':
       bytes = (async function* (src) {
-        for await (const b of src) {
-          progress.bytes += b.length;
-          yield b;
+        try {
+          for await (const b of src) {
+            progress.bytes += b.length;
+            yield b;
+          }
+        } catch (e) {
+          throw e instanceof SourceError ? e.original : e;
         }
       })(bytes);
       break;
