@@ -239,6 +239,12 @@ export interface AuditSink {
   score(operator: string, key: string, doc: Doc, value: number, kept: boolean): void;
   /** An input record that could not be read: skipped, counted and logged with its reason. */
   skip(input: string, reason: string, details?: Record<string, Json>): void;
+  /**
+   * Docs and UTF-8 text bytes an operator took in and passed on, for a filter step the engine
+   * does not run itself (the last stage of a dedup expansion); the engine counts the operators
+   * of a stage's chain. Optional: sinks without it (tests, `sluice apply`) ignore the counts.
+   */
+  flow?(operator: string, docsIn: number, bytesIn: number, docsOut: number, bytesOut: number): void;
 }
 
 /** Live progress of a task; the executor aggregates it into bars or log lines. */
