@@ -1,0 +1,139 @@
+/**
+ * Crash safety of S3 multipart uploads: the part size setting, aborting orphaned uploads, and a
+ * run killed with SIGKILL between two parts of an upload, then run again.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { storage } from '../../engine/storage/index.ts';
+import { S3Storage, S3_PART_SIZE, s3PartSize } from '../../engine/storage/s3.ts';
+import { needS3, makeBucket } from '../helpers/s3.ts';
+import { runCli, startCli, tempProject, writePipeline } from '../helpers/cli.ts';
+
+const skip = await needS3();
+const MiB = 1024 * 1024;
+
+function client(): S3Client {
+  return new S3Client({ endpoint: process.env.AWS_ENDPOINT_URL_S3, forcePathStyle: true, region: process.env.AWS_REGION ?? 'us-east-1' });
+}
+
+/** Unfinished multipart uploads under `prefix` (a key prefix of `bucket`), with their parts' sizes. */
+async function uploads(c: S3Client, bucket: string, prefix: string): Promise<{ key: string; parts: number[] }[]> {
+  const r = await c.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
+  const out: { key: string; parts: number[] }[] = [];
+  for (const u of r.Uploads ?? []) {
+    const p = await c.send(new ListPartsCommand({ Bucket: bucket, Key: u.Key!, UploadId: u.UploadId! }));
+    out.push({ key: u.Key!, parts: (p.Parts ?? []).map((x) => x.Size ?? 0) });
+  }
+  return out;
+}
+
+/** sha256 of every object under `prefix` except logs and plans (plans hold the workdir's URI). */
+async function objectHashes(prefix: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await storage.list(prefix)) {
+    if (e.uri.includes('/_logs/') || e.uri.endsWith('_plan.json') || e.uri.endsWith('/audit.html')) continue;
+    out[e.uri.slice(prefix.length)] = createHash('sha256').update(await storage.read(e.uri)).digest('hex');
+  }
+  return out;
+}
+
+test('SLUICE_S3_PART_SIZE: bytes or KiB/MiB/GiB, within S3 limits of 5 MiB to 5 GiB, else an error naming it', () => {
+  assert.equal(s3PartSize({}), S3_PART_SIZE);
+  assert.equal(s3PartSize({ SLUICE_S3_PART_SIZE: '' }), S3_PART_SIZE);
+  assert.equal(s3PartSize({ SLUICE_S3_PART_SIZE: '5MiB' }), 5 * MiB);
+  assert.equal(s3PartSize({ SLUICE_S3_PART_SIZE: '5242880' }), 5 * MiB);
+  assert.equal(s3PartSize({ SLUICE_S3_PART_SIZE: '8192KiB' }), 8 * MiB);
+  assert.equal(s3PartSize({ SLUICE_S3_PART_SIZE: '5GiB' }), 5 * 1024 * MiB);
+  assert.throws(() => s3PartSize({ SLUICE_S3_PART_SIZE: '4MiB' }), /SLUICE_S3_PART_SIZE="4MiB": 4194304 bytes is outside S3's part sizes, 5 MiB \(5242880\) to 5 GiB/);
+  assert.throws(() => s3PartSize({ SLUICE_S3_PART_SIZE: '6GiB' }), /SLUICE_S3_PART_SIZE="6GiB": .* outside S3's part sizes/);
+  assert.throws(() => s3PartSize({ SLUICE_S3_PART_SIZE: '16MB' }), /SLUICE_S3_PART_SIZE="16MB": expected a number of bytes, optionally with KiB, MiB or GiB/);
+  assert.throws(() => s3PartSize({ SLUICE_S3_PART_SIZE: '-5MiB' }), /expected a number of bytes/);
+  const saved = process.env.SLUICE_S3_PART_SIZE;
+  process.env.SLUICE_S3_PART_SIZE = '1MiB';
+  try {
+    assert.throws(() => new S3Storage(), /SLUICE_S3_PART_SIZE="1MiB"/, 'checked when the backend is created, before any upload');
+  } finally {
+    if (saved === undefined) delete process.env.SLUICE_S3_PART_SIZE;
+    else process.env.SLUICE_S3_PART_SIZE = saved;
+  }
+});
+
+test('S3 removeTemps aborts the unfinished multipart uploads under a prefix, and only those', { skip }, async () => {
+  const bucket = await makeBucket();
+  const c = client();
+  const start = async (key: string) => {
+    const u = await c.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    await c.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: u.UploadId!, PartNumber: 1, Body: randomBytes(1000) }));
+  };
+  await start('run/stage/fp/part-00000.parquet');
+  await start('run/stage/fp/_audit/00000.parquet');
+  await start('run/stagex/fp/part-00000.parquet');
+  const s3 = new S3Storage();
+  assert.equal(await s3.removeTemps(`s3://${bucket}/run/stage`), 2);
+  assert.deepEqual((await uploads(c, bucket, 'run/')).map((u) => u.key), ['run/stagex/fp/part-00000.parquet'], "a sibling prefix 'stagex' is not under 'stage'");
+  assert.equal(await s3.removeTemps(`s3://${bucket}/run/stage`), 0);
+  c.destroy();
+});
+
+test('kill -9 between two parts of a multipart upload: no visible object, the rerun aborts the orphaned upload and writes identical bytes', { skip, timeout: 180_000 }, async () => {
+  const bucket = await makeBucket();
+  const dir = tempProject();
+  // One task whose Parquet output is ~6.6 MiB: the first row group (8,192 docs of 1 KiB base64,
+  // which zstd keeps at ~75%) fills a 5 MiB part while the last 600 docs are still slowly mapped,
+  // so the run can be killed with one part uploaded and the object not completed.
+  mkdirSync(join(dir, 'data'));
+  const lines: string[] = [];
+  for (let i = 0; i < 8192 + 600; i++) lines.push(JSON.stringify({ id: `doc-${String(i).padStart(5, '0')}`, text: randomBytes(768).toString('base64') }));
+  writeFileSync(join(dir, 'data', 'big.jsonl'), lines.join('\n') + '\n');
+  writePipeline(
+    dir,
+    'pipeline.ts',
+    `export default pipeline({ name: 'big', workdir: 'runs/big' }, (p) => {
+  p.stage('big', read.jsonl('data/*.jsonl'), [
+    map('hold', async (d) => {
+      if (Number(d.id.slice(4)) >= 8192) await new Promise((r) => setTimeout(r, 5));
+      return d;
+    }),
+  ]);
+});`,
+  );
+  const env = { SLUICE_S3_PART_SIZE: '5MiB' };
+  const ref = `s3://${bucket}/ref`;
+  const first = await runCli(['run', 'pipeline.ts', '--workdir', ref, '--workers', '1'], { cwd: dir, env });
+  assert.equal(first.code, 0, first.stderr);
+  const reference = await objectHashes(ref + '/');
+  const part = Object.keys(reference).find((k) => k.endsWith('/part-00000.parquet'));
+  assert.ok(part && (await storage.stat(ref + '/' + part))!.size > 6 * MiB, 'the output needs two parts');
+
+  const c = client();
+  const { child, done } = startCli(['run', 'pipeline.ts', '--workdir', `s3://${bucket}/work`, '--workers', '1'], { cwd: dir, env });
+  let seen: { key: string; parts: number[] }[] = [];
+  let exited = false;
+  void done.then(() => (exited = true));
+  const t0 = Date.now();
+  while (!exited && Date.now() - t0 < 120_000) {
+    // moto lists a part while its body is still arriving: wait for a whole 5 MiB part.
+    seen = (await uploads(c, bucket, 'work/')).filter((u) => u.parts.includes(5 * MiB));
+    if (seen.length) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  process.kill(-child.pid!, 'SIGKILL');
+  const killed = await done;
+  assert.equal(killed.signal, 'SIGKILL', `killed mid-upload, not finished (stderr: ${killed.stderr.slice(-400)})`);
+  assert.equal(seen.length, 1, 'one upload had a whole part (of the SLUICE_S3_PART_SIZE size) stored when the run was killed');
+  assert.match(seen[0]!.key, /^work\/big\/[0-9a-f]+\/part-00000\.parquet$/);
+  // Nothing half-written is visible, and the upload is still there for the rerun to find.
+  assert.equal(await storage.stat(`s3://${bucket}/${seen[0]!.key}`), null);
+  assert.deepEqual((await uploads(c, bucket, 'work/')).map((u) => u.key), [seen[0]!.key]);
+
+  const resumed = await runCli(['run', 'pipeline.ts', '--workdir', `s3://${bucket}/work`, '--workers', '1'], { cwd: dir, env });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.deepEqual(await uploads(c, bucket, 'work/'), [], 'no multipart upload is left under the workdir');
+  assert.match(resumed.stderr, /big: removed 1 temporary file\(s\) or unfinished upload\(s\) left by an interrupted write/);
+  assert.deepEqual(await objectHashes(`s3://${bucket}/work/`), reference);
+  c.destroy();
+});
