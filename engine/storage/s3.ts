@@ -48,7 +48,7 @@ const UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1
  * The multipart part size in bytes: `$SLUICE_S3_PART_SIZE` when set (an integer number of bytes,
  * or with a `KiB`/`MiB`/`GiB` suffix, e.g. `5MiB`), else 16 MiB. S3 accepts 5 MiB to 5 GiB; a
  * value outside that range, or not a number, is an error naming the variable. Smaller parts make
- * an object of 10,000 parts smaller (5 MiB parts: at most 50 GiB per object).
+ * an object of 10,000 parts smaller (5 MiB parts: at most 48.8 GiB per object).
  */
 export function s3PartSize(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.SLUICE_S3_PART_SIZE;
