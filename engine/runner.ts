@@ -91,9 +91,20 @@ function isPipelineExecutor(e: Executor): e is PipelineExecutor {
  * unfinished multipart uploads (invisible, but their parts stay stored until aborted). Safe only
  * while none of the stage's tasks runs: before its tasks start, and once they have all finished
  * (a worker that died mid-upload and whose task was retried leaves one behind). Returns how many.
+ * A failure to clean (e.g. S3 credentials without `s3:ListBucketMultipartUploads`) is a warning
+ * on stderr, not an error: leftovers are invisible to readers, so the output is still correct.
  */
 export async function removeLeftovers(stageDir: string, stage: string, progress?: Progress): Promise<number> {
-  const removed = await storage.removeTemps(stageDir);
+  let removed: number;
+  try {
+    removed = await storage.removeTemps(stageDir);
+  } catch (e) {
+    // Leftovers are invisible to readers, so output stays correct: warn (e.g. credentials without
+    // s3:ListBucketMultipartUploads / s3:AbortMultipartUpload) rather than fail the run.
+    // Straight to stderr: a warning is not progress, so `--progress none` must not hide it.
+    process.stderr.write(`${stage}: warning: could not remove what interrupted writes left under ${stageDir}: ${(e as Error).message}\n`);
+    return 0;
+  }
   if (removed) progress?.log(`${stage}: removed ${removed} temporary file(s) or unfinished upload(s) left by an interrupted write`);
   return removed;
 }

@@ -215,16 +215,18 @@ export class S3Storage implements Backend {
       keyMarker = r.IsTruncated ? r.NextKeyMarker : undefined;
       uploadIdMarker = r.IsTruncated ? r.NextUploadIdMarker : undefined;
     } while (keyMarker);
+    let aborted = 0;
     for (const u of uploads) {
       try {
         await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
+        aborted++;
       } catch (e) {
         // Gone already (completed or aborted by another cleaner): nothing left to remove.
         if ((e as { name?: string }).name === 'NoSuchUpload') continue;
         throw wrap('ABORT upload', `s3://${bucket}/${u.Key}`, e);
       }
     }
-    return uploads.length;
+    return aborted;
   }
   async deletePrefix(prefix: string): Promise<void> {
     const { bucket } = parseS3(prefix);
