@@ -109,7 +109,9 @@ export function tokens(options: ShardTokensOptions): StageExpansion {
 function megatronTokens(c: z.output<typeof schema>, options: ShardTokensOptions): StageExpansion {
   if (options.seqLen !== undefined) throw new Error(`shard.tokens: config key 'seqLen': not used by format 'megatron' (one sequence per whole document; Megatron-LM cuts --seq-length samples itself)`);
   const maxBytes = c.shardTokens * 4;
-  if (maxBytes > MAX_OBJECT) throw new Error(`shard.tokens: config key 'shardTokens': a shard of ${c.shardTokens} tokens can reach ${maxBytes} bytes, over S3's 10,000 parts of ${S3_PART_SIZE} bytes; use at most ${Math.floor(MAX_OBJECT / 4)}`);
+  const partSize = s3PartSize();
+  const maxObject = 10_000 * partSize;
+  if (maxBytes > maxObject) throw new Error(`shard.tokens: config key 'shardTokens': a shard of ${c.shardTokens} tokens can reach ${maxBytes} bytes, over S3's 10,000 parts of ${partSize} bytes; use at most ${Math.floor(maxObject / 4)}`);
   const chunkSequences = c.chunkSequences ?? 1 << 24;
   const tokenizer = c.tokenizer as StageRef | string;
   const tokRef = typeof tokenizer === 'string' ? undefined : tokenizer;
