@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { storage } from '../../engine/storage/index.ts';
@@ -13,6 +13,7 @@ import { S3Storage, S3_PART_SIZE, s3PartSize } from '../../engine/storage/s3.ts'
 import { removeLeftovers } from '../../engine/runner.ts';
 import { needS3, makeBucket } from '../helpers/s3.ts';
 import { runCli, startCli, tempProject, writePipeline } from '../helpers/cli.ts';
+import { writeInputs } from '../helpers/fixtures.ts';
 
 const skip = await needS3();
 const MiB = 1024 * 1024;
@@ -96,34 +97,43 @@ test('a failure to remove leftovers is a warning naming the stage directory, not
 test('kill -9 between two parts of a multipart upload: no visible object, the rerun aborts the orphaned upload and writes identical bytes', { skip, timeout: 180_000 }, async () => {
   const bucket = await makeBucket();
   const dir = tempProject();
-  // One task whose Parquet output is ~6.6 MiB: the first row group (8,192 docs of 1 KiB base64,
-  // which zstd keeps at ~75%) fills a 5 MiB part while the last 600 docs are still slowly mapped,
-  // so the run can be killed with one part uploaded and the object not completed.
-  mkdirSync(join(dir, 'data'));
-  const lines: string[] = [];
-  for (let i = 0; i < 8192 + 600; i++) lines.push(JSON.stringify({ id: `doc-${String(i).padStart(5, '0')}`, text: randomBytes(768).toString('base64') }));
-  writeFileSync(join(dir, 'data', 'big.jsonl'), lines.join('\n') + '\n');
+  // A custom stage streams a 7 MiB file through the engine's atomic writer (ctx.fileWriter):
+  // after 6 MiB one 5 MiB part is uploaded, then it holds until the file `go` exists. While it is
+  // missing, the run waits with one part stored and the object not completed, however slow the
+  // machine. (Parquet outputs are no use here: parquet-wasm hands over a file's bytes only when
+  // it is closed, so their upload happens in one burst at the end of a task.)
+  writeInputs(dir, 1, 5);
+  const go = join(dir, 'go');
   writePipeline(
     dir,
     'pipeline.ts',
-    `export default pipeline({ name: 'big', workdir: 'runs/big' }, (p) => {
-  p.stage('big', read.jsonl('data/*.jsonl'), [
-    map('hold', async (d) => {
-      if (Number(d.id.slice(4)) >= 8192) await new Promise((r) => setTimeout(r, 5));
-      return d;
-    }),
-  ]);
+    `import { existsSync } from 'node:fs';
+const big = (input) => ({
+  kind: 'custom', type: 'test.big', name: 'test.big', version: '1', config: {}, inputs: [input], output: 'artifact',
+  async run(ctx) {
+    const w = await ctx.fileWriter('big.bin');
+    for (let k = 0; k < 7; k++) {
+      if (k === 6) while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 20));
+      await w.write(new Uint8Array(1 << 20).fill(k + 1));
+    }
+    await w.commit();
+  },
+});
+export default pipeline({ name: 'big', workdir: 'runs/big' }, (p) => {
+  p.stage('big', big(p.stage('load', read.jsonl('data/*.jsonl'))));
 });`,
   );
+  writeFileSync(go, '');
   const env = { SLUICE_S3_PART_SIZE: '5MiB' };
   const ref = `s3://${bucket}/ref`;
   const first = await runCli(['run', 'pipeline.ts', '--workdir', ref, '--workers', '1'], { cwd: dir, env });
   assert.equal(first.code, 0, first.stderr);
   const reference = await objectHashes(ref + '/');
-  const part = Object.keys(reference).find((k) => k.endsWith('/part-00000.parquet'));
-  assert.ok(part && (await storage.stat(ref + '/' + part))!.size > 6 * MiB, 'the output needs two parts');
+  const file = Object.keys(reference).find((k) => k.endsWith('/big.bin'));
+  assert.equal(file && (await storage.stat(ref + '/' + file))!.size, 7 * MiB, 'the output needs two parts');
 
   const c = client();
+  rmSync(go);
   const { child, done } = startCli(['run', 'pipeline.ts', '--workdir', `s3://${bucket}/work`, '--workers', '1'], { cwd: dir, env });
   let seen: { key: string; parts: number[] }[] = [];
   let exited = false;
@@ -139,11 +149,12 @@ test('kill -9 between two parts of a multipart upload: no visible object, the re
   const killed = await done;
   assert.equal(killed.signal, 'SIGKILL', `killed mid-upload, not finished (stderr: ${killed.stderr.slice(-400)})`);
   assert.equal(seen.length, 1, 'one upload had a whole part (of the SLUICE_S3_PART_SIZE size) stored when the run was killed');
-  assert.match(seen[0]!.key, /^work\/big\/[0-9a-f]+\/part-00000\.parquet$/);
+  assert.match(seen[0]!.key, /^work\/big\/[0-9a-f]+\/big\.bin$/);
   // Nothing half-written is visible, and the upload is still there for the rerun to find.
   assert.equal(await storage.stat(`s3://${bucket}/${seen[0]!.key}`), null);
   assert.deepEqual((await uploads(c, bucket, 'work/')).map((u) => u.key), [seen[0]!.key]);
 
+  writeFileSync(go, '');
   const resumed = await runCli(['run', 'pipeline.ts', '--workdir', `s3://${bucket}/work`, '--workers', '1'], { cwd: dir, env });
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.deepEqual(await uploads(c, bucket, 'work/'), [], 'no multipart upload is left under the workdir');
