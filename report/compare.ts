@@ -20,6 +20,7 @@ export interface DropChange {
 export interface StageChange {
   stage: string;
   /** null: the stage is absent from that workdir. */
+  /** Docs in and out are null for artifact stages (a custom stage counts no docs). */
   a: Pick<StageReport, 'status' | 'fingerprint' | 'docsIn' | 'docsOut' | 'dropped' | 'seconds'> | null;
   b: Pick<StageReport, 'status' | 'fingerprint' | 'docsIn' | 'docsOut' | 'dropped' | 'seconds'> | null;
   fingerprintChanged: boolean;
@@ -35,7 +36,9 @@ export interface Comparison {
 }
 
 function pick(s: StageReport | undefined): StageChange['a'] {
-  return s ? { status: s.status, fingerprint: s.fingerprint, docsIn: s.docsIn, docsOut: s.docsOut, dropped: s.dropped, seconds: s.seconds } : null;
+  if (!s) return null;
+  const artifact = s.output === 'artifact';
+  return { status: s.status, fingerprint: s.fingerprint, docsIn: artifact ? null : s.docsIn, docsOut: artifact ? null : s.docsOut, dropped: s.dropped, seconds: s.seconds };
 }
 
 /** Compares two reports stage by stage (B's order, then stages only A has). */

@@ -4,8 +4,9 @@
  * resolves the report links to files.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -48,4 +49,35 @@ export async function assertLinksResolve(page: Page): Promise<Array<{ title: str
     assert.ok(existsSync(path), `link '${l.title}' → ${path} exists`);
     return { title: l.title, path, hash: u.hash };
   });
+}
+
+/** Where the README's screenshot of the quickstart's report lives. */
+export const README_SCREENSHOT = fileURLToPath(new URL('../../docs/images/report-quickstart.png', import.meta.url));
+
+/**
+ * Checks a finished run's report (`<workdir>/_report/index.html`) in Chromium — offline, one
+ * `done` node per stage, every link resolving — and screenshots its top (the DAG and the report
+ * links) into `png`. With SLUICE_UPDATE_SCREENSHOTS=1 it also replaces the README's screenshot;
+ * otherwise the repository is left untouched (a PNG rendered with another machine's fonts would
+ * differ byte for byte, so CI compares nothing and writes to a temporary path).
+ */
+export async function checkRunReport(index: string, stages: string[], png: string): Promise<void> {
+  const browser = await launch();
+  try {
+    const { page, blocked } = await openPage(browser, pathToFileURL(index).href);
+    assert.deepEqual(blocked, [], 'the report requests nothing but files');
+    assert.deepEqual(await nodeStatuses(page), stages.map((s) => [s, 'done']));
+    await assertLinksResolve(page);
+    const top = await page.locator('h2', { hasText: 'Stages' }).boundingBox();
+    await page.screenshot({ path: png, clip: { x: 0, y: 0, width: 1200, height: Math.min(2400, Math.ceil(top!.y)) } });
+    const buf = readFileSync(png);
+    assert.equal(buf.subarray(1, 4).toString(), 'PNG');
+    assert.equal(buf.readUInt32BE(16), 1200, 'width');
+    if (process.env.SLUICE_UPDATE_SCREENSHOTS === '1') {
+      mkdirSync(dirname(README_SCREENSHOT), { recursive: true });
+      copyFileSync(png, README_SCREENSHOT);
+    }
+  } finally {
+    await browser.close();
+  }
 }
