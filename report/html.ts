@@ -132,10 +132,11 @@ export async function renderReportPage(model: ReportModel, opts: PageOptions): P
   h.push(`<h1>${esc(title)}</h1>`);
   const counts = (['done', 'partial', 'stale', 'pending'] as const).map((st) => [st, model.stages.filter((s) => s.status === st).length] as const).filter(([, n]) => n);
   h.push(`<div class="muted">workdir <code>${esc(model.workdir)}</code> · ${model.stages.length} stage(s): ${counts.map(([st, n]) => `${n} ${st}`).join(', ')} · generated ${esc(model.generated)}${opts.live ? ' · <span class="live">live: refreshes as tasks complete</span>' : ''}</div>`);
-  h.push(`<div class="card dagbox"><div class="legend muted" style="text-align:left;margin-bottom:6px">${(['done', 'partial', 'stale', 'pending'] as const).map(badge).join('')}</div>${await dagSvg(model.stages)}</div>`);
   const all: ReportLink[] = [...(model.audit ? [model.audit] : []), ...model.stages.flatMap((s) => s.reports)];
   h.push('<h2>Reports</h2>');
   h.push(all.length ? `<ul class="reports">${all.map((l) => `<li>${link(l, opts)} <span class="muted mono">${esc(l.path)}</span></li>`).join('')}</ul>` : '<div class="muted">No stage has written a report yet.</div>');
+  h.push('<h2>Pipeline</h2>');
+  h.push(`<div class="card dagbox"><div class="legend muted" style="text-align:left;margin-bottom:6px">${(['done', 'partial', 'stale', 'pending'] as const).map(badge).join('')}</div>${await dagSvg(model.stages)}</div>`);
   h.push('<h2>Stages</h2>');
   h.push(`<div class="card">${stagesTable(model, opts)}<div class="muted">time: wall time during which the stage's tasks ran (pauses between an interrupted run and its resume excluded); task time: the tasks' seconds summed; throughput: docs (and text bytes) in per second of time.</div></div>`);
   h.push('<h2>Key figures per stage</h2>');

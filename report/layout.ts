@@ -37,12 +37,12 @@ export interface Layout {
 
 /**
  * Lays out `nodes` and `edges` ([from, to] ids) top to bottom, with `nodesep` 28 px between
- * nodes of a rank and `ranksep` 44 px between ranks, 12 px margins.
+ * nodes of a rank and `ranksep` 34 px between ranks, 12 px margins.
  */
 export async function layoutDag(nodes: LayoutNode[], edges: Array<[string, string]>): Promise<Layout> {
   const dagre = (await import('@dagrejs/dagre')).default;
   const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: 'TB', nodesep: 28, ranksep: 44, marginx: 12, marginy: 12 });
+  g.setGraph({ rankdir: 'TB', nodesep: 28, ranksep: 34, marginx: 12, marginy: 12 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of nodes) g.setNode(n.id, { width: n.width, height: n.height });
   for (const [a, b] of edges) g.setEdge(a, b);

@@ -18,7 +18,7 @@ export const STATUS_COLOURS: Record<StageReport['status'], { fill: string; strok
 };
 
 const NODE_W = 236;
-const NODE_H = 74;
+const NODE_H = 66;
 
 /** The three label lines of a stage node. */
 export function nodeLines(s: StageReport): [string, string, string] {
@@ -70,8 +70,8 @@ export function renderSvg(stages: StageReport[], layout: Layout): string {
         progress +
         `<text x="${(x + 10).toFixed(1)}" y="${(y + 19).toFixed(1)}" class="name">${esc(s.name)}</text>` +
         `<text x="${(x + n.width - 10).toFixed(1)}" y="${(y + 19).toFixed(1)}" class="st" text-anchor="end" fill="${c.stroke}">${esc(head)}</text>` +
-        `<text x="${(x + 10).toFixed(1)}" y="${(y + 40).toFixed(1)}" class="fig">${esc(docs)}</text>` +
-        `<text x="${(x + 10).toFixed(1)}" y="${(y + 59).toFixed(1)}" class="fig">${esc(figs)}</text>` +
+        `<text x="${(x + 10).toFixed(1)}" y="${(y + 37).toFixed(1)}" class="fig">${esc(docs)}</text>` +
+        `<text x="${(x + 10).toFixed(1)}" y="${(y + 54).toFixed(1)}" class="fig">${esc(figs)}</text>` +
         '</g></a>',
     );
   }

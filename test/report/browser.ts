@@ -69,7 +69,8 @@ export async function checkRunReport(index: string, stages: string[], png: strin
     assert.deepEqual(await nodeStatuses(page), stages.map((s) => [s, 'done']));
     await assertLinksResolve(page);
     const top = await page.locator('h2', { hasText: 'Stages' }).boundingBox();
-    await page.screenshot({ path: png, clip: { x: 0, y: 0, width: 1200, height: Math.min(2400, Math.ceil(top!.y)) } });
+    // The top of the page: the report links and the DAG (up to 1,700 px, < 200 KB as PNG).
+    await page.screenshot({ path: png, fullPage: true, clip: { x: 0, y: 0, width: 1200, height: Math.min(1700, Math.ceil(top!.y)) } });
     const buf = readFileSync(png);
     assert.equal(buf.subarray(1, 4).toString(), 'PNG');
     assert.equal(buf.readUInt32BE(16), 1200, 'width');
