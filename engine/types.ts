@@ -48,8 +48,15 @@ export interface OperatorSpec {
   version: string;
   /** The validated JSON config; part of the stage fingerprint. */
   config: Json;
-  /** Extra fingerprint material, e.g. the source text of user functions. */
+  /** Extra fingerprint material, e.g. digests of files the operator reads. */
   code?: string;
+  /**
+   * User functions, by label (`fn` for `filter.where` and `map`). Each one's source and the values
+   * it captures, recursively, enter the stage fingerprint; a captured value that cannot be hashed
+   * (a class instance, a stream, …) makes the pipeline fail at load with an error naming it.
+   * See `engine/captures.ts` and docs/concepts.md.
+   */
+  functions?: Record<string, Function>;
   /**
    * Other stages this operator reads (e.g. `tokenize.encode` reads the tokenizer artifact):
    * they run first, their fingerprints enter this stage's, and `ctx.dataset(ref)` opens them.
@@ -230,6 +237,12 @@ export interface AuditSink {
   score(operator: string, key: string, doc: Doc, value: number, kept: boolean): void;
   /** An input record that could not be read: skipped, counted and logged with its reason. */
   skip(input: string, reason: string, details?: Record<string, Json>): void;
+  /**
+   * Docs and UTF-8 text bytes an operator took in and passed on, for a filter step the engine
+   * does not run itself (the last stage of a dedup expansion); the engine counts the operators
+   * of a stage's chain. Optional: sinks without it (tests, `sluice apply`) ignore the counts.
+   */
+  flow?(operator: string, docsIn: number, bytesIn: number, docsOut: number, bytesOut: number): void;
 }
 
 /** Live progress of a task; the executor aggregates it into bars or log lines. */
@@ -266,11 +279,26 @@ export interface TaskContext {
   dataset(ref: StageRef): Promise<Dataset>;
 }
 
+/** A streaming, atomic file of a custom stage's output (see `CustomTaskContext.fileWriter`). */
+export interface StageFileWriter {
+  write(chunk: Uint8Array): Promise<void>;
+  /** Makes the file visible and records it with `rows` (default 0); returns its size and sha256. */
+  commit(rows?: number): Promise<{ bytes: number; sha256: string }>;
+  abort(): Promise<void>;
+}
+
 /** A custom stage's task context: its inputs as datasets and an atomic file output. */
 export interface CustomTaskContext extends TaskContext {
   inputs: Dataset[];
   /** Writes a file into the stage output atomically and records it in the task's manifest entry. */
   writeFile(name: string, data: Uint8Array | string, rows?: number): Promise<void>;
+  /**
+   * Opens a file of the stage output for streaming writes (S3: a multipart upload). Nothing is
+   * visible before `commit`, which records it (bytes, sha256, `rows`) in the task's manifest
+   * entry; a task that fails aborts its uncommitted writers. Optional so that contexts built
+   * by hand (tests, local runners) stay valid; the engine always provides it.
+   */
+  fileWriter?(name: string): Promise<StageFileWriter>;
   /** Streams docs into a Parquet file of the stage output (for `output: 'docs'`). */
   writeDocs(name: string, docs: AsyncIterable<Doc[]>): Promise<{ rows: number }>;
   /** Merged into the manifest's `info`. */
