@@ -69,7 +69,9 @@ export async function serveReport(rt: Runtime, opts: ServeOptions): Promise<Repo
       }
       return send(404, 'text/plain; charset=utf-8', 'not found\n');
     } catch (e) {
-      send(500, 'text/plain; charset=utf-8', `${(e as Error).message}\n`);
+      // A state read while a run renames files may fail; the page's next poll retries.
+      if (!res.headersSent) send(500, 'text/plain; charset=utf-8', `${(e as Error).message}\n`);
+      else res.destroy();
     }
   });
   await new Promise<void>((resolve, reject) => {
