@@ -15,6 +15,8 @@ export { shard } from './operators/shard/index.ts';
 export { dedup } from './operators/dedup/index.ts';
 export { mix } from './operators/mix/mix.ts';
 export type { MixOptions, MixSource, MixSourceInfo } from './operators/mix/mix.ts';
+export { stats } from './operators/stats/stage.ts';
+export type { StatsOptions } from './operators/stats/stage.ts';
 
 
 export { extract } from './operators/extract/index.ts';

@@ -11,5 +11,6 @@ import { tokenizerCommand } from './tokenizer.ts';
 import { contaminationCommand } from './contamination.ts';
 import { cancelCommand } from './cancel.ts';
 import { datasetsCommand } from './datasets.ts';
+import { statsCommand } from './stats.ts';
 
-export const commands: Command[] = [runCommand, statusCommand, dagCommand, taskCommand, applyCommand, planCommand, auditCommand, tokenizerCommand, contaminationCommand, cancelCommand, datasetsCommand];
+export const commands: Command[] = [runCommand, statusCommand, dagCommand, taskCommand, applyCommand, planCommand, auditCommand, tokenizerCommand, contaminationCommand, cancelCommand, datasetsCommand, statsCommand];
