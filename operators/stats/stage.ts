@@ -44,6 +44,7 @@ const schema = z
   })
   .strict();
 
+/** The validated options of {@link stats}, defaults filled in. */
 export type StatsConfig = z.output<typeof schema>;
 
 /** Accumulates every doc of the given files of a dataset. */
