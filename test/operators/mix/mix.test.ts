@@ -15,7 +15,8 @@ import { storage } from '../../../engine/storage/index.ts';
 import { readDocsParquet } from '../../../engine/parquet.ts';
 import type { Doc, Manifest } from '../../../engine/types.ts';
 import { dataPath, needData } from '../../helpers/data.ts';
-import { runCli, SLUICE, tempProject } from '../../helpers/cli.ts';
+import { SLUICE, tempProject } from '../../helpers/cli.ts';
+import { runMain } from '../../helpers/main.ts';
 import { treeHashes } from '../../helpers/fixtures.ts';
 
 /**
@@ -157,11 +158,11 @@ test('mix stage: draws by tokens, repeats whole docs with their repeat index, re
   // status: text and --json.
   const st = await status(file, { workdir: join(dir, 'w1') });
   assert.deepEqual(st.stages.find((s) => s.stage === 'mix')!.mix, m.info!.mix);
-  const txt = await runCli(['status', file, '--workdir', join(dir, 'w1')], { cwd: dir });
+  const txt = await runMain(['status', file, '--workdir', join(dir, 'w1')], dir);
   assert.equal(txt.code, 0, txt.stderr);
   assert.match(txt.stdout, /mix by tokens: [\d,]+ tokens \(target 12,000\), seed 5/);
   assert.match(txt.stdout, /\n\s+b\s+weight [\d.]+% → [\d.]+%\s+[\d,]+ tokens\s+\d+ docs \(40 unique\)/);
-  const js = await runCli(['status', file, '--workdir', join(dir, 'w1'), '--json'], { cwd: dir });
+  const js = await runMain(['status', file, '--workdir', join(dir, 'w1'), '--json'], dir);
   assert.equal((JSON.parse(js.stdout) as { stages: Array<{ stage: string; mix?: unknown }> }).stages.find((s) => s.stage === 'mix')!.mix !== undefined, true);
   assert.ok(readdirSync(mixDir).length > 0);
 });

@@ -11,7 +11,8 @@ import { run } from '../../../engine/runner.ts';
 import { docMetrics, groupOf } from '../../../operators/stats/metrics.ts';
 import { stats } from '../../../operators/stats/stage.ts';
 import type { Doc, Manifest } from '../../../engine/types.ts';
-import { runCli, SLUICE, tempProject } from '../../helpers/cli.ts';
+import { SLUICE, tempProject } from '../../helpers/cli.ts';
+import { runMain } from '../../helpers/main.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const DOMAINS = ['alpha.example', 'beta.example', 'gamma.example', 'delta.example'];
@@ -127,7 +128,7 @@ test('stats.html renders its histograms and top-domains table in Chromium, with 
 });
 
 test('sluice stats --stage S compares S with its input per domain (text and --json); two --stage name both', async () => {
-  const js = await runCli(['stats', file, '--stage', 'long', '--by', 'domain', '--json'], { cwd: dir });
+  const js = await runMain(['stats', file, '--stage', 'long', '--by', 'domain', '--json'], dir);
   assert.equal(js.code, 0, js.stderr);
   const c = JSON.parse(js.stdout) as { by: string; stages: string[]; groups: Array<{ group: string; a: { docs: number; bytes: number }; b: { docs: number; bytes: number }; keptDocs: number }> };
   assert.deepEqual(c.stages, ['raw', 'long']);
@@ -142,16 +143,16 @@ test('sluice stats --stage S compares S with its input per domain (text and --js
     assert.equal(g.b.bytes, all.filter(kept).reduce((a, x) => a + Buffer.byteLength(x.text), 0));
     assert.equal(g.keptDocs, g.b.docs / g.a.docs);
   }
-  const txt = await runCli(['stats', file, '--stage', 'raw', '--stage', 'long', '--by', 'language'], { cwd: dir });
+  const txt = await runMain(['stats', file, '--stage', 'raw', '--stage', 'long', '--by', 'language'], dir);
   assert.equal(txt.code, 0, txt.stderr);
   const lines = txt.stdout.trim().split('\n');
   assert.match(lines[0]!, /^language\s+docs raw\s+docs long\s+kept\s+bytes raw/);
   assert.match(lines[1]!, new RegExp(`^\\(all\\)\\s+${DOCS.length}\\s+${DOCS.filter(kept).length}\\s`));
   assert.equal(lines.length, 4, txt.stdout);
-  const bad = await runCli(['stats', file, '--stage', 'raw'], { cwd: dir });
+  const bad = await runMain(['stats', file, '--stage', 'raw'], dir);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /reads a source, not a stage/);
-  const art = await runCli(['stats', file, '--stage', 'long', '--stage', 'stats'], { cwd: dir });
+  const art = await runMain(['stats', file, '--stage', 'long', '--stage', 'stats'], dir);
   assert.notEqual(art.code, 0);
   assert.match(art.stderr, /artifact stage/);
 });
