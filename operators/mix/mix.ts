@@ -11,7 +11,7 @@
  * streams every source file again and writes each drawn document as many times as the plan
  * (plan.ts) says, copies next to each other. Copy `j` of a document keeps its text and tokens,
  * gets `meta.mixSource` (the source stage), `meta.mixRepeat = j` (0 for the first copy) and, for
- * j > 0, the id `<id>#r<j>` so ids stay unique. Memory: 8 bytes per source document (counts and
+ * j > 0, the id `<id>#r<j>` so ids stay unique. Memory: about 12 bytes per source document (counts and
  * copies). The output depends only on the inputs, the config and the seed.
  *
  * Units (`by`): `docs` (1 per document), `bytes` (UTF-8 bytes of the text), `tokens` (length of

@@ -1,7 +1,7 @@
 /**
  * The sampling plan of a mixture, computed from per-document counts alone (tokens, bytes or 1
  * per doc): no text is read or materialised, so a plan for 10M tokens over corpora of any size
- * costs 8 bytes per source document. `mix()` (mix.ts) runs it; tests call it directly.
+ * costs about 12 bytes per source document (its count and its copy number). `mix()` (mix.ts) runs it; tests call it directly.
  *
  * Per source, the quota `q` (its share of `target`, or `epochs` × its size) splits into
  * `floor(q / total)` full passes, where every document is repeated whole, plus a remainder drawn
