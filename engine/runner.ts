@@ -307,6 +307,8 @@ export interface StageStatus {
   /** Done stages: input records the source could not read, per reason, and the first of each. */
   skipped?: Record<string, number>;
   skipExamples?: Record<string, SkipExample[]>;
+  /** Done `mix()` stages: the mixture as recorded in the manifest (`info.mix`). */
+  mix?: Json;
 }
 
 /**
@@ -326,7 +328,7 @@ export async function stageStatus(rt: Runtime, name: string): Promise<StageStatu
   const dir = await rt.stageDir(name);
   const upstream = rt.pipeline.stage(name).upstream;
   const manifest = await rt.manifest(name);
-  if (manifest) return { stage: name, status: 'done', fingerprint, dir, tasks: manifest.tasks, tasksDone: manifest.tasks, rows: manifest.rows, upstream, ...skipsOf(manifest) };
+  if (manifest) return { stage: name, status: 'done', fingerprint, dir, tasks: manifest.tasks, tasksDone: manifest.tasks, rows: manifest.rows, upstream, ...skipsOf(manifest), ...(manifest.info?.mix ? { mix: manifest.info.mix } : {}) };
   const planUri = storage.join(dir, '_plan.json');
   let tasks: number | null = null;
   let tasksDone = 0;

@@ -12,5 +12,6 @@ import { contaminationCommand } from './contamination.ts';
 import { cancelCommand } from './cancel.ts';
 import { datasetsCommand } from './datasets.ts';
 import { reportCommand } from './report.ts';
+import { statsCommand } from './stats.ts';
 
-export const commands: Command[] = [runCommand, statusCommand, dagCommand, taskCommand, applyCommand, planCommand, auditCommand, tokenizerCommand, contaminationCommand, cancelCommand, datasetsCommand, reportCommand];
+export const commands: Command[] = [runCommand, statusCommand, dagCommand, taskCommand, applyCommand, planCommand, auditCommand, tokenizerCommand, contaminationCommand, cancelCommand, datasetsCommand, reportCommand, statsCommand];
