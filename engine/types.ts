@@ -48,8 +48,15 @@ export interface OperatorSpec {
   version: string;
   /** The validated JSON config; part of the stage fingerprint. */
   config: Json;
-  /** Extra fingerprint material, e.g. the source text of user functions. */
+  /** Extra fingerprint material, e.g. digests of files the operator reads. */
   code?: string;
+  /**
+   * User functions, by label (`fn` for `filter.where` and `map`). Each one's source and the values
+   * it captures, recursively, enter the stage fingerprint; a captured value that cannot be hashed
+   * (a class instance, a stream, …) makes the pipeline fail at load with an error naming it.
+   * See `engine/captures.ts` and docs/concepts.md.
+   */
+  functions?: Record<string, Function>;
   /**
    * Other stages this operator reads (e.g. `tokenize.encode` reads the tokenizer artifact):
    * they run first, their fingerprints enter this stage's, and `ctx.dataset(ref)` opens them.

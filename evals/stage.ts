@@ -132,7 +132,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
     name,
     version: '1',
     config,
-    code: opts.scorer ? String(opts.scorer) : undefined,
+    functions: opts.scorer ? { scorer: opts.scorer } : undefined,
     inputs: refsOf([model, ...against, opts.heldOut]),
     output: 'artifact',
     async run(ctx) {
