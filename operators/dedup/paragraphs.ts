@@ -145,8 +145,13 @@ async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
         continue;
       }
       repeats++;
-      // Payload: the kept document's id, then the group's hash prefix (for the audit).
-      await cuts.add(0, [k[4]!, k[5]!, k[6]!], enc.encode(JSON.stringify([dec.decode(keeper), hex(cur)])));
+      // Payload: the group's hash prefix (8 bytes, for the audit), then the kept document's id.
+      const pl = new Uint8Array(8 + keeper.length);
+      const dv = new DataView(pl.buffer);
+      dv.setUint32(0, cur[0]!);
+      dv.setUint32(4, cur[1]!);
+      pl.set(keeper, 8);
+      await cuts.add(0, [k[4]!, k[5]!, k[6]!], pl);
     }
   }
   await cuts.finish();
@@ -181,8 +186,9 @@ async function* cutsByRow(runs: string[], cfg: Config, tmpDir: string): AsyncGen
         if (cur) yield cur;
         cur = { row, units: [] };
       }
-      const [keptId, group] = JSON.parse(dec.decode(rec.payload)) as [string, string];
-      cur.units.push({ unit: rec.key[2]!, keptId, group });
+      const p = rec.payload;
+      const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+      cur.units.push({ unit: rec.key[2]!, keptId: dec.decode(p.subarray(8)), group: hex([dv.getUint32(0), dv.getUint32(4)]) });
     }
   }
   if (cur) yield cur;
