@@ -10,7 +10,7 @@
  *    multiple of the input. Goal ≥ 5 MB/s per core, peak ≤ 10× input.
  *
  * Knobs: SUBDOC_BENCH_PARTS ("paragraphs,sa"), SUBDOC_BENCH_PARA_MB (text MB, default 32),
- * SUBDOC_BENCH_SA_MB (token MB per size, default "10,30,100,300"). CPU seconds, not wall time:
+ * SUBDOC_BENCH_SA_MB (token MB per size, default "10,30,100,300,1000"). CPU seconds, not wall time:
  * the 2-core machine is shared and loaded.
  */
 import { execFileSync } from 'node:child_process';
@@ -23,11 +23,13 @@ import { jsonlDataset, runExpansionLocal } from '../operators/dedup/local.ts';
 import { paragraphs } from '../operators/dedup/paragraphs.ts';
 import { saisBytesPerToken } from '../operators/dedup/sais.ts';
 import { hashRange, parseUnit, splitUnits } from '../operators/dedup/units.ts';
+import { BloomFilter } from '../operators/dedup/bloom.ts';
+import { ExternalSorter } from '../operators/dedup/extsort.ts';
 
 const HERE = import.meta.dirname;
 const parts = (process.env.SUBDOC_BENCH_PARTS ?? 'paragraphs,sa').split(',');
 const paraMB = Number(process.env.SUBDOC_BENCH_PARA_MB ?? 32);
-const saSizes = (process.env.SUBDOC_BENCH_SA_MB ?? '10,30,100,300').split(',').map(Number);
+const saSizes = (process.env.SUBDOC_BENCH_SA_MB ?? '10,30,100,300,1000').split(',').map(Number);
 
 function cpu<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const c0 = process.cpuUsage();
@@ -80,6 +82,38 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
       return n;
     });
     rows.push({ name: 'split + hash (core), line units', value: mb / coreS, unit: 'MB/s', note: `${units} lines, ${coreS.toFixed(2)} CPU s` });
+    // The dedup work of each mode without document I/O or audit records.
+    const [bloomRemoved, bloomS] = await cpu(async () => {
+      const bloom = new BloomFilter(2_000_000, 1e-6);
+      let rep = 0;
+      for (const t of c.texts) {
+        const u = splitUnits(t, unit, 1);
+        for (let i = 0; i < u.count; i++) if (bloom.testAndAdd(hashRange(t, u.keyStart[i]!, u.keyEnd[i]!, h))) rep++;
+      }
+      return rep;
+    });
+    rows.push({ name: 'split + hash + Bloom test-and-insert (bloom mode core)', value: mb / bloomS, unit: 'MB/s', note: `${bloomS.toFixed(2)} CPU s, ${bloomRemoved} repeats` });
+    const [runs, sortS] = await cpu(async () => {
+      let spilled = 0;
+      const sorter = new ExternalSorter({ keyWords: 7, partitions: 4, bufferBytes: 64 << 20, spill: async () => void spilled++ });
+      const key = new Uint32Array(7);
+      const enc = new TextEncoder();
+      for (let d = 0; d < c.texts.length; d++) {
+        const t = c.texts[d]!;
+        const u = splitUnits(t, unit, 1);
+        const id = enc.encode(`doc-${d}`);
+        for (let i = 0; i < u.count; i++) {
+          hashRange(t, u.keyStart[i]!, u.keyEnd[i]!, key);
+          key[4] = 0;
+          key[5] = d;
+          key[6] = i;
+          await sorter.add(key[0]! % 4, key, id);
+        }
+      }
+      await sorter.finish();
+      return spilled;
+    });
+    rows.push({ name: 'split + hash + sorted runs (exact mode, first stage core)', value: mb / sortS, unit: 'MB/s', note: `${sortS.toFixed(2)} CPU s, ${runs} runs (64 MiB buffer), no storage writes` });
     for (const [label, opts] of [
       ['dedup.paragraphs exact (3 stages, external sort), 1 core', { unit: 'line' }],
       ['dedup.paragraphs bloom (1 streaming stage), 1 core', { unit: 'line', bloom: { expected: 2_000_000, fpRate: 1e-6 } }],
