@@ -171,6 +171,12 @@ export interface OperatorStats {
   dropBytes?: Record<string, number>;
 }
 
+/** One recorded skip, kept as an example in markers, manifests and run summaries. */
+export interface SkipExample {
+  input: string;
+  details: Json;
+}
+
 /** `manifest.json` of every stage output directory; written last. */
 export interface Manifest {
   format: 'sluice.dataset/1';
@@ -184,8 +190,11 @@ export interface Manifest {
   bytes: number;
   stats: {
     operators: Record<string, OperatorStats>;
+    /** Input records the source could not read, per reason (e.g. `read.invalidUtf8`, `read.truncated`). */
     skipped: Record<string, number>;
-    [key: string]: Json | Record<string, OperatorStats> | Record<string, number>;
+    /** The first few skips of each reason: which input, and the details (file, error, how far it got). */
+    skipExamples?: Record<string, SkipExample[]>;
+    [key: string]: Json | Record<string, OperatorStats> | Record<string, number> | Record<string, SkipExample[]> | undefined;
   };
   /** Free-form stage results (e.g. a tokenizer's vocab size, a trainer's final loss). */
   info?: Record<string, Json>;
