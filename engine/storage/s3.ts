@@ -3,12 +3,18 @@
  * environment (`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, …), so MinIO,
  * Ceph RGW, moto or R2 work unchanged; path-style addressing is used whenever an endpoint is set.
  * Retries: the SDK's adaptive mode, 6 attempts, exponential backoff on throttling and 5xx.
- * Large writes are multipart uploads (`@aws-sdk/lib-storage`), visible only once completed.
+ * Large writes are multipart uploads (`@aws-sdk/lib-storage`), visible only once completed; the
+ * part size is `$SLUICE_S3_PART_SIZE` (default 16 MiB, see `s3PartSize`). A process killed
+ * mid-upload leaves an unfinished multipart upload: invisible to readers and listings, but its
+ * parts are stored (and billed) until aborted. `removeTemps` aborts those under a prefix; the
+ * runner calls it on a stage's directory before running its tasks and before writing its manifest.
  */
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -29,8 +35,30 @@ export function parseS3(uri: string): { bucket: string; key: string } {
   return { bucket: m[1]!, key: m[2]! };
 }
 
-/** Part size of multipart uploads: 16 MiB keeps a 150 GiB object under S3's 10,000 parts. */
+/** Default part size of multipart uploads: 16 MiB keeps a 150 GiB object under S3's 10,000 parts. */
 export const S3_PART_SIZE = 16 * 1024 * 1024;
+/** S3's smallest part (all but the last); moto and `@aws-sdk/lib-storage` enforce it too. */
+export const S3_MIN_PART_SIZE = 5 * 1024 * 1024;
+/** S3's largest part. */
+export const S3_MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
+
+const UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+/**
+ * The multipart part size in bytes: `$SLUICE_S3_PART_SIZE` when set (an integer number of bytes,
+ * or with a `KiB`/`MiB`/`GiB` suffix, e.g. `5MiB`), else 16 MiB. S3 accepts 5 MiB to 5 GiB; a
+ * value outside that range, or not a number, is an error naming the variable. Smaller parts make
+ * an object of 10,000 parts smaller (5 MiB parts: at most 48.8 GiB per object).
+ */
+export function s3PartSize(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.SLUICE_S3_PART_SIZE;
+  if (raw === undefined || raw.trim() === '') return S3_PART_SIZE;
+  const m = /^\s*(\d+)\s*(KiB|MiB|GiB)?\s*$/.exec(raw);
+  if (!m) throw new Error(`SLUICE_S3_PART_SIZE=${JSON.stringify(raw)}: expected a number of bytes, optionally with KiB, MiB or GiB (e.g. 5MiB)`);
+  const bytes = Number(m[1]) * UNITS[m[2] ?? '']!;
+  if (bytes < S3_MIN_PART_SIZE || bytes > S3_MAX_PART_SIZE) throw new Error(`SLUICE_S3_PART_SIZE=${JSON.stringify(raw)}: ${bytes} bytes is outside S3's part sizes, 5 MiB (${S3_MIN_PART_SIZE}) to 5 GiB (${S3_MAX_PART_SIZE})`);
+  return bytes;
+}
 
 function clientFromEnv(): S3Client {
   const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
@@ -55,8 +83,15 @@ function notFound(e: unknown): boolean {
   return err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404;
 }
 
+/** True when `key` is `prefix` itself or lies under it: a prefix 'a/b' must not match 'a/bc'. */
+function underPrefix(key: string, prefix: string): boolean {
+  return !prefix || key === prefix || prefix.endsWith('/') || key.startsWith(prefix + '/');
+}
+
 export class S3Storage implements Backend {
   readonly client = clientFromEnv();
+  /** Validated once, when the first s3:// URI is used: a bad value fails before any upload starts. */
+  readonly partSize = s3PartSize();
 
   async exists(uri: string): Promise<boolean> {
     return (await this.stat(uri)) !== null;
@@ -94,7 +129,7 @@ export class S3Storage implements Backend {
   async write(uri: string, data: Uint8Array | string): Promise<void> {
     const { bucket, key } = parseS3(uri);
     const body = typeof data === 'string' ? Buffer.from(data) : data;
-    if (body.byteLength > S3_PART_SIZE) {
+    if (body.byteLength > this.partSize) {
       const w = await this.writer(uri);
       await w.write(body);
       return w.commit();
@@ -108,7 +143,7 @@ export class S3Storage implements Backend {
   async writer(uri: string): Promise<AtomicWriter> {
     const { bucket, key } = parseS3(uri);
     const body = new PassThrough({ highWaterMark: 1 << 20 });
-    const upload = new Upload({ client: this.client, params: { Bucket: bucket, Key: key, Body: body }, partSize: S3_PART_SIZE, queueSize: 2, leavePartsOnError: false });
+    const upload = new Upload({ client: this.client, params: { Bucket: bucket, Key: key, Body: body }, partSize: this.partSize, queueSize: 2, leavePartsOnError: false });
     const done = upload.done();
     let failure: unknown;
     done.catch((e) => (failure = e));
@@ -144,8 +179,7 @@ export class S3Storage implements Backend {
         throw wrap('LIST', prefix, e);
       }
       for (const o of r.Contents ?? []) {
-        // A prefix 'a/b' must not match 'a/bc': keep exact matches and children only.
-        if (key && o.Key !== key && !key.endsWith('/') && !o.Key!.startsWith(key + '/')) continue;
+        if (!underPrefix(o.Key!, key)) continue;
         out.push({ uri: `s3://${bucket}/${o.Key}`, size: o.Size ?? 0, version: (o.ETag ?? '').replace(/"/g, '') });
       }
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
@@ -160,9 +194,39 @@ export class S3Storage implements Backend {
       throw wrap('DELETE', uri, e);
     }
   }
-  /** Unfinished multipart uploads are invisible to readers and listings: nothing to remove. */
-  async removeTemps(_prefix: string): Promise<number> {
-    return 0;
+  /**
+   * Aborts every unfinished multipart upload under `prefix` (what a killed writer leaves: no
+   * visible object, but stored parts) and returns how many. Call it only when no writer of this
+   * prefix is running: it aborts live uploads too, as S3 cannot tell them apart.
+   */
+  async removeTemps(prefix: string): Promise<number> {
+    const { bucket, key } = parseS3(prefix);
+    const uploads: { Key: string; UploadId: string }[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      let r;
+      try {
+        r = await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+      } catch (e) {
+        throw wrap('LIST uploads', prefix, e);
+      }
+      for (const u of r.Uploads ?? []) if (u.Key && u.UploadId && underPrefix(u.Key, key)) uploads.push({ Key: u.Key, UploadId: u.UploadId });
+      keyMarker = r.IsTruncated ? r.NextKeyMarker : undefined;
+      uploadIdMarker = r.IsTruncated ? r.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+    let aborted = 0;
+    for (const u of uploads) {
+      try {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
+        aborted++;
+      } catch (e) {
+        // Gone already (completed or aborted by another cleaner): nothing left to remove.
+        if ((e as { name?: string }).name === 'NoSuchUpload') continue;
+        throw wrap('ABORT upload', `s3://${bucket}/${u.Key}`, e);
+      }
+    }
+    return aborted;
   }
   async deletePrefix(prefix: string): Promise<void> {
     const { bucket } = parseS3(prefix);
