@@ -5,8 +5,6 @@ import { parse } from '../args.ts';
 import { status } from '../../engine/runner.ts';
 
 export const statusCommand: Command = {
-  name: 'status',
-  summary: "show each stage's state: done | stale | partial | pending, with counts",
   usage: `sluice status <pipeline.ts> [--workdir W] [--json]
 
 done     output complete at the current fingerprint
