@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, Readable } from 'node:stream';
-import type { AtomicWriter, Backend, Entry } from './index.ts';
+import { S3_PART_SIZE, type AtomicWriter, type Backend, type Entry } from './index.ts';
 
 /** True for `s3://` URIs. */
 export function isS3(uri: string): boolean {
@@ -29,8 +29,6 @@ export function parseS3(uri: string): { bucket: string; key: string } {
   return { bucket: m[1]!, key: m[2]! };
 }
 
-/** Part size of multipart uploads: 16 MiB keeps a 150 GiB object under S3's 10,000 parts. */
-export const S3_PART_SIZE = 16 * 1024 * 1024;
 
 function clientFromEnv(): S3Client {
   const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;

@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
-import { S3_PART_SIZE } from '../../engine/storage/s3.ts';
+import { S3_PART_SIZE } from '../../engine/storage/index.ts';
 import type { CustomStage, Json, PipelineBuilder, StageExpansion, StageOptions, StageRef } from '../../engine/types.ts';
 import type { ShardEntry, ShardManifest } from './format.ts';
 import { packStage, type PackInfo } from './pack.ts';
