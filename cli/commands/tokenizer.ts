@@ -1,5 +1,7 @@
 /** `sluice tokenizer train|encode|decode`: BPE tokenizers outside a pipeline. */
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import type { Command } from '../command.ts';
@@ -8,6 +10,7 @@ import { intOption, parse } from '../args.ts';
 import { storage } from '../../engine/storage/index.ts';
 import { BpeTrainer } from '../../operators/tokenize/bpe/trainer.ts';
 import { loadTokenizer, tokenizerFiles } from '../../operators/tokenize/load.ts';
+import { decodeStream, encodeStream, formatIds, parseIdStream } from '../../operators/tokenize/stream.ts';
 
 const USAGE = `sluice tokenizer train --vocab-size N [--pattern P] [--special T]… [--max-words N] --out DIR FILES…
 sluice tokenizer encode --vocab NAME|PATH [--json | --jsonl] [--allow-special]
@@ -34,21 +37,22 @@ Examples:
   echo 'hello world' | sluice tokenizer encode --vocab cl100k_base --json
   echo '[15339, 1917]' | sluice tokenizer decode --vocab cl100k_base`;
 
-async function readAll(input: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of input) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/** Writes to stdout, waiting while its buffer is full (a slow reader must not make output pile up in memory). */
+async function out(data: string | Uint8Array): Promise<void> {
+  if (!process.stdout.write(data)) await once(process.stdout, 'drain');
 }
 
-/** Lines of a stream, as strings (without the newline). */
+/** Lines of a stream, as strings (without the newline); a character split between chunks is kept whole. */
 async function* lines(input: Readable): AsyncIterable<string> {
+  const utf8 = new StringDecoder('utf8');
   let rest = '';
   for await (const c of input) {
-    const s = rest + (c as Buffer).toString('utf8');
+    const s = rest + utf8.write(c as Buffer);
     const parts = s.split('\n');
     rest = parts.pop()!;
     yield* parts;
   }
+  rest += utf8.end();
   if (rest) yield rest;
 }
 
@@ -138,18 +142,24 @@ async function encode(argv: string[]): Promise<number> {
         throw new Error(`stdin:${n}: invalid JSON: ${(e as Error).message}`);
       }
       if (typeof text !== 'string') throw new Error(`stdin:${n}: no string field 'text'`);
-      process.stdout.write(JSON.stringify({ ids: [...tok.encode(text, opts)] }) + '\n');
+      await out(JSON.stringify({ ids: [...tok.encode(text, opts)] }) + '\n');
     }
     return 0;
   }
-  const ids = [...tok.encode(await readAll(process.stdin), opts)];
-  process.stdout.write((values.json ? JSON.stringify(ids) : ids.join(' ')) + '\n');
+  // Streamed: the same bytes as `ids.join(' ')` or `JSON.stringify(ids)` of the whole input.
+  const sep = values.json ? 44 : 32;
+  if (values.json) await out('[');
+  let first = true;
+  for await (const ids of encodeStream(tok, process.stdin, opts)) {
+    if (!ids.length) continue;
+    await out(formatIds(ids, sep, !first));
+    first = false;
+  }
+  await out(values.json ? ']\n' : '\n');
   return 0;
 }
 
-function parseIds(s: string, where: string, vocab: number): number[] {
-  const t = s.trim();
-  const ids = t.startsWith('[') ? (JSON.parse(t) as unknown[]) : t ? t.split(/\s+/).map(Number) : [];
+function parseIds(ids: unknown[], where: string, vocab: number): number[] {
   for (const id of ids) if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= vocab) throw new Error(`${where}: ${JSON.stringify(id)} is not a token id of this vocabulary (0…${vocab - 1})`);
   return ids as number[];
 }
@@ -165,17 +175,15 @@ async function decode(argv: string[]): Promise<number> {
       if (!line.trim()) continue;
       const r = JSON.parse(line) as { ids?: unknown };
       if (!Array.isArray(r.ids)) throw new Error(`stdin:${n}: no array field 'ids'`);
-      process.stdout.write(JSON.stringify({ text: tok.decode(parseIds(JSON.stringify(r.ids), `stdin:${n}`, tok.vocabSize)) }) + '\n');
+      await out(JSON.stringify({ text: tok.decode(parseIds(r.ids, `stdin:${n}`, tok.vocabSize)) }) + '\n');
     }
     return 0;
   }
-  process.stdout.write(tok.decode(parseIds(await readAll(process.stdin), 'stdin', tok.vocabSize)));
+  for await (const text of decodeStream(tok, parseIdStream(process.stdin, 'stdin', tok.vocabSize))) await out(text);
   return 0;
 }
 
 export const tokenizerCommand: Command = {
-  name: 'tokenizer',
-  summary: 'train a BPE tokenizer on text files; encode/decode with it or a tiktoken encoding',
   usage: USAGE,
   async run(argv) {
     const [sub, ...rest] = argv;
