@@ -14,10 +14,13 @@
  * that `sluice` does itself; and it is the transform tsx applies, so compiled and source runs behave
  * the same. Type checking stays `npm run typecheck`.
  *
- * dist/build-stamp.json records the build's start time and its inputs (sources, inlined JSON,
- * this script): the build is stale when an input is newer or missing. New files need no check: a
- * new module only runs if an edited (hence newer) file imports it.
+ * dist/build-stamp.json records each input (sources, inlined JSON, this script) as it was compiled:
+ * mtime, size and sha256. The build is stale when an input is missing, or its mtime or size
+ * differ and so does its content (a touched but unchanged file, or a package unpacked with other
+ * mtimes, does not count). New files need no check: a new module only runs if an edited file
+ * imports it.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -48,9 +51,15 @@ export function sourceFiles() {
   return out.sort();
 }
 
+/** The sha256 of some bytes, hex. */
+function sha256(data) {
+  return createHash('sha256').update(data).digest('hex');
+}
+
 /**
- * Why dist/ is out of date (a missing build, or the first input that is newer than the build or
- * gone), or undefined when it is current. Costs one small JSON read and a stat per input (~200).
+ * Why dist/ is out of date (never built, or the first input that changed or is gone), or undefined
+ * when it is current. Costs a small JSON read and a stat per input (~200, ~1.5 ms); an input whose
+ * mtime or size moved is read and hashed.
  */
 export function staleReason() {
   let stamp;
@@ -59,10 +68,12 @@ export function staleReason() {
   } catch {
     return 'dist/ has not been built';
   }
-  for (const rel of stamp.inputs) {
-    const st = statSync(join(ROOT, rel), { throwIfNoEntry: false });
+  for (const [rel, was] of Object.entries(stamp.inputs)) {
+    const path = join(ROOT, rel);
+    const st = statSync(path, { throwIfNoEntry: false });
     if (!st) return `${rel} was removed`;
-    if (st.mtimeMs > stamp.builtAt) return `${rel} changed`;
+    if (st.mtimeMs === was.mtime && st.size === was.size) continue;
+    if (sha256(readFileSync(path)) !== was.sha256) return `${rel} changed`;
   }
   return undefined;
 }
@@ -81,42 +92,55 @@ function writeAtomic(path, data) {
   return true;
 }
 
-/** Relative imports of `.ts` files become `.js` and stay external; JSON is inlined; packages stay external. */
-const rewriteImports = {
-  name: 'sluice-rewrite-imports',
-  setup(b) {
-    b.onResolve({ filter: /.*/ }, (a) => {
-      if (a.kind === 'entry-point') return undefined;
-      if (/^\.\.?\//.test(a.path)) {
-        if (a.path.endsWith('.json')) return undefined;
-        return { path: a.path.endsWith('.ts') ? a.path.slice(0, -3) + '.js' : a.path, external: true };
-      }
-      return { path: a.path, external: true };
-    });
-  },
-};
+/**
+ * Relative imports of `.ts` files become `.js` and stay external; JSON is inlined; packages stay
+ * external. Every file esbuild reads is recorded in `inputs` as read (mtime before the read, size,
+ * hash of what was compiled), so an edit during the build shows as a change next time.
+ */
+function plugin(inputs) {
+  return {
+    name: 'sluice-build',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (a) => {
+        if (a.kind === 'entry-point') return undefined;
+        if (/^\.\.?\//.test(a.path)) {
+          if (a.path.endsWith('.json')) return undefined;
+          return { path: a.path.endsWith('.ts') ? a.path.slice(0, -3) + '.js' : a.path, external: true };
+        }
+        return { path: a.path, external: true };
+      });
+      b.onLoad({ filter: /\.(ts|json)$/ }, (a) => {
+        const st = statSync(a.path);
+        const data = readFileSync(a.path);
+        inputs[relative(ROOT, a.path).split(sep).join('/')] = { mtime: st.mtimeMs, size: data.length, sha256: sha256(data) };
+        return { contents: data, loader: a.path.endsWith('.json') ? 'json' : 'ts' };
+      });
+    },
+  };
+}
 
 /**
  * Builds dist/ from the sources; resolves to the number of files written. Outputs of sources that
  * no longer exist are removed.
  */
 export async function build() {
-  const builtAt = Date.now();
   const { build: esbuild } = await import('esbuild');
   const entries = sourceFiles();
+  const inputs = {};
+  const self = readFileSync(SELF);
+  inputs[relative(ROOT, SELF).split(sep).join('/')] = { mtime: statSync(SELF).mtimeMs, size: self.length, sha256: sha256(self) };
   const r = await esbuild({
     entryPoints: entries,
     absWorkingDir: ROOT,
     outdir: DIST,
     outbase: ROOT,
     bundle: true,
-    plugins: [rewriteImports],
+    plugins: [plugin(inputs)],
     format: 'esm',
     platform: 'node',
     target: 'node20',
     sourcemap: 'linked',
     sourcesContent: false,
-    metafile: true,
     write: false,
     logLevel: 'error',
   });
@@ -134,8 +158,8 @@ export async function build() {
     }
   };
   removeOld(DIST);
-  const inputs = [...Object.keys(r.metafile.inputs), relative(ROOT, SELF).split(sep).join('/')];
-  writeAtomic(STAMP, Buffer.from(JSON.stringify({ builtAt, inputs: [...new Set(inputs)].sort() }, null, 1) + '\n'));
+  const sorted = Object.fromEntries(Object.entries(inputs).sort(([a], [b]) => (a < b ? -1 : 1)));
+  writeAtomic(STAMP, Buffer.from(JSON.stringify({ inputs: sorted }, null, 1) + '\n'));
   return written;
 }
 
