@@ -102,7 +102,7 @@ export function c4Clean(text: string, c: Omit<C4Config, 'mode' | 'name'>): C4Res
 
 /** The document-level threshold rules of a c4 config. */
 export function c4Rules(config: Json): ThresholdRule[] {
-  const c = config as Record<string, unknown>;
+  const c = config as unknown as Omit<C4Config, 'mode' | 'name'>;
   return [toggleRule(c, 'loremIpsum', 'loremIpsum', 'c4.loremIpsum'), toggleRule(c, 'curlyBracket', 'curlyBracket', 'c4.curlyBracket'), rule(c, 'minSentences', 'sentences', 'min', 'c4.minSentences')];
 }
 registerRules('filter.c4', c4Rules);

@@ -27,6 +27,10 @@
  *   the sequence's index in the packed stream), `tokens` (list<uint16|uint32>, `seqLen` items),
  *   `doc_starts` (list<int32>: positions within the sequence where a document starts).
  *
+ * - `megatron`: Megatron-LM indexed datasets, `<name>.bin` + `<name>.idx` (`docs` in the entry),
+ *   one sequence per whole document, written by megatron.ts (its own write stage; the pack stage
+ *   runs with seqLen 1); byte layout in formats/megatron.ts; dtype uint16 or int32.
+ *
  * dtype is uint16 when the tokenizer's vocabulary (specials included) has ≤ 65,536 ids, else
  * uint32. A shard is written with one atomic write (multipart on S3, 16 MiB parts: the factory
  * rejects a `shardTokens` whose shard could exceed S3's 10,000 parts).
@@ -37,10 +41,10 @@ import type { Dataset, Json } from '../../engine/types.ts';
 export const BIN_MAGIC = 20240520;
 export const BIN_HEADER_BYTES = 1024;
 
-/** Token width of a shard. */
+/** Token width of a shard (`int32`: the megatron layout's wide tokens, Megatron-LM's own choice). */
 export type TokenDtype = 'uint16' | 'uint32';
 /** Shard file layout. */
-export type ShardLayout = 'bin' | 'parquet' | 'arrow';
+export type ShardLayout = 'bin' | 'parquet' | 'arrow' | 'megatron';
 
 /** One shard in {@link ShardManifest}. */
 export interface ShardEntry {
@@ -48,8 +52,10 @@ export interface ShardEntry {
   uri: string;
   /** Path relative to the `shards.write` stage directory. */
   path: string;
-  /** Document-boundary index file (bin layout only). */
+  /** Document-boundary index file: bin layout `<name>.docs`, megatron layout the `<name>.idx`. */
   docs?: string;
+  /** Megatron layout: the URI without `.bin`/`.idx`, what Megatron-LM's `--data-path` takes. */
+  prefix?: string;
   sequences: number;
   tokens: number;
   bytes: number;
@@ -60,7 +66,8 @@ export interface ShardEntry {
 export interface ShardManifest {
   format: 'sluice.tokens/1';
   layout: ShardLayout;
-  dtype: TokenDtype;
+  dtype: TokenDtype | 'int32';
+  /** Tokens per sequence; 0 for the megatron layout, whose sequences are whole documents. */
   seqLen: number;
   /** Tokenizer vocabulary size (specials included): what the model's embedding needs. */
   vocabSize: number;
@@ -74,6 +81,7 @@ export interface ShardManifest {
   docs: number;
   inputTokens: number;
   droppedTokens: number;
+  /** Sequences per split (megatron layout: documents). */
   sequences: { train: number; val: number };
   tokens: { train: number; val: number };
   train: ShardEntry[];

@@ -1,9 +1,11 @@
 /**
  * `shard.tokens({...})`: packs encoded documents into fixed-length token sequences, shuffles them
  * globally and deterministically, splits off a validation set and writes shards (`bin`, `parquet`
- * or `arrow`) with a manifest the trainer reads. A `StageExpansion`: a global shuffle needs all
- * input, and one task per shard makes a failed run resume shard by shard. Stage layout and file
- * format: format.ts.
+ * or `arrow`) with a manifest the trainer reads; or, with `format: 'megatron'`, writes whole
+ * documents as Megatron-LM indexed datasets (`.bin` + `.idx`, see
+ * {@link ShardTokensOptions.format}). A `StageExpansion`: a global shuffle needs all input, and
+ * one task per shard makes a failed run resume shard by shard. Stage layout and file format:
+ * format.ts (megatron: megatron.ts and formats/megatron.ts).
  *
  * ```ts
  * const tok = p.stage('bpe', tokenize.trainBpe(clean, { vocabSize: 4096 }));
@@ -18,17 +20,32 @@ import type { CustomStage, Json, PipelineBuilder, StageExpansion, StageOptions, 
 import type { ShardEntry, ShardManifest } from './format.ts';
 import { packStage, type PackInfo } from './pack.ts';
 import { writeStage, splitPlan } from './write.ts';
+import { megatronWriteStage } from './megatron.ts';
+
+/** The shard counts the megatron writer recorded, in `splitPlan`'s shape. */
+function megatronCounts(v: unknown): { trainShards: number; valShards: number } {
+  const c = v as { train?: unknown; val?: unknown } | undefined;
+  if (typeof c?.train !== 'number' || typeof c.val !== 'number') throw new Error(`shard.tokens: the megatron write stage did not record its shard counts`);
+  return { trainShards: c.train, valShards: c.val };
+}
 
 /** Options of {@link tokens}. */
 export interface ShardTokensOptions {
   /** The tokenizer the docs were encoded with (stage ref or name/path): vocabulary size, EOS id and fingerprint come from it. */
   tokenizer: StageRef | string;
-  /** Tokens per sequence (default 1024). */
+  /** Tokens per sequence (default 1024). Not accepted with `format: 'megatron'`, whose sequences are whole documents. */
   seqLen?: number;
-  /** Tokens per shard, rounded down to whole sequences (default 100,000,000, nanoGPT's FineWeb shard size). */
+  /** Tokens per shard, rounded down to whole sequences (default 100,000,000, nanoGPT's FineWeb shard size); megatron: at most this many tokens of whole documents (a longer document gets a shard of its own). */
   shardTokens?: number;
-  /** Layout (default `bin`, what the trainer reads). */
-  format?: 'bin' | 'parquet' | 'arrow';
+  /**
+   * Layout (default `bin`, what the trainer reads). `megatron`: Megatron-LM / NeMo indexed
+   * datasets, a `<split>-NNNNN.bin` + `.idx` pair (`MMIDIDX` version 1) per shard, uint16 tokens
+   * when the vocabulary has ≤ 65,536 ids, else int32. One sequence per document, documents whole
+   * and not packed (Megatron-LM cuts its `--seq-length` samples at training time); `shuffle`,
+   * `seed` and `valFraction` then apply to documents. Pass a shard's `prefix` (from the manifest)
+   * as Megatron's `--data-path`. Layout: formats/megatron.ts.
+   */
+  format?: 'bin' | 'parquet' | 'arrow' | 'megatron';
   /** Shuffle sequences across all shards (default true). */
   shuffle?: boolean;
   /** Seed of the shuffle (default 0). */
@@ -47,7 +64,7 @@ const schema = z.object({
   tokenizer: z.union([z.string().min(1), refSchema]),
   seqLen: z.number().int().min(1).max(1 << 24).default(1024),
   shardTokens: z.number().int().min(1).default(100_000_000),
-  format: z.enum(['bin', 'parquet', 'arrow']).default('bin'),
+  format: z.enum(['bin', 'parquet', 'arrow', 'megatron']).default('bin'),
   shuffle: z.boolean().default(true),
   seed: z.number().int().min(0).max(0xffffffff).default(0),
   valFraction: z.number().min(0).max(0.5).default(0.01),
@@ -57,6 +74,8 @@ const schema = z.object({
 /** Declares the shard stages (see the module comment); use as the operator of `p.stage(name, encoded, …)`. */
 export function tokens(options: ShardTokensOptions): StageExpansion {
   const c = parseConfig('shard.tokens', schema, options);
+  const layout = c.format;
+  if (layout === 'megatron') return megatronTokens(c, options);
   if (c.shardTokens < c.seqLen) throw new Error(`shard.tokens: config key 'shardTokens': ${c.shardTokens} is less than one sequence (seqLen ${c.seqLen})`);
   const shardSequences = Math.floor(c.shardTokens / c.seqLen);
   // A shard is one object: with 16 MiB multipart parts it must stay under 10,000 parts.
@@ -76,11 +95,34 @@ export function tokens(options: ShardTokensOptions): StageExpansion {
       const pack = p.stage(`${name}.pack`, packStage(inputs, c.seqLen, chunkSequences, VERSION), undefined, opts);
       const write = p.stage(
         `${name}.write`,
-        writeStage(pack, { layout: c.format, seqLen: c.seqLen, shardSequences, shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, tokenizer }, VERSION),
+        writeStage(pack, { layout, seqLen: c.seqLen, shardSequences, shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, tokenizer }, VERSION),
         undefined,
         opts,
       );
       return p.stage(name, manifestStage(pack, write, { shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, shardSequences }), undefined, opts);
+    },
+  };
+}
+
+/** `shard.tokens` in the megatron layout: pack (seqLen 1: the plain token stream) → Megatron writer → manifest. */
+function megatronTokens(c: z.output<typeof schema>, options: ShardTokensOptions): StageExpansion {
+  if (options.seqLen !== undefined) throw new Error(`shard.tokens: config key 'seqLen': not used by format 'megatron' (one sequence per whole document; Megatron-LM cuts --seq-length samples itself)`);
+  const maxBytes = c.shardTokens * 4;
+  if (maxBytes > MAX_OBJECT) throw new Error(`shard.tokens: config key 'shardTokens': a shard of ${c.shardTokens} tokens can reach ${maxBytes} bytes, over S3's 10,000 parts of ${S3_PART_SIZE} bytes; use at most ${Math.floor(MAX_OBJECT / 4)}`);
+  const chunkSequences = c.chunkSequences ?? 1 << 24;
+  const tokenizer = c.tokenizer as StageRef | string;
+  const tokRef = typeof tokenizer === 'string' ? undefined : tokenizer;
+  return {
+    kind: 'expansion',
+    type: 'shard.tokens',
+    name: 'shard.tokens',
+    version: VERSION,
+    config: { seqLen: 0, shardTokens: c.shardTokens, format: c.format, shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, tokenizer: tokRef ? { stage: tokRef.name } : (tokenizer as string), chunkSequences },
+    ...(tokRef ? { refs: [tokRef] } : {}),
+    expand(p: PipelineBuilder, name: string, inputs: StageRef[], opts: StageOptions): StageRef {
+      const pack = p.stage(`${name}.pack`, packStage(inputs, 1, chunkSequences, VERSION), undefined, opts);
+      const write = p.stage(`${name}.write`, megatronWriteStage(pack, { shardTokens: c.shardTokens, shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, tokenizer }, VERSION), undefined, opts);
+      return p.stage(name, manifestStage(pack, write, { shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, shardSequences: 0 }), undefined, opts);
     },
   };
 }
@@ -107,6 +149,7 @@ function manifestStage(pack: StageRef, write: StageRef, o: { shuffle: boolean; s
         uri: ctx.storage.join(writeDs.dir, e.path),
         path: e.path,
         ...(e.docs ? { docs: e.docs } : {}),
+        ...(wi.layout === 'megatron' ? { prefix: ctx.storage.join(writeDs.dir, e.path.replace(/\.bin$/, '')) } : {}),
         sequences: e.sequences,
         tokens: e.tokens,
         bytes: e.bytes,
@@ -114,14 +157,15 @@ function manifestStage(pack: StageRef, write: StageRef, o: { shuffle: boolean; s
       });
       const train = entries.filter((e) => e.split === 'train').map(toEntry);
       const val = entries.filter((e) => e.split === 'val').map(toEntry);
-      const plan = splitPlan(pi.sequences, o);
+      // Megatron shards are cut by document lengths: the writer reports how many it planned.
+      const plan = wi.layout === 'megatron' ? megatronCounts(wi.shardCounts) : splitPlan(pi.sequences, o);
       if (train.length !== plan.trainShards || val.length !== plan.valShards) throw new Error(`shard.tokens: expected ${plan.trainShards} train and ${plan.valShards} val shards, found ${train.length} and ${val.length}`);
       const sum = (l: ShardEntry[], k: 'sequences' | 'tokens') => l.reduce((a, s) => a + s[k], 0);
       const m: ShardManifest = {
         format: 'sluice.tokens/1',
         layout: wi.layout as ShardManifest['layout'],
         dtype: wi.dtype as ShardManifest['dtype'],
-        seqLen: pi.seqLen,
+        seqLen: wi.layout === 'megatron' ? 0 : pi.seqLen,
         vocabSize: wi.vocabSize as number,
         eotToken: (wi.eotToken as number | null) ?? null,
         tokenizer: { name: wi.tokenizerName as string, fingerprint: wi.tokenizerFingerprint as string },
@@ -138,7 +182,8 @@ function manifestStage(pack: StageRef, write: StageRef, o: { shuffle: boolean; s
       };
       await ctx.writeFile('shards.json', JSON.stringify(m, null, 1) + '\n');
       const fmt = (x: number) => x.toLocaleString('en-US');
-      const summary = `${fmt(m.tokens.train)} train + ${fmt(m.tokens.val)} validation tokens in ${fmt(m.sequences.train + m.sequences.val)} sequences of ${m.seqLen} (${m.dtype}, ${m.layout}), from ${fmt(m.docs)} docs`;
+      const units = m.layout === 'megatron' ? 'documents' : `sequences of ${m.seqLen}`;
+      const summary = `${fmt(m.tokens.train)} train + ${fmt(m.tokens.val)} validation tokens in ${fmt(m.sequences.train + m.sequences.val)} ${units} (${m.dtype}, ${m.layout}), from ${fmt(m.docs)} docs`;
       ctx.setInfo({ ...(m as unknown as Record<string, Json>), summary });
     },
   };

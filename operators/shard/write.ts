@@ -14,9 +14,12 @@ import { loadTokenizer } from '../tokenize/load.ts';
 import { binHeader, type ShardLayout, type TokenDtype } from './format.ts';
 import { chunkName, startsName, type PackInfo } from './pack.ts';
 
+/** The layouts of packed fixed-length sequences (megatron has its own writer: megatron.ts). */
+export type PackedLayout = Exclude<ShardLayout, 'megatron'>;
+
 /** Options the writer needs (validated by `shard.tokens`). */
 export interface WriteOptions {
-  layout: ShardLayout;
+  layout: PackedLayout;
   seqLen: number;
   shardSequences: number;
   shuffle: boolean;
@@ -174,7 +177,7 @@ function shardTable(tokens: Uint16Array | Uint32Array, seqs: Uint32Array, starts
 }
 
 /** Encodes one shard in `layout`. Returns the file bytes and, for bin, the doc index bytes. */
-export function encodeShard(layout: ShardLayout, tokens: Uint16Array | Uint32Array, seqs: Uint32Array, starts: number[][], L: number): { data: Uint8Array; docs?: Uint8Array } {
+export function encodeShard(layout: PackedLayout, tokens: Uint16Array | Uint32Array, seqs: Uint32Array, starts: number[][], L: number): { data: Uint8Array; docs?: Uint8Array } {
   switch (layout) {
     case 'bin': {
       const dtype: TokenDtype = tokens instanceof Uint16Array ? 'uint16' : 'uint32';
@@ -200,7 +203,7 @@ export function encodeShard(layout: ShardLayout, tokens: Uint16Array | Uint32Arr
   }
 }
 
-const EXT: Record<ShardLayout, string> = { bin: 'bin', parquet: 'parquet', arrow: 'arrow' };
+const EXT: Record<PackedLayout, string> = { bin: 'bin', parquet: 'parquet', arrow: 'arrow' };
 
 /** Builds the write stage over the pack stage. */
 export function writeStage(pack: StageRef, o: WriteOptions, version: string): CustomStage {
