@@ -4,7 +4,7 @@
  * duplicate stage, an input from another pipeline, an operator that is not one) name the stage.
  */
 import './modules/single-copy.ts';
-import type { CustomStage, Operator, PipelineBuilder, Source, StageExpansion, StageInput, StageOptions, StageRef } from './types.ts';
+import type { CustomStage, Operator, OperatorSpec, PipelineBuilder, Source, StageExpansion, StageInput, StageOptions, StageRef } from './types.ts';
 
 /** Options of `pipeline()`. */
 export interface PipelineOptions {
@@ -38,6 +38,11 @@ export interface Pipeline {
   /** Stages in declaration order, which is a topological order. */
   stages: StageDef[];
   stage(name: string): StageDef;
+}
+
+/** Every spec of a stage that may carry user functions: its operators, and its source or custom stage. */
+export function stageSpecs(stage: StageDef): OperatorSpec[] {
+  return [...stage.operators, ...(stage.input.kind === 'source' ? [stage.input.source] : stage.input.kind === 'custom' ? [stage.input.custom] : [])];
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
