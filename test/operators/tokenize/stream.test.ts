@@ -205,3 +205,22 @@ test('sluice tokenizer encode/decode stream a multi-megabyte input with the same
   assert.equal(dec.code, 0, dec.stderr);
   assert.equal(dec.stdout.toString(), text);
 });
+
+test('sluice tokenizer encode streams through the shared input opener: gzip and a BOM read as plain text; invalid UTF-8 is an error at its byte offset', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const text = 'Hello there\nworld é 日本\n'.repeat(5000);
+  const plain = await sluice(['tokenizer', 'encode', '--vocab', 'cl100k_base'], Buffer.from(text));
+  assert.equal(plain.code, 0, plain.stderr);
+  const gz = await sluice(['tokenizer', 'encode', '--vocab', 'cl100k_base'], gzipSync(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])));
+  assert.equal(gz.code, 0, gz.stderr);
+  assert.equal(gz.stdout.toString(), plain.stdout.toString());
+  // A lone continuation byte after 70,000 valid bytes (past the first 64 KiB read), and a
+  // character cut off at the very end.
+  const bytes = Buffer.from(text);
+  const at = bytes.indexOf('é', 70_000);
+  const bad = await sluice(['tokenizer', 'encode', '--vocab', 'cl100k_base'], Buffer.concat([bytes.subarray(0, at), Buffer.from([0xa9]), bytes.subarray(at)]));
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, new RegExp(`stdin: not valid UTF-8 at byte ${at}\\n`));
+  const cut = await sluice(['tokenizer', 'encode', '--vocab', 'cl100k_base'], Buffer.concat([bytes, Buffer.from([0xe6, 0x97])]));
+  assert.match(cut.stderr, new RegExp(`stdin: not valid UTF-8 at byte ${bytes.length}\\n`));
+});
