@@ -17,4 +17,5 @@ export const commands: CommandEntry[] = [
   { name: 'contamination', summary: 'check benchmark files for n-gram overlap with a training corpus (GPT-3-style report)', load: async () => (await import('./contamination.ts')).contaminationCommand },
   { name: 'cancel', summary: 'cancel the Slurm jobs of a pipeline (arrays, finalize and planner jobs of every run)', load: async () => (await import('./cancel.ts')).cancelCommand },
   { name: 'datasets', summary: 'list registered corpora and benchmarks; fetch them into the cache (sha256-verified)', load: async () => (await import('./datasets.ts')).datasetsCommand },
+  { name: 'report', summary: 'a browsable report of a workdir: the DAG by status, stage figures, every report linked', load: async () => (await import('./report.ts')).reportCommand },
 ];

@@ -7,12 +7,6 @@ import type { Readable } from 'node:stream';
 import type { StorageLike } from '../types.ts';
 import { FileStorage } from './file.ts';
 
-/**
- * Part size of S3 multipart uploads: 16 MiB keeps a 150 GiB object under S3's 10,000 parts. Here,
- * not in s3.ts, so that reading it does not load the AWS SDK (~0.4 s of start-up).
- */
-export const S3_PART_SIZE = 16 * 1024 * 1024;
-
 /** An object or file with its size and a version token (mtime for files, ETag for S3). */
 export interface Entry {
   uri: string;
