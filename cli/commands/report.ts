@@ -16,8 +16,6 @@ function localOrRemote(p: string): string {
 }
 
 export const reportCommand: Command = {
-  name: 'report',
-  summary: 'a browsable report of a workdir: the DAG by status, stage figures, every report linked',
   usage: `sluice report <pipeline.ts> [--workdir W] [--out DIR] [--serve [--port P]]
 sluice report --compare <workdirA> <workdirB> [--out DIR]
 

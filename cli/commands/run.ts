@@ -8,8 +8,6 @@ import { SlurmExecutor } from '../../engine/executor/slurm.ts';
 import { LocalExecutor } from '../../engine/executor/local.ts';
 
 export const runCommand: Command = {
-  name: 'run',
-  summary: 'run a pipeline incrementally (skips up-to-date stages, resumes partial ones)',
   usage: `sluice run <pipeline.ts> [options]
 
 Runs every stage whose output is missing or out of date, in declaration order. Up-to-date stages

@@ -95,8 +95,6 @@ export function renderComparison(c: StatsComparison, top: number): string {
 
 /** The `sluice stats` sub-command. */
 export const statsCommand: Command = {
-  name: 'stats',
-  summary: "compare two stages' statistics per domain (or language, source, meta key): what a filter did",
   usage: `sluice stats <pipeline.ts> --stage S [--stage B] [--by domain] [--workdir W] [--top N] [--json]
 
 Reads two completed stages and shows, per group, each one's docs, bytes, tokens, median length

@@ -7,8 +7,6 @@ import { describeSkips, skipTotal } from './run-summary.ts';
 import { describeMix, type MixInfo } from '../../operators/mix/describe.ts';
 
 export const statusCommand: Command = {
-  name: 'status',
-  summary: "show each stage's state: done | stale | partial | pending, with counts",
   usage: `sluice status <pipeline.ts> [--workdir W] [--json]
 
 done     output complete at the current fingerprint

@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
-import { s3PartSize } from '../../engine/storage/s3.ts';
+import { s3PartSize } from '../../engine/storage/s3-parts.ts';
 import type { CustomStage, Json, PipelineBuilder, StageExpansion, StageOptions, StageRef } from '../../engine/types.ts';
 import type { ShardEntry, ShardManifest } from './format.ts';
 import { packStage, type PackInfo } from './pack.ts';
