@@ -11,8 +11,6 @@ import { reportHtml } from '../../evals/contamination/html.ts';
 import { readCorpusInput, resolveCorpus } from '../../evals/contamination/corpus.ts';
 
 export const contaminationCommand: Command = {
-  name: 'contamination',
-  summary: 'check benchmark files for n-gram overlap with a training corpus (GPT-3-style report)',
   usage: `sluice contamination --benchmark FILE[:format] ... --against DATASET|FILES ... [options]
 
 Indexes the benchmarks' n-grams (normalised: lowercase, punctuation removed, whitespace split),
