@@ -20,7 +20,7 @@ import { BpeTokenizer } from '../operators/tokenize/bpe/tokenizer.ts';
 import { dataPath, REPO } from '../test/helpers/data.ts';
 import { trainModel, type TrainModelOptions } from '../trainer/api.ts';
 import { encodeShard } from '../trainer/data/bin.ts';
-import { paramCounts } from '../trainer/model/config.ts';
+import { paramCounts } from '../formats/model.ts';
 import { findPython } from '../trainer/torch/runner.ts';
 import { ratio, type Bench, type BenchRow } from './harness.ts';
 

@@ -5,7 +5,7 @@
  * --fit` (which reads it back).
  */
 import type { Json, StorageLike } from '../engine/types.ts';
-import type { ModelConfig } from '../trainer/api.ts';
+import type { ModelConfig } from '../formats/model.ts';
 import { allocateParametric, decades, predictLoss, type ParametricLaw } from './chinchilla.ts';
 import { bootstrap, computeFrontier, fitComputeLaw, fitParametricLaw, predictComputeLaw, type ComputeLaw, type FitQuality, type Interval, type ParametricCoefficients } from './fit.ts';
 

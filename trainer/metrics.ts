@@ -1,6 +1,6 @@
 /**
  * Training metrics: the JSON-lines log (`metrics.jsonl`), throughput and MFU, and the short line
- * the progress bar shows. FLOPs per token are 6·N(matmul) + 12·L·T·d (model/config.ts); MFU is
+ * the progress bar shows. FLOPs per token are 6·N(matmul) + 12·L·T·d (formats/model.ts); MFU is
  * achieved FLOP/s over the backend's measured matmul peak (tfjs: a 1024³ float32 matmul; torch:
  * an 8192³ matmul in the training dtype on CUDA, 512³ float32 on CPU).
  */
