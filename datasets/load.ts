@@ -1,12 +1,12 @@
 /**
- * Loaders over registry entries: benchmarks into eval items (through `evals/loaders.ts`),
+ * Loaders over registry entries: benchmarks into eval items (through `formats/benchmarks.ts`),
  * corpora into docs (a `Source` for pipelines), and path lists into URLs.
  */
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Doc, Json, Source } from '../engine/types.ts';
-import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../evals/loaders.ts';
+import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../formats/benchmarks.ts';
 import { cacheDir, fetchDataset, type FetchOptions } from './fetch.ts';
 import { entry, type CorpusSplitter } from './registry.ts';
 
