@@ -13,6 +13,7 @@ import type { Dataset, Doc, Json, Manifest, OperatorSpec, SourcePart } from './t
 import type { Pipeline, StageDef } from './pipeline.ts';
 import { storage } from './storage/index.ts';
 import { readDocsParquet } from './parquet.ts';
+import type { DocColumn } from '../formats/doc.ts';
 
 /** JSON with object keys sorted, so equal values hash equally. */
 export function canonicalJson(value: unknown): string {
@@ -197,7 +198,7 @@ export function openDataset(stage: string, dir: string, manifest: Manifest): Dat
     dir,
     manifest,
     files,
-    async *readDocs(which?: string[], opts?: { batchSize?: number }): AsyncIterable<Doc[]> {
+    async *readDocs(which?: string[], opts?: { batchSize?: number; columns?: readonly DocColumn[] }): AsyncIterable<Doc[]> {
       if (manifest.output !== 'docs') throw new Error(`stage '${stage}' produced artifacts, not docs (${dir})`);
       for (const f of which ?? files()) yield* readDocsParquet(f, opts);
     },

@@ -8,6 +8,8 @@
  * instead: their inputs as datasets, and an output directory they write files into.
  */
 
+import type { DocColumn } from '../formats/doc.ts';
+
 /** JSON-serialisable value: operator configs and metadata must be of this shape. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -20,7 +22,8 @@ export interface Doc {
   id: string;
   text: string;
   meta: DocMeta;
-  tokens?: Uint16Array | Uint32Array;
+  /** Token ids, always uint32 in docs and doc datasets; stores narrow them (formats/tokens.ts). */
+  tokens?: Uint32Array;
 }
 
 /** Provenance and annotations of a document; free-form beyond the well-known keys. */
@@ -192,8 +195,12 @@ export interface Dataset {
   manifest: Manifest;
   /** URIs of the dataset's files, in manifest order. */
   files(): string[];
-  /** Streams the docs of the given files (default: all), in manifest order. */
-  readDocs(files?: string[], opts?: { batchSize?: number; columns?: string[] }): AsyncIterable<Doc[]>;
+  /**
+   * Streams the docs of the given files (default: all), in manifest order, `batchSize` docs at a
+   * time (default 512). `columns` reads only those doc columns (Parquet projection: the others are
+   * neither read nor decoded, and may be left empty in the docs, see formats/doc.ts); default all.
+   */
+  readDocs(files?: string[], opts?: { batchSize?: number; columns?: readonly DocColumn[] }): AsyncIterable<Doc[]>;
 }
 
 /** What planning needs: where things are. */

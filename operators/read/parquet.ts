@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import type { Doc, DocMeta, Json, Source } from '../../engine/types.ts';
 import { parseConfig } from '../../engine/operator.ts';
-import { readParquetTables, tableToDocs } from '../../engine/parquet.ts';
+import { readParquetTables } from '../../engine/parquet.ts';
+import { tableToDocs } from '../../formats/doc.ts';
 import { expandInputs, inputLabel } from './files.ts';
 
 const Config = z.strictObject({
