@@ -9,7 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CustomTaskContext, Doc, Json, ManifestFile, OperatorStats, ProgressSink, StageRef, TaskContext } from './types.ts';
+import type { CustomTaskContext, Doc, Json, ManifestFile, OperatorStats, ProgressSink, StageInfo, StageRef, StageRefs, TaskContext } from './types.ts';
 import { Runtime, sha256, taskId } from './runtime.ts';
 import { TaskAudit } from './audit.ts';
 import { DocParquetWriter, writeDocsParquet } from './parquet.ts';
@@ -96,9 +96,9 @@ export async function runTask(rt: Runtime, stageName: string, index: number, hoo
     progress,
     log: (m) => hooks.log?.(`[${stageName}#${index}] ${m}`),
     signal: controller.signal,
-    dataset: async (ref: StageRef) => {
+    dataset: async <Info extends StageInfo>(ref: StageRef<Info>) => {
       if (!stage.upstream.includes(ref.name)) throw new Error(`stage '${stageName}' did not declare '${ref.name}' as an input or operator reference`);
-      return rt.dataset(ref.name);
+      return rt.dataset<Info>(ref.name);
     },
   };
 
@@ -150,7 +150,7 @@ export async function runTask(rt: Runtime, stageName: string, index: number, hoo
       case 'custom': {
         const custom = stage.input.custom;
         const inputs = await Promise.all(custom.inputs.map((r) => rt.dataset(r.name)));
-        const cctx: CustomTaskContext = {
+        const cctx: CustomTaskContext<StageInfo, StageRefs> = {
           ...ctx,
           inputs,
           async writeFile(name: string, data: Uint8Array | string, rows = 0) {
@@ -167,7 +167,7 @@ export async function runTask(rt: Runtime, stageName: string, index: number, hoo
             files.push({ path: name, task: index, rows: w.rows, bytes: w.bytes, sha256: w.sha256 });
             return { rows: w.rows };
           },
-          setInfo(i: Record<string, Json>) {
+          setInfo(i: StageInfo) {
             Object.assign(info, i);
           },
         };

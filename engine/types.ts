@@ -14,6 +14,18 @@ import type { DocColumn } from '../formats/doc.ts';
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**
+ * What a stage records in its manifest's `info` (a tokenizer's vocabulary, a shard set's
+ * counts, a trainer's losses). A stage's own info type is a `type` alias of JSON values (an
+ * `interface` has no index signature and is not assignable here); it flows from the stage
+ * (`CustomStage<Info>`, `StageExpansion<Info>`) through its handle (`StageRef<Info>`) to whoever
+ * opens it (`ctx.dataset(ref)`: `Dataset<Info>`), so consumers read it typed.
+ */
+export type StageInfo = { [key: string]: Json };
+
+/** Type-only key of the info a {@link StageRef} carries; never present at run time. */
+export declare const STAGE_INFO: unique symbol;
+
+/**
  * The one record type. `id` is stable across runs (derived from source location, or URL plus a
  * content hash). `meta` carries provenance (`url`, `source`, `crawlDate`, …) and what operators
  * add (`lang`, `langScore`, quality scores, `dedupCluster`, …). Token ids travel in `tokens`.
@@ -86,29 +98,39 @@ export interface Source extends OperatorSpec {
   read(part: SourcePart, ctx: TaskContext): AsyncIterable<Doc[]>;
 }
 
-/** A stage that runs its own task body (barriers, artifacts, multi-step algorithms). */
-export interface CustomStage extends OperatorSpec {
+/** Upstream handles, as a list (`StageRef[]`) or a tuple whose infos are known (`[StageRef<A>, StageRef<B>]`). */
+export type StageRefs = readonly StageRef<StageInfo>[];
+
+/** The datasets of `In`, element by element: a tuple of refs gives a tuple of typed datasets. */
+export type DatasetsOf<In extends StageRefs> = { -readonly [K in keyof In]: In[K] extends StageRef<infer I> ? Dataset<I> : never };
+
+/**
+ * A stage that runs its own task body (barriers, artifacts, multi-step algorithms). `Info` is
+ * what it records in its manifest (`ctx.setInfo`); `In` its inputs, whose datasets `ctx.inputs`
+ * and `taskCount` get typed element by element.
+ */
+export interface CustomStage<Info extends StageInfo = StageInfo, In extends StageRefs = StageRef[]> extends OperatorSpec {
   kind: 'custom';
   /** Upstream stages this one reads; their fingerprints enter this stage's fingerprint. */
-  inputs: StageRef[];
+  inputs: In;
   /** Output kind: `docs` datasets are readable by downstream doc stages; `artifact` are files. */
   output: 'docs' | 'artifact';
   /** Number of tasks, decided once the inputs are complete (default 1: a barrier). */
-  taskCount?(ctx: PlanContext, inputs: Dataset[]): number | Promise<number>;
-  run(ctx: CustomTaskContext): Promise<void>;
+  taskCount?(ctx: PlanContext, inputs: DatasetsOf<In>): number | Promise<number>;
+  run(ctx: CustomTaskContext<Info, In>): Promise<void>;
 }
 
 /** Anything a stage may take as its input. */
-export type StageInput = Source | CustomStage | StageRef | StageRef[];
+export type StageInput = Source | CustomStage<StageInfo, StageRefs> | StageRef<StageInfo> | StageRef<StageInfo>[];
 
 /**
  * An operator that declares several stages in its place (e.g. MinHash: signatures → buckets →
  * clusters → filter). `p.stage(name, input, expansion)` calls `expand`, whose stages are named
  * `<name>.<step>`; the returned ref (conventionally the stage called `name`) is the result.
  */
-export interface StageExpansion extends OperatorSpec {
+export interface StageExpansion<Info extends StageInfo = StageInfo> extends OperatorSpec {
   kind: 'expansion';
-  expand(p: PipelineBuilder, name: string, inputs: StageRef[], options: StageOptions): StageRef;
+  expand(p: PipelineBuilder, name: string, inputs: StageRef[], options: StageOptions): StageRef<Info>;
 }
 
 /** The builder a pipeline's `build` callback receives. */
@@ -116,16 +138,21 @@ export interface PipelineBuilder {
   readonly name: string;
   /**
    * Declares a stage. `input`: a source, a custom stage, or upstream stage(s). `operators`: a
-   * chain of streaming operators, or one expansion. Returns a handle usable as input.
+   * chain of streaming operators, or one expansion. Returns a handle usable as input, typed with
+   * the info its manifest will carry (a custom stage's or an expansion's `Info`).
    */
+  stage<Info extends StageInfo>(name: string, input: CustomStage<Info, StageRefs>, operators?: undefined | [], options?: StageOptions): StageRef<Info>;
+  stage<Info extends StageInfo>(name: string, input: StageRef<StageInfo> | StageRef<StageInfo>[], operators: StageExpansion<Info> | [StageExpansion<Info>], options?: StageOptions): StageRef<Info>;
   stage(name: string, input: StageInput, operators?: Operator[] | StageExpansion | [StageExpansion], options?: StageOptions): StageRef;
 }
 
-/** A handle on a declared stage, usable as another stage's input. */
-export interface StageRef {
+/** A handle on a declared stage, usable as another stage's input; `Info` types its manifest's `info`. */
+export interface StageRef<Info extends StageInfo = StageInfo> {
   kind: 'stage';
   name: string;
   pipeline: string;
+  /** Type-only (never set): the stage's manifest info, so `ctx.dataset(ref)` is typed. */
+  readonly [STAGE_INFO]?: Info;
 }
 
 /** Per-stage options. Resources are used by the slurm executor; `tasks` groups input files. */
@@ -168,7 +195,7 @@ export interface OperatorStats {
 }
 
 /** `manifest.json` of every stage output directory; written last. */
-export interface Manifest {
+export interface Manifest<Info extends StageInfo = StageInfo> {
   format: 'sluice.dataset/1';
   pipeline: string;
   stage: string;
@@ -183,16 +210,16 @@ export interface Manifest {
     skipped: Record<string, number>;
     [key: string]: Json | Record<string, OperatorStats> | Record<string, number>;
   };
-  /** Free-form stage results (e.g. a tokenizer's vocab size, a trainer's final loss). */
-  info?: Record<string, Json>;
+  /** What the stage recorded (e.g. a tokenizer's vocab size, a trainer's final loss); its type is the stage's `Info`. */
+  info?: Info;
 }
 
 /** A completed upstream dataset as a custom stage or downstream task sees it. */
-export interface Dataset {
+export interface Dataset<Info extends StageInfo = StageInfo> {
   stage: string;
   /** URI of `<workdir>/<stage>/<fingerprint>`. */
   dir: string;
-  manifest: Manifest;
+  manifest: Manifest<Info>;
   /** URIs of the dataset's files, in manifest order. */
   files(): string[];
   /**
@@ -269,17 +296,17 @@ export interface TaskContext {
   progress: ProgressSink;
   log(message: string): void;
   signal: AbortSignal;
-  /** Opens a completed stage this task depends on (an input or an operator's `refs`). */
-  dataset(ref: StageRef): Promise<Dataset>;
+  /** Opens a completed stage this task depends on (an input or an operator's `refs`), typed by the ref's info. */
+  dataset<Info extends StageInfo>(ref: StageRef<Info>): Promise<Dataset<Info>>;
 }
 
 /** A custom stage's task context: its inputs as datasets and an atomic file output. */
-export interface CustomTaskContext extends TaskContext {
-  inputs: Dataset[];
+export interface CustomTaskContext<Info extends StageInfo = StageInfo, In extends StageRefs = StageRef[]> extends TaskContext {
+  inputs: DatasetsOf<In>;
   /** Writes a file into the stage output atomically and records it in the task's manifest entry. */
   writeFile(name: string, data: Uint8Array | string, rows?: number): Promise<void>;
   /** Streams docs into a Parquet file of the stage output (for `output: 'docs'`). */
   writeDocs(name: string, docs: AsyncIterable<Doc[]>): Promise<{ rows: number }>;
-  /** Merged into the manifest's `info`. */
-  setInfo(info: Record<string, Json>): void;
+  /** Merged into the manifest's `info` (shallowly, over the stage's tasks in task order). */
+  setInfo(info: Info): void;
 }

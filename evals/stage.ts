@@ -24,7 +24,8 @@ import { buildIndex, type IndexFields, type NgramUnit } from '../formats/contami
 import { ContaminationScanner, type DirtyRule } from './contamination/scan.ts';
 import { contaminationReport, fmtScore, reportMarkdown, tableMarkdown, type ContaminationReport } from './contamination/report.ts';
 import { reportHtml } from './contamination/html.ts';
-import { readBin, shardManifest, type ShardManifest } from '../operators/shard/format.ts';
+import { shardManifest, type ShardManifest } from '../formats/shards.ts';
+import { readBin } from '../formats/bin.ts';
 import type { OpenScorerOptions } from '../trainer/scorer.ts';
 
 /** A benchmark to evaluate: a file (or MMLU directory) in one of the loader formats. */

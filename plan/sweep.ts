@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseConfig } from '../engine/operator.ts';
 import { canonicalJson } from '../engine/runtime.ts';
-import { shardManifest, shardSet } from '../operators/shard/format.ts';
+import { shardManifest, shardSet } from '../formats/shards.ts';
 import type { CustomStage, CustomTaskContext, Dataset, Json, StageRef } from '../engine/types.ts';
 import type { ModelConfig, ModelSpec } from '../formats/model.ts';
 import type { ShardSet, TrainModelOptions, TrainResult } from '../trainer/api.ts';

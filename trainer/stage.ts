@@ -10,8 +10,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CustomStage, Json, StageRef } from '../engine/types.ts';
-import { shardManifest, shardSet } from '../operators/shard/format.ts';
-import { TOKENIZER_FILES } from '../operators/tokenize/load.ts';
+import { shardManifest, shardSet } from '../formats/shards.ts';
+import { TOKENIZER_FILES } from '../formats/tokenizer.ts';
 import { isEncodingName } from '../operators/tokenize/bpe/tiktoken-format.ts';
 import type { MetricsRecord, TrainOptions } from './api.ts';
 import { trainModel } from './api.ts';

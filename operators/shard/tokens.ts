@@ -3,7 +3,7 @@
  * globally and deterministically, splits off a validation set and writes shards (`bin`, `parquet`
  * or `arrow`) with a manifest the trainer reads. A `StageExpansion`: a global shuffle needs all
  * input, and one task per shard makes a failed run resume shard by shard. Stage layout and file
- * format: format.ts.
+ * format: formats/shards.ts.
  *
  * ```ts
  * const tok = p.stage('bpe', tokenize.trainBpe(clean, { vocabSize: 4096 }));
@@ -14,9 +14,9 @@
 import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
 import { S3_PART_SIZE } from '../../engine/storage/s3.ts';
-import type { CustomStage, Json, PipelineBuilder, StageExpansion, StageOptions, StageRef } from '../../engine/types.ts';
-import type { ShardEntry, ShardManifest } from './format.ts';
-import { packStage, type PackInfo } from './pack.ts';
+import type { CustomStage, ManifestFile, PipelineBuilder, StageExpansion, StageOptions, StageRef } from '../../engine/types.ts';
+import { DOC_INDEX_EXT, parseShardFileName, SHARD_EXT, shardName, type PackInfo, type ShardEntry, type ShardManifest, type ShardsInfo, type WriteInfo } from '../../formats/shards.ts';
+import { packStage } from './pack.ts';
 import { writeStage, splitPlan } from './write.ts';
 
 /** Options of {@link tokens}. */
@@ -55,7 +55,7 @@ const schema = z.object({
 });
 
 /** Declares the shard stages (see the module comment); use as the operator of `p.stage(name, encoded, …)`. */
-export function tokens(options: ShardTokensOptions): StageExpansion {
+export function tokens(options: ShardTokensOptions): StageExpansion<ShardsInfo> {
   const c = parseConfig('shard.tokens', schema, options);
   if (c.shardTokens < c.seqLen) throw new Error(`shard.tokens: config key 'shardTokens': ${c.shardTokens} is less than one sequence (seqLen ${c.seqLen})`);
   const shardSequences = Math.floor(c.shardTokens / c.seqLen);
@@ -72,7 +72,7 @@ export function tokens(options: ShardTokensOptions): StageExpansion {
     version: VERSION,
     config: { seqLen: c.seqLen, shardTokens: c.shardTokens, format: c.format, shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, tokenizer: tokRef ? { stage: tokRef.name } : (tokenizer as string), chunkSequences },
     ...(tokRef ? { refs: [tokRef] } : {}),
-    expand(p: PipelineBuilder, name: string, inputs: StageRef[], opts: StageOptions): StageRef {
+    expand(p: PipelineBuilder, name: string, inputs: StageRef[], opts: StageOptions): StageRef<ShardsInfo> {
       const pack = p.stage(`${name}.pack`, packStage(inputs, c.seqLen, chunkSequences, VERSION), undefined, opts);
       const write = p.stage(
         `${name}.write`,
@@ -85,8 +85,8 @@ export function tokens(options: ShardTokensOptions): StageExpansion {
   };
 }
 
-/** The final stage: gathers the shard entries into one {@link ShardManifest} (`shards.json` + info). */
-function manifestStage(pack: StageRef, write: StageRef, o: { shuffle: boolean; seed: number; valFraction: number; shardSequences: number }): CustomStage {
+/** The final stage: gathers the shards the write stage wrote into one {@link ShardManifest} (`shards.json` + info). */
+function manifestStage(pack: StageRef<PackInfo>, write: StageRef<WriteInfo>, o: { shuffle: boolean; seed: number; valFraction: number; shardSequences: number }): CustomStage<ShardsInfo, [StageRef<PackInfo>, StageRef<WriteInfo>]> {
   return {
     kind: 'custom',
     type: 'shard.tokens.manifest',
@@ -96,35 +96,42 @@ function manifestStage(pack: StageRef, write: StageRef, o: { shuffle: boolean; s
     inputs: [pack, write],
     output: 'artifact',
     async run(ctx) {
-      const [packDs, writeDs] = ctx.inputs as [typeof ctx.inputs[0], typeof ctx.inputs[0]];
-      const pi = packDs.manifest.info as unknown as PackInfo;
-      const wi = (writeDs.manifest.info ?? {}) as Record<string, unknown>;
-      const entries = Object.entries(wi)
-        .filter(([k]) => k.startsWith('shard:'))
-        .map(([, v]) => v as { split: 'train' | 'val'; k: number; path: string; docs?: string; sequences: number; tokens: number; bytes: number; sha256: string })
-        .sort((a, b) => (a.split === b.split ? a.k - b.k : a.split === 'train' ? -1 : 1));
-      const toEntry = (e: (typeof entries)[number]): ShardEntry => ({
-        uri: ctx.storage.join(writeDs.dir, e.path),
-        path: e.path,
-        ...(e.docs ? { docs: e.docs } : {}),
-        sequences: e.sequences,
-        tokens: e.tokens,
-        bytes: e.bytes,
-        sha256: e.sha256,
-      });
-      const train = entries.filter((e) => e.split === 'train').map(toEntry);
-      const val = entries.filter((e) => e.split === 'val').map(toEntry);
+      const [packDs, writeDs] = ctx.inputs;
+      const pi = packDs.manifest.info;
+      const wi = writeDs.manifest.info;
+      if (!pi || !wi) throw new Error(`shard.tokens: stage '${pi ? writeDs.stage : packDs.stage}' has no info in its manifest`);
+      // Each shard is a file of the write stage: its manifest entry has the sequences (rows), bytes and sha256.
+      const files = writeDs.manifest.files;
+      const docIndex = new Set(files.filter((f) => f.path.endsWith(`.${DOC_INDEX_EXT}`)).map((f) => f.path));
+      const shards = files
+        .map((f) => ({ f, name: parseShardFileName(f.path) }))
+        .filter((x): x is { f: ManifestFile; name: NonNullable<ReturnType<typeof parseShardFileName>> } => x.name !== null && x.name.ext === SHARD_EXT[wi.layout])
+        .sort((a, b) => (a.name.split === b.name.split ? a.name.k - b.name.k : a.name.split === 'train' ? -1 : 1));
+      const toEntry = ({ f, name }: (typeof shards)[number]): ShardEntry => {
+        const docs = `${shardName(name.split, name.k)}.${DOC_INDEX_EXT}`;
+        return {
+          uri: ctx.storage.join(writeDs.dir, f.path),
+          path: f.path,
+          ...(docIndex.has(docs) ? { docs } : {}),
+          sequences: f.rows,
+          tokens: f.rows * pi.seqLen,
+          bytes: f.bytes,
+          sha256: f.sha256,
+        };
+      };
+      const train = shards.filter((s) => s.name.split === 'train').map(toEntry);
+      const val = shards.filter((s) => s.name.split === 'val').map(toEntry);
       const plan = splitPlan(pi.sequences, o);
       if (train.length !== plan.trainShards || val.length !== plan.valShards) throw new Error(`shard.tokens: expected ${plan.trainShards} train and ${plan.valShards} val shards, found ${train.length} and ${val.length}`);
       const sum = (l: ShardEntry[], k: 'sequences' | 'tokens') => l.reduce((a, s) => a + s[k], 0);
       const m: ShardManifest = {
         format: 'sluice.tokens/1',
-        layout: wi.layout as ShardManifest['layout'],
-        dtype: wi.dtype as ShardManifest['dtype'],
+        layout: wi.layout,
+        dtype: wi.dtype,
         seqLen: pi.seqLen,
-        vocabSize: wi.vocabSize as number,
-        eotToken: (wi.eotToken as number | null) ?? null,
-        tokenizer: { name: wi.tokenizerName as string, fingerprint: wi.tokenizerFingerprint as string },
+        vocabSize: wi.vocabSize,
+        eotToken: wi.eotToken,
+        tokenizer: { name: wi.tokenizerName, fingerprint: wi.tokenizerFingerprint },
         shuffle: o.shuffle,
         seed: o.seed,
         valFraction: o.valFraction,
@@ -139,7 +146,7 @@ function manifestStage(pack: StageRef, write: StageRef, o: { shuffle: boolean; s
       await ctx.writeFile('shards.json', JSON.stringify(m, null, 1) + '\n');
       const fmt = (x: number) => x.toLocaleString('en-US');
       const summary = `${fmt(m.tokens.train)} train + ${fmt(m.tokens.val)} validation tokens in ${fmt(m.sequences.train + m.sequences.val)} sequences of ${m.seqLen} (${m.dtype}, ${m.layout}), from ${fmt(m.docs)} docs`;
-      ctx.setInfo({ ...(m as unknown as Record<string, Json>), summary });
+      ctx.setInfo({ ...m, summary });
     },
   };
 }
