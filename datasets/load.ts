@@ -67,7 +67,7 @@ export function corpus(name: string, opts: FetchOptions = {}): Source {
     type: 'datasets.corpus',
     name: 'datasets.corpus',
     version: '1',
-    config: { name, files: ds.files.map((f) => ({ path: f.path, sha256: f.sha256 })) } as unknown as Json,
+    config: { name, files: ds.files.map((f) => ({ path: f.path, sha256: f.sha256 })) },
     async plan() {
       return ds.files.map((f) => ({ key: `${name}|${f.path}|${f.sha256}`, uri: f.path }));
     },

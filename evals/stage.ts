@@ -27,6 +27,7 @@ import { reportHtml } from './contamination/html.ts';
 import { shardManifest, type ShardManifest } from '../formats/shards.ts';
 import { readBin } from '../formats/bin.ts';
 import type { OpenScorerOptions } from '../trainer/scorer.ts';
+import { toJson } from '../engine/json.ts';
 
 /** A benchmark to evaluate: a file (or MMLU directory) in one of the loader formats. */
 export interface BenchmarkSpec {
@@ -117,13 +118,13 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
   const ppl = (opts.perplexity ?? []).map((p) => ({ ...p, path: abs(p.path) }));
   const against = opts.contamination?.against ?? [];
   const config: Json = {
-    benchmarks: benchmarks.map((b) => ({ ...b, sha256: contentHash(b.path) }) as unknown as Json),
-    perplexity: ppl.map((p) => ({ ...p, sha256: contentHash(p.path) }) as unknown as Json),
+    benchmarks: benchmarks.map((b) => toJson({ ...b, sha256: contentHash(b.path) })),
+    perplexity: ppl.map((p) => toJson({ ...p, sha256: contentHash(p.path) })),
     heldOut: opts.heldOut?.name ?? null,
     heldOutTokens: opts.heldOutTokens ?? 1_000_000,
-    contamination: opts.contamination ? ({ ...opts.contamination, against: against.map((r) => r.name) } as unknown as Json) : null,
+    contamination: opts.contamination ? toJson({ ...opts.contamination, against: against.map((r) => r.name) }) : null,
     model: model?.name ?? null,
-    scorerOptions: opts.scorerOptions ? ({ backend: opts.scorerOptions.backend ?? null, torch: opts.scorerOptions.torch ?? null, tokenizer: opts.scorerOptions.tokenizer ? 'custom' : null } as unknown as Json) : null,
+    scorerOptions: opts.scorerOptions ? toJson({ backend: opts.scorerOptions.backend ?? null, torch: opts.scorerOptions.torch ?? null, tokenizer: opts.scorerOptions.tokenizer ? 'custom' : null }) : null,
     seed: opts.seed ?? 1234,
   };
   const name = opts.name ?? 'evaluate';
@@ -230,7 +231,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
       ctx.setInfo({
         summary,
         scores: JSON.parse(JSON.stringify(scores)) as Json,
-        contamination: report ? (report.rows.map((r) => ({ benchmark: r.benchmark, metric: r.metric, total: r.total, dirty: r.dirty, dirtyPct: r.dirtyPct, scoreAll: r.scoreAll, scoreClean: r.scoreClean, relDiff: r.relDiff })) as unknown as Json) : null,
+        contamination: report ? report.rows.map((r) => ({ benchmark: r.benchmark, metric: r.metric, total: r.total, dirty: r.dirty, dirtyPct: r.dirtyPct, scoreAll: r.scoreAll, scoreClean: r.scoreClean, relDiff: r.relDiff })) : null,
       });
     },
   };

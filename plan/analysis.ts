@@ -238,5 +238,5 @@ export async function readSweep(uri: string, storage: StorageLike): Promise<{ an
 
 /** `sweep.json` as JSON (NaN and Infinity become null). */
 export function analysisJson(a: SweepAnalysis): string {
-  return JSON.stringify(a as unknown as Json, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1);
+  return JSON.stringify(a, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1);
 }

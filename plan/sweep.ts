@@ -22,6 +22,7 @@ import type { ShardSet, TrainModelOptions, TrainResult } from '../trainer/api.ts
 import { analysisJson, analyzeRuns, type SweepRun } from './analysis.ts';
 import { fmtCount } from './format.ts';
 import { renderReport } from './report.ts';
+import { toJson } from '../engine/json.ts';
 
 const TYPE = 'scaling.sweep';
 const VERSION = '1';
@@ -124,7 +125,7 @@ export function sweep(shards: StageRef, options: SweepOptions, deps: { train?: T
     type: TYPE,
     name: TYPE,
     version: VERSION,
-    config: config as unknown as Json,
+    config: toJson(config),
     inputs: [shards],
     output: 'artifact',
     taskCount: () => 1,

@@ -22,6 +22,7 @@ import { loadBenchmark, BENCHMARK_FORMATS, type BenchmarkFormat } from '../../fo
 import { buildIndex, type NgramIndex } from '../../formats/contamination/ngram-index.ts';
 import { matchSpans } from '../../formats/contamination/match.ts';
 import { UnitBuffer } from '../../formats/contamination/normalize.ts';
+import { toJson } from '../../engine/json.ts';
 
 const Bench = z.union([
   z.string().min(1),
@@ -91,7 +92,7 @@ export function decontaminate(options: DecontaminateOptions): Operator {
     type: 'filter.decontaminate',
     name,
     version: '1',
-    config: cfg as unknown as Json,
+    config: toJson(cfg),
     async *process(input, ctx) {
       const index = await indexFor(cfg);
       const buf = new UnitBuffer();

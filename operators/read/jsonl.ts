@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { Doc, DocMeta, Json, Source, SourcePart, TaskContext } from '../../engine/types.ts';
 import { parseConfig } from '../../engine/operator.ts';
 import { expandInputs, inputLabel } from './files.ts';
+import { toJson } from '../../engine/json.ts';
 
 const Config = z.strictObject({
   paths: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
@@ -119,7 +120,7 @@ export function jsonl(paths: string | string[], options: JsonlOptions = {}): Sou
     type: 'read.jsonl',
     name: 'read.jsonl',
     version: '1',
-    config: cfg as unknown as Json,
+    config: toJson(cfg),
     async plan(ctx) {
       const files = await expandInputs(cfg.paths, ctx);
       const parts: SourcePart[] = [];

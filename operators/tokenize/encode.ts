@@ -71,4 +71,4 @@ export function encode(config: EncodeConfig): Operator {
   };
 }
 
-registerOperator('tokenize.encode', 'BPE-encode doc.text into doc.tokens (+ end-of-text); config { tokenizer: "cl100k_base" | path }', (config: Json) => encode(config as unknown as EncodeConfig));
+registerOperator('tokenize.encode', 'BPE-encode doc.text into doc.tokens (+ end-of-text); config { tokenizer: "cl100k_base" | path }', (config: Json) => encode(parseConfig('tokenize.encode', schema, config)));
