@@ -24,7 +24,7 @@ import { buildIndex, type IndexFields, type NgramUnit } from '../formats/contami
 import { ContaminationScanner, type DirtyRule } from './contamination/scan.ts';
 import { contaminationReport, fmtScore, reportMarkdown, tableMarkdown, type ContaminationReport } from './contamination/report.ts';
 import { reportHtml } from './contamination/html.ts';
-import { shardManifest, type ShardManifest } from '../formats/shards.ts';
+import { isShardManifest, shardManifest, type ShardManifest } from '../formats/shards.ts';
 import { readBin } from '../formats/bin.ts';
 import type { OpenScorerOptions } from '../trainer/scorer.ts';
 import { toJson } from '../engine/json.ts';
@@ -183,7 +183,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
         if (opts.contamination && against.length) {
           const c = opts.contamination;
           const datasets = await Promise.all(against.map((r) => ctx.dataset(r)));
-          const isShards = datasets.map((d) => (d.manifest.info as Record<string, Json> | undefined)?.format === 'sluice.tokens/1');
+          const isShards = datasets.map((d) => isShardManifest(d.manifest.info));
           if (isShards.some((x) => x !== isShards[0])) throw new Error(`evaluate: contamination.against mixes doc datasets and token shard stages (${against.map((r, i) => `${r.name}: ${isShards[i] ? 'shards' : 'docs'}`).join(', ')}); declare two eval stages`);
           const unit: NgramUnit = isShards[0] ? 'tokens' : 'words';
           let encode: ((t: string) => number[]) | undefined;

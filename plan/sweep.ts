@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseConfig } from '../engine/operator.ts';
 import { canonicalJson } from '../engine/runtime.ts';
-import { shardManifest, shardSet } from '../formats/shards.ts';
+import { isShardManifest, shardSet } from '../formats/shards.ts';
 import type { CustomStage, CustomTaskContext, Dataset, Json, StageRef } from '../engine/types.ts';
 import type { ModelConfig, ModelSpec } from '../formats/model.ts';
 import type { ShardSet, TrainModelOptions, TrainResult } from '../trainer/api.ts';
@@ -90,7 +90,7 @@ export type TrainFn = (opts: TrainModelOptions) => Promise<TrainResult>;
  */
 export function shardSetOf(ds: Dataset): ShardSet {
   const info = ds.manifest.info ?? {};
-  if (info.format === 'sluice.tokens/1') return shardSet(shardManifest(ds));
+  if (isShardManifest(info)) return shardSet(info);
   const bins = ds.files().filter((f) => f.endsWith('.bin'));
   if (bins.length === 0) throw new Error(`${TYPE}: input stage '${ds.stage}' is not a shard.tokens stage and has no .bin token shards (files: ${ds.files().slice(0, 5).join(', ') || 'none'}); use shard.tokens({ format: 'bin' })`);
   const base = (f: string) => f.slice(f.lastIndexOf('/') + 1);
