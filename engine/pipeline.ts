@@ -3,7 +3,7 @@
  * runs at declaration; the runner plans, fingerprints and executes it. Declaration errors (a
  * duplicate stage, an input from another pipeline, an operator that is not one) name the stage.
  */
-import type { CustomStage, Operator, PipelineBuilder, Source, StageExpansion, StageInput, StageOptions, StageRef } from './types.ts';
+import type { CustomStage, Operator, PipelineBuilder, Source, StageExpansion, StageInfo, StageInput, StageOptions, StageRef, StageRefs } from './types.ts';
 
 /** Options of `pipeline()`. */
 export interface PipelineOptions {
@@ -17,7 +17,7 @@ export interface PipelineOptions {
 export type StageSource =
   | { kind: 'source'; source: Source }
   | { kind: 'stages'; refs: StageRef[] }
-  | { kind: 'custom'; custom: CustomStage };
+  | { kind: 'custom'; custom: CustomStage<StageInfo, StageRefs> };
 
 /** A declared stage. */
 export interface StageDef {
@@ -106,10 +106,10 @@ export function pipeline(options: PipelineOptions, build: (p: PipelineBuilder) =
       else if (Array.isArray(input)) {
         if (!input.length || !input.every(isRef)) throw new Error(`stage '${name}': input array must hold one or more stage handles`);
         src = { kind: 'stages', refs: input };
-      } else if (input && (input as Source).kind === 'source') src = { kind: 'source', source: input as Source };
-      else if (input && (input as CustomStage).kind === 'custom') {
-        if (ops.length) throw new Error(`stage '${name}': a custom stage (${(input as CustomStage).type}) takes no operators`);
-        src = { kind: 'custom', custom: input as CustomStage };
+      } else if (kindOf(input) === 'source' && input.kind === 'source') src = { kind: 'source', source: input };
+      else if (kindOf(input) === 'custom' && input.kind === 'custom') {
+        if (ops.length) throw new Error(`stage '${name}': a custom stage (${input.type}) takes no operators`);
+        src = { kind: 'custom', custom: input };
       } else throw new Error(`stage '${name}': input must be a source (e.g. read.jsonl(...)), a custom stage, or upstream stage handle(s)`);
       const refsIn = src.kind === 'stages' ? src.refs : src.kind === 'custom' ? src.custom.inputs : [];
       for (const r of refsIn) {
