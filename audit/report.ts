@@ -11,13 +11,14 @@
  * the histogram's range.
  */
 import type { DropSample } from '../engine/audit.ts';
-import type { Json, Manifest, OperatorSpec } from '../engine/types.ts';
+import type { Json, Manifest, OperatorSpec, OperatorStats } from '../engine/types.ts';
 import { storage } from '../engine/storage/index.ts';
 import { readParquetTables } from '../engine/parquet.ts';
 import { overrideRules, passes, rulesFor, type ThresholdRule } from '../operators/filter/rules.ts';
 // Loading the filters registers their threshold rules.
 import '../operators/filter/index.ts';
 import { mulberry32 } from '../engine/random.ts';
+import { currentReason, currentReasonCounts } from './reasons.ts';
 
 /** What the report needs to know about a stage (from `inspectPipeline`, or built by hand). */
 export interface StageInput {
@@ -291,17 +292,21 @@ export async function auditStage(stage: StageInput, options: AuditOptions = {}):
     const j = JSON.parse(await storage.readText(f)) as Record<string, Record<string, { seen: number; samples: DropSample[] }>>;
     for (const [op, byReason] of Object.entries(j)) {
       const m = samples.get(op) ?? samples.set(op, new Map()).get(op)!;
-      for (const [reason, r] of Object.entries(byReason)) {
+      for (const [old, r] of Object.entries(byReason)) {
+        const reason = currentReason(old);
         const cur = m.get(reason) ?? { seen: 0, samples: [] };
         cur.seen += r.seen;
-        for (const s of r.samples) if (cur.samples.length < 10) cur.samples.push(s);
+        for (const s of r.samples) if (cur.samples.length < 10) cur.samples.push({ ...s, reason: currentReason(s.reason) });
         m.set(reason, cur);
       }
     }
   }
 
-  // Drop counts: the manifest's, else counted from the drop log (a partial stage).
-  let opStats = manifest?.stats.operators;
+  // Drop counts: the manifest's, else counted from the drop log (a partial stage); reasons by
+  // their current names (audit/reasons.ts).
+  let opStats: Record<string, OperatorStats> | undefined = manifest?.stats.operators
+    ? Object.fromEntries(Object.entries(manifest.stats.operators).map(([op, st]) => [op, { ...st, drops: currentReasonCounts(st.drops)!, dropBytes: currentReasonCounts(st.dropBytes) }]))
+    : undefined;
   if (!opStats) {
     opStats = {};
     for (const f of dropFiles) {
@@ -311,7 +316,7 @@ export async function auditStage(stage: StageInput, options: AuditOptions = {}):
         const bytes = t.getChild('bytes');
         for (let i = 0; i < t.numRows; i++) {
           const s = (opStats[String(op.get(i))] ??= { docsIn: 0, docsOut: 0, bytesIn: 0, bytesOut: 0, drops: {}, dropBytes: {} });
-          const r = String(reason.get(i));
+          const r = currentReason(String(reason.get(i)));
           s.drops[r] = (s.drops[r] ?? 0) + 1;
           s.dropBytes![r] = (s.dropBytes![r] ?? 0) + Number(bytes?.get(i) ?? 0);
         }
@@ -471,7 +476,7 @@ export async function auditStage(stage: StageInput, options: AuditOptions = {}):
         for (let i = 0; i < t.numRows && left; i++) {
           const list = wanted.get(String(id.get(i)));
           if (!list || list[0]!.text !== undefined || list[0]!.droppedBy !== undefined) continue;
-          for (const s of list) s.droppedBy = `${String(op.get(i))}: ${String(reason.get(i))}`;
+          for (const s of list) s.droppedBy = `${String(op.get(i))}: ${currentReason(String(reason.get(i)))}`;
           left--;
         }
       }
@@ -485,9 +490,12 @@ export async function auditStage(stage: StageInput, options: AuditOptions = {}):
     const n = k.split('\u0000')[0]!;
     if (!names.includes(n)) names.push(n);
   }
+  // A stage of a single custom step (a dedup expansion's filter stage) audits under its
+  // operator's name (`dedup.minhash`), not the stage's: the audit rows are that step's.
+  const only = stage.operators.length === 1 ? stage.operators[0] : undefined;
   const operators: OperatorAudit[] = [];
   for (const name of names) {
-    const spec = specs.get(name);
+    const spec = specs.get(name) ?? only;
     const st = opStats[name];
     const scoreKeys = [...accs.keys()].filter((k) => k.startsWith(`${name}\u0000`));
     if (!st && !scoreKeys.length) continue;

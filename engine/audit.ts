@@ -149,6 +149,14 @@ export class TaskAudit implements AuditSink {
     this.enqueue(() => this.scores.push(row));
   }
 
+  flow(operator: string, docsIn: number, bytesIn: number, docsOut: number, bytesOut: number): void {
+    const s = this.stats(operator);
+    s.docsIn += docsIn;
+    s.bytesIn += bytesIn;
+    s.docsOut += docsOut;
+    s.bytesOut += bytesOut;
+  }
+
   skip(input: string, reason: string, details?: Record<string, Json>): void {
     this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
     const row = { input, reason, details: details ? JSON.stringify(details) : null };

@@ -83,7 +83,7 @@ export function defineFilter(def: FilterDefinition): Operator {
         for (const doc of batch) {
           let verdict = def.test(doc, ctx);
           if (verdict instanceof Promise) verdict = await verdict;
-          if (verdict === (false as unknown)) verdict = { drop: 'rejected' };
+          if (verdict === (false as unknown)) verdict = { drop: 'filter.rejected' };
           const drop = isDrop(verdict);
           const v = verdict === true ? undefined : verdict;
           if (v?.score !== undefined) ctx.audit.score(name, 'score', doc, v.score, !drop || mode === 'annotate');
@@ -115,7 +115,7 @@ export interface MapDefinition {
   config: Json;
   code?: string;
   setup?(ctx: TaskContext): Promise<void> | void;
-  /** Returns the new doc, or `null` to drop it (recorded in the audit with reason `map:null`). */
+  /** Returns the new doc, or `null` to drop it (recorded in the audit with reason `map.null`). */
   apply(doc: Doc, ctx: TaskContext): Doc | null | Promise<Doc | null>;
 }
 
@@ -136,7 +136,7 @@ export function defineMap(def: MapDefinition): Operator {
         for (const doc of batch) {
           let r = def.apply(doc, ctx);
           if (r instanceof Promise) r = await r;
-          if (r === null) ctx.audit.drop(name, doc, 'map:null');
+          if (r === null) ctx.audit.drop(name, doc, 'map.null');
           else out.push(r);
         }
         if (out.length) yield out;

@@ -264,6 +264,12 @@ export interface AuditSink {
   score(operator: string, key: string, doc: Doc, value: number, kept: boolean): void;
   /** An input record that could not be read: skipped, counted and logged with its reason. */
   skip(input: string, reason: string, details?: Record<string, Json>): void;
+  /**
+   * Docs and UTF-8 text bytes an operator took in and passed on, for a filter step the engine
+   * does not run itself (the last stage of a dedup expansion); the engine counts the operators
+   * of a stage's chain. Optional: sinks without it (tests, `sluice apply`) ignore the counts.
+   */
+  flow?(operator: string, docsIn: number, bytesIn: number, docsOut: number, bytesOut: number): void;
 }
 
 /** Live progress of a task; the executor aggregates it into bars or log lines. */
@@ -300,11 +306,26 @@ export interface TaskContext {
   dataset<Info extends StageInfo>(ref: StageRef<Info>): Promise<Dataset<Info>>;
 }
 
+/** A streaming, atomic file of a custom stage's output (see `CustomTaskContext.fileWriter`). */
+export interface StageFileWriter {
+  write(chunk: Uint8Array): Promise<void>;
+  /** Makes the file visible and records it with `rows` (default 0); returns its size and sha256. */
+  commit(rows?: number): Promise<{ bytes: number; sha256: string }>;
+  abort(): Promise<void>;
+}
+
 /** A custom stage's task context: its inputs as datasets and an atomic file output. */
 export interface CustomTaskContext<Info extends StageInfo = StageInfo, In extends StageRefs = StageRef[]> extends TaskContext {
   inputs: DatasetsOf<In>;
   /** Writes a file into the stage output atomically and records it in the task's manifest entry. */
   writeFile(name: string, data: Uint8Array | string, rows?: number): Promise<void>;
+  /**
+   * Opens a file of the stage output for streaming writes (S3: a multipart upload). Nothing is
+   * visible before `commit`, which records it (bytes, sha256, `rows`) in the task's manifest
+   * entry; a task that fails aborts its uncommitted writers. Optional so that contexts built
+   * by hand (tests, local runners) stay valid; the engine always provides it.
+   */
+  fileWriter?(name: string): Promise<StageFileWriter>;
   /** Streams docs into a Parquet file of the stage output (for `output: 'docs'`). */
   writeDocs(name: string, docs: AsyncIterable<Doc[]>): Promise<{ rows: number }>;
   /** Merged into the manifest's `info` (shallowly, over the stage's tasks in task order). */

@@ -30,6 +30,9 @@
  * - `parquet` (zstd) and `arrow` (Arrow IPC file): one row per sequence; columns `seq` (int64,
  *   the sequence's index in the packed stream), `tokens` (list<uint16|uint32>, `seqLen` items),
  *   `doc_starts` (list<int32>: positions within the sequence where a document starts).
+ * - `megatron`: Megatron-LM indexed datasets, `<name>.bin` + `<name>.idx` (`docs` in the entry),
+ *   one sequence per whole document, written by operators/shard/megatron.ts (its own write stage;
+ *   the pack stage runs with seqLen 1); byte layout in formats/megatron.ts; dtype uint16 or int32.
  *
  * dtype follows formats/tokens.ts: uint16 when the tokenizer's vocabulary (specials included) has
  * ≤ 65,536 ids, else uint32. A shard is written with one atomic write (multipart on S3, 16 MiB
@@ -41,16 +44,19 @@ import type { TokenDtype } from './tokens.ts';
 export type { TokenDtype } from './tokens.ts';
 
 /** Shard file layout. */
-export type ShardLayout = 'bin' | 'parquet' | 'arrow';
+export type ShardLayout = 'bin' | 'parquet' | 'arrow' | 'megatron';
+
+/** Token width of a shard: the width rule's (formats/tokens.ts), or `int32` for Megatron's wide tokens (Megatron-LM's own choice). */
+export type ShardDtype = TokenDtype | 'int32';
 
 /** The two splits of a shard set. */
 export type ShardSplit = 'train' | 'val';
 
 /** The file extension of each layout's shard files. */
-export const SHARD_EXT: Record<ShardLayout, string> = { bin: 'bin', parquet: 'parquet', arrow: 'arrow' };
+export const SHARD_EXT: Record<ShardLayout, string> = { bin: 'bin', parquet: 'parquet', arrow: 'arrow', megatron: 'bin' };
 
-/** Extension of the document-boundary index beside a `bin` shard. */
-export const DOC_INDEX_EXT = 'docs';
+/** Extension of the document-boundary index beside a shard: `bin` `<name>.docs`, `megatron` `<name>.idx`; none for the Parquet/Arrow layouts (a column). */
+export const DOC_INDEX_EXT: Record<ShardLayout, string | null> = { bin: 'docs', parquet: null, arrow: null, megatron: 'idx' };
 
 /** `<split>-<5 digits>` (without extension): the name of shard `k` of a split. */
 export function shardName(split: ShardSplit, k: number): string {
@@ -87,10 +93,14 @@ export type PackInfo = {
   maxToken: number;
 };
 
-/** What every task of the write stage records in its manifest `info` (the shards themselves are its files). */
+/**
+ * What every task of the write stage records in its manifest `info`. The shards themselves are
+ * its files: each shard file's manifest entry has its sequences (rows), bytes and sha256.
+ */
 export type WriteInfo = {
   layout: ShardLayout;
-  dtype: TokenDtype;
+  dtype: ShardDtype;
+  /** 0 for the megatron layout, whose sequences are whole documents. */
   seqLen: number;
   vocabSize: number;
   eotToken: number | null;
@@ -98,6 +108,8 @@ export type WriteInfo = {
   tokenizerFingerprint: string;
   /** True when the input held no complete sequence (no shard written). */
   empty?: boolean;
+  /** Megatron layout: how many shards each split has (they are cut by document lengths, not derivable from the pack info). */
+  shardCounts?: { train: number; val: number };
 };
 
 /** One shard in {@link ShardManifest}. */
@@ -106,8 +118,10 @@ export type ShardEntry = {
   uri: string;
   /** Path relative to the `shards.write` stage directory. */
   path: string;
-  /** Document-boundary index file (bin layout only). */
+  /** Document-boundary index file: bin layout `<name>.docs`, megatron layout the `<name>.idx`. */
   docs?: string;
+  /** Megatron layout: the URI without `.bin`/`.idx`, what Megatron-LM's `--data-path` takes. */
+  prefix?: string;
   sequences: number;
   tokens: number;
   bytes: number;
@@ -118,7 +132,8 @@ export type ShardEntry = {
 export type ShardManifest = {
   format: 'sluice.tokens/1';
   layout: ShardLayout;
-  dtype: TokenDtype;
+  dtype: ShardDtype;
+  /** Tokens per sequence; 0 for the megatron layout, whose sequences are whole documents. */
   seqLen: number;
   /** Tokenizer vocabulary size (specials included): what the model's embedding needs. */
   vocabSize: number;
@@ -132,6 +147,7 @@ export type ShardManifest = {
   docs: number;
   inputTokens: number;
   droppedTokens: number;
+  /** Sequences per split (megatron layout: documents). */
   sequences: { train: number; val: number };
   tokens: { train: number; val: number };
   train: ShardEntry[];

@@ -139,6 +139,12 @@ export interface TrainModelOptions extends TrainOptions {
   data: ShardSet;
   /** Directory (local path or `s3://`) for the final checkpoint, `metrics.jsonl` and `report.html`. */
   outDir: string;
+  /**
+   * Where `outDir`'s files are published once the run ends, when the caller copies them
+   * elsewhere (the `train` stage writes into a task-local directory, then commits the files to
+   * its stage output). The report and the result name this location. Default: `outDir`.
+   */
+  publishDir?: string;
   /** Directory of the resumable checkpoint (default `<outDir>/_state`); a run resumes from it. */
   stateDir?: string;
   /** Local scratch directory (default: a fresh temp dir, removed at the end). */

@@ -42,8 +42,10 @@ export async function runTraining(opts: TrainModelOptions): Promise<TrainResult>
   } finally {
     if (ownTmp) rmSync(ownTmp, { recursive: true, force: true });
   }
-  const metricsPath = store.join(opts.outDir, 'metrics.jsonl');
-  const reportPath = store.join(opts.outDir, 'report.html');
+  // Written into outDir; named where they will live (the report must not point at a temp dir).
+  const published = opts.publishDir ?? opts.outDir;
+  const metricsPath = store.join(published, 'metrics.jsonl');
+  const reportPath = store.join(published, 'report.html');
   const result: TrainResult = {
     backend: run.backend,
     model: run.model,
@@ -52,7 +54,7 @@ export async function runTraining(opts: TrainModelOptions): Promise<TrainResult>
     tokensSeen: r.tokens,
     finalLoss: r.finalLoss,
     valLoss: r.valLoss,
-    checkpoint: opts.outDir,
+    checkpoint: published,
     metricsPath,
     reportPath,
     flopsPerToken: r.flopsPerToken,
@@ -63,7 +65,7 @@ export async function runTraining(opts: TrainModelOptions): Promise<TrainResult>
     resumedFromStep: r.resumedFromStep,
     seconds: r.seconds,
   };
-  await store.write(metricsPath, metrics.jsonl());
-  await store.write(reportPath, renderReport(result, metrics.records));
+  await store.write(store.join(opts.outDir, 'metrics.jsonl'), metrics.jsonl());
+  await store.write(store.join(opts.outDir, 'report.html'), renderReport(result, metrics.records));
   return result;
 }

@@ -84,6 +84,7 @@ export function train(shards: StageRef<ShardsInfo>, options: TrainStageOptions):
         ...opts,
         data: { ...set, tokenizer: tokenizerSpec ?? undefined },
         outDir: out,
+        publishDir: ctx.stageDir,
         stateDir: ctx.stateDir,
         tmpDir: ctx.tmpDir,
         signal: ctx.signal,

@@ -74,7 +74,7 @@ Examples:
     if (kind === 'slurm' && values.workers !== undefined) throw new UsageError('--workers applies to the local executor; Slurm runs one array element per task (limit with --slurm-max-parallel)');
     const executor =
       kind === 'slurm'
-        ? new SlurmExecutor({
+        ? slurmExecutor({
             dryRun: values['dry-run'],
             detach: values.detach,
             maxParallel: intOption('slurm-max-parallel', values['slurm-max-parallel']),
@@ -113,3 +113,12 @@ Examples:
     return 0;
   },
 };
+
+/** A Slurm executor; an option value it refuses (e.g. a partition holding a newline) is a usage error. */
+function slurmExecutor(opts: ConstructorParameters<typeof SlurmExecutor>[0]): SlurmExecutor {
+  try {
+    return new SlurmExecutor(opts);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}

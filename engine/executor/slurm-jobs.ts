@@ -23,6 +23,10 @@ export interface JobRecord {
   dependency: string[];
   /** URI of the script as submitted. */
   script: string;
+  /** sbatch's command-line options besides `--parsable` (working directory, output pattern). */
+  sbatchArgs?: string[];
+  /** The job's path variables added to the exported environment (`SLUICE_JOB_*`; never credentials). */
+  env?: Record<string, string>;
   submitted: string;
 }
 
@@ -38,10 +42,10 @@ export interface QueuedJob {
   reason: string;
 }
 
-/** Runs a Slurm command; rejects with its stderr named. */
-export function slurmCmd(cmd: string, args: string[], input?: string, timeoutMs = 60_000): Promise<string> {
+/** Runs a Slurm command (with `env` added to this process's environment); rejects with its stderr named. */
+export function slurmCmd(cmd: string, args: string[], input?: string, timeoutMs = 60_000, env?: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: process.env });
+    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
     let out = '';
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -86,9 +90,12 @@ export async function maxArraySize(): Promise<number> {
   }
 }
 
-/** Submits a script through stdin; resolves to the job id. */
-export async function sbatch(script: string): Promise<string> {
-  const out = (await slurmCmd('sbatch', ['--parsable'], script)).trim();
+/**
+ * Submits a script through stdin with extra sbatch options `args` (argv words, never parsed by a
+ * shell) and `env` added to the environment sbatch exports to the job; resolves to the job id.
+ */
+export async function sbatch(script: string, args: string[] = [], env?: Record<string, string>): Promise<string> {
+  const out = (await slurmCmd('sbatch', ['--parsable', ...args], script, 60_000, env)).trim();
   const id = out.split(';')[0]!.trim();
   if (!/^\d+$/.test(id)) throw new Error(`sbatch printed no job id (got '${out}')`);
   return id;

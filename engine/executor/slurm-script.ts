@@ -9,8 +9,20 @@
  *   `taskCount`), a job that runs after those inputs and submits the rest of the chain itself.
  * Scripts carry no environment values: credentials travel with `--export=ALL` from the
  * submitting process's environment, never in the text written to the workdir.
+ *
+ * Nor do they carry paths. A script is read by two parsers (sbatch for `#SBATCH` lines, bash for
+ * the rest; see `slurm-syntax.ts`), and a path may hold anything but NUL. So the working
+ * directory and the output pattern are sbatch argv words (`sbatchArgs`), and the paths the body
+ * uses (pipeline file, workdir, `cli/bin.js`, `node`) reach it as environment variables
+ * (`jobEnv`), exported with the rest of the submitting environment. What is spliced into the
+ * text is either generated (numbers, job ids, stage names, which `pipeline()` restricts to
+ * `[A-Za-z0-9_.-]`), a directive value checked against Slurm's grammar, a word quoted by `shq`,
+ * or the user's own `setup` snippet, which is shell by design.
  */
 import type { StageOptions } from '../types.ts';
+import { checkDirective, checkSbatchLine, checkSlurmValue, outputPatternDir, shq } from './slurm-syntax.ts';
+
+export { shq };
 
 /** Options of the Slurm executor that shape scripts (CLI `--slurm-*` flags). */
 export interface SlurmScriptOptions {
@@ -24,6 +36,11 @@ export interface SlurmScriptOptions {
   setup?: string;
   /** The `node` executable on the compute nodes (default: this process's, overridable at job time by `$SLUICE_NODE`). */
   node?: string;
+  /**
+   * Where Slurm writes job output (`--slurm-log-dir`): default `<stageDir>/_slurm/logs` for a
+   * local workdir, `<cwd>/.sluice-slurm/<pipeline>/<stage>` for s3://. Must be shared by all nodes.
+   */
+  logDir?: string;
 }
 
 /** Everything a script needs about where it runs. */
@@ -37,6 +54,8 @@ export interface ScriptContext {
   stage: string;
   /** Directory for Slurm's `--output` files (a shared local path). */
   logDir: string;
+  /** `--slurm-log-dir` as given, passed on by planner jobs (undefined: the default). */
+  logDirOption?: string;
   /** Absolute path of `cli/bin.js`. */
   bin: string;
   node: string;
@@ -95,48 +114,88 @@ export function arrayChunks(tasks: number[], maxArraySize: number, maxSpecChars 
   return chunks;
 }
 
-/** Single-quotes a string for bash. */
-export function shq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
+/**
+ * The partition of a stage (its own option, else `--slurm-partition`), checked against Slurm's
+ * name grammar; the error names where the value came from.
+ */
+function partitionOf(stage: StageOptions, opts: SlurmScriptOptions, name?: string): string | undefined {
+  if (stage.partition !== undefined) return checkSlurmValue(option(name, 'partition'), stage.partition, 'names');
+  if (opts.partition !== undefined) return checkSlurmValue('--slurm-partition', opts.partition, 'names');
+  return undefined;
 }
 
-const SBATCH_OPT = /^--?[A-Za-z][A-Za-z0-9-]*(=.*)?$|^-[A-Za-z] \S.*$/;
+/** The extra sbatch lines of a stage (executor's, then the stage's), each checked as one sbatch option. */
+function extraLines(stage: StageOptions, opts: SlurmScriptOptions, name?: string): string[] {
+  return [...(opts.sbatch ?? []).map((l) => checkSbatchLine('--slurm-sbatch line', l)), ...(stage.sbatch ?? []).map((l) => checkSbatchLine(`${option(name, 'sbatch')} line`, l))];
+}
 
-/** The `#SBATCH` resource lines of a stage (stage options first, then executor defaults). */
-export function resourceLines(stage: StageOptions, opts: SlurmScriptOptions): string[] {
+/** How errors name a stage option: `stage 'train' option 'gres'` (or `stage option 'gres'` without a name). */
+function option(stage: string | undefined, key: string): string {
+  return stage ? `stage '${stage}' option '${key}'` : `stage option '${key}'`;
+}
+
+/**
+ * The `#SBATCH` resource lines of a stage (stage options first, then executor defaults). Every
+ * value is checked against the grammar sbatch(1) documents for it (see `slurm-syntax.ts`); a
+ * value that does not fit — a newline, a quote, a `$(…)` — is an error naming the option and
+ * showing the value, before anything is submitted.
+ */
+export function resourceLines(stage: StageOptions, opts: SlurmScriptOptions, name?: string): string[] {
   const lines: string[] = [];
   if (stage.cpus !== undefined) {
-    if (!Number.isInteger(stage.cpus) || stage.cpus < 1) throw new Error(`stage option 'cpus' must be a positive integer (got ${stage.cpus})`);
+    if (!Number.isInteger(stage.cpus) || stage.cpus < 1) throw new Error(`${option(name, 'cpus')} must be a positive integer (got ${JSON.stringify(stage.cpus)})`);
     lines.push(`--cpus-per-task=${stage.cpus}`);
   }
-  if (stage.mem !== undefined) {
-    if (!/^\d+[KMGT]?$/i.test(stage.mem)) throw new Error(`stage option 'mem' must look like 4G, 500M or 1024 (got '${stage.mem}')`);
-    lines.push(`--mem=${stage.mem}`);
-  }
-  if (stage.time !== undefined) {
-    if (!/^(\d+-)?\d+(:\d{1,2}){0,2}$/.test(stage.time)) throw new Error(`stage option 'time' must be a Slurm time such as 30, 2:00:00 or 1-12:00:00 (got '${stage.time}')`);
-    lines.push(`--time=${stage.time}`);
-  }
-  const partition = stage.partition ?? opts.partition;
+  if (stage.mem !== undefined) lines.push(`--mem=${checkSlurmValue(option(name, 'mem'), stage.mem, 'mem')}`);
+  if (stage.time !== undefined) lines.push(`--time=${checkSlurmValue(option(name, 'time'), stage.time, 'time')}`);
+  const partition = partitionOf(stage, opts, name);
   if (partition !== undefined) lines.push(`--partition=${partition}`);
-  if (stage.gres !== undefined) lines.push(`--gres=${stage.gres}`);
-  for (const raw of [...(opts.sbatch ?? []), ...(stage.sbatch ?? [])]) {
-    const l = raw.replace(/^#SBATCH\s+/, '').trim();
-    if (!SBATCH_OPT.test(l) || l.includes('\n')) throw new Error(`extra sbatch line ${JSON.stringify(raw)} is not one sbatch option (e.g. '--account=lab' or '#SBATCH --qos=high')`);
-    lines.push(l);
-  }
+  if (stage.gres !== undefined) lines.push(`--gres=${checkSlurmValue(option(name, 'gres'), stage.gres, 'gres')}`);
+  lines.push(...extraLines(stage, opts, name));
   return lines;
 }
 
-function header(ctx: ScriptContext, name: string, sbatch: string[], output: string): string {
+/** `afterok:<ids>`; ids are Slurm job ids (digits), or `<stage.kind>` placeholders in a dry run. */
+function dependencyLine(ids: string[]): string[] {
+  for (const id of ids) if (!/^(\d+|<[A-Za-z0-9_.+-]+>)$/.test(id)) throw new Error(`internal error: job id ${JSON.stringify(id)} is not a Slurm job id`);
+  return ids.length ? [`--dependency=afterok:${ids.join(':')}`] : [];
+}
+
+/** What kind of job a script is (it picks the output file name). */
+export type ScriptKind = 'array' | 'finalize' | 'planner';
+
+const OUTPUT_NAME: Record<ScriptKind, string> = { array: '%A_%a', finalize: 'finalize-%j', planner: 'plan-%j' };
+
+/**
+ * sbatch's command-line options for a job: the working directory and the output pattern. They
+ * are paths, so they go to sbatch as argv words, which no parser splits or expands (`%` in the
+ * log directory is escaped as `%%`; a backslash there is refused, see `outputPatternDir`). On
+ * the command line they also take precedence over any `#SBATCH` line.
+ */
+export function sbatchArgs(ctx: ScriptContext, kind: ScriptKind): string[] {
+  const logDir = outputPatternDir(ctx.logDirOption ? '--slurm-log-dir' : 'Slurm log directory (set --slurm-log-dir to another)', ctx.logDir);
+  return [`--chdir=${ctx.baseDir}`, `--output=${logDir}/${ctx.stage}-${OUTPUT_NAME[kind]}.out`];
+}
+
+/** Names of the environment variables a job reads its paths from. */
+export const JOB_ENV = { bin: 'SLUICE_JOB_BIN', pipeline: 'SLUICE_JOB_PIPELINE', workdir: 'SLUICE_JOB_WORKDIR', node: 'SLUICE_JOB_NODE', logDir: 'SLUICE_JOB_LOG_DIR' } as const;
+
+/**
+ * The environment variables that carry a job's paths (added to the submitting environment for
+ * `sbatch`, which exports it to the job with `--export=ALL`). `SLUICE_JOB_LOG_DIR` is the
+ * `--slurm-log-dir` a planner job passes on, empty when none was given.
+ */
+export function jobEnv(ctx: ScriptContext): Record<string, string> {
+  return { [JOB_ENV.bin]: ctx.bin, [JOB_ENV.pipeline]: ctx.file, [JOB_ENV.workdir]: ctx.workdir, [JOB_ENV.node]: ctx.node, [JOB_ENV.logDir]: ctx.logDirOption ?? '' };
+}
+
+function header(name: string, sbatch: string[]): string {
   return [
     '#!/bin/bash',
-    `#SBATCH --job-name=${name}`,
-    `#SBATCH --output=${output}`,
-    `#SBATCH --chdir=${ctx.baseDir}`,
-    // The submitting environment (credentials included) is exported at submission, not written here.
+    `#SBATCH --job-name=${checkSlurmValue('job name', name, 'name')}`,
+    // The submitting environment (credentials and the job's paths) is exported at submission, not written here.
     '#SBATCH --export=ALL',
-    ...sbatch.map((l) => `#SBATCH ${l}`),
+    ...sbatch.map((l) => `#SBATCH ${checkDirective(l)}`),
     '',
     '# Generated by the Sluice Slurm executor; submitted with sbatch. Do not edit: the next run rewrites it.',
     'set -uo pipefail',
@@ -148,15 +207,27 @@ function setupBlock(stage: StageOptions, opts: SlurmScriptOptions): string {
   return parts.length ? `# setup\n${parts.join('\n')}\n` : '';
 }
 
+/** `${VAR:?…}`: the variable's value, or the job stops naming it (e.g. when `--export=NONE` was forced). */
+function fromEnv(name: string): string {
+  return `\${${name}:?is not set: the job did not get the submitting environment, keep --export=ALL}`;
+}
+
 function runner(ctx: ScriptContext): string {
-  return [`NODE="\${SLUICE_NODE:-${ctx.node}}"`, `SLUICE=${shq(ctx.bin)}`, `PIPELINE=${shq(ctx.file)}`, `WORKDIR=${shq(ctx.workdir)}`, `STAGE=${shq(ctx.stage)}`].join('\n');
+  return [
+    '# Paths come from the environment sbatch exported (see jobEnv), never from this text.',
+    `SLUICE=${fromEnv(JOB_ENV.bin)}`,
+    `PIPELINE=${fromEnv(JOB_ENV.pipeline)}`,
+    `WORKDIR=${fromEnv(JOB_ENV.workdir)}`,
+    `NODE=\${SLUICE_NODE:-${fromEnv(JOB_ENV.node)}}`,
+    `STAGE=${shq(ctx.stage)}`,
+  ].join('\n');
 }
 
 /** The batch script of one array chunk of a stage. */
 export function arrayScript(ctx: ScriptContext, stage: StageOptions, opts: SlurmScriptOptions, chunk: ArrayChunk, attempts: number, dependency: string[]): string {
   const spec = chunk.spec + (opts.maxParallel ? `%${opts.maxParallel}` : '');
-  const sbatch = [`--array=${spec}`, ...resourceLines(stage, opts), ...(dependency.length ? [`--dependency=afterok:${dependency.join(':')}`] : [])];
-  return `${header(ctx, `sluice.${ctx.pipeline}.${ctx.stage}`, sbatch, `${ctx.logDir}/${ctx.stage}-%A_%a.out`)}
+  const sbatch = [`--array=${spec}`, ...resourceLines(stage, opts, ctx.stage), ...dependencyLine(dependency)];
+  return `${header(`sluice.${ctx.pipeline}.${ctx.stage}`, sbatch)}
 ${setupBlock(stage, opts)}${runner(ctx)}
 TASK=$(( SLURM_ARRAY_TASK_ID + ${chunk.offset} ))
 ATTEMPTS=${attempts}
@@ -177,23 +248,29 @@ done
 /** The batch script that writes a stage's manifest once its arrays succeeded. */
 export function finalizeScript(ctx: ScriptContext, stage: StageOptions, opts: SlurmScriptOptions, arrays: string[]): string {
   // One CPU and the stage's partition; the finalize step only reads markers and writes JSON.
-  const partition = stage.partition ?? opts.partition;
-  const sbatch = [...(partition ? [`--partition=${partition}`] : []), '--cpus-per-task=1', `--dependency=afterok:${arrays.join(':')}`, ...resourceLines({ sbatch: stage.sbatch }, { sbatch: opts.sbatch })];
-  return `${header(ctx, `sluice.${ctx.pipeline}.${ctx.stage}.finalize`, sbatch, `${ctx.logDir}/${ctx.stage}-finalize-%j.out`)}
+  const partition = partitionOf(stage, opts, ctx.stage);
+  const sbatch = [...(partition ? [`--partition=${partition}`] : []), '--cpus-per-task=1', ...dependencyLine(arrays), ...extraLines(stage, opts, ctx.stage)];
+  return `${header(`sluice.${ctx.pipeline}.${ctx.stage}.finalize`, sbatch)}
 ${setupBlock(stage, opts)}${runner(ctx)}
 # Every task has its marker (the arrays succeeded): this writes the manifest and runs nothing.
 exec "$NODE" "$SLUICE" run "$PIPELINE" --only "$STAGE" --workdir "$WORKDIR" --workers 1 --quiet
 `;
 }
 
-/** The batch script of a planner job: submits the chain from `stage` on, from the cluster. */
+/**
+ * The batch script of a planner job: submits the chain from `stage` on, from the cluster.
+ * `runArgs` are `sluice run` flags (each becomes one `shq`-quoted word); `--slurm-node` and
+ * `--slurm-log-dir`, being paths, are added from the job's environment instead.
+ */
 export function plannerScript(ctx: ScriptContext, stage: StageOptions, opts: SlurmScriptOptions, dependency: string[], runArgs: string[]): string {
-  const partition = stage.partition ?? opts.partition;
-  const sbatch = [...(partition ? [`--partition=${partition}`] : []), '--cpus-per-task=1', ...(dependency.length ? [`--dependency=afterok:${dependency.join(':')}`] : []), ...resourceLines({ sbatch: stage.sbatch }, { sbatch: opts.sbatch })];
-  return `${header(ctx, `sluice.${ctx.pipeline}.${ctx.stage}.plan`, sbatch, `${ctx.logDir}/${ctx.stage}-plan-%j.out`)}
+  const partition = partitionOf(stage, opts, ctx.stage);
+  const sbatch = [...(partition ? [`--partition=${partition}`] : []), '--cpus-per-task=1', ...dependencyLine(dependency), ...extraLines(stage, opts, ctx.stage)];
+  // Paths the planner passes on are read from its environment at run time, like the others.
+  const pathArgs = [...(opts.node ? [`"--slurm-node=$${JOB_ENV.node}"`] : []), ...(ctx.logDirOption ? [`"--slurm-log-dir=$${JOB_ENV.logDir}"`] : [])];
+  return `${header(`sluice.${ctx.pipeline}.${ctx.stage}.plan`, sbatch)}
 ${setupBlock(stage, opts)}${runner(ctx)}
 # The task count of '${ctx.stage}' depends on its inputs' contents: plan it now that they are
 # complete, and submit it and the stages after it (same run id, so the submitter follows them).
-exec "$NODE" "$SLUICE" run "$PIPELINE" --workdir "$WORKDIR" --executor slurm --detach ${runArgs.map(shq).join(' ')}
+exec "$NODE" "$SLUICE" run "$PIPELINE" --workdir "$WORKDIR" --executor slurm --detach ${[...runArgs.map(shq), ...pathArgs].join(' ')}
 `;
 }

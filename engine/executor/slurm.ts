@@ -22,7 +22,8 @@ import type { StageDef } from '../pipeline.ts';
 import { Runtime, taskId } from '../runtime.ts';
 import { storage, isRemote } from '../storage/index.ts';
 import { loadPipeline } from '../load.ts';
-import { arrayChunks, arrayScript, finalizeScript, plannerScript, type ScriptContext, type SlurmScriptOptions } from './slurm-script.ts';
+import { arrayChunks, arrayScript, finalizeScript, jobEnv, plannerScript, resourceLines, sbatchArgs, shq, type ScriptContext, type ScriptKind, type SlurmScriptOptions } from './slurm-script.ts';
+import { checkSbatchLine, checkSlurmValue, outputPatternDir } from './slurm-syntax.ts';
 import { isLive, maxArraySize, readJobRecords, sbatch, scancel, squeue, writeJobRecord, type JobRecord, type QueuedJob } from './slurm-jobs.ts';
 
 const BIN = fileURLToPath(new URL('../../cli/bin.js', import.meta.url));
@@ -35,8 +36,6 @@ export interface SlurmOptions extends SlurmScriptOptions {
   dryRun?: boolean;
   /** Caps the cluster's `MaxArraySize` (for tests and sites that want smaller arrays). */
   maxArraySize?: number;
-  /** Where Slurm writes job output: default `<stageDir>/_slurm/logs` for a local workdir, `<cwd>/.sluice-slurm/<pipeline>/<stage>` for s3://. Must be shared by all nodes. */
-  logDir?: string;
   /** Queue poll interval while waiting, in ms (default 1000). */
   pollMs?: number;
   /** Run id (planner jobs pass their submitter's so records group by run). */
@@ -109,6 +108,14 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
     if (!/^[A-Za-z0-9_.-]+$/.test(this.runId)) throw new Error(`Slurm run id '${this.runId}' may only hold letters, digits, '.', '_' and '-'`);
     if (opts.maxParallel !== undefined && (!Number.isInteger(opts.maxParallel) || opts.maxParallel < 1)) throw new Error(`--slurm-max-parallel must be a positive integer (got ${opts.maxParallel})`);
     if (opts.maxArraySize !== undefined && (!Number.isInteger(opts.maxArraySize) || opts.maxArraySize < 1)) throw new Error(`--slurm-max-array-size must be a positive integer (got ${opts.maxArraySize})`);
+    // Values that become #SBATCH lines are checked here, before anything is planned or submitted.
+    if (opts.partition !== undefined) checkSlurmValue('--slurm-partition', opts.partition, 'names');
+    for (const l of opts.sbatch ?? []) checkSbatchLine('--slurm-sbatch line', l);
+    if (opts.logDir !== undefined) {
+      if (!opts.logDir) throw new Error('--slurm-log-dir must not be empty');
+      outputPatternDir('--slurm-log-dir', opts.logDir);
+    }
+    if (opts.node !== undefined && !opts.node) throw new Error('--slurm-node must not be empty');
   }
 
   private async arrayLimit(): Promise<number> {
@@ -128,19 +135,25 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
   }
 
   private scriptContext(rt: Runtime, file: string, stage: string, stageDir: string): ScriptContext {
-    return { pipeline: rt.pipeline.name, file, workdir: rt.workdir, baseDir: rt.baseDir, stage, logDir: this.logDir(rt, stage, stageDir), bin: BIN, node: this.opts.node ?? process.execPath };
+    return { pipeline: rt.pipeline.name, file, workdir: rt.workdir, baseDir: rt.baseDir, stage, logDir: this.logDir(rt, stage, stageDir), logDirOption: this.opts.logDir, bin: BIN, node: this.opts.node ?? process.execPath };
   }
 
-  /** Submits (or, dry, prints) one script and records it. */
-  private async submit(stageDir: string, base: Omit<JobRecord, 'id' | 'script' | 'submitted'>, script: string, placeholder: string): Promise<string> {
+  /**
+   * Submits (or, dry, prints) one script and records it. Paths go to sbatch as argv words and
+   * environment variables (`sbatchArgs`, `jobEnv`), which the record and the dry-run print show.
+   */
+  private async submit(ctx: ScriptContext, stageDir: string, base: Omit<JobRecord, 'id' | 'script' | 'submitted'> & { kind: ScriptKind }, script: string, placeholder: string): Promise<string> {
+    const args = sbatchArgs(ctx, base.kind);
+    const env = jobEnv(ctx);
     if (this.opts.dryRun) {
-      this.print(`# ---- ${base.stage}: ${base.kind}${base.tasks ? ` (${base.tasks.length} task(s))` : ''} → ${storage.join(stageDir, '_slurm', '<run>', `${base.kind}-<jobid>.sh`)}\n${script}\n`);
+      const how = `# submitted as: ${Object.entries(env).map(([k, v]) => `${k}=${shq(v)}`).join(' ')} sbatch --parsable ${args.map(shq).join(' ')} < script`;
+      this.print(`# ---- ${base.stage}: ${base.kind}${base.tasks ? ` (${base.tasks.length} task(s))` : ''} → ${storage.join(stageDir, '_slurm', '<run>', `${base.kind}-<jobid>.sh`)}\n${how}\n${script}\n`);
       return placeholder;
     }
-    const id = await sbatch(script);
+    const id = await sbatch(script, args, env);
     const uri = storage.join(stageDir, '_slurm', base.run, `${base.kind}-${id}.sh`);
     await storage.write(uri, script);
-    await writeJobRecord(stageDir, { ...base, id, script: uri, submitted: new Date().toISOString() });
+    await writeJobRecord(stageDir, { ...base, id, script: uri, sbatchArgs: args, env, submitted: new Date().toISOString() });
     return id;
   }
 
@@ -150,7 +163,7 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
     const ids: string[] = [];
     for (const chunk of arrayChunks(tasks, await this.arrayLimit())) {
       const script = arrayScript(ctx, def.options, this.opts, chunk, attempts, dependency);
-      ids.push(await this.submit(stageDir, { run: this.runId, pipeline: rt.pipeline.name, stage: def.name, kind: 'array', tasks: chunk.tasks, offset: chunk.offset, dependency }, script, `<${def.name}.array+${chunk.offset}>`));
+      ids.push(await this.submit(ctx, stageDir, { run: this.runId, pipeline: rt.pipeline.name, stage: def.name, kind: 'array', tasks: chunk.tasks, offset: chunk.offset, dependency }, script, `<${def.name}.array+${chunk.offset}>`));
     }
     return ids;
   }
@@ -165,9 +178,8 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
     if (o.partition) args.push(`--slurm-partition=${o.partition}`);
     for (const l of o.sbatch ?? []) args.push(`--slurm-sbatch=${l}`);
     if (o.setup) args.push(`--slurm-setup=${o.setup}`);
-    if (o.node) args.push(`--slurm-node=${o.node}`);
     if (o.maxArraySize) args.push(`--slurm-max-array-size=${o.maxArraySize}`);
-    if (o.logDir) args.push(`--slurm-log-dir=${o.logDir}`);
+    // --slurm-node and --slurm-log-dir are paths: plannerScript passes them from the job's environment.
     return args;
   }
 
@@ -227,7 +239,7 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
       const ctx = this.scriptContext(rt, file, name, dir);
       if (tasks === null) {
         const script = plannerScript(ctx, def.options, this.opts, after, this.plannerArgs(run.only, run.retries));
-        await this.submit(dir, { run: this.runId, pipeline: rt.pipeline.name, stage: name, kind: 'planner', dependency: after }, script, `<${name}.plan>`);
+        await this.submit(ctx, dir, { run: this.runId, pipeline: rt.pipeline.name, stage: name, kind: 'planner', dependency: after }, script, `<${name}.plan>`);
         run.progress.log(`${name}: task count depends on its inputs; a planner job submits it and the stages after it once they are complete`);
         handles.set(name, { after: null, deferred: true });
         continue;
@@ -244,7 +256,7 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
       }
       const arrays = pending.length ? await this.submitArrays(rt, file, def, dir, pending, attempts, after) : [];
       const finDeps = arrays.length ? arrays : after;
-      const fin = await this.submit(dir, { run: this.runId, pipeline: rt.pipeline.name, stage: name, kind: 'finalize', dependency: finDeps }, finalizeScript(ctx, def.options, this.opts, finDeps), `<${name}.finalize>`);
+      const fin = await this.submit(ctx, dir, { run: this.runId, pipeline: rt.pipeline.name, stage: name, kind: 'finalize', dependency: finDeps }, finalizeScript(ctx, def.options, this.opts, finDeps), `<${name}.finalize>`);
       if (!this.opts.dryRun) run.progress.log(`${name}: submitted ${pending.length} of ${tasks} task(s) as job(s) ${arrays.join(', ') || '-'}${after.length ? ` after ${after.join(', ')}` : ''}; finalize ${fin}`);
       handles.set(name, { after: [fin], deferred: false });
     }
@@ -254,6 +266,9 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
   async runPipeline(run: PipelineRun): Promise<StageSummary[]> {
     const { rt } = run;
     const t0 = performance.now();
+    // Every stage's #SBATCH values are checked before the first submission, so a bad value in a
+    // late stage does not leave the early stages queued.
+    for (const name of run.stages) resourceLines(rt.pipeline.stage(name).options, this.opts, name);
     const queue = this.opts.dryRun ? [] : await squeue();
     const initial = new Map<string, { tasks: number | null; done: number; status: StageSummary['status'] }>();
     for (const name of run.stages) {

@@ -25,7 +25,7 @@ import { schema, type CrawlOptions, type Options } from './options.ts';
 import { Frontier, hostOf, loadState, saveState, type CrawlState, type Entry, type SegmentState } from './frontier.ts';
 import { extractLinks } from './links.ts';
 import { agentToken, loadRobots, type RobotsRules } from './robots.ts';
-import { addressPolicy } from './ssrf.ts';
+import { SSRF_BLOCKED, addressPolicy } from './ssrf.ts';
 import { Scope, normalizeUrl } from './url.ts';
 import { WarcWriter } from './warc-writer.ts';
 import { toJson } from '../../engine/json.ts';
@@ -76,6 +76,8 @@ class CrawlRun {
   private pagesInSegment = 0;
   private skips: CrawlState['skips'] = [];
   private outOfScope = 0;
+  /** Docs produced, archived pages read back on resume included. */
+  private docs = 0;
   /** An unexpected error inside a fetch task; rethrown by the loop. */
   private fatal: Error | undefined;
   private wake: () => void = () => {};
@@ -90,6 +92,16 @@ class CrawlRun {
     this.scope = new Scope(seeds, o.scope, o.allow, o.deny);
     this.docOpts = { mimeTypes: o.mimeTypes.map((m) => m.toLowerCase()), maxBytes: Math.max(o.maxBodyBytes * 8, 64 << 20) };
     this.stateUri = ctx.storage.join(ctx.stateDir, 'crawl-state.json');
+  }
+
+  private push(doc: Doc): void {
+    this.out.push(doc);
+    this.docs++;
+  }
+
+  /** Records why entry `e` did not become a doc; adds its depth and the redirects that led to it. */
+  private skipEntry(e: Entry, reason: string, details: Record<string, Json> = {}): void {
+    this.skip(e.url, reason, { ...details, depth: e.depth, ...(e.chain.length ? { chain: e.chain } : {}) });
   }
 
   private skip(url: string, reason: string, details: Record<string, Json> = {}): void {
@@ -129,6 +141,8 @@ class CrawlRun {
       if (state) yield* this.resume(state);
       else for (const s of this.seeds) this.enqueue({ url: s, depth: 0, attempts: 0, notBefore: 0, chain: [] });
       yield* this.loop();
+      // before the checkpoint: a rerun of a crawl that produced nothing fetches its seeds again
+      if (this.docs === 0) throw new Error(this.nothingCrawled());
       await this.checkpoint();
       if (this.out.length) yield this.out.splice(0);
       this.ctx.log(`crawl: ${this.pages} URLs fetched, ${this.segments.length} WARC segments, ${this.skips.length} skipped, ${this.outOfScope} out-of-scope links ignored, ${this.frontier.size} left in the frontier${this.pages >= this.o.maxPages ? ' (maxPages reached)' : ''}`);
@@ -161,7 +175,7 @@ class CrawlRun {
         if (ev.kind === 'skip') throw new Error(`crawl: archived segment ${seg.uri} is damaged: ${ev.skip.reason}`);
         if (field(ev.record.fields, 'warc-type') !== 'response' || !ev.record.block) continue;
         const doc = this.pageDoc(ev.record.fields, ev.record.block, seg.uri + ev.record.locator);
-        if (doc) this.out.push(doc);
+        if (doc) this.push(doc);
         if (this.out.length >= this.o.batchSize) yield this.out.splice(0);
       }
     }
@@ -244,7 +258,7 @@ class CrawlRun {
         const s = this.host(hostOf(e.url));
         const robots = s.robots as RobotsRules;
         if (!robots.isAllowed(e.url)) {
-          this.skip(e.url, robots.kind === 'disallow-all' ? 'robots: site unreachable, disallow all' : 'robots: disallowed', { why: robots.why, depth: e.depth });
+          this.robotsSkip(e, robots);
           continue;
         }
         if (e.attempts === 0) this.pages++;
@@ -312,18 +326,18 @@ class CrawlRun {
       case 'failed': {
         const { entry: e, error } = r;
         this.host(hostOf(e.url)).active--;
-        const details: Record<string, Json> = { ...error.details, message: error.message, depth: e.depth, attempts: e.attempts + 1 };
+        const details: Record<string, Json> = { ...error.details, message: error.message, attempts: e.attempts + 1 };
         switch (error.kind) {
           case 'blocked-address':
-            this.skip(e.url, 'ssrf: blocked address', details);
+            this.skipEntry(e, SSRF_BLOCKED, details);
             return;
           case 'too-large':
-            this.skip(e.url, 'body over maxBodyBytes', details);
+            this.skipEntry(e, 'body over maxBodyBytes', details);
             return;
           case 'timeout':
           case 'network':
             if (this.retry(e, undefined)) return;
-            this.skip(e.url, error.kind === 'timeout' ? 'timeout' : 'network error', details);
+            this.skipEntry(e, error.kind === 'timeout' ? 'timeout' : 'network error', details);
             return;
           default: {
             const never: never = error.kind;
@@ -339,6 +353,41 @@ class CrawlRun {
         throw new Error(`unknown result ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /** Records why robots.txt keeps `e` from being fetched (or the SSRF guard, when it refused the site). */
+  private robotsSkip(e: Entry, robots: RobotsRules): void {
+    switch (robots.kind) {
+      case 'blocked-address':
+        return this.skipEntry(e, SSRF_BLOCKED, { ...robots.details, message: robots.why });
+      case 'disallow-all':
+        return this.skipEntry(e, 'robots: site unreachable, disallow all', { why: robots.why });
+      case 'rules':
+      case 'allow-all':
+        return this.skipEntry(e, 'robots: disallowed', { why: robots.why });
+      default: {
+        const never: never = robots.kind;
+        throw new Error(`unknown robots outcome ${String(never)}`);
+      }
+    }
+  }
+
+  /**
+   * The error of a crawl that ended without a single doc: every seed was refused or failed. It
+   * lists what happened to each URL tried (at most 20) and how to lift an SSRF refusal.
+   */
+  private nothingCrawled(): string {
+    const shown = this.skips.slice(0, 20).map((k) => {
+      const d = k.details ?? {};
+      const chain = Array.isArray(d.chain) && d.chain.length ? String(d.chain[0]) : typeof d.from === 'string' ? d.from : undefined;
+      const why = typeof d.message === 'string' ? d.message : typeof d.why === 'string' ? d.why : typeof d.status === 'number' ? `HTTP ${d.status}` : '';
+      return `\n  ${k.input}${chain ? ` (redirected from ${chain})` : ''}: ${k.reason}${why ? ` — ${why}` : ''}`;
+    });
+    const more = this.skips.length > shown.length ? `\n  … and ${this.skips.length - shown.length} more (all are in the stage's audit)` : '';
+    const left = this.frontier.size ? `\n  ${this.frontier.size} URLs were not fetched (maxPages ${this.o.maxPages} reached)` : '';
+    const hint = this.skips.some((k) => k.reason === SSRF_BLOCKED) ? `\nThe SSRF guard refuses private, loopback, link-local and reserved addresses; allowPrivateNetworks (true, or a list of CIDR ranges) allows them.` : '';
+    const n = this.seeds.length;
+    return `crawl: no page became a doc; ${n === 1 ? 'the seed was' : `all ${n} seeds were`} refused or failed:${shown.join('')}${more}${left}${hint}`;
   }
 
   /** Re-queues a retryable failure; false when out of retries. */
@@ -363,7 +412,7 @@ class CrawlRun {
     if (status === 429 || status >= 500) {
       if (this.retry(e, x)) return;
       this.final(e);
-      this.skip(e.url, 'http status', { status, attempts: e.attempts + 1, depth: e.depth });
+      this.skipEntry(e, 'http status', { status, attempts: e.attempts + 1 });
       return;
     }
     this.final(e);
@@ -371,7 +420,7 @@ class CrawlRun {
       const loc = x.headers.find(([k]) => k === 'location')?.[1];
       const target = loc ? normalizeUrl(loc, e.url) : undefined;
       const chain = [...e.chain, e.url];
-      if (!target) return this.skip(e.url, 'http status', { status, location: loc ?? null, depth: e.depth });
+      if (!target) return this.skipEntry(e, 'http status', { status, location: loc ?? null });
       if (target === e.url || e.chain.includes(target)) return this.skip(target, 'redirect loop', { chain });
       if (chain.length > this.o.maxRedirects) return this.skip(target, 'too many redirects', { chain, maxRedirects: this.o.maxRedirects });
       const why = this.scope.reject(target);
@@ -380,7 +429,7 @@ class CrawlRun {
       return;
     }
     if (status < 200 || status >= 300) {
-      this.skip(e.url, 'http status', { status, depth: e.depth });
+      this.skipEntry(e, 'http status', { status });
       return;
     }
     const fields: Fields = new Map();
@@ -388,9 +437,9 @@ class CrawlRun {
       const key = k.toLowerCase();
       fields.set(key, [...(fields.get(key) ?? []), v]);
     }
-    const doc = this.pageDoc(fields, written.block, `${written.at.uri}#${written.at.offset}`, (reason, details) => this.skip(e.url, reason, { ...details, depth: e.depth }));
+    const doc = this.pageDoc(fields, written.block, `${written.at.uri}#${written.at.offset}`, (reason, details) => this.skipEntry(e, reason, details));
     if (!doc) return;
-    this.out.push(doc);
+    this.push(doc);
     this.ctx.progress.add(1, 0);
     if (e.depth >= this.o.maxDepth) return;
     const ct = String(doc.meta.contentType ?? '');

@@ -6,7 +6,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { Agent, errors, request } from 'undici';
-import { BlockedAddressError, addressPolicy, checkLiteralHost, guardedLookup, type PrivatePolicy } from './ssrf.ts';
+import { BlockedAddressError, addressPolicy, guardedConnector, type PrivatePolicy } from './ssrf.ts';
 
 /** A completed HTTP exchange. */
 export interface Exchange {
@@ -49,12 +49,10 @@ export interface FetcherOptions {
 export class Fetcher {
   private readonly ips = new Map<string, string>();
   private readonly agent: Agent;
-  private readonly permitted: (ip: string) => boolean;
 
   constructor(private readonly opts: FetcherOptions) {
-    this.permitted = addressPolicy(opts.allowPrivateNetworks);
     this.agent = new Agent({
-      connect: { lookup: guardedLookup(this.permitted, this.ips), timeout: opts.timeoutMs },
+      connect: guardedConnector(addressPolicy(opts.allowPrivateNetworks), { timeout: opts.timeoutMs }, (host, ip) => this.ips.set(host, ip)),
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
       keepAliveTimeout: 4000,
@@ -64,11 +62,6 @@ export class Fetcher {
   /** Fetches `url` (GET); `maxBytes` overrides the body cap (e.g. for robots.txt). */
   async get(url: string, signal?: AbortSignal, maxBytes = this.opts.maxBodyBytes): Promise<Exchange> {
     const u = new URL(url);
-    try {
-      checkLiteralHost(u.hostname, this.permitted);
-    } catch (e) {
-      throw new FetchError('blocked-address', (e as Error).message);
-    }
     const headers: Array<[string, string]> = [
       ['host', u.host],
       ['user-agent', this.opts.userAgent],
@@ -110,7 +103,7 @@ export class Fetcher {
       }
       const kept = list.filter(([k]) => k !== 'transfer-encoding');
       const responseHead = Buffer.from(`HTTP/1.1 ${res.statusCode} ${STATUS_CODES[res.statusCode] ?? ''}\r\n${kept.map(([k, v]) => `${cap(k)}: ${v}\r\n`).join('')}\r\n`, 'latin1');
-      return { url, status: res.statusCode, headers: list, body: Buffer.concat(chunks, total), requestHead, responseHead, ip: this.ips.get(u.hostname) ?? (u.hostname.replace(/^\[|\]$/g, '') || undefined), date };
+      return { url, status: res.statusCode, headers: list, body: Buffer.concat(chunks, total), requestHead, responseHead, ip: this.ips.get(u.hostname.replace(/^\[|\]$/g, '')), date };
     } catch (e) {
       throw classify(e, deadline.signal.aborted && !signal?.aborted, this.opts.timeoutMs);
     } finally {
@@ -132,7 +125,7 @@ function cap(name: string): string {
 function classify(e: unknown, timedOut: boolean, timeoutMs: number): FetchError {
   if (e instanceof FetchError) return e;
   for (let c: unknown = e; c; c = (c as { cause?: unknown }).cause) {
-    if (c instanceof BlockedAddressError) return new FetchError('blocked-address', c.message);
+    if (c instanceof BlockedAddressError) return new FetchError('blocked-address', c.message, { address: c.address, why: c.why });
   }
   if (timedOut || e instanceof errors.HeadersTimeoutError || e instanceof errors.BodyTimeoutError || e instanceof errors.ConnectTimeoutError) {
     return new FetchError('timeout', `no complete response within ${timeoutMs} ms`, { timeoutMs });

@@ -3,7 +3,8 @@
  * wildcards and Allow/Disallow precedence). Policy on fetch outcomes follows RFC 9309 §2.3.1:
  * 2xx → the rules; 4xx → no rules (allow all); 5xx, network errors and timeouts → disallow all
  * (the site is "unreachable"). Redirects are followed up to 5 hops within the same fetcher (so the
- * SSRF guard applies to each).
+ * SSRF guard applies to each). When the SSRF guard refuses the origin itself, the outcome is
+ * `blocked-address`: the site's pages are refused for that reason, not for robots.txt.
  */
 import { createRequire } from 'node:module';
 import { decodeContent } from '../read/warc/http.ts';
@@ -12,10 +13,12 @@ import { FetchError } from './fetcher.ts';
 
 /** The decision material for one origin. */
 export interface RobotsRules {
-  /** 'rules' (parsed), 'allow-all' (4xx), 'disallow-all' (unreachable). */
-  kind: 'rules' | 'allow-all' | 'disallow-all';
-  /** Why (for the audit), e.g. `HTTP 404` or `timeout`. */
+  /** 'rules' (parsed), 'allow-all' (4xx), 'disallow-all' (unreachable), 'blocked-address' (the SSRF guard refused the origin). */
+  kind: 'rules' | 'allow-all' | 'disallow-all' | 'blocked-address';
+  /** Why (for the audit), e.g. `HTTP 404` or `timeout`; the guard's message for `blocked-address`. */
   why: string;
+  /** The guard's details (address, range) for `blocked-address`. */
+  details?: Record<string, string | number>;
   isAllowed(url: string): boolean;
   /** Crawl-delay in seconds for our agent, if any. */
   crawlDelay: number | undefined;
@@ -55,6 +58,9 @@ export async function loadRobots(origin: string, fetcher: Fetcher, userAgent: st
       if (e instanceof FetchError && e.kind === 'too-large') {
         // RFC 9309: parse what fits; we drop the file rather than guess at a cut rule
         return disallow(`robots.txt over ${MAX_ROBOTS} bytes`);
+      }
+      if (e instanceof FetchError && e.kind === 'blocked-address' && hop === 0) {
+        return { kind: 'blocked-address', why: e.message, details: e.details, isAllowed: () => false, crawlDelay: undefined };
       }
       return disallow(e instanceof FetchError ? e.kind : 'network');
     }

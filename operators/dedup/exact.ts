@@ -59,7 +59,7 @@ export function hash128(s: string): Uint32Array {
  * Exact-duplicate removal across the whole input. Options: `normalize` (default `false`;
  * `true` = lowercase, strip punctuation and symbols, strip digits, collapse whitespace),
  * `partitions` (grouping tasks, default 4), `bufferMB` (sort buffer per task, default 64).
- * Drops are `exact-duplicate` with `{ group, keptId, keptUrl }`.
+ * Drops are `dedup.exactDuplicate` with `{ group, keptId, keptUrl }`.
  */
 export function exact(options: ExactOptions = {}): StageExpansion {
   const cfg = parseConfig('dedup.exact', exactSchema, options);
@@ -69,7 +69,7 @@ export function exact(options: ExactOptions = {}): StageExpansion {
     name: cfg.name ?? 'dedup.exact',
     version: '1',
     config: toJson(cfg),
-    reason: 'exact-duplicate',
+    reason: 'dedup.exactDuplicate',
     partitions: cfg.partitions,
     bufferMB: cfg.bufferMB,
     fanIn: cfg.fanIn,

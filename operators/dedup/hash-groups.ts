@@ -36,7 +36,7 @@ export interface HashGroupsSpec {
   name: string;
   version: string;
   config: Json;
-  /** Audit reason of a drop, e.g. `exact-duplicate`. */
+  /** Audit reason of a drop, e.g. `dedup.exactDuplicate`. */
   reason: string;
   /** The key of a doc, or null to keep it without grouping. */
   keyOf(doc: Doc): GroupKey | null;

@@ -3,6 +3,7 @@
  * a row-ordered stream of actions (drop with reason and details, or annotate), so the filter
  * stage holds neither the file nor the decisions in memory.
  */
+import { docBytes } from '../../engine/operator.ts';
 import type { CustomTaskContext, Doc, Json } from '../../engine/types.ts';
 
 /** What happens to one row. */
@@ -10,7 +11,10 @@ export type RowAction =
   | { row: number; kind: 'drop'; reason: string; score?: number; details: Record<string, Json> }
   | { row: number; kind: 'annotate'; meta: Record<string, Json> };
 
-/** Yields the kept docs of `docs`, applying `actions` (sorted by row) and auditing every drop under `operator`. */
+/**
+ * Yields the kept docs of `docs`, applying `actions` (sorted by row) and auditing every drop
+ * and the docs and bytes in and out under `operator` (the audit's per-operator counts).
+ */
 export async function* applyRowActions(ctx: CustomTaskContext, operator: string, docs: AsyncIterable<Doc[]>, actions: AsyncIterator<RowAction>): AsyncGenerator<Doc[]> {
   let row = 0;
   let next = await actions.next();
@@ -37,6 +41,11 @@ export async function* applyRowActions(ctx: CustomTaskContext, operator: string,
       row++;
     }
     ctx.progress.add(batch.length, 0);
+    let bytesIn = 0;
+    let bytesOut = 0;
+    for (const d of batch) bytesIn += docBytes(d);
+    for (const d of out) bytesOut += docBytes(d);
+    ctx.audit.flow?.(operator, batch.length, bytesIn, out.length, bytesOut);
     if (out.length) yield out;
   }
   if (!next.done) throw new Error(`${ctx.stage}: decision for row ${next.value.row} but the input has only ${row} rows`);

@@ -59,7 +59,7 @@ function dateMs(meta: Record<string, unknown>, key: string): number {
  * URL dedup across the whole input. Options: `keep` (`latest` by `meta[dateKey]` (default
  * `crawlDate`), `longest`, or `first`; ties and undated docs fall back to input order, dated docs
  * win over undated), `partitions` (default 4), `bufferMB` (default 64). Docs without
- * `meta.url` are kept. Drops are `duplicate-url` with `{ group, keptId, keptUrl }`.
+ * `meta.url` are kept. Drops are `dedup.duplicateUrl` with `{ group, keptId, keptUrl }`.
  */
 export function url(options: UrlOptions = {}): StageExpansion {
   const cfg = parseConfig('dedup.url', urlSchema, options);
@@ -68,7 +68,7 @@ export function url(options: UrlOptions = {}): StageExpansion {
     name: cfg.name ?? 'dedup.url',
     version: '1',
     config: toJson(cfg),
-    reason: 'duplicate-url',
+    reason: 'dedup.duplicateUrl',
     partitions: cfg.partitions,
     bufferMB: cfg.bufferMB,
     fanIn: cfg.fanIn,

@@ -8,7 +8,7 @@
  * Output: a doc without matches passes unchanged. A cleaned doc becomes its surviving pieces,
  * one doc each (`<id>#<k>`, so no false adjacency is created), each with
  * `meta.decontaminated = { from, piece, pieces, removedChars, items }`. Audit: dropped docs are
- * recorded with reason `contaminated:too-dirty` or `contaminated:no-clean-piece` and the matched
+ * recorded with reason `decontaminate.tooDirty` or `decontaminate.noCleanPiece` and the matched
  * items; every doc with a match gets a `removedChars` score.
  *
  * Matching is the contamination index's (normalised words, N default 13, short items whole,
@@ -108,14 +108,14 @@ export function decontaminate(options: DecontaminateOptions): Operator {
           const details: Record<string, Json> = { items: items.slice(0, 50), spans: spans.length, pieces: pieces.length };
           if (pieces.length > cfg.maxPieces) {
             ctx.audit.score(name, 'removedChars', doc, doc.text.length, false);
-            ctx.audit.drop(name, doc, 'contaminated:too-dirty', pieces.length, details);
+            ctx.audit.drop(name, doc, 'decontaminate.tooDirty', pieces.length, details);
             continue;
           }
           const kept = pieces.filter((p) => p.length >= cfg.minPieceChars);
           const removed = doc.text.length - kept.reduce((s, p) => s + p.length, 0);
           ctx.audit.score(name, 'removedChars', doc, removed, kept.length > 0);
           if (kept.length === 0) {
-            ctx.audit.drop(name, doc, 'contaminated:no-clean-piece', removed, details);
+            ctx.audit.drop(name, doc, 'decontaminate.noCleanPiece', removed, details);
             continue;
           }
           kept.forEach((text, k) => out.push({ id: `${doc.id}#${k}`, text, meta: { ...doc.meta, decontaminated: { from: doc.id, piece: k, pieces: kept.length, removedChars: removed, items: items.slice(0, 50) } } }));

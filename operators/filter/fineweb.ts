@@ -4,29 +4,16 @@
  * short lines, characters in duplicated lines, and newlines per word.
  */
 import { z } from 'zod';
-import { defineFilter, parseConfig, registerOperator } from '../../engine/operator.ts';
 import type { Json, Operator } from '../../engine/types.ts';
-import { CommonOptions, threshold, verdictFromRules } from './common.ts';
-import { registerRules, rule, type ThresholdRule } from './rules.ts';
+import { defineThresholdFilter } from './define-threshold.ts';
+import type { ThresholdRule } from './rules.ts';
 import { duplicates, endsWithPunctuation, nonBlankLines, r6, words } from './text-stats.ts';
 
-const Options = z
-  .object({
-    ...CommonOptions,
-    minLinePunctuation: threshold(0.12),
-    maxShortLines: threshold(0.67),
-    /** A line of at most this many characters is short. */
-    shortLineLength: z.number().int().min(1).default(30),
-    maxDupLineChars: threshold(0.01),
-    maxNewlinesPerWord: threshold(0.3),
-  })
-  .strict();
-
-/** Options of `filter.fineweb`; a threshold set to `null` switches its rule off. */
-export type FinewebOptions = z.input<typeof Options>;
+/** The scores `filter.fineweb` records for every doc. */
+export const FINEWEB_SCORES = ['linePunctuationRatio', 'shortLineRatio', 'dupLineCharRatio', 'newlinesPerWord'] as const;
 
 /** FineWeb statistics of a text. */
-export function finewebScores(text: string, shortLineLength = 30): Record<string, number> {
+export function finewebScores(text: string, shortLineLength = 30): Record<(typeof FINEWEB_SCORES)[number], number> {
   const ls = nonBlankLines(text);
   let punct = 0;
   let short = 0;
@@ -45,17 +32,30 @@ export function finewebScores(text: string, shortLineLength = 30): Record<string
   };
 }
 
+/** The declaration behind `filter.fineweb` (rules, reasons, scores). */
+const finewebFilter = defineThresholdFilter({
+  type: 'filter.fineweb',
+  version: '1',
+  describe: 'FineWeb rules (line punctuation, short lines, duplicate lines, list-likeness)',
+  scores: FINEWEB_SCORES,
+  rules: {
+    minLinePunctuation: { score: 'linePunctuationRatio', bound: 'min', default: 0.12, reason: 'linePunctuation' },
+    maxShortLines: { score: 'shortLineRatio', bound: 'max', default: 0.67, reason: 'shortLines' },
+    maxDupLineChars: { score: 'dupLineCharRatio', bound: 'max', default: 0.01, reason: 'dupLineChars' },
+    maxNewlinesPerWord: { score: 'newlinesPerWord', bound: 'max', default: 0.3, reason: 'newlinesPerWord' },
+  },
+  /** A line of at most this many characters is short. */
+  options: { shortLineLength: z.number().int().min(1).default(30) },
+  measure: (doc, c) => finewebScores(doc.text, c.shortLineLength),
+});
+
+/** Options of `filter.fineweb`; a threshold set to `null` switches its rule off. */
+export type FinewebOptions = Parameters<typeof finewebFilter>[0] & {};
+
 /** The threshold rules of a fineweb config. */
 export function finewebRules(config: Json): ThresholdRule[] {
-  const c = config as Record<string, unknown>;
-  return [
-    rule(c, 'minLinePunctuation', 'linePunctuationRatio', 'min', 'fineweb.linePunctuation'),
-    rule(c, 'maxShortLines', 'shortLineRatio', 'max', 'fineweb.shortLines'),
-    rule(c, 'maxDupLineChars', 'dupLineCharRatio', 'max', 'fineweb.dupLineChars'),
-    rule(c, 'maxNewlinesPerWord', 'newlinesPerWord', 'max', 'fineweb.newlinesPerWord'),
-  ];
+  return finewebFilter.rules(config);
 }
-registerRules('filter.fineweb', finewebRules);
 
 /**
  * FineWeb quality filter. Defaults: lines ending in punctuation ≥ 0.12; short lines (≤ 30
@@ -65,18 +65,5 @@ registerRules('filter.fineweb', finewebRules);
  * `dupLineCharRatio`, `newlinesPerWord`.
  */
 export function fineweb(options: FinewebOptions = {}): Operator {
-  const o = parseConfig('filter.fineweb', Options, options);
-  const { mode, name, ...config } = o;
-  const rules = finewebRules(config as Json);
-  return defineFilter({
-    type: 'filter.fineweb',
-    name: name ?? 'fineweb',
-    version: '1',
-    // The mode is part of the config: switching drop ↔ annotate changes the output, hence the fingerprint.
-    config: { mode, ...config } as Json,
-    mode,
-    test: (doc) => verdictFromRules(rules, finewebScores(doc.text, o.shortLineLength)),
-  });
+  return finewebFilter(options);
 }
-
-registerOperator('filter.fineweb', 'FineWeb rules (line punctuation, short lines, duplicate lines, list-likeness)', (c) => fineweb((c ?? {}) as FinewebOptions));

@@ -5,10 +5,9 @@
  * are meaningless, so run it after `filter.language` keeps such languages out, or annotate only.
  */
 import { z } from 'zod';
-import { defineFilter, parseConfig, registerOperator } from '../../engine/operator.ts';
 import type { Json, Operator } from '../../engine/types.ts';
-import { CommonOptions, threshold, verdictFromRules } from './common.ts';
-import { registerRules, rule, type ThresholdRule } from './rules.ts';
+import { defineThresholdFilter } from './define-threshold.ts';
+import type { ThresholdRule } from './rules.ts';
 import { bareWord, hasLetter, isSymbolWord, lines, r6, words } from './text-stats.ts';
 
 /** The Gopher stop words: a document must contain at least two of them. */
@@ -16,28 +15,11 @@ export const GOPHER_STOP_WORDS = ['the', 'be', 'to', 'of', 'and', 'that', 'have'
 
 const BULLETS = /^[•‣◦●▪∙·\-*–—]/;
 
-const Options = z
-  .object({
-    ...CommonOptions,
-    minWords: threshold(50),
-    maxWords: threshold(100_000),
-    minMeanWordLength: threshold(3),
-    maxMeanWordLength: threshold(10),
-    maxHashRatio: threshold(0.1),
-    maxEllipsisRatio: threshold(0.1),
-    maxBulletLines: threshold(0.9),
-    maxEllipsisLines: threshold(0.3),
-    minAlphaWords: threshold(0.8),
-    minStopWords: threshold(2),
-    stopWords: z.array(z.string()).default(GOPHER_STOP_WORDS),
-  })
-  .strict();
-
-/** Options of `filter.gopherQuality`; a threshold set to `null` switches its rule off. */
-export type GopherQualityOptions = z.input<typeof Options>;
+/** The scores `filter.gopherQuality` records for every doc. */
+export const GOPHER_QUALITY_SCORES = ['words', 'meanWordLength', 'hashRatio', 'ellipsisRatio', 'bulletLineRatio', 'ellipsisLineRatio', 'alphaWordRatio', 'stopWords'] as const;
 
 /** The Gopher quality statistics of a text (every rule's score, always all computed). */
-export function gopherQualityScores(text: string, stopWords: Set<string>): Record<string, number> {
+export function gopherQualityScores(text: string, stopWords: Set<string>): Record<(typeof GOPHER_QUALITY_SCORES)[number], number> {
   const ws = words(text);
   let nonSymbol = 0;
   let nonSymbolChars = 0;
@@ -75,23 +57,43 @@ export function gopherQualityScores(text: string, stopWords: Set<string>): Recor
   };
 }
 
+const stopSets = new WeakMap<string[], Set<string>>();
+
+/** The declaration behind `filter.gopherQuality` (rules, reasons, scores). */
+const gopherQualityFilter = defineThresholdFilter({
+  type: 'filter.gopherQuality',
+  name: 'gopherQuality',
+  family: 'gopher',
+  version: '1',
+  describe: 'Gopher quality rules (word counts, symbols, bullets, stop words)',
+  scores: GOPHER_QUALITY_SCORES,
+  rules: {
+    minWords: { score: 'words', bound: 'min', default: 50 },
+    maxWords: { score: 'words', bound: 'max', default: 100_000 },
+    minMeanWordLength: { score: 'meanWordLength', bound: 'min', default: 3 },
+    maxMeanWordLength: { score: 'meanWordLength', bound: 'max', default: 10 },
+    maxHashRatio: { score: 'hashRatio', bound: 'max', default: 0.1, reason: 'hashRatio' },
+    maxEllipsisRatio: { score: 'ellipsisRatio', bound: 'max', default: 0.1, reason: 'ellipsisRatio' },
+    maxBulletLines: { score: 'bulletLineRatio', bound: 'max', default: 0.9, reason: 'bulletLines' },
+    maxEllipsisLines: { score: 'ellipsisLineRatio', bound: 'max', default: 0.3, reason: 'ellipsisLines' },
+    minAlphaWords: { score: 'alphaWordRatio', bound: 'min', default: 0.8, reason: 'alphaWords' },
+    minStopWords: { score: 'stopWords', bound: 'min', default: 2, reason: 'stopWords' },
+  },
+  options: { stopWords: z.array(z.string()).default(GOPHER_STOP_WORDS) },
+  measure(doc, c) {
+    let stop = stopSets.get(c.stopWords);
+    if (!stop) stopSets.set(c.stopWords, (stop = new Set(c.stopWords.map((w) => w.toLowerCase()))));
+    return gopherQualityScores(doc.text, stop);
+  },
+});
+
+/** Options of `filter.gopherQuality`; a threshold set to `null` switches its rule off. */
+export type GopherQualityOptions = Parameters<typeof gopherQualityFilter>[0] & {};
+
 /** The threshold rules of a gopherQuality config, in the order reasons are reported. */
 export function gopherQualityRules(config: Json): ThresholdRule[] {
-  const c = config as Record<string, unknown>;
-  return [
-    rule(c, 'minWords', 'words', 'min', 'gopher.minWords'),
-    rule(c, 'maxWords', 'words', 'max', 'gopher.maxWords'),
-    rule(c, 'minMeanWordLength', 'meanWordLength', 'min', 'gopher.minMeanWordLength'),
-    rule(c, 'maxMeanWordLength', 'meanWordLength', 'max', 'gopher.maxMeanWordLength'),
-    rule(c, 'maxHashRatio', 'hashRatio', 'max', 'gopher.hashRatio'),
-    rule(c, 'maxEllipsisRatio', 'ellipsisRatio', 'max', 'gopher.ellipsisRatio'),
-    rule(c, 'maxBulletLines', 'bulletLineRatio', 'max', 'gopher.bulletLines'),
-    rule(c, 'maxEllipsisLines', 'ellipsisLineRatio', 'max', 'gopher.ellipsisLines'),
-    rule(c, 'minAlphaWords', 'alphaWordRatio', 'min', 'gopher.alphaWords'),
-    rule(c, 'minStopWords', 'stopWords', 'min', 'gopher.stopWords'),
-  ];
+  return gopherQualityFilter.rules(config);
 }
-registerRules('filter.gopherQuality', gopherQualityRules);
 
 /**
  * Gopher quality filter. Defaults: non-symbol words 50–100,000; mean word length 3–10; `#` and
@@ -102,19 +104,5 @@ registerRules('filter.gopherQuality', gopherQualityRules);
  * `bulletLineRatio`, `ellipsisLineRatio`, `alphaWordRatio`, `stopWords`.
  */
 export function gopherQuality(options: GopherQualityOptions = {}): Operator {
-  const o = parseConfig('filter.gopherQuality', Options, options);
-  const { mode, name, ...config } = o;
-  const rules = gopherQualityRules(config as Json);
-  const stop = new Set(o.stopWords.map((w) => w.toLowerCase()));
-  return defineFilter({
-    type: 'filter.gopherQuality',
-    name: name ?? 'gopherQuality',
-    version: '1',
-    // The mode is part of the config: switching drop ↔ annotate changes the output, hence the fingerprint.
-    config: { mode, ...config } as Json,
-    mode,
-    test: (doc) => verdictFromRules(rules, gopherQualityScores(doc.text, stop)),
-  });
+  return gopherQualityFilter(options);
 }
-
-registerOperator('filter.gopherQuality', 'Gopher quality rules (word counts, symbols, bullets, stop words)', (c) => gopherQuality((c ?? {}) as GopherQualityOptions));

@@ -80,13 +80,25 @@ export function overrideRules(rules: ThresholdRule[], key: string, value: string
   });
 }
 
-/** Shorthand for a numeric rule read from a config object. */
-export function rule(config: Record<string, unknown>, key: string, score: string, bound: 'min' | 'max', reason: string): ThresholdRule {
-  const t = config[key];
+/**
+ * A config key a rule reads. Typed as a key of the config, so a misspelt key is a compile error;
+ * at run time (JavaScript callers) a key the config lacks is an error instead of a rule that is
+ * silently off.
+ */
+function readKey<C extends object>(config: C, key: keyof C & string, what: string): unknown {
+  if (!config || typeof config !== 'object' || !(key in config)) {
+    throw new Error(`${what}: config has no key '${key}' (it has: ${Object.keys(config ?? {}).join(', ') || 'none'})`);
+  }
+  return config[key];
+}
+
+/** Shorthand for a numeric rule read from a validated config (every key present, `null` = off). */
+export function rule<C extends object>(config: C, key: keyof C & string, score: string, bound: 'min' | 'max', reason: string): ThresholdRule {
+  const t = readKey(config, key, `rule '${reason}'`);
   return { config: key, score, bound, reason, threshold: typeof t === 'number' ? t : null };
 }
 
 /** Shorthand for an on/off rule: when `config[key]` is true, `score` must be ≤ 0. */
-export function toggleRule(config: Record<string, unknown>, key: string, score: string, reason: string): ThresholdRule {
-  return { config: key, score, bound: 'max', reason, threshold: config[key] === true ? 0 : null, toggle: 0 };
+export function toggleRule<C extends object>(config: C, key: keyof C & string, score: string, reason: string): ThresholdRule {
+  return { config: key, score, bound: 'max', reason, threshold: readKey(config, key, `rule '${reason}'`) === true ? 0 : null, toggle: 0 };
 }

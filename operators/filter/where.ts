@@ -4,7 +4,7 @@ import { defineFilter } from '../../engine/operator.ts';
 
 /**
  * Keeps a doc when `fn` returns `true` (or `{ keep: true, score }`); drops it when `fn` returns
- * `{ drop: reason, score? }`, or `false` (reason `rejected`). Every drop is counted and logged in
+ * `{ drop: reason, score? }`, or `false` (reason `filter.rejected`). Every drop is counted and logged in
  * the audit. The function's source text is part of the stage fingerprint.
  */
 export function where(name: string, fn: (doc: Doc, ctx: TaskContext) => FilterVerdict | boolean | Promise<FilterVerdict | boolean>, config: Record<string, string | number | boolean | null> = {}): Operator {
@@ -18,7 +18,7 @@ export function where(name: string, fn: (doc: Doc, ctx: TaskContext) => FilterVe
     code: fn.toString(),
     async test(doc, ctx) {
       const v = await fn(doc, ctx);
-      if (v === false) return { drop: 'rejected' };
+      if (v === false) return { drop: 'filter.rejected' };
       if (v === true) return true;
       if (v && typeof v === 'object' && ('drop' in v || 'keep' in v)) return v;
       throw new Error(`filter.where('${name}'): the function returned ${JSON.stringify(v)} for doc ${doc.id}; expected true, false or { drop: reason, score? }`);

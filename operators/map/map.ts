@@ -4,7 +4,7 @@ import { defineMap } from '../../engine/operator.ts';
 
 /**
  * A user function over each doc: return the new doc, or `null` to drop it (recorded in the
- * audit as `map:null`). The function's source text is part of the stage fingerprint, so editing
+ * audit as `map.null`). The function's source text is part of the stage fingerprint, so editing
  * it re-runs the stage; values it closes over are not, so pass changing values via `config`.
  */
 export function map(name: string, fn: (doc: Doc, ctx: TaskContext) => Doc | null | Promise<Doc | null>, config: Record<string, string | number | boolean | null> = {}): Operator {

@@ -1,13 +1,15 @@
 /** The `read.*` sources. Each returns a Source for `p.stage(name, read.x(...))`. */
 import { jsonl } from './jsonl.ts';
+import { megatron } from './megatron.ts';
 import { parquet } from './parquet.ts';
 import { arc, warc, wet } from './warc/source.ts';
 
-/** Sources of documents: JSONL (plain, .gz, .zst), Parquet. */
+/** Sources of documents: JSONL (plain, .gz, .zst), Parquet, WARC/WET/ARC, Megatron-LM indexed datasets. */
 export const read = {
   jsonl,
   parquet,
   warc,
   wet,
   arc,
+  megatron,
 };

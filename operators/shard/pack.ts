@@ -43,7 +43,7 @@ export function packStage(inputs: StageRef[], seqLen: number, chunkSequences: nu
           for (const doc of batch) {
             const t = doc.tokens;
             if (!t) {
-              ctx.audit.drop('shard.tokens', doc, 'no-tokens');
+              ctx.audit.drop('shard.tokens', doc, 'shard.noTokens');
               continue;
             }
             if (t.length === 0) continue;

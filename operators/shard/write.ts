@@ -14,9 +14,12 @@ import { DOC_INDEX_EXT, packedChunkName, packedStartsName, shardFileName, shardN
 import { dtypeOf, narrowTokens, tokenBytes, tokenDtype, type TokenIds } from '../../formats/tokens.ts';
 import { loadTokenizer } from '../tokenize/load.ts';
 
+/** The layouts of packed fixed-length sequences (megatron has its own writer: megatron.ts). */
+export type PackedLayout = Exclude<ShardLayout, 'megatron'>;
+
 /** Options the writer needs (validated by `shard.tokens`). */
 export interface WriteOptions {
-  layout: ShardLayout;
+  layout: PackedLayout;
   seqLen: number;
   shardSequences: number;
   shuffle: boolean;
@@ -174,7 +177,7 @@ function shardTable(tokens: TokenIds, seqs: Uint32Array, starts: number[][], L: 
 }
 
 /** Encodes one shard in `layout`. Returns the file bytes and, for bin, the doc index bytes. */
-export function encodeShard(layout: ShardLayout, tokens: TokenIds, seqs: Uint32Array, starts: number[][], L: number): { data: Uint8Array; docs?: Uint8Array } {
+export function encodeShard(layout: PackedLayout, tokens: TokenIds, seqs: Uint32Array, starts: number[][], L: number): { data: Uint8Array; docs?: Uint8Array } {
   switch (layout) {
     case 'bin': {
       const header = binHeader(tokens.length, dtypeOf(tokens));
@@ -245,7 +248,7 @@ export function writeStage(pack: StageRef<PackInfo>, o: WriteOptions, version: s
       // The manifest stage reads each shard's counts and checksum from these files' manifest entries (rows = sequences).
       const path = shardFileName(shard.split, shard.k, o.layout);
       await ctx.writeFile(path, enc.data, seqs.length);
-      if (enc.docs) await ctx.writeFile(`${shard.name}.${DOC_INDEX_EXT}`, enc.docs);
+      if (enc.docs) await ctx.writeFile(`${shard.name}.${DOC_INDEX_EXT.bin}`, enc.docs);
       ctx.setInfo(common);
       ctx.log(`${path}: ${seqs.length} sequences, ${tokens.length} tokens`);
     },

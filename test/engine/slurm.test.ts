@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { runCli, startCli, tempProject, writePipeline } from '../helpers/cli.ts';
 import { COUNT_STAGE, treeHashes, writeInputs } from '../helpers/fixtures.ts';
 import { makeBucket, needS3 } from '../helpers/s3.ts';
-import { arrayChunks, arrayScript, rangeSpec, resourceLines, type ScriptContext } from '../../engine/executor/slurm-script.ts';
+import { arrayChunks, arrayScript, jobEnv, plannerScript, rangeSpec, resourceLines, sbatchArgs, type ScriptContext } from '../../engine/executor/slurm-script.ts';
+import { checkSbatchLine, sbatchWords, shq } from '../../engine/executor/slurm-syntax.ts';
 import { slurmAvailable, type JobRecord } from '../../engine/executor/slurm-jobs.ts';
 import { storage } from '../../engine/storage/index.ts';
 import { run, type RunSummary } from '../../engine/runner.ts';
@@ -25,10 +27,10 @@ const SECRET = 'sluice-test-secret-0c9f1e';
  * load (JSONL) → clean (slow map + filter, resources) → merged (barrier doc stage) →
  * shards (custom, task count from its input's rows: needs a planner job) → count (custom).
  */
-function writeSlurmPipeline(dir: string, name: string, delayMs = 0, full = true): string {
+function writeSlurmPipeline(dir: string, name: string, delayMs = 0, full = true, file = 'pipeline.ts'): string {
   return writePipeline(
     dir,
-    'pipeline.ts',
+    file,
     `
 const shards = (input) => ({
   kind: 'custom', type: 'test.shards', name: 'test.shards', version: '1', config: {}, inputs: [input], output: 'docs',
@@ -72,15 +74,15 @@ function outputHashes(dir: string): Record<string, string> {
   return Object.fromEntries(Object.entries(treeHashes(dir)).filter(([k]) => !k.includes('/_slurm/') && !k.includes('/_logs/') && !k.endsWith('/audit.html')));
 }
 
-async function runJson(dir: string, args: string[], env?: NodeJS.ProcessEnv): Promise<RunSummary> {
-  const r = await runCli(['run', 'pipeline.ts', '--json', ...args], { cwd: dir, env });
+async function runJson(dir: string, args: string[], env?: NodeJS.ProcessEnv, file = 'pipeline.ts'): Promise<RunSummary> {
+  const r = await runCli(['run', file, '--json', ...args], { cwd: dir, env });
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as RunSummary;
 }
 
 /** The local executor's output for the same project, as the reference; leaves `runs/` empty. */
-async function localReference(dir: string): Promise<Record<string, string>> {
-  await runJson(dir, ['--workers', '2']);
+async function localReference(dir: string, file = 'pipeline.ts'): Promise<Record<string, string>> {
+  await runJson(dir, ['--workers', '2'], undefined, file);
   const ref = outputHashes(join(dir, 'runs'));
   rmSync(join(dir, 'runs'), { recursive: true, force: true });
   return ref;
@@ -102,10 +104,10 @@ test('array specs: ranges, MaxArraySize windows with offsets, long specs split',
   assert.throws(() => arrayChunks([1], 0), /MaxArraySize must be a positive integer/);
 });
 
-test('batch scripts: stage resources, extra #SBATCH lines, setup, retries in place, no environment values', () => {
+test('batch scripts: stage resources, extra #SBATCH lines, setup, retries in place, no environment values and no paths', () => {
   const ctx: ScriptContext = { pipeline: 'p', file: '/shared/p.ts', workdir: 's3://b/w', baseDir: '/shared', stage: 'train', logDir: '/shared/logs', bin: '/opt/sluice/cli/bin.js', node: '/usr/bin/node' };
   const s = arrayScript(ctx, { cpus: 8, mem: '32G', time: '2:00:00', partition: 'gpu', gres: 'gpu:1', sbatch: ['#SBATCH --qos=high'], setup: 'module load cuda' }, { maxParallel: 4, sbatch: ['--account=lab'], setup: 'source /shared/env.sh' }, { offset: 1001, tasks: [1001, 1002], spec: '0-1' }, 3, ['41', '42']);
-  for (const line of ['--array=0-1%4', '--cpus-per-task=8', '--mem=32G', '--time=2:00:00', '--partition=gpu', '--gres=gpu:1', '--account=lab', '--qos=high', '--dependency=afterok:41:42', '--export=ALL', '--chdir=/shared']) {
+  for (const line of ['--array=0-1%4', '--cpus-per-task=8', '--mem=32G', '--time=2:00:00', '--partition=gpu', '--gres=gpu:1', '--account=lab', '--qos=high', '--dependency=afterok:41:42', '--export=ALL']) {
     assert.ok(s.includes(`#SBATCH ${line}\n`), `missing #SBATCH ${line}:\n${s}`);
   }
   assert.match(s, /source \/shared\/env\.sh\nmodule load cuda\n/);
@@ -113,9 +115,62 @@ test('batch scripts: stage resources, extra #SBATCH lines, setup, retries in pla
   assert.match(s, /"\$NODE" "\$SLUICE" task "\$PIPELINE" "\$STAGE" "\$TASK" --workdir "\$WORKDIR"/);
   assert.match(s, /ATTEMPTS=3/);
   assert.doesNotMatch(s, /AWS_|SECRET|TOKEN/);
-  assert.throws(() => resourceLines({ mem: 'lots' }, {}), /stage option 'mem' must look like 4G/);
-  assert.throws(() => resourceLines({ time: 'soon' }, {}), /stage option 'time' must be a Slurm time/);
+  // Paths reach the job as sbatch argv words and environment variables, never as script text.
+  for (const path of ['/shared/p.ts', 's3://b/w', '/opt/sluice', '/usr/bin/node', '/shared/logs', '--chdir', '--output']) assert.ok(!s.includes(path), `${path} in the script:\n${s}`);
+  assert.deepEqual(sbatchArgs(ctx, 'array'), ['--chdir=/shared', '--output=/shared/logs/train-%A_%a.out']);
+  assert.deepEqual(sbatchArgs({ ...ctx, logDir: '/shared/100%x' }, 'planner'), ['--chdir=/shared', '--output=/shared/100%%x/train-plan-%j.out'], '% escaped for the filename pattern');
+  assert.throws(() => sbatchArgs({ ...ctx, logDir: '/shared/a\\b', logDirOption: '/shared/a\\b' }, 'array'), /--slurm-log-dir "\/shared\/a\\\\b" holds a backslash/);
+  assert.deepEqual(jobEnv(ctx), { SLUICE_JOB_BIN: '/opt/sluice/cli/bin.js', SLUICE_JOB_PIPELINE: '/shared/p.ts', SLUICE_JOB_WORKDIR: 's3://b/w', SLUICE_JOB_NODE: '/usr/bin/node', SLUICE_JOB_LOG_DIR: '' });
+  const planner = plannerScript({ ...ctx, logDirOption: '/shared/logs' }, {}, { node: '/x', logDir: '/shared/logs' }, [], ['--slurm-setup=a \'b\'\n$(c)']);
+  assert.ok(planner.includes(`--detach '--slurm-setup=a '\\''b'\\''\n$(c)' "--slurm-node=$SLUICE_JOB_NODE" "--slurm-log-dir=$SLUICE_JOB_LOG_DIR"\n`), planner);
+  assert.throws(() => resourceLines({ mem: 'lots' }, {}), /stage option 'mem' must be a size such as 4G, 500M or 1024 \(got "lots"\)/);
+  assert.throws(() => resourceLines({ time: 'soon' }, {}, 'train'), /stage 'train' option 'time' must be a Slurm time such as 30, 2:00:00 or 1-12:00:00 \(got "soon"\)/);
   assert.throws(() => resourceLines({ sbatch: ['rm -rf /'] }, {}), /is not one sbatch option/);
+});
+
+test('shq: any string (quotes, $, backticks, newlines, non-ASCII) reads back unchanged through bash', () => {
+  const special = fc.constantFrom("'", '"', '$', '`', '\\', '\n', '\r', '\t', ' ', '!', '*', '?', ';', '&', '|', '(', ')', '{', '}', '<', '>', '#', '~', '%', '=', 'é', '日', '😀', '\u2028', '\x7f', '\x01');
+  const str = fc.string({ unit: fc.oneof(special, fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 40 }).filter((x) => !x.includes('\0'));
+  // One bash per batch of strings (spawning one per string would take seconds); each is read back
+  // both as a command word and as an assignment, NUL-separated.
+  fc.assert(
+    fc.property(fc.array(str, { minLength: 1, maxLength: 40 }), (xs) => {
+      const cmd = xs.map((x) => `printf '%s\\0' ${shq(x)}; v=${shq(x)}; printf '%s\\0' "$v"`).join('\n');
+      const out = execFileSync('bash', ['-c', cmd], { encoding: 'utf8' }).split('\0').slice(0, -1);
+      assert.deepEqual(out, xs.flatMap((x) => [x, x]));
+    }),
+    { numRuns: 25 },
+  );
+  assert.throws(() => shq('a\0b'), /NUL/);
+});
+
+test('values that become #SBATCH lines: Slurm grammar checked, control characters refused, errors name the option and value', () => {
+  const hostile = ['debug\ntouch /tmp/x', 'debug;touch x', 'a`touch x`', '$(touch x)', "deb'ug", 'de"bug', 'a b', 'a#b', 'gpu\r', 'x\u0007', ''];
+  for (const v of hostile) {
+    const shown = JSON.stringify(v).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+    assert.throws(() => resourceLines({ partition: v }, {}, 'train'), new RegExp(`stage 'train' option 'partition' must be Slurm name\\(s\\).* \\(got ${shown}\\)`), v);
+    assert.throws(() => resourceLines({ gres: v }, {}, 'train'), new RegExp(`stage 'train' option 'gres' must be a GRES list.* \\(got ${shown}\\)`), v);
+    assert.throws(() => resourceLines({ time: v }, {}), /option 'time' must be a Slurm time/, v);
+    assert.throws(() => resourceLines({ mem: v }, {}), /option 'mem' must be a size/, v);
+    assert.throws(() => resourceLines({}, { partition: v }), new RegExp(`--slurm-partition must be Slurm name\\(s\\).* \\(got ${shown}\\)`), v);
+    assert.throws(() => new SlurmExecutor({ partition: v }), /--slurm-partition must be/, v);
+    // (In a user's own sbatch line an unquoted `#` starts a comment, as sbatch reads it.)
+    if (v !== 'a#b') assert.throws(() => resourceLines({ sbatch: [`--account=${v}`] }, {}), /sbatch' line .*(control character|not one sbatch option|unclosed quote|the value of --account must be)/, v);
+  }
+  assert.throws(() => new SlurmExecutor({ sbatch: ['--comment=x\ntouch /tmp/y'] }), /--slurm-sbatch line "--comment=x\\ntouch \/tmp\/y" holds a newline or other control character/);
+  assert.throws(() => new SlurmExecutor({ logDir: '/a\\b' }), /--slurm-log-dir "\/a\\\\b" holds a backslash/);
+  // What Slurm documents is accepted.
+  assert.deepEqual(resourceLines({ partition: 'gpu,cpu-long', gres: 'gpu:a100:2,mps:100,shard:1K', time: '1-12:00:00' }, {}), ['--time=1-12:00:00', '--partition=gpu,cpu-long', '--gres=gpu:a100:2,mps:100,shard:1K']);
+  for (const t of ['30', '30:00', '2:00:00', '1-12', '1-12:30', '1-12:30:00', 'UNLIMITED']) assert.deepEqual(resourceLines({ time: t }, {}), [`--time=${t}`]);
+  // User sbatch lines keep sbatch's own syntax (quotes group words, a `#` starts a comment).
+  assert.deepEqual(sbatchWords(`--comment="two words" # note`), ['--comment=two words']);
+  assert.deepEqual(sbatchWords(`--a='x y'z \\"q -b`), ['--a=x yz', '"q', '-b']);
+  assert.equal(sbatchWords(`--comment="open`), null);
+  assert.equal(checkSbatchLine('l', '#SBATCH --comment="two words"'), '--comment="two words"');
+  assert.equal(checkSbatchLine('l', '-A lab'), '-A lab');
+  assert.throws(() => checkSbatchLine('l', '--comment=two words'), /is not one sbatch option/);
+  assert.throws(() => checkSbatchLine('l', '-A lab;x'), /the value of --account must be a Slurm name/);
+  assert.throws(() => checkSbatchLine('l', '--partition="a b"'), /the value of --partition must be Slurm name/);
 });
 
 test('--dry-run prints the whole chain (planner where the task count needs the inputs), submits and writes nothing', async () => {
@@ -145,14 +200,61 @@ test('--dry-run prints the whole chain (planner where the task count needs the i
   assert.match(bad2.stderr, /--executor must be 'local' or 'slurm'/);
 });
 
-test('Slurm run: chain queued at once, split arrays, planner, output byte-identical to the local executor', { skip }, async () => {
+test('hostile #SBATCH values (newline, backticks, `;`, quotes) are refused before anything is submitted; nothing they hold runs', async () => {
   const dir = tempProject('sluice-slurm-');
+  writeInputs(dir, 1, 5);
+  writePipeline(dir, 'pipeline.ts', `export default pipeline({ name: 'hostile', workdir: 'runs/w' }, (p) => { p.stage('load', read.jsonl('data/*.jsonl'), [], JSON.parse(process.env.STAGE_OPTS ?? '{}')); });`);
+  const m = (tag: string) => join(dir, `pwned-${tag}`);
+  // Real submissions (no --dry-run): on a cluster each of these ran its command before the fix.
+  // (Every option's grammar is covered by the unit test above; these show it end to end.)
+  const cases: Array<{ args?: string[]; stage?: object; code: number; error: RegExp }> = [
+    { args: ['--slurm-partition', `debug\ntouch ${m('partition')}`], code: 2, error: /--slurm-partition must be Slurm name\(s\) .* \(got "debug\\ntouch \/.*pwned-partition"\)/ },
+    { args: [`--slurm-sbatch=--comment=x\ntouch ${m('sbatch')}`], code: 2, error: /--slurm-sbatch line "--comment=x\\ntouch .*pwned-sbatch" holds a newline/ },
+    { stage: { partition: `debug\`touch ${m('bt')}\`' "$(touch ${m('quote')})"` }, code: 1, error: /stage 'load' option 'partition' must be Slurm name\(s\)/ },
+    { stage: { gres: `gpu:1;touch ${m('semi')}` }, code: 1, error: /stage 'load' option 'gres' must be a GRES list/ },
+  ];
+  const results = await Promise.all(cases.map((c) => runCli(['run', 'pipeline.ts', ...SLURM_ARGS, ...(c.args ?? [])], { cwd: dir, env: { STAGE_OPTS: JSON.stringify(c.stage ?? {}) } })));
+  results.forEach((r, i) => {
+    assert.equal(r.code, cases[i]!.code, r.stderr);
+    assert.match(r.stderr, cases[i]!.error);
+  });
+  // Nothing was submitted: no job record, no queued job of the pipeline, no marker.
+  assert.ok(!existsSync(join(dir, 'runs')) || !(readdirSync(join(dir, 'runs'), { recursive: true }) as string[]).some((f) => f.includes('_slurm')));
+  if (cluster) assert.doesNotMatch(execFileSync('squeue', ['-h', '-o', '%j'], { encoding: 'utf8' }), /sluice\.hostile\./);
+  assert.deepEqual(pwned(dir), []);
+});
+
+/**
+ * A file name holding what a shell or sbatch would act on if it were spliced into a script
+ * unquoted: blanks, quotes, `$`, `%` (sbatch's filename patterns), backticks, `$(…)`, `;` and
+ * non-ASCII. Each command it holds would create a `pwned-<tag>-*` file in the directory it runs in.
+ */
+function hostileName(tag: string): string {
+  return `${tag} 'q' "dq" $HOME %j %x é 日本 \`touch pwned-${tag}-bt\` $(touch pwned-${tag}-cs); touch pwned-${tag}-semi`;
+}
+
+/** Files under `dir` whose name starts with `pwned` (left by a command that should never have run). */
+function pwned(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /(^|\/)pwned[^/]*$/.test(f));
+}
+
+test('Slurm run from a hostile path: chain queued at once, split arrays, planner, output byte-identical to the local executor', { skip }, async () => {
+  // The project directory (the working directory and the workdir under it), the pipeline file,
+  // the node executable (--slurm-node) and --slurm-log-dir all have hostile names: the scripts
+  // must pass them through verbatim, never run what they hold.
+  const root = tempProject('sluice-slurm-');
+  const dir = join(root, hostileName('project'));
+  mkdirSync(dir);
+  const file = `pipe line '$x' "é" ${hostileName('file')}.ts`;
   writeInputs(dir, 2, 20);
-  writeSlurmPipeline(dir, 'chain');
-  const reference = await localReference(dir);
+  writeSlurmPipeline(dir, 'chain', 0, true, file);
+  const node = join(dir, hostileName('node'));
+  symlinkSync(process.execPath, node);
+  const logDir = join(dir, hostileName('logs'));
+  const reference = await localReference(dir, file);
 
   // MaxArraySize 1 forces one array per task of 'load' and 'clean' (indices ≥ MaxArraySize are offset).
-  const s = await runJson(dir, [...SLURM_ARGS, '--slurm-max-array-size', '1'], { AWS_SECRET_ACCESS_KEY: SECRET });
+  const s = await runJson(dir, [...SLURM_ARGS, '--slurm-max-array-size', '1', '--slurm-node', node, '--slurm-log-dir', logDir], { AWS_SECRET_ACCESS_KEY: SECRET }, file);
   assert.deepEqual(s.stages.map((x) => [x.stage, x.status, x.tasks]), [['load', 'ran', 2], ['clean', 'ran', 2], ['merged', 'ran', 1], ['shards', 'ran', 3], ['count', 'ran', 1]]);
   assert.deepEqual(outputHashes(join(dir, 'runs')), reference, 'Slurm output equals local output, byte for byte');
 
@@ -169,16 +271,23 @@ test('Slurm run: chain queued at once, split arrays, planner, output byte-identi
   assert.ok(Date.parse(cleanArrays[0]!.submitted) < statSync(join(s.stages[0]!.dir, 'manifest.json')).mtimeMs, "'clean' was queued before 'load' finished");
   assert.deepEqual(rec.shards![0]!.dependency, [rec.merged!.find((r) => r.kind === 'finalize')!.id]);
   assert.equal(new Set(Object.values(rec).flat().map((r) => r.run)).size, 1, 'the planner continued the same run');
-  // Scripts are in the workdir for inspection, without credentials; Slurm logs next to them.
+  // Scripts are in the workdir for inspection, without credentials and without paths: those are
+  // in the job records, as the sbatch argv words and environment they were submitted with.
   const script = readFileSync(rec.clean![0]!.script, 'utf8');
   assert.match(script, /#SBATCH --mem=200M/);
   assert.ok(!script.includes(SECRET));
-  assert.ok(readdirSync(join(s.stages[1]!.dir, '_slurm', 'logs')).some((f) => /^clean-\d+_0\.out$/.test(f)));
+  assert.ok(!script.includes('pwned'), script);
+  assert.deepEqual(rec.clean![0]!.sbatchArgs?.[0], `--chdir=${dir}`);
+  // Jobs the planner submitted got the same node and log directory, through its environment.
+  for (const r of [rec.clean![0]!, rec.shards![1]!]) assert.deepEqual([r.env?.SLUICE_JOB_NODE, r.env?.SLUICE_JOB_LOG_DIR, r.env?.SLUICE_JOB_PIPELINE], [node, logDir, join(dir, file)]);
+  assert.ok(readdirSync(join(logDir, 'clean')).some((f) => /^clean-\d+_0\.out$/.test(f)), 'Slurm output under the literal --slurm-log-dir (no %j/%x replaced in it)');
+  assert.ok(readdirSync(join(logDir, 'shards')).some((f) => /^shards-plan-\d+\.out$/.test(f)));
+  assert.deepEqual(pwned(root), [], 'nothing the names hold ran');
 
   // Everything up to date: nothing submitted.
-  const again = await runJson(dir, SLURM_ARGS);
+  const again = await runJson(dir, SLURM_ARGS, undefined, file);
   assert.deepEqual(again.stages.map((x) => x.status), ['skipped', 'skipped', 'skipped', 'skipped', 'skipped']);
-  const st = await runCli(['status', 'pipeline.ts', '--json'], { cwd: dir });
+  const st = await runCli(['status', file, '--json'], { cwd: dir });
   assert.deepEqual(JSON.parse(st.stdout).stages.map((x: { status: string }) => x.status), ['done', 'done', 'done', 'done', 'done']);
 });
 

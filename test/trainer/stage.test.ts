@@ -47,7 +47,10 @@ export default pipeline({ name: 'lm', workdir: 'runs' }, (p) => {
   const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricsRecord);
   assert.equal(metrics.filter((m) => m.kind === 'train').length, 12);
   assert.deepEqual(metrics.filter((m) => m.kind === 'val').map((m) => m.step), [6, 12]);
-  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<svg/);
+  const report = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.match(report, /<svg/);
+  // The report names the committed checkpoint (the stage output), not the task's temporary dir.
+  assert.ok(report.includes(`Checkpoint: <code>${out}</code>`), report.match(/Checkpoint: <code>[^<]*<\/code>/)?.[0]);
 
   // The eval stage's view: a TokenScorer with the trained tokenizer.
   const scorer = await openScorer(out);

@@ -6,7 +6,7 @@
  * 3. `dedup.clusters`: one task → clusters, keepers, per-file assignments.
  * 4. `dedup`: one task per input file → the kept documents (cluster keepers annotated with
  *    `meta.dedupCluster` / `meta.dedupClusterSize`); every removed document is an audit drop
- *    `near-duplicate` scored with its Jaccard to the kept one and naming the cluster, the kept
+ *    `dedup.nearDuplicate` scored with its Jaccard to the kept one and naming the cluster, the kept
  *    id and URL.
  *
  * Every output is a function of the input files and the config only (documents are numbered by
@@ -49,7 +49,7 @@ export async function* assignmentActions(assignments: AsyncIterable<string>): As
     if (a.kept) yield { row: a.row, kind: 'annotate', meta: { dedupCluster: a.cluster, dedupClusterSize: a.size } };
     else {
       const details: Record<string, Json> = { cluster: a.cluster, clusterSize: a.size, keptId: a.keptId ?? null, keptUrl: a.keptUrl ?? null };
-      yield { row: a.row, kind: 'drop', reason: 'near-duplicate', score: a.jaccard, details };
+      yield { row: a.row, kind: 'drop', reason: 'dedup.nearDuplicate', score: a.jaccard, details };
     }
   }
 }

@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import { localTaskContext, readSource } from '../../../engine/testing.ts';
 import type { Doc } from '../../../engine/types.ts';
 import { crawl, type CrawlOptions } from '../../../operators/crawl/crawl.ts';
+import { SSRF_BLOCKED, isBlockedAddress } from '../../../operators/crawl/ssrf.ts';
 import { base32 } from '../../../operators/crawl/warc-writer.ts';
 import { warc } from '../../../operators/read/warc/source.ts';
 import { fixtureRoutes, serve } from './site.ts';
@@ -22,6 +23,26 @@ async function runCrawl(options: CrawlOptions, dir?: string) {
     assert.equal(parts.length, 1, 'the crawl is one task');
     for await (const b of src.read(parts[0]!, ctx)) docs.push(...b);
     return { docs, skips: ctx.audit.skips, dir: ctx.stageDir };
+  } finally {
+    ctx.dispose();
+  }
+}
+
+/** Runs a crawl that must fail because no seed produced a page; its error and skips. */
+async function failedCrawl(options: CrawlOptions, dir?: string) {
+  const src = crawl(options);
+  const ctx = localTaskContext(dir ? { dir } : {});
+  try {
+    const parts = await src.plan({ workdir: ctx.workdir, baseDir: ctx.baseDir, storage: ctx.storage });
+    const docs: Doc[] = [];
+    const error = await (async () => {
+      for await (const b of src.read(parts[0]!, ctx)) docs.push(...b);
+    })().then(
+      () => assert.fail('the crawl should have failed'),
+      (e: Error) => e,
+    );
+    assert.deepEqual(docs, []);
+    return { error, skips: ctx.audit.skips };
   } finally {
     ctx.dispose();
   }
@@ -216,7 +237,7 @@ test('an interrupted crawl resumes without refetching, and yields the archived p
   }
 });
 
-test('SSRF guard: loopback refused by default, after DNS too (localhost), with the reason', { timeout: 30_000 }, async () => {
+test('SSRF guard: loopback refused by default, after DNS too (localhost), recorded as an SSRF refusal; a crawl of refused seeds fails naming them', { timeout: 30_000 }, async () => {
   const site = await serve({
     '/': (_q, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -225,22 +246,22 @@ test('SSRF guard: loopback refused by default, after DNS too (localhost), with t
   });
   try {
     const port = new URL(site.url).port;
-    for (const seed of [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`]) {
-      const { docs, skips } = await runCrawl({ seeds: [seed], minDelayMs: 0, retries: 0 });
-      assert.deepEqual(docs, []);
-      // robots.txt is refused as well, which RFC 9309 treats as "unreachable": disallow all
-      assert.deepEqual(
-        skips.map((s) => s.reason),
-        ['robots: site unreachable, disallow all'],
-        seed,
-      );
-      assert.equal(skips[0]!.details!.why, 'blocked-address');
+    for (const seed of [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`, `http://[::ffff:7f00:1]:${port}/x`]) {
+      for (const respectRobots of [true, false]) {
+        const { error, skips } = await failedCrawl({ seeds: [seed], minDelayMs: 0, retries: 0, respectRobots });
+        // the guard refused the address, whether robots.txt or the page was the first request
+        assert.deepEqual(
+          skips.map((s) => [s.reason, s.input]),
+          [[SSRF_BLOCKED, new URL(seed).href]],
+          seed,
+        );
+        assert.match(String(skips[0]!.details!.message), /^refusing to connect to .*: loopback (127\.0\.0\.0\/8: 127\.0\.0\.1|::1\/128)/, seed);
+        assert.match(error.message, /^crawl: no page became a doc; the seed was refused or failed:\n/);
+        assert.ok(error.message.includes(`${new URL(seed).href}: ${SSRF_BLOCKED} — refusing to connect to`), error.message);
+        assert.match(error.message, /allowPrivateNetworks \(true, or a list of CIDR ranges\) allows them/);
+      }
     }
-    const { skips } = await runCrawl({ seeds: [`http://localhost:${port}/`], minDelayMs: 0, retries: 0, respectRobots: false });
-    assert.deepEqual(
-      skips.map((s) => s.reason),
-      ['ssrf: blocked address'],
-    );
+    const { skips } = await failedCrawl({ seeds: [`http://localhost:${port}/`], minDelayMs: 0, retries: 0, respectRobots: false });
     assert.match(String(skips[0]!.details!.message), /refusing to connect to localhost \((127\.0\.0\.1|::1)\)/);
     assert.equal(site.hits.length, 0, 'no request reached the server');
   } finally {
@@ -249,7 +270,6 @@ test('SSRF guard: loopback refused by default, after DNS too (localhost), with t
 });
 
 test('a redirect to a private address is refused on that hop', { timeout: 30_000 }, async () => {
-  const { isBlockedAddress } = await import('../../../operators/crawl/ssrf.ts');
   for (const ip of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00:ec2::254', '::ffff:10.0.0.1', '::ffff:7f00:1']) {
     assert.equal(isBlockedAddress(ip), true, ip);
   }
@@ -262,18 +282,65 @@ test('a redirect to a private address is refused on that hop', { timeout: 30_000
     },
   });
   try {
-    const { docs, skips } = await runCrawl({ seeds: [site.url + '/'], allowPrivateNetworks: ['127.0.0.1/32'], minDelayMs: 0, retries: 0, respectRobots: false, scope: 'any' });
-    assert.deepEqual(docs, []);
+    const { error, skips } = await failedCrawl({ seeds: [site.url + '/'], allowPrivateNetworks: ['127.0.0.1/32'], minDelayMs: 0, retries: 0, respectRobots: false, scope: 'any' });
     assert.deepEqual(
       skips.map((s) => [s.reason, s.input]),
-      [['ssrf: blocked address', 'http://169.254.169.254/latest/meta-data/']],
+      [[SSRF_BLOCKED, 'http://169.254.169.254/latest/meta-data/']],
     );
+    assert.ok(error.message.includes(`http://169.254.169.254/latest/meta-data/ (redirected from ${site.url}/): ${SSRF_BLOCKED}`), error.message);
     assert.deepEqual(
       site.hits.map((h) => h.path),
       ['/'],
     );
   } finally {
     await site.close();
+  }
+});
+
+test('a crawl whose every seed is refused or fails fails, naming each seed and why; a rerun tries the seeds again', { timeout: 30_000 }, async () => {
+  const site = await serve({
+    '/robots.txt': (_q, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('User-agent: *\nDisallow: /private/\n');
+    },
+    '/moved': (_q, res) => {
+      res.writeHead(301, { location: '/gone' });
+      res.end();
+    },
+  });
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'crawl-refused-'));
+  try {
+    const options: CrawlOptions = { seeds: [site.url + '/private/a', site.url + '/missing', site.url + '/moved'], allowPrivateNetworks: true, minDelayMs: 0, retries: 0 };
+    const { error, skips } = await failedCrawl(options, dir);
+    assert.deepEqual(
+      skips.map((s) => [s.reason, s.input]),
+      [
+        ['robots: disallowed', `${site.url}/private/a`],
+        ['http status', `${site.url}/missing`],
+        ['http status', `${site.url}/gone`],
+      ],
+    );
+    assert.equal(
+      error.message,
+      [
+        'crawl: no page became a doc; all 3 seeds were refused or failed:',
+        `  ${site.url}/private/a: robots: disallowed — HTTP 200`,
+        `  ${site.url}/missing: http status — HTTP 404`,
+        `  ${site.url}/gone (redirected from ${site.url}/moved): http status — HTTP 404`,
+      ].join('\n'),
+    );
+    const first = site.hits.map((h) => h.path);
+    // the failed crawl saved no finished state: running it again fetches again
+    await failedCrawl(options, dir);
+    assert.deepEqual(
+      site.hits.map((h) => h.path),
+      [...first, ...first],
+    );
+  } finally {
+    await site.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

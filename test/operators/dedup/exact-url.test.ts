@@ -32,7 +32,7 @@ test('dedup.exact keeps the first in input order (file order, then row) across f
     assert.deepEqual(raw.kept.map((d) => d.id), ['a1', 'b1', 'c1']);
     assert.deepEqual(
       raw.drops.map((d) => [d.id, d.reason, d.details!.keptId]),
-      [['a2', 'exact-duplicate', 'a1'], ['a3', 'exact-duplicate', 'a1'], ['b2', 'exact-duplicate', 'b1']],
+      [['a2', 'dedup.exactDuplicate', 'a1'], ['a3', 'dedup.exactDuplicate', 'a1'], ['b2', 'dedup.exactDuplicate', 'b1']],
     );
     const norm = await runLocal(dedup.exact({ normalize: true, bufferMB: 0.001, partitions: 3, fanIn: 2 }), paths, join(dir, 'norm'), 3);
     assert.deepEqual(norm.kept.map((d) => d.id), ['a1', 'b1'], 'case and punctuation variants collapse when normalised');
@@ -72,8 +72,8 @@ test('dedup.url keeps the latest crawl, the longest, or the first; docs without 
     const latest = await runLocal(dedup.url(), paths, join(dir, 'l'), 2);
     assert.deepEqual(latest.kept.map((d) => d.id).sort(), ['new', 'nourl', 'other']);
     assert.deepEqual(latest.drops.map((d) => [d.id, d.reason, d.details!.keptId, d.details!.keptUrl]).sort(), [
-      ['old', 'duplicate-url', 'new', 'http://site.org/page#x'],
-      ['undated', 'duplicate-url', 'new', 'http://site.org/page#x'],
+      ['old', 'dedup.duplicateUrl', 'new', 'http://site.org/page#x'],
+      ['undated', 'dedup.duplicateUrl', 'new', 'http://site.org/page#x'],
     ]);
     const longest = await runLocal(dedup.url({ keep: 'longest' }), paths, join(dir, 'g'), 1);
     assert.deepEqual(longest.kept.map((d) => d.id).sort(), ['nourl', 'other', 'undated']);

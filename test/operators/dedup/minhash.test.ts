@@ -40,7 +40,7 @@ test('dedup.minhash: drops name their cluster and the kept doc; unplanted docs s
       partner.set(p.variant, p.base);
     }
     for (const d of r.drops) {
-      assert.equal(d.reason, 'near-duplicate');
+      assert.equal(d.reason, 'dedup.nearDuplicate');
       assert.equal(d.operator, 'dedup.minhash');
       const det = d.details!;
       const keeper = kept.get(det.keptId as string);

@@ -66,12 +66,12 @@ export default pipeline({ name: 'dd', workdir: 'runs/default' }, (p) => {
     assert.ok(a.near.drops.length > 15, `${a.near.drops.length} near-duplicates`);
     for (const d of a.near.drops) {
       assert.equal(d.operator, 'dedup.minhash');
-      assert.equal(d.reason, 'near-duplicate');
+      assert.equal(d.reason, 'dedup.nearDuplicate');
       assert.ok((d.score as number) >= 0.8);
       const details = JSON.parse(d.details as string) as { cluster: string; keptId: string; keptUrl: string };
       assert.ok(a.near.docs.some(([id]) => id === details.keptId), 'the kept doc is in the output');
     }
-    assert.equal(a.near.manifest.stats.operators['dedup.minhash']?.drops['near-duplicate'], a.near.drops.length);
+    assert.equal(a.near.manifest.stats.operators['dedup.minhash']?.drops['dedup.nearDuplicate'], a.near.drops.length);
     // A rerun is incremental: every stage is up to date.
     const again = await runCli(['run', 'pipeline.ts', '--json', '--workers', '2', '--workdir', 'runs/w1'], { cwd: dir });
     assert.equal(again.code, 0, again.stderr);

@@ -41,7 +41,7 @@ test('decontaminate: clean docs pass, matched spans ±200 chars are cut, short p
     assert.ok(!p0.text.includes('q0') && !p1.text.includes('Q13'));
     assert.deepEqual(p0.meta.decontaminated, { from: 'leak', piece: 0, pieces: 2, removedChars: leak.text.length - p0.text.length - p1.text.length, items: ['bench/0'] });
     assert.equal(p0.meta.url, 'https://e.org/leak');
-    assert.deepEqual(audit.drops.map((d) => [d.id, d.reason]), [['short', 'contaminated:no-clean-piece'], ['many', 'contaminated:too-dirty']]);
+    assert.deepEqual(audit.drops.map((d) => [d.id, d.reason]), [['short', 'decontaminate.noCleanPiece'], ['many', 'decontaminate.tooDirty']]);
     assert.deepEqual(audit.drops[1]!.details, { items: ['bench/1'], spans: 12, pieces: 13 });
     assert.deepEqual(audit.scores.map((s) => [s.id, s.key, s.kept]), [['leak', 'removedChars', true], ['short', 'removedChars', false], ['many', 'removedChars', false]]);
   } finally {
