@@ -39,11 +39,24 @@ export async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
+/** A file whose content is not the pinned one: names the file and both hashes. */
+export class HashMismatchError extends Error {
+  constructor(
+    readonly path: string,
+    readonly expected: string,
+    readonly actual: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HashMismatchError';
+  }
+}
+
 async function verified(path: string, file: DatasetFile, source: string): Promise<boolean> {
   if (!existsSync(path)) return false;
   if (!file.sha256) return true;
   const got = await sha256File(path);
-  if (got !== file.sha256) throw new Error(`${source} ${path}: sha256 ${got} does not match the pinned ${file.sha256} (upstream ${file.url})`);
+  if (got !== file.sha256) throw new HashMismatchError(path, file.sha256, got, `${source} ${path}: sha256 ${got} does not match the pinned ${file.sha256} (upstream ${file.url})`);
   return true;
 }
 
@@ -65,7 +78,7 @@ async function download(file: DatasetFile, dest: string, opts: FetchOptions): Pr
     }
     await new Promise<void>((res2, rej) => out.end((e?: Error | null) => (e ? rej(e) : res2())));
     const got = hash.digest('hex');
-    if (file.sha256 && got !== file.sha256) throw new Error(`sha256 ${got} does not match the pinned ${file.sha256}`);
+    if (file.sha256 && got !== file.sha256) throw new HashMismatchError(file.url, file.sha256, got, `sha256 ${got} does not match the pinned ${file.sha256}`);
     if (!file.sha256) opts.log?.(`${file.url}: unpinned; downloaded sha256 ${got}`);
     await rename(tmp, dest);
     return dest;
@@ -85,7 +98,7 @@ export async function fetchFile(ds: DatasetEntry, file: DatasetFile, opts: Fetch
   if (file.derive) {
     const bytes = await file.derive();
     const got = createHash('sha256').update(bytes).digest('hex');
-    if (file.sha256 && got !== file.sha256) throw new Error(`dataset '${ds.name}': derived ${file.path} has sha256 ${got}, not the pinned ${file.sha256} (is ${file.url} installed at that version?)`);
+    if (file.sha256 && got !== file.sha256) throw new HashMismatchError(file.path, file.sha256, got, `dataset '${ds.name}': derived ${file.path} has sha256 ${got}, not the pinned ${file.sha256} (is ${file.url} installed at that version?)`);
     await mkdir(dirname(cached), { recursive: true });
     const tmp = `${cached}.part-${process.pid}`;
     await writeFile(tmp, bytes);
@@ -102,7 +115,9 @@ export async function fetchFile(ds: DatasetEntry, file: DatasetFile, opts: Fetch
     opts.log?.(`downloading ${file.url}`);
     return await download(file, cached, opts);
   } catch (e) {
-    throw new Error(`dataset '${ds.name}': download of ${file.url} failed (${(e as Error).message}); ${where}`);
+    const msg = `dataset '${ds.name}': download of ${file.url} failed (${(e as Error).message}); ${where}`;
+    if (e instanceof HashMismatchError) throw new HashMismatchError(e.path, e.expected, e.actual, msg);
+    throw new Error(msg);
   }
 }
 

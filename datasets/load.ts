@@ -4,10 +4,10 @@
  */
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { Doc, Json, Source } from '../engine/types.ts';
 import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../formats/benchmarks.ts';
-import { cacheDir, fetchDataset, type FetchOptions } from './fetch.ts';
+import { cacheDir, fetchDataset, HashMismatchError, type FetchOptions } from './fetch.ts';
+import { readInputText } from '../operators/read/open.ts';
 import { entry, type CorpusSplitter } from './registry.ts';
 
 /** Loads a registered benchmark's items (fetching its files first). */
@@ -95,9 +95,8 @@ export async function pathList(name: string, opts: FetchOptions = {}): Promise<s
   if (!ds.paths) throw new Error(`dataset '${name}' is a ${ds.kind}, not a path list`);
   const out: string[] = [];
   for (const f of ds.files) {
-    let buf = await readFile(paths.get(f.path)!);
-    if (f.path.endsWith('.gz')) buf = gunzipSync(buf);
-    for (const line of buf.toString('utf8').split('\n')) if (line.trim()) out.push(ds.paths.prefix + line.trim());
+    const { text } = await readInputText(paths.get(f.path)!);
+    for (const line of text.split('\n')) if (line.trim()) out.push(ds.paths.prefix + line.trim());
   }
   return out;
 }
@@ -105,15 +104,21 @@ export async function pathList(name: string, opts: FetchOptions = {}): Promise<s
 /**
  * A registered benchmark as the eval stage's `BenchmarkSpec` (`{ name, path, format, labels }`),
  * its files fetched first; `null` when `optional` and the files cannot be had (e.g. offline
- * without a mirror), so a pipeline can evaluate on what is available.
+ * without a mirror), so a pipeline can evaluate on what is available. A file that is there but
+ * not the pinned one (a hash mismatch) is never passed over silently: with `optional` it is a
+ * warning through `log` (default: stderr) naming the file and both hashes, then `null`.
  */
 export async function benchmarkSpec(name: string, opts: FetchOptions & { optional?: boolean } = {}): Promise<{ name: string; path: string; format: BenchmarkFormat; labels?: string } | null> {
   let fetched;
   try {
     fetched = await fetchDataset(name, opts);
   } catch (e) {
-    if (opts.optional) return null;
-    throw e;
+    if (!opts.optional) throw e;
+    if (e instanceof HashMismatchError) {
+      const warn = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
+      warn(`warning: optional benchmark '${name}' left out: ${e.path} has sha256 ${e.actual}, expected ${e.expected} (${e.message})`);
+    }
+    return null;
   }
   const b = fetched.entry.benchmark;
   if (!b) throw new Error(`dataset '${name}' is a ${fetched.entry.kind}, not a benchmark`);

@@ -5,7 +5,7 @@
  * counts go to the task marker and then the stage manifest.
  */
 import * as arrow from 'apache-arrow';
-import type { AuditSink, Doc, Json, OperatorStats } from './types.ts';
+import type { AuditSink, Doc, Json, OperatorStats, SkipExample } from './types.ts';
 import { ParquetStreamWriter } from './parquet.ts';
 import { storage } from './storage/index.ts';
 import { mulberry32 } from './random.ts';
@@ -15,6 +15,8 @@ const FLUSH_ROWS = 8192;
 export const SAMPLES_PER_REASON = 10;
 /** Characters of text kept per sample. */
 export const SAMPLE_CHARS = 400;
+/** Skips kept as examples per reason (the rest are in the skips Parquet file). */
+export const SKIP_EXAMPLES_PER_REASON = 3;
 
 const DROP_SCHEMA = new arrow.Schema([
   new arrow.Field('operator', new arrow.Utf8(), false),
@@ -94,6 +96,8 @@ export class TaskAudit implements AuditSink {
   readonly operators: Record<string, OperatorStats> = {};
   /** Skipped input records per reason. */
   readonly skipped: Record<string, number> = {};
+  /** The first skips of each reason, for summaries that must say which file and why. */
+  readonly skipExamples: Record<string, SkipExample[]> = {};
   private pending: Promise<void> = Promise.resolve();
   private failure: unknown;
 
@@ -159,6 +163,8 @@ export class TaskAudit implements AuditSink {
 
   skip(input: string, reason: string, details?: Record<string, Json>): void {
     this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
+    const ex = (this.skipExamples[reason] ??= []);
+    if (ex.length < SKIP_EXAMPLES_PER_REASON) ex.push({ input, details: details ?? null });
     const row = { input, reason, details: details ? JSON.stringify(details) : null };
     this.enqueue(() => this.skips.push(row));
   }

@@ -5,10 +5,14 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Pipeline } from './pipeline.ts';
+import { stageSpecs, type Pipeline } from './pipeline.ts';
 
-/** Imports `file` and returns its default-exported pipeline. */
-export async function loadPipeline(file: string): Promise<Pipeline> {
+/**
+ * Imports `file` and returns its default-exported pipeline. Unless `checkCaptures` is false (worker
+ * processes, which receive the runner's fingerprints), every user function's captured values are
+ * fingerprinted now, so one that cannot be hashed fails the load with an error naming it.
+ */
+export async function loadPipeline(file: string, opts: { checkCaptures?: boolean } = {}): Promise<Pipeline> {
   const abs = resolve(file);
   if (!existsSync(abs)) throw new Error(`pipeline file ${file} does not exist`);
   let mod: { default?: unknown };
@@ -21,6 +25,14 @@ export async function loadPipeline(file: string): Promise<Pipeline> {
   const p = mod.default as Pipeline | undefined;
   if (!p || p.kind !== 'pipeline') {
     throw new Error(`pipeline file ${file}: the default export must be pipeline({...}, (p) => …) (got ${p === undefined ? 'no default export' : typeof p})`);
+  }
+  if (opts.checkCaptures !== false && p.stages.some((s) => stageSpecs(s).some((o) => o.functions))) {
+    const { checkCaptures } = await import('./captures.ts');
+    try {
+      checkCaptures(p);
+    } catch (e) {
+      throw new Error(`pipeline ${file}: ${(e as Error).message}`, { cause: e });
+    }
   }
   return p;
 }

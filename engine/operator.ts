@@ -41,6 +41,8 @@ export interface FilterDefinition {
   version: string;
   config: Json;
   code?: string;
+  /** User functions whose source and captured values enter the fingerprint (see `OperatorSpec.functions`). */
+  functions?: Record<string, Function>;
   /** `annotate`: write scores to `meta[annotateKey]`, drop nothing (default `drop`). */
   mode?: FilterMode;
   /** Where annotate mode writes scores: `meta.quality[<annotateKey>]` (default: the name). */
@@ -76,6 +78,7 @@ export function defineFilter(def: FilterDefinition): Operator {
     version: def.version,
     config: def.config,
     code: def.code,
+    functions: def.functions,
     async *process(input, ctx) {
       if (def.setup) await def.setup(ctx);
       for await (const batch of input) {
@@ -114,6 +117,8 @@ export interface MapDefinition {
   version: string;
   config: Json;
   code?: string;
+  /** User functions whose source and captured values enter the fingerprint (see `OperatorSpec.functions`). */
+  functions?: Record<string, Function>;
   setup?(ctx: TaskContext): Promise<void> | void;
   /** Returns the new doc, or `null` to drop it (recorded in the audit with reason `map.null`). */
   apply(doc: Doc, ctx: TaskContext): Doc | null | Promise<Doc | null>;
@@ -129,6 +134,7 @@ export function defineMap(def: MapDefinition): Operator {
     version: def.version,
     config: def.config,
     code: def.code,
+    functions: def.functions,
     async *process(input, ctx) {
       if (def.setup) await def.setup(ctx);
       for await (const batch of input) {
@@ -143,6 +149,70 @@ export function defineMap(def: MapDefinition): Operator {
       }
     },
   };
+}
+
+/** JSON values a user function receives as its third argument (`filter.where`, `map`). */
+export type Params = { [key: string]: Json };
+
+/**
+ * Options of operators that wrap a user function (`filter.where`, `map`). `params` is the way to
+ * hand the function values that change between runs (thresholds from the environment, a list of
+ * words): they must be JSON, they enter the stage fingerprint, and the function receives them
+ * (deep-frozen) as its third argument. Any other key is kept as operator config, as before.
+ */
+export interface UserFunctionOptions<P extends Params> {
+  params?: P;
+  [key: string]: Json | undefined;
+}
+
+/** Why `value` is not JSON (naming the path), or null when it is. */
+export function notJson(value: unknown, path: string, seen = new Set<object>()): string | null {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return null;
+    case 'number':
+      return Number.isFinite(value) ? null : `${path} is ${value}, which JSON cannot hold`;
+    case 'object': {
+      if (value === null) return null;
+      if (seen.has(value)) return `${path} contains itself`;
+      const proto = Object.getPrototypeOf(value) as object | null;
+      if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return `${path} is an instance of ${(proto as { constructor?: { name?: string } }).constructor?.name ?? 'a class'}, not plain JSON data`;
+      seen.add(value);
+      for (const [k, v] of Object.entries(value)) {
+        const why = notJson(v, Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`, seen);
+        if (why) return why;
+      }
+      seen.delete(value);
+      return null;
+    }
+    default:
+      return `${path} is ${typeof value === 'function' ? 'a function' : typeof value}, not JSON`;
+  }
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object') {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+/**
+ * Splits the options of a user-function operator into its params (validated as JSON, copied and
+ * frozen) and its config (the other keys, plus `params`, so both enter the fingerprint).
+ */
+export function userFunctionOptions<P extends Params>(operator: string, options: UserFunctionOptions<P> | undefined): { params: P; config: Record<string, Json> } {
+  if (options === undefined || options === null) return { params: deepFreeze({}) as P, config: {} };
+  if (typeof options !== 'object' || Array.isArray(options)) throw new Error(`${operator}: options must be an object such as { params: { … } } (got ${Array.isArray(options) ? 'an array' : typeof options})`);
+  const { params, ...rest } = options;
+  if (params === undefined) return { params: deepFreeze({}) as P, config: rest as Record<string, Json> };
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new Error(`${operator}: params must be an object of JSON values, e.g. { params: { MIN: 40 } } (got ${params === null ? 'null' : Array.isArray(params) ? 'an array' : typeof params})`);
+  const bad = notJson(params, 'params');
+  if (bad) throw new Error(`${operator}: ${bad}; params must be JSON so they can enter the stage fingerprint`);
+  const copy = deepFreeze(JSON.parse(JSON.stringify(params)) as P);
+  return { params: copy, config: { ...(rest as Record<string, Json>), params: copy } };
 }
 
 /** A factory that builds an operator from a JSON config (what `sluice apply` calls). */

@@ -3,7 +3,7 @@
  * runs at declaration; the runner plans, fingerprints and executes it. Declaration errors (a
  * duplicate stage, an input from another pipeline, an operator that is not one) name the stage.
  */
-import type { CustomStage, Operator, PipelineBuilder, Source, StageExpansion, StageInfo, StageInput, StageOptions, StageRef, StageRefs } from './types.ts';
+import type { CustomStage, Operator, OperatorSpec, PipelineBuilder, Source, StageExpansion, StageInfo, StageInput, StageOptions, StageRef, StageRefs } from './types.ts';
 
 /** Options of `pipeline()`. */
 export interface PipelineOptions {
@@ -37,6 +37,11 @@ export interface Pipeline {
   /** Stages in declaration order, which is a topological order. */
   stages: StageDef[];
   stage(name: string): StageDef;
+}
+
+/** Every spec of a stage that may carry user functions: its operators, and its source or custom stage. */
+export function stageSpecs(stage: StageDef): OperatorSpec[] {
+  return [...stage.operators, ...(stage.input.kind === 'source' ? [stage.input.source] : stage.input.kind === 'custom' ? [stage.input.custom] : [])];
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;

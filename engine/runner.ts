@@ -6,7 +6,8 @@
  * re-runs only the stages whose fingerprint it changed (that stage and everything downstream).
  */
 import { resolve } from 'node:path';
-import type { Json, Manifest, OperatorStats } from './types.ts';
+import type { Json, Manifest, OperatorStats, SkipExample } from './types.ts';
+import { SKIP_EXAMPLES_PER_REASON } from './audit.ts';
 import { loadPipeline } from './load.ts';
 import { Runtime, taskId } from './runtime.ts';
 import { readMarker, type TaskMarker } from './task.ts';
@@ -47,7 +48,16 @@ export interface StageSummary {
   tasksSkipped: number;
   docsIn: number;
   docsOut: number;
+  /** Input records the stage's source could not read, per reason (a truncated file is `read.truncated`). */
+  skipped: Record<string, number>;
+  /** The first few of each reason: the input and the details (file, error, how far reading got). */
+  skipExamples: Record<string, SkipExample[]>;
   seconds: number;
+}
+
+/** The skip counts and examples of a manifest, as a stage summary carries them. */
+export function skipsOf(m: Manifest | null | undefined): Pick<StageSummary, 'skipped' | 'skipExamples'> {
+  return { skipped: { ...(m?.stats.skipped ?? {}) }, skipExamples: { ...(m?.stats.skipExamples ?? {}) } };
 }
 
 /** `run --json`'s summary. */
@@ -132,6 +142,7 @@ export function buildManifest(rt: Runtime, stage: string, fingerprint: string, m
   const def = rt.pipeline.stage(stage);
   const operators: Record<string, OperatorStats> = {};
   const skipped: Record<string, number> = {};
+  const skipExamples: Record<string, SkipExample[]> = {};
   const info: Record<string, Json> = {};
   let docsIn = 0;
   let docsOut = 0;
@@ -140,6 +151,10 @@ export function buildManifest(rt: Runtime, stage: string, fingerprint: string, m
   for (const m of markers) {
     mergeStats(operators, m.stats.operators);
     for (const [r, n] of Object.entries(m.stats.skipped)) skipped[r] = (skipped[r] ?? 0) + n;
+    for (const [r, ex] of Object.entries(m.stats.skipExamples ?? {})) {
+      const into = (skipExamples[r] ??= []);
+      for (const e of ex) if (into.length < SKIP_EXAMPLES_PER_REASON) into.push(e);
+    }
     docsIn += m.stats.docsIn;
     docsOut += m.stats.docsOut;
     bytesIn += m.stats.bytesIn;
@@ -157,7 +172,7 @@ export function buildManifest(rt: Runtime, stage: string, fingerprint: string, m
     files,
     rows: files.reduce((a, f) => a + f.rows, 0),
     bytes: files.reduce((a, f) => a + f.bytes, 0),
-    stats: { operators, skipped, docsIn, docsOut, bytesIn, bytesOut, audit: markers.flatMap((m) => m.audit) },
+    stats: { operators, skipped, ...(Object.keys(skipExamples).length ? { skipExamples } : {}), docsIn, docsOut, bytesIn, bytesOut, audit: markers.flatMap((m) => m.audit) },
     ...(Object.keys(info).length ? { info } : {}),
   };
 }
@@ -198,7 +213,7 @@ export async function run(file: string, opts: RunOptions = {}): Promise<RunSumma
       }
       const existing = await rt.manifest(stage.name);
       if (existing) {
-        summaries.push({ stage: stage.name, fingerprint, dir, status: 'skipped', tasks: existing.tasks, tasksRun: 0, tasksSkipped: existing.tasks, docsIn: Number(existing.stats.docsIn ?? 0), docsOut: Number(existing.stats.docsOut ?? 0), seconds: 0 });
+        summaries.push({ stage: stage.name, fingerprint, dir, status: 'skipped', tasks: existing.tasks, tasksRun: 0, tasksSkipped: existing.tasks, docsIn: Number(existing.stats.docsIn ?? 0), docsOut: Number(existing.stats.docsOut ?? 0), ...skipsOf(existing), seconds: 0 });
         progress.log(`${stage.name}: up to date (${fingerprint}), skipped`);
         continue;
       }
@@ -235,10 +250,12 @@ export async function run(file: string, opts: RunOptions = {}): Promise<RunSumma
         tasksSkipped: plan.tasks - pending.length,
         docsIn: Number(manifest.stats.docsIn),
         docsOut: Number(manifest.stats.docsOut),
+        ...skipsOf(manifest),
         seconds,
       };
       summaries.push(summary);
-      progress.stageEnd(stage.name, `${stage.name}: ${summary.status} ${summary.tasksRun}/${summary.tasks} task(s), ${summary.docsIn.toLocaleString('en-US')} docs in, ${summary.docsOut.toLocaleString('en-US')} out, ${seconds.toFixed(1)} s → ${dir}`);
+      const skips = Object.values(summary.skipped).reduce((a, b) => a + b, 0);
+      progress.stageEnd(stage.name, `${stage.name}: ${summary.status} ${summary.tasksRun}/${summary.tasks} task(s), ${summary.docsIn.toLocaleString('en-US')} docs in, ${summary.docsOut.toLocaleString('en-US')} out${skips ? `, ${skips.toLocaleString('en-US')} input record(s) skipped (${Object.keys(summary.skipped).join(', ')})` : ''}, ${seconds.toFixed(1)} s → ${dir}`);
     }
   } finally {
     progress.stop();
@@ -259,6 +276,9 @@ export interface StageStatus {
   upstream: string[];
   /** Queued / running / failed tasks from Slurm, when the stage was submitted there and Slurm answers. */
   slurm?: SlurmTaskStates;
+  /** Done stages: input records the source could not read, per reason, and the first of each. */
+  skipped?: Record<string, number>;
+  skipExamples?: Record<string, SkipExample[]>;
 }
 
 /**
@@ -278,7 +298,7 @@ export async function stageStatus(rt: Runtime, name: string): Promise<StageStatu
   const dir = await rt.stageDir(name);
   const upstream = rt.pipeline.stage(name).upstream;
   const manifest = await rt.manifest(name);
-  if (manifest) return { stage: name, status: 'done', fingerprint, dir, tasks: manifest.tasks, tasksDone: manifest.tasks, rows: manifest.rows, upstream };
+  if (manifest) return { stage: name, status: 'done', fingerprint, dir, tasks: manifest.tasks, tasksDone: manifest.tasks, rows: manifest.rows, upstream, ...skipsOf(manifest) };
   const planUri = storage.join(dir, '_plan.json');
   let tasks: number | null = null;
   let tasksDone = 0;

@@ -5,12 +5,13 @@
  *
  * Fingerprint = sha256 over the canonical JSON of: the stage's input (a source's spec and its
  * parts' keys — uri, range, size, mtime/etag — or the upstream fingerprints), its operators'
- * types, names, versions, configs and code (user function source), the fingerprints of stages
- * the operators reference, and the options that shape output files (`tasks`, `barrier`).
+ * types, names, versions, configs and code, the digests of their user functions (source plus
+ * captured values, `engine/captures.ts`), the fingerprints of stages the operators reference, and
+ * the options that shape output files (`tasks`, `barrier`).
  */
 import { createHash } from 'node:crypto';
 import type { Dataset, Doc, Json, Manifest, OperatorSpec, SourcePart, StageInfo } from './types.ts';
-import type { Pipeline, StageDef } from './pipeline.ts';
+import { stageSpecs, type Pipeline, type StageDef } from './pipeline.ts';
 import { storage } from './storage/index.ts';
 import { readDocsParquet } from './parquet.ts';
 import type { DocColumn } from '../formats/doc.ts';
@@ -30,8 +31,23 @@ export function sha256(text: string | Uint8Array): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-function specOf(o: OperatorSpec): Json {
-  return { type: o.type, name: o.name, version: o.version, config: o.config, code: o.code ?? null };
+function specOfWith(o: OperatorSpec, functions?: Map<OperatorSpec, Record<string, string> | undefined>): Json {
+  const spec: Record<string, Json> = { type: o.type, name: o.name, version: o.version, config: o.config, code: o.code ?? null };
+  // Only specs with user functions carry the key, so other stages keep their fingerprints.
+  const digests = functions?.get(o);
+  if (digests) spec.functions = digests;
+  return spec;
+}
+
+/**
+ * Digests of the user functions of a stage's operators, source or custom stage, by spec;
+ * undefined when it has none (then the capture analysis and its parser are never imported).
+ */
+async function userFunctionDigests(stage: StageDef): Promise<Map<OperatorSpec, Record<string, string> | undefined> | undefined> {
+  const specs = stageSpecs(stage);
+  if (!specs.some((s) => s.functions)) return undefined;
+  const { functionDigests } = await import('./captures.ts');
+  return new Map(specs.map((s) => [s, functionDigests(stage.name, s)]));
 }
 
 /** How a stage's tasks divide its input; written to `_plan.json` before any task runs. */
@@ -93,6 +109,8 @@ export class Runtime {
   private async computeFingerprint(stage: StageDef): Promise<string> {
     const upstream: Record<string, string> = {};
     for (const u of stage.upstream) upstream[u] = await this.fingerprint(u);
+    const fns = await userFunctionDigests(stage);
+    const specOf = (o: OperatorSpec) => specOfWith(o, fns);
     let input: Json;
     switch (stage.input.kind) {
       case 'source': {

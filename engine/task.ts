@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuditSink, CustomTaskContext, Doc, Json, ManifestFile, OperatorStats, ProgressSink, StageInfo, StageRef, StageRefs, TaskContext } from './types.ts';
+import type { AuditSink, CustomTaskContext, Doc, Json, ManifestFile, OperatorStats, ProgressSink, SkipExample, StageInfo, StageRef, StageRefs, TaskContext } from './types.ts';
 import { Runtime, sha256, taskId } from './runtime.ts';
 import { TaskAudit } from './audit.ts';
 import { DocParquetWriter, writeDocsParquet } from './parquet.ts';
@@ -24,7 +24,7 @@ export interface TaskMarker {
   task: number;
   files: ManifestFile[];
   audit: string[];
-  stats: { operators: Record<string, OperatorStats>; skipped: Record<string, number>; docsIn: number; docsOut: number; bytesIn: number; bytesOut: number };
+  stats: { operators: Record<string, OperatorStats>; skipped: Record<string, number>; skipExamples?: Record<string, SkipExample[]>; docsIn: number; docsOut: number; bytesIn: number; bytesOut: number };
   info?: Record<string, Json>;
 }
 
@@ -241,7 +241,7 @@ export async function runTask(rt: Runtime, stageName: string, index: number, hoo
       task: index,
       files: files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
       audit: auditFiles,
-      stats: { operators: audit.operators, skipped: audit.skipped, ...totals },
+      stats: { operators: audit.operators, skipped: audit.skipped, ...(Object.keys(audit.skipExamples).length ? { skipExamples: audit.skipExamples } : {}), ...totals },
       ...(Object.keys(info).length ? { info } : {}),
     };
     await storage.write(await markerUri(rt, stageName, index), JSON.stringify(marker, null, 1));

@@ -63,8 +63,15 @@ export interface OperatorSpec {
   version: string;
   /** The validated JSON config; part of the stage fingerprint. */
   config: Json;
-  /** Extra fingerprint material, e.g. the source text of user functions. */
+  /** Extra fingerprint material, e.g. digests of files the operator reads. */
   code?: string;
+  /**
+   * User functions, by label (`fn` for `filter.where` and `map`). Each one's source and the values
+   * it captures, recursively, enter the stage fingerprint; a captured value that cannot be hashed
+   * (a class instance, a stream, …) makes the pipeline fail at load with an error naming it.
+   * See `engine/captures.ts` and docs/concepts.md.
+   */
+  functions?: Record<string, Function>;
   /**
    * Other stages this operator reads (e.g. `tokenize.encode` reads the tokenizer artifact):
    * they run first, their fingerprints enter this stage's, and `ctx.dataset(ref)` opens them.
@@ -194,6 +201,12 @@ export interface OperatorStats {
   dropBytes?: Record<string, number>;
 }
 
+/** One recorded skip, kept as an example in markers, manifests and run summaries. */
+export interface SkipExample {
+  input: string;
+  details: Json;
+}
+
 /** `manifest.json` of every stage output directory; written last. */
 export interface Manifest<Info extends StageInfo = StageInfo> {
   format: 'sluice.dataset/1';
@@ -207,8 +220,11 @@ export interface Manifest<Info extends StageInfo = StageInfo> {
   bytes: number;
   stats: {
     operators: Record<string, OperatorStats>;
+    /** Input records the source could not read, per reason (e.g. `read.invalidUtf8`, `read.truncated`). */
     skipped: Record<string, number>;
-    [key: string]: Json | Record<string, OperatorStats> | Record<string, number>;
+    /** The first few skips of each reason: which input, and the details (file, error, how far it got). */
+    skipExamples?: Record<string, SkipExample[]>;
+    [key: string]: Json | Record<string, OperatorStats> | Record<string, number> | Record<string, SkipExample[]> | undefined;
   };
   /** What the stage recorded (e.g. a tokenizer's vocab size, a trainer's final loss); its type is the stage's `Info`. */
   info?: Info;

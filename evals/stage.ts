@@ -28,6 +28,7 @@ import { isShardManifest, shardManifest, type ShardManifest } from '../formats/s
 import { readBin } from '../formats/bin.ts';
 import type { OpenScorerOptions } from '../trainer/scorer.ts';
 import { toJson } from '../engine/json.ts';
+import { readInputText } from '../operators/read/open.ts';
 
 /** A benchmark to evaluate: a file (or MMLU directory) in one of the loader formats. */
 export interface BenchmarkSpec {
@@ -134,7 +135,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
     name,
     version: '1',
     config,
-    code: opts.scorer ? String(opts.scorer) : undefined,
+    functions: opts.scorer ? { scorer: opts.scorer } : undefined,
     inputs: refsOf([model, ...against, opts.heldOut]),
     output: 'artifact',
     async run(ctx) {
@@ -165,7 +166,9 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
             }
           }
           for (const p of ppl) {
-            const raw = readFileSync(p.path, 'utf8');
+            // Through the shared opener: gzip/zstd by magic bytes, UTF-16/32 by byte-order mark.
+            const { text: raw, invalidAt } = await readInputText(p.path);
+            if (invalidAt !== null) throw new Error(`evaluate: perplexity text ${p.path} is not valid UTF-8 at byte ${invalidAt}`);
             let docs = p.split === 'paragraph' ? raw.split(/\n\s*\n/).filter((d) => d.trim()) : [raw];
             if (p.limit !== undefined) docs = docs.slice(0, p.limit);
             const { perDoc: _, ...r } = await perplexity(scorer, docs);

@@ -15,9 +15,26 @@
  * A malformed record never stops a load: it is skipped and returned in `skipped` with its reason
  * and location (and passed to `onSkip`, e.g. `ctx.audit.skip`).
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { openInput, readInputText } from '../operators/read/open.ts';
+import { jsonlRecords } from '../operators/read/records.ts';
+
+/**
+ * The whole text of a benchmark file through the shared input opener (gzip/zstd by magic bytes,
+ * UTF-16/32 by byte-order mark); a file that is not valid text is an error naming it and the byte.
+ */
+async function readText(path: string, what = 'benchmark'): Promise<string> {
+  let r;
+  try {
+    r = await readInputText(path);
+  } catch (e) {
+    throw new Error(`${what} ${path}: cannot read: ${(e as Error).message}`);
+  }
+  if (r.invalidAt !== null) throw new Error(`${what} ${path}: not valid UTF-8 at byte ${r.invalidAt} (re-encode the file as UTF-8)`);
+  return r.text;
+}
 
 /** The file formats the loaders read. `auto` guesses from the extension and the first record. */
 export type BenchmarkFormat = 'mc' | 'piqa' | 'mmlu' | 'winogrande' | 'lambada';
@@ -119,7 +136,7 @@ export async function detectFormat(path: string): Promise<BenchmarkFormat> {
   const st = await stat(path).catch(() => null);
   if (!st) throw new Error(`benchmark ${path}: no such file or directory`);
   if (st.isDirectory() || extname(path).toLowerCase() === '.csv') return 'mmlu';
-  const text = await readFile(path, 'utf8');
+  const text = await readText(path);
   const first = text.split('\n').find((l) => l.trim() !== '');
   if (!first) throw new Error(`benchmark ${path}: the file is empty`);
   let rec: unknown;
@@ -178,28 +195,23 @@ export async function loadBenchmark(path: string, opts: LoadOptions = {}): Promi
 type Skip = (source: string, reason: string) => void;
 type RecordReader = (rec: Record<string, unknown>, name: string, n: number, source: string) => EvalItem | string;
 
-async function readLines(path: string): Promise<string[]> {
+async function loadJsonl(path: string, name: string, skip: Skip, reader: RecordReader): Promise<EvalItem[]> {
+  let input;
   try {
-    return (await readFile(path, 'utf8')).split('\n');
+    input = await openInput(path);
   } catch (e) {
     throw new Error(`benchmark ${path}: cannot read: ${(e as Error).message}`);
   }
-}
-
-async function loadJsonl(path: string, name: string, skip: Skip, reader: RecordReader): Promise<EvalItem[]> {
-  const lines = await readLines(path);
   const items: EvalItem[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
-    const source = `${path}:${i + 1}`;
-    let rec: unknown;
-    try {
-      rec = JSON.parse(line);
-    } catch (e) {
-      skip(source, `invalid JSON: ${(e as Error).message}`);
+  for await (const ev of jsonlRecords(input)) {
+    const source = `${path}:${ev.line}`;
+    if (ev.kind === 'skip') {
+      // A damaged file would silently shrink the benchmark and change its score.
+      if (ev.reason === 'read.truncated' || ev.reason === 'read.corrupt') throw new Error(`benchmark ${path}: ${String(ev.details.error)}`);
+      skip(source, ev.reason === 'invalid JSON' ? `invalid JSON: ${String(ev.details.error)}` : `${ev.reason}: ${JSON.stringify(ev.details)}`);
       continue;
     }
+    const rec = ev.value;
     if (!rec || typeof rec !== 'object' || Array.isArray(rec)) {
       skip(source, 'record is not a JSON object');
       continue;
@@ -261,7 +273,7 @@ async function loadPiqa(path: string, name: string, labelsPath: string | undefin
   const labelsFile = labelsPath ?? path.replace(/\.jsonl$/i, '') + '-labels.lst';
   let labels: string[];
   try {
-    labels = (await readFile(labelsFile, 'utf8')).split('\n');
+    labels = (await readText(labelsFile, 'PIQA labels')).split('\n');
   } catch (e) {
     throw new Error(`benchmark ${path}: PIQA needs its labels file ${labelsFile}: ${(e as Error).message}`);
   }
@@ -290,9 +302,10 @@ async function loadMmlu(path: string, name: string, skip: Skip): Promise<EvalIte
   const items: EvalItem[] = [];
   for (const file of files) {
     const subject = basename(file).replace(/\.csv$/i, '').replace(/_(dev|test|val|validation|train)$/i, '');
+    const csv = await readText(file);
     let rows: string[][];
     try {
-      rows = parseCsv(await readFile(file, 'utf8'), { relax_column_count: true, skip_empty_lines: true }) as string[][];
+      rows = parseCsv(csv, { relax_column_count: true, skip_empty_lines: true }) as string[][];
     } catch (e) {
       throw new Error(`benchmark ${file}: invalid CSV: ${(e as Error).message}`);
     }

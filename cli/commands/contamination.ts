@@ -21,9 +21,10 @@ items with their matched n-grams and source documents.
 
   --benchmark FILE[:format]  benchmark file or MMLU CSV directory; format one of mc, piqa, mmlu,
                              winogrande, lambada (default: guessed). Repeatable.
-  --against PATH             a stage output directory (manifest.json), Parquet, JSONL(.gz) or text
-                             files, or a glob. Repeatable. JSONL text: the 'text' field, else all
-                             string fields joined.
+  --against PATH             a stage output directory (manifest.json), Parquet, JSONL or text
+                             files (gzip or zstd by their first bytes; UTF-16/32 with a BOM), or
+                             a glob. Repeatable. JSONL text: the 'text' field, else all string
+                             fields joined.
   --ngram N                  n-gram length in words (default 13; 8 for PaLM/Llama-style)
   --fields F                 question | answer | both (default both)
   --max-docs N               ignore n-grams found in more than N corpus docs (default 10)
@@ -33,7 +34,9 @@ items with their matched n-grams and source documents.
   --html FILE                also write the self-contained HTML report
   --out FILE                 also write the JSON report
 
-Exit code 0 whether or not contamination is found; 2 on usage errors.
+Exit code 0 whether or not contamination is found; 1 when the corpus holds no documents or an
+input cannot be read (a truncated or corrupt compressed file, a file with no readable line);
+2 on usage errors.
 
 Example:
   sluice contamination --benchmark mc-eval/llm-foundry/piqa.jsonl --against mc-eval/piqa/valid.jsonl`,
@@ -86,6 +89,10 @@ Example:
       );
     }
     const secs = (performance.now() - t0) / 1000;
+    // 0% of nothing is no answer: an empty or unreadable corpus is an error, not a clean report.
+    if (scanner.docs === 0) {
+      throw new Error(`--against ${values.against.join(' ')}: ${inputs.length} input(s) hold no documents${skipped ? ` (${skipped} line(s) skipped as malformed)` : ''}; nothing was checked`);
+    }
     const report = contaminationReport(scanner.result(), [], 'Train–test contamination');
     if (values.out) await writeFile(values.out, JSON.stringify(report, null, 1) + '\n');
     if (values.html) await writeFile(values.html, reportHtml(report));

@@ -10,9 +10,41 @@ import { isRemote, storage } from '../../engine/storage/index.ts';
 import { auditStage, type StageAuditReport } from '../../audit/report.ts';
 import { renderHtml } from '../../audit/html.ts';
 import type { RunSummary } from '../../engine/runner.ts';
+import type { Json, SkipExample } from '../../engine/types.ts';
 
 function n(x: number): string {
   return x.toLocaleString('en-US');
+}
+
+/** Total of a per-reason count. */
+export function skipTotal(skipped: Record<string, number> | undefined): number {
+  return Object.values(skipped ?? {}).reduce((a, b) => a + b, 0);
+}
+
+function detailText(d: Json): string {
+  if (d && typeof d === 'object' && !Array.isArray(d)) {
+    const o = d as Record<string, Json>;
+    if (typeof o.error === 'string') {
+      const far = typeof o.linesRead === 'number' ? ` (${n(o.linesRead)} lines read before it)` : '';
+      return o.error + far;
+    }
+  }
+  return d === null ? '' : JSON.stringify(d);
+}
+
+/**
+ * Lines describing a stage's skipped input records, one per reason, most frequent first: the
+ * count and the first example's input and error, so a truncated or unreadable file is named
+ * in the summary and not only in the audit Parquet files.
+ */
+export function describeSkips(skipped: Record<string, number> | undefined, examples: Record<string, SkipExample[]> | undefined, indent = '    '): string[] {
+  const out: string[] = [];
+  for (const [reason, count] of Object.entries(skipped ?? {}).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
+    const ex = examples?.[reason]?.[0];
+    const what = ex ? `: ${ex.input}${detailText(ex.details) ? `: ${detailText(ex.details)}` : ''}` : '';
+    out.push(`${indent}skipped ${reason} ×${n(count)}${count > 1 && ex ? ', first' : ''}${what}`);
+  }
+  return out;
 }
 
 /** Writes the audit HTML of every completed stage that has filter statistics; returns its URI or null. */
@@ -42,7 +74,10 @@ export async function renderRunSummary(file: string, run: RunSummary, workdir?: 
   for (const s of run.stages) {
     const info = p.stages.find((x) => x.name === s.stage);
     const docs = info?.manifest?.output === 'docs' ? `${n(s.docsIn)} → ${n(s.docsOut)} docs` : '';
-    lines.push(`  ${s.stage.padEnd(w)}  ${s.status.padEnd(7)}  ${docs}`.trimEnd());
+    const skips = skipTotal(s.skipped);
+    const skipNote = skips ? `${docs ? ', ' : ''}${n(skips)} input record(s) skipped` : '';
+    lines.push(`  ${s.stage.padEnd(w)}  ${s.status.padEnd(7)}  ${docs}${skipNote}`.trimEnd());
+    lines.push(...describeSkips(s.skipped, s.skipExamples, ' '.repeat(w + 13)));
   }
   const reports: string[] = [];
   for (const s of p.stages) {

@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { parse } from '../args.ts';
 import { status } from '../../engine/runner.ts';
+import { describeSkips, skipTotal } from './run-summary.ts';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -13,6 +14,10 @@ done     output complete at the current fingerprint
 partial  some tasks complete (a run resumes the rest)
 stale    output exists only for an older fingerprint (config, code or input changed)
 pending  nothing written yet
+
+A done stage whose source skipped input records (malformed lines, invalid UTF-8, lines over
+maxLineBytes, a truncated or corrupt compressed file) shows how many, per reason, with the
+first input and error of each; --json has them as 'skipped' and 'skipExamples'.
 
 Stages submitted to Slurm (sluice run --executor slurm) also show their tasks' queue state:
 queued and running from squeue; failed/cancelled (submitted, ended without a completion marker:
@@ -32,7 +37,10 @@ markers. 'sluice run --executor slurm' resubmits exactly those.`,
       const tasks = x.tasks === null ? '-' : `${x.tasksDone}/${x.tasks}`;
       const rows = x.rows === null ? '' : `  ${x.rows.toLocaleString('en-US')} rows`;
       const slurm = x.slurm && x.status !== 'done' ? `  slurm: ${x.slurm.queued} queued, ${x.slurm.running} running, ${x.slurm.failed} failed/cancelled${x.slurm.jobs.length ? ` (jobs ${x.slurm.jobs.join(', ')})` : ''}` : '';
-      process.stdout.write(`${x.stage.padEnd(w)}  ${x.status.padEnd(7)}  tasks ${tasks.padEnd(9)} ${x.fingerprint}${rows}${slurm}\n`);
+      const skips = skipTotal(x.skipped);
+      const skipNote = skips ? `  ${skips.toLocaleString('en-US')} input record(s) skipped` : '';
+      process.stdout.write(`${x.stage.padEnd(w)}  ${x.status.padEnd(7)}  tasks ${tasks.padEnd(9)} ${x.fingerprint}${rows}${skipNote}${slurm}\n`);
+      for (const l of describeSkips(x.skipped, x.skipExamples, ' '.repeat(w + 2))) process.stdout.write(l + '\n');
     }
     return 0;
   },

@@ -1,20 +1,23 @@
 /** `sluice tokenizer train|encode|decode`: BPE tokenizers outside a pipeline. */
-import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { isUtf8 } from 'node:buffer';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { intOption, parse } from '../args.ts';
 import { storage } from '../../engine/storage/index.ts';
 import { BpeTrainer } from '../../operators/tokenize/bpe/trainer.ts';
 import { loadTokenizer, tokenizerFiles } from '../../operators/tokenize/load.ts';
+import { firstInvalidUtf8, openInput, readInputText } from '../../operators/read/open.ts';
+import { lines as splitLines } from '../../operators/read/lines.ts';
+import { DEFAULT_MAX_LINE_BYTES, jsonlRecords, ReadTally } from '../../operators/read/records.ts';
 
 const USAGE = `sluice tokenizer train --vocab-size N [--pattern P] [--special T]… [--max-words N] --out DIR FILES…
 sluice tokenizer encode --vocab NAME|PATH [--json | --jsonl] [--allow-special]
 sluice tokenizer decode --vocab NAME|PATH [--jsonl]
 
-train   Trains a byte-level BPE tokenizer on text files (.txt: the text; .jsonl: the "text" field
-        of each line; .gz accepted) and writes tokenizer.json (Hugging Face), tokenizer.tiktoken
+train   Trains a byte-level BPE tokenizer on text files (.txt: the text; .jsonl, .jsonl.gz,
+        .jsonl.zst: the "text" field of each line; gzip or zstd detected by the first bytes,
+        UTF-16/32 by byte-order mark; bad lines are skipped and counted, a damaged compressed
+        file is an error) and writes tokenizer.json (Hugging Face), tokenizer.tiktoken
         and sluice-tokenizer.json into DIR (local or s3://).
           --vocab-size N   vocabulary size, specials and 256 byte tokens included (required)
           --pattern P      gpt2 (default) | cl100k | o200k | a regex in tiktoken's dialect
@@ -34,27 +37,39 @@ Examples:
   echo 'hello world' | sluice tokenizer encode --vocab cl100k_base --json
   echo '[15339, 1917]' | sluice tokenizer decode --vocab cl100k_base`;
 
-async function readAll(input: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of input) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/** Whole text of `path` (`-` = stdin) through the shared input opener (gzip/zstd, BOM). */
+async function readAll(path: string): Promise<string> {
+  const { text, invalidAt } = await readInputText(path);
+  if (invalidAt !== null) throw new Error(`${path === '-' ? 'stdin' : path}: not valid UTF-8 at byte ${invalidAt}`);
+  return text;
 }
 
-/** Lines of a stream, as strings (without the newline). */
-async function* lines(input: Readable): AsyncIterable<string> {
-  let rest = '';
-  for await (const c of input) {
-    const s = rest + (c as Buffer).toString('utf8');
-    const parts = s.split('\n');
-    rest = parts.pop()!;
-    yield* parts;
+/**
+ * Lines of `path` (`-` = stdin) as strings, without the newline, through the shared input
+ * opener: gzip/zstd by magic bytes, UTF-16/32 by byte-order mark, linear in line length. A line
+ * that is not valid UTF-8 or longer than 256 MiB is reported through `onBad` and skipped; a
+ * damaged compressed input throws an error naming it; so does an input of which every line failed.
+ */
+async function* lines(path: string, onBad: (line: number, why: string) => void = (n, why) => {
+  throw new Error(`${path === '-' ? 'stdin' : path}:${n}: ${why}`);
+}): AsyncIterable<string> {
+  const input = await openInput(path);
+  const utf8 = input.encoding === 'utf-8';
+  const tally = new ReadTally();
+  let n = 0;
+  for await (const l of splitLines(input.chunks, { maxLineBytes: DEFAULT_MAX_LINE_BYTES })) {
+    n++;
+    const reason = l.data === null ? 'read.lineTooLong' : isUtf8(l.data) ? null : utf8 ? 'read.invalidUtf8' : 'read.invalidEncoding';
+    if (reason) {
+      const error = l.data === null ? `${l.length} bytes` : `at byte ${firstInvalidUtf8(l.data)}`;
+      tally.skip({ kind: 'skip', offset: l.offset, line: n, reason, details: { error } }, l.data ?? undefined);
+      onBad(n, `${reason}: ${error}`);
+      continue;
+    }
+    if (l.data!.length) tally.ok();
+    yield l.data!.toString('utf8');
   }
-  if (rest) yield rest;
-}
-
-function open(file: string): Readable {
-  const s = createReadStream(file);
-  return file.endsWith('.gz') ? s.pipe(createGunzip()) : s;
+  tally.check(path === '-' ? 'stdin' : path, input);
 }
 
 /**
@@ -62,11 +77,11 @@ function open(file: string): Readable {
  * non-whitespace character: no pre-token of the presets spans such a point, so the counts equal
  * those of the whole file.
  */
-async function feedText(file: string, add: (t: string) => void): Promise<number> {
+async function feedText(file: string, add: (t: string) => void, onBad: (line: number, why: string) => void): Promise<number> {
   let buf: string[] = [];
   let size = 0;
   let total = 0;
-  for await (const line of lines(open(file))) {
+  for await (const line of lines(file, onBad)) {
     if (size > 1 << 20 && line.length > 0 && !/^\s/.test(line)) {
       add(buf.join('\n') + '\n');
       buf = [];
@@ -91,25 +106,36 @@ async function train(argv: string[]): Promise<number> {
   const vocabSize = intOption('vocab-size', values['vocab-size'], 257);
   if (!vocabSize) throw new UsageError('--vocab-size is required');
   if (!values.out) throw new UsageError('--out DIR is required');
-  if (!positionals.length) throw new UsageError('give the text files to train on (.txt or .jsonl, optionally .gz)');
+  if (!positionals.length) throw new UsageError('give the text files to train on (.txt or .jsonl, optionally gzip or zstd)');
   const trainer = new BpeTrainer({ vocabSize, pattern: values.pattern, specials: values.special, maxWords: intOption('max-words', values['max-words'], 1000) });
   const t0 = performance.now();
   let bad = 0;
   for (const f of positionals) {
-    if (/\.jsonl(\.gz)?$/.test(f)) {
-      let n = 0;
-      for await (const line of lines(open(f))) {
-        n++;
-        if (!line.trim()) continue;
-        try {
-          const r = JSON.parse(line) as { text?: unknown };
-          if (typeof r.text !== 'string') throw new Error("no string field 'text'");
-          trainer.add(r.text);
-        } catch (e) {
-          if (bad++ < 5) process.stderr.write(`${f}:${n}: skipped: ${(e as Error).message}\n`);
+    const onBad = (n: number, why: string) => {
+      if (bad++ < 5) process.stderr.write(`${f}:${n}: skipped: ${why}\n`);
+    };
+    if (/\.jsonl(\.(gz|zst|zstd))?$/i.test(f)) {
+      const input = await openInput(f);
+      const tally = new ReadTally();
+      for await (const ev of jsonlRecords(input)) {
+        if (ev.kind === 'skip') {
+          // A tokenizer trained on part of a damaged file would be a silent change of data.
+          if (ev.reason === 'read.truncated' || ev.reason === 'read.corrupt') throw new Error(String(ev.details.error));
+          tally.skip(ev);
+          onBad(ev.line, `${ev.reason}${typeof ev.details.error === 'string' ? `: ${ev.details.error}` : ''}`);
+          continue;
         }
+        const r = ev.value as { text?: unknown } | null;
+        if (typeof r?.text !== 'string') {
+          tally.skip({ kind: 'skip', offset: ev.offset, line: ev.line, reason: 'not a document', details: { error: "no string field 'text'" } }, ev.raw);
+          onBad(ev.line, "no string field 'text'");
+          continue;
+        }
+        tally.ok();
+        trainer.add(r.text);
       }
-    } else await feedText(f, (t) => trainer.add(t));
+      tally.check(f, input);
+    } else await feedText(f, (t) => trainer.add(t), onBad);
   }
   if (bad) process.stderr.write(`skipped ${bad} malformed line(s)\n`);
   const counted = (performance.now() - t0) / 1000;
@@ -128,7 +154,7 @@ async function encode(argv: string[]): Promise<number> {
   const opts = values['allow-special'] ? { allowedSpecial: 'all' as const } : {};
   if (values.jsonl) {
     let n = 0;
-    for await (const line of lines(process.stdin)) {
+    for await (const line of lines('-')) {
       n++;
       if (!line.trim()) continue;
       let text: unknown;
@@ -142,7 +168,7 @@ async function encode(argv: string[]): Promise<number> {
     }
     return 0;
   }
-  const ids = [...tok.encode(await readAll(process.stdin), opts)];
+  const ids = [...tok.encode(await readAll('-'), opts)];
   process.stdout.write((values.json ? JSON.stringify(ids) : ids.join(' ')) + '\n');
   return 0;
 }
@@ -160,7 +186,7 @@ async function decode(argv: string[]): Promise<number> {
   const tok = await loadTokenizer(values.vocab);
   if (values.jsonl) {
     let n = 0;
-    for await (const line of lines(process.stdin)) {
+    for await (const line of lines('-')) {
       n++;
       if (!line.trim()) continue;
       const r = JSON.parse(line) as { ids?: unknown };
@@ -169,7 +195,7 @@ async function decode(argv: string[]): Promise<number> {
     }
     return 0;
   }
-  process.stdout.write(tok.decode(parseIds(await readAll(process.stdin), 'stdin', tok.vocabSize)));
+  process.stdout.write(tok.decode(parseIds(await readAll('-'), 'stdin', tok.vocabSize)));
   return 0;
 }
 

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Executor, ExecutorEvents, StageJob } from './types.ts';
-import type { PipelineExecutor, PipelineRun, StageSummary } from '../runner.ts';
+import { skipsOf, type PipelineExecutor, type PipelineRun, type StageSummary } from '../runner.ts';
 import type { StageDef } from '../pipeline.ts';
 import { Runtime, taskId } from '../runtime.ts';
 import { storage, isRemote } from '../storage/index.ts';
@@ -290,6 +290,7 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
         tasksSkipped: first.done,
         docsIn: Number(m?.stats.docsIn ?? 0),
         docsOut: Number(m?.stats.docsOut ?? 0),
+        ...skipsOf(m),
         seconds,
       };
     };
@@ -439,7 +440,7 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
     const key = `${job.file}\u0000${job.workdir}`;
     let rt = this.pipelines.get(key);
     if (!rt) {
-      rt = new Runtime(await loadPipeline(job.file), job.workdir, job.baseDir);
+      rt = new Runtime(await loadPipeline(job.file, { checkCaptures: false }), job.workdir, job.baseDir);
       rt.seed(job.fingerprints);
       this.pipelines.set(key, rt);
     }

@@ -50,7 +50,7 @@ process.on('message', async (m: ToWorker) => {
       try {
         const key = `${m.file}\u0000${m.workdir}`;
         if (!rt || rtKey !== key) {
-          rt = new Runtime(await loadPipeline(m.file), m.workdir, m.baseDir);
+          rt = new Runtime(await loadPipeline(m.file, { checkCaptures: false }), m.workdir, m.baseDir);
           rtKey = key;
         }
         rt.seed(m.fingerprints);

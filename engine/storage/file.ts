@@ -1,6 +1,10 @@
-/** Local-disk backend: atomic writes by temporary file + rename within the same directory. */
+/**
+ * Local-disk backend: atomic writes by temporary file + rename within the same directory. Every
+ * error names the file it concerns and keeps the system error code (`ENOSPC`, `EACCES`, …):
+ * Node's own messages for a failed write or a stream read carry no path.
+ */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { once } from 'node:events';
@@ -15,6 +19,50 @@ export function tempName(path: string): string {
 /** True for the temporary files atomic writes leave behind when killed. */
 export function isTempName(path: string): boolean {
   return /\.tmp-\d+-[0-9a-z]+-[0-9a-z]+$/.test(path);
+}
+
+/** An error that says what failed on which path, keeping the original's `code`, `syscall` and cause. */
+export function fileError(action: string, path: string, e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.message === 'string' && err.message.startsWith(`cannot ${action} ${path}:`)) return err;
+  const out = new Error(`cannot ${action} ${path}: ${err?.message ?? String(e)}`, { cause: e }) as NodeJS.ErrnoException;
+  if (err?.code) out.code = err.code;
+  if (err?.syscall) out.syscall = err.syscall;
+  return out;
+}
+
+/**
+ * `mkdir -p` whose failure says what it is. Node's recursive mkdir reports ENOENT when a parent
+ * cannot be created on a read-only file system (measured: a read-only bind mount, as root); the
+ * real reason is found by creating the first missing directory on its own, or by a write-access
+ * check of the deepest existing one.
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError('create directory', dir, e);
+    let existing = dir;
+    let child = dir;
+    while (!(await stat(existing).then((st) => st.isDirectory(), () => false))) {
+      const up = dirname(existing);
+      if (up === existing) throw fileError('create directory', dir, e);
+      child = existing;
+      existing = up;
+    }
+    try {
+      await mkdir(child);
+    } catch (real) {
+      if ((real as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError('create directory', `${dir} (at ${child})`, real);
+    }
+    try {
+      await access(existing, constants.W_OK);
+    } catch (real) {
+      throw fileError('create directory', `${dir} (in ${existing})`, real);
+    }
+    throw fileError('create directory', dir, e);
+  }
 }
 
 export class FileStorage implements Backend {
@@ -43,36 +91,55 @@ export class FileStorage implements Backend {
   }
   async readStream(uri: string, start?: number, end?: number): Promise<Readable> {
     if (!(await this.exists(uri))) throw new Error(`cannot read ${uri}: no such file`);
-    if (end !== undefined && start !== undefined && end <= start) return createReadStream(uri, { start: 0, end: -1 });
-    return createReadStream(uri, { start, end: end === undefined ? undefined : end - 1, highWaterMark: 1 << 20 });
+    const rs =
+      end !== undefined && start !== undefined && end <= start
+        ? createReadStream(uri, { start: 0, end: -1 })
+        : createReadStream(uri, { start, end: end === undefined ? undefined : end - 1, highWaterMark: 1 << 20 });
+    // A read error (EIO, EISDIR) says only 'read': name the file before any consumer sees it.
+    rs.on('error', (e: NodeJS.ErrnoException) => {
+      if (!e.message.includes(uri)) e.message = `cannot read ${uri}: ${e.message}`;
+    });
+    return rs;
   }
   async write(uri: string, data: Uint8Array | string): Promise<void> {
-    await mkdir(dirname(uri), { recursive: true });
+    await ensureDir(dirname(uri));
     const tmp = tempName(uri);
     try {
       await writeFile(tmp, data);
       await rename(tmp, uri);
     } catch (e) {
       await rm(tmp, { force: true });
-      throw e;
+      throw fileError('write', uri, e);
     }
   }
   async writer(uri: string): Promise<AtomicWriter> {
-    await mkdir(dirname(uri), { recursive: true });
+    await ensureDir(dirname(uri));
     const tmp = tempName(uri);
     const ws: WriteStream = createWriteStream(tmp);
     let failed: Error | undefined;
-    ws.on('error', (e) => (failed = e));
+    ws.on('error', (e) => (failed = fileError('write', uri, e)));
+    const check = () => {
+      if (failed) throw failed;
+    };
     return {
       async write(chunk: Uint8Array) {
-        if (failed) throw failed;
-        if (!ws.write(chunk)) await once(ws, 'drain');
+        check();
+        if (ws.write(chunk)) return;
+        try {
+          await once(ws, 'drain');
+        } catch (e) {
+          throw failed ?? fileError('write', uri, e);
+        }
       },
       async commit() {
-        if (failed) throw failed;
+        check();
         ws.end();
-        await once(ws, 'finish');
-        await rename(tmp, uri);
+        try {
+          await once(ws, 'finish');
+          await rename(tmp, uri);
+        } catch (e) {
+          throw failed ?? fileError('write', uri, e);
+        }
       },
       async abort() {
         ws.destroy();

@@ -1,20 +1,26 @@
 /**
  * Training corpora for ad-hoc contamination checks (`sluice contamination --against …`): a stage
  * output directory (its `manifest.json` names the Parquet files and the fingerprint), Parquet
- * files, JSON Lines (plain or `.gz`) or plain text files. Everything streams.
+ * files, JSON Lines or plain text files; JSONL and text may be gzip or zstd (by their first
+ * bytes) and UTF-16/32 with a byte-order mark, read through the shared input opener. JSONL
+ * streams; a text file is one document. A damaged compressed input, or one of which no line
+ * could be read, is an error naming it: a scan that silently missed part of the corpus would
+ * under-report contamination.
  *
  * A JSONL record's text is its `text` field when it has one, else all its string values joined
  * by newlines (so a benchmark file such as PIQA's `{goal, sol1, sol2}` can stand in for training
  * data); its id is `id` or `<file>:<line>`, its URL `url` or `meta.url`.
  */
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
 import { join } from 'node:path';
 import { glob } from 'tinyglobby';
 import type { Doc, Manifest } from '../../engine/types.ts';
 import { readDocsParquet } from '../../engine/parquet.ts';
-import { lines } from '../../operators/read/jsonl.ts';
+import { openInput, readInputText } from '../../operators/read/open.ts';
+import { jsonlRecords, ReadTally } from '../../operators/read/records.ts';
+
+/** `.jsonl`, optionally with a compression suffix (the compression itself is read from the bytes). */
+const JSONL = /\.jsonl(\.(gz|zst|zstd))?$/i;
 
 /** One corpus input, resolved: what to read and how it enters the corpus fingerprint. */
 export interface CorpusInput {
@@ -42,7 +48,7 @@ export async function resolveCorpus(specs: string[]): Promise<CorpusInput[]> {
     if (files.length === 0) throw new Error(`--against ${spec}: no such file, directory or matching files`);
     for (const f of files.sort()) {
       const fs = await stat(f);
-      const kind = /\.parquet$/i.test(f) ? 'parquet' : /\.jsonl(\.gz)?$/i.test(f) ? 'jsonl' : 'text';
+      const kind = /\.parquet$/i.test(f) ? 'parquet' : JSONL.test(f) ? 'jsonl' : 'text';
       out.push({ kind, path: f, describe: `${f} ${fs.size} ${fs.mtimeMs.toFixed(0)}` });
     }
   }
@@ -61,30 +67,33 @@ export async function* readCorpusInput(input: CorpusInput, onSkip?: (where: stri
       yield* readDocsParquet(input.path, { batchSize });
       return;
     case 'text': {
-      const text = await readFile(input.path, 'utf8');
+      const { text, invalidAt } = await readInputText(input.path);
+      if (invalidAt !== null) {
+        onSkip?.(input.path, `read.invalidUtf8: not UTF-8 at byte ${invalidAt}`);
+        return;
+      }
       yield [{ id: input.path, text, meta: { source: input.path } }];
       return;
     }
     case 'jsonl': {
-      let stream: AsyncIterable<Buffer> = createReadStream(input.path);
-      if (/\.gz$/i.test(input.path)) stream = createReadStream(input.path).pipe(createGunzip());
+      const opened = await openInput(input.path);
+      const tally = new ReadTally();
       let batch: Doc[] = [];
-      let n = 0;
-      for await (const [, buf] of lines(stream)) {
-        n++;
-        if (!buf.length) continue;
-        const where = `${input.path}:${n}`;
-        let r: Record<string, unknown>;
-        try {
-          r = JSON.parse(buf.toString('utf8')) as Record<string, unknown>;
-        } catch (e) {
-          onSkip?.(where, `invalid JSON: ${(e as Error).message}`);
+      for await (const ev of jsonlRecords(opened)) {
+        const where = `${input.path}:${ev.line}`;
+        if (ev.kind === 'skip') {
+          if (ev.reason === 'read.truncated' || ev.reason === 'read.corrupt') throw new Error(String(ev.details.error));
+          tally.skip(ev);
+          onSkip?.(where, `${ev.reason}${typeof ev.details.error === 'string' ? `: ${ev.details.error}` : ''}`);
           continue;
         }
+        const r = ev.value as Record<string, unknown>;
         if (!r || typeof r !== 'object' || Array.isArray(r)) {
+          tally.skip({ kind: 'skip', offset: ev.offset, line: ev.line, reason: 'not a document', details: { error: 'record is not a JSON object' } }, ev.raw);
           onSkip?.(where, 'record is not a JSON object');
           continue;
         }
+        tally.ok();
         const text = typeof r.text === 'string' ? r.text : Object.values(r).filter((v): v is string => typeof v === 'string').join('\n');
         const meta = (r.meta && typeof r.meta === 'object' ? r.meta : {}) as Doc['meta'];
         const url = typeof r.url === 'string' ? r.url : typeof meta.url === 'string' ? meta.url : undefined;
@@ -95,6 +104,7 @@ export async function* readCorpusInput(input: CorpusInput, onSkip?: (where: stri
         }
       }
       if (batch.length) yield batch;
+      tally.check(`--against ${input.path}`, opened);
       return;
     }
     default: {

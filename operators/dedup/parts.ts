@@ -114,18 +114,27 @@ export async function* fixedRecords(stream: AsyncIterable<Uint8Array>, size: num
 
 /** Reads newline-delimited text lines from a byte stream. */
 export async function* lines(stream: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  // Newlines are looked for in each new chunk only and a line's pieces joined once: searching a
+  // growing `rest` string flattened it per chunk, quadratic in the length of a long line.
   const dec = new TextDecoder();
-  let rest = '';
+  let parts: string[] = [];
+  const take = (last: string): string => {
+    if (!parts.length) return last;
+    parts.push(last);
+    const line = parts.join('');
+    parts = [];
+    return line;
+  };
   for await (const chunk of stream) {
-    rest += dec.decode(chunk, { stream: true });
+    const s = dec.decode(chunk, { stream: true });
     let start = 0;
     let i: number;
-    while ((i = rest.indexOf('\n', start)) >= 0) {
-      yield rest.slice(start, i);
+    while ((i = s.indexOf('\n', start)) >= 0) {
+      yield take(s.slice(start, i));
       start = i + 1;
     }
-    rest = rest.slice(start);
+    if (start < s.length) parts.push(s.slice(start));
   }
-  rest += dec.decode();
+  const rest = take(dec.decode());
   if (rest) yield rest;
 }

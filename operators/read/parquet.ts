@@ -11,6 +11,7 @@ import { readParquetTables } from '../../engine/parquet.ts';
 import { tableToDocs } from '../../formats/doc.ts';
 import { expandInputs, inputLabel } from './files.ts';
 import { toJson } from '../../engine/json.ts';
+import { ReadTally } from './records.ts';
 
 const Config = z.strictObject({
   paths: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
@@ -32,7 +33,10 @@ function plain(v: unknown): unknown {
   return v;
 }
 
-/** Reads Parquet documents; a row whose text is not a string is skipped with its reason. */
+/**
+ * Reads Parquet documents; a row whose text is not a string is skipped with its reason, and a
+ * file of which no row is a document fails its task with an error naming it.
+ */
 export function parquet(paths: string | string[], options: ParquetOptions = {}): Source {
   const cfg = parseConfig('read.parquet', Config, { ...options, paths });
   return {
@@ -47,6 +51,7 @@ export function parquet(paths: string | string[], options: ParquetOptions = {}):
     },
     async *read(part, ctx) {
       const label = inputLabel(part.uri, ctx.baseDir);
+      const tally = new ReadTally();
       let row = 0;
       for await (const t of readParquetTables(part.uri, { batchSize: cfg.batchSize })) {
         const names = t.schema.fields.map((f) => f.name);
@@ -54,7 +59,9 @@ export function parquet(paths: string | string[], options: ParquetOptions = {}):
         const isDocSchema = cfg.textField === 'text' && cfg.idField === 'id' && names.includes('meta') && names.includes('id');
         if (isDocSchema) {
           row += t.numRows;
-          yield tableToDocs(t);
+          const docs = tableToDocs(t);
+          tally.records += docs.length;
+          yield docs;
           continue;
         }
         const out: Doc[] = [];
@@ -70,14 +77,18 @@ export function parquet(paths: string | string[], options: ParquetOptions = {}):
             else meta[n] = plain(v);
           }
           if (typeof text !== 'string') {
-            ctx.audit.skip(`${label}#${row}`, 'not a document', { error: `column '${cfg.textField}' is ${text === null ? 'null' : typeof text}` });
+            const error = `column '${cfg.textField}' is ${text === null ? 'null' : typeof text}`;
+            tally.skip({ kind: 'skip', offset: row, line: row + 1, reason: 'not a document', details: { error } });
+            ctx.audit.skip(`${label}#${row}`, 'not a document', { error });
             continue;
           }
+          tally.ok();
           meta.source ??= `${label}#${row}`;
           out.push({ id: id !== undefined && id !== null && id !== '' ? String(id) : `${label}#${row}`, text, meta });
         }
         if (out.length) yield out;
       }
+      tally.check(`read.parquet ${label}`);
     },
   };
 }

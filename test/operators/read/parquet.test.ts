@@ -42,3 +42,10 @@ test('read.parquet reads other Parquet files: a text column, other columns becom
   assert.deepEqual(audit.skips.map((s) => [s.input, s.reason]), [['hf.parquet#1', 'not a document']]);
   await assert.rejects(readSource(read.parquet('hf.parquet'), { baseDir: dir }), /hf\.parquet: no column 'text' \(columns: content, score, n\)/);
 });
+
+test('read.parquet: a file of which no row is a document fails its task, naming the file', async () => {
+  const dir = tempProject();
+  const t = new arrow.Table({ text: arrow.vectorFromArray([null, null], new arrow.Utf8()), n: arrow.vectorFromArray([1, 2], new arrow.Float64()) });
+  await writeTableParquet(join(dir, 'nulls.parquet'), t);
+  await assert.rejects(readSource(read.parquet('nulls.parquet'), { baseDir: dir }), /read\.parquet nulls\.parquet: no record could be read: 2 record\(s\) skipped \(not a document ×2\)/);
+});
