@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { CustomStage, CustomTaskContext, Dataset, Json, StageRef } from '../engine/types.ts';
-import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../formats/benchmarks.ts';
+import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../operators/read/benchmarks.ts';
 import { scoreBenchmark, type ChoiceMethod, type McResult } from './multiple-choice.ts';
 import { heldOutLoss, perplexity, type HeldOutResult, type PerplexityResult } from './perplexity.ts';
 import type { TokenScorer } from './scorer.ts';

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { parse, intOption } from '../args.ts';
-import { loadBenchmark, parseBenchmarkArg } from '../../formats/benchmarks.ts';
+import { loadBenchmark, parseBenchmarkArg } from '../../operators/read/benchmarks.ts';
 import { buildIndex, type IndexFields } from '../../formats/contamination/ngram-index.ts';
 import { ContaminationScanner, type DirtyRule } from '../../evals/contamination/scan.ts';
 import { contaminationReport, reportMarkdown } from '../../evals/contamination/report.ts';
