@@ -14,7 +14,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
@@ -22,7 +22,7 @@ import { mulberry32 } from '../../engine/random.ts';
 import { storage } from '../../engine/storage/index.ts';
 import { runCli, startCli, tempProject } from '../helpers/cli.ts';
 import { treeHashes, writeInputs, writeTestPipeline } from '../helpers/fixtures.ts';
-import { makeBucket, needS3 } from '../helpers/s3.ts';
+import { makeBucket, needS3, objectHashes } from '../helpers/s3.ts';
 
 const MOMENTS = 20;
 const skipS3 = await needS3();
@@ -121,15 +121,8 @@ test(`kill -9 at ${MOMENTS} seeded moments across a three-stage pipeline, local 
 test(`kill -9 at ${MOMENTS} seeded moments across a three-stage pipeline, s3:// workdir: identical bytes, no stray object or upload`, { skip: skipS3, timeout: 600_000 }, async (t) => {
   const dir = project();
   const bucket = await makeBucket();
-  const hashes = async (prefix: string) => {
-    const out: Record<string, string> = {};
-    for (const e of await storage.list(prefix)) {
-      if (e.uri.includes('/_logs/') || e.uri.endsWith('/audit.html')) continue;
-      // Plans hold the workdir's URI: compare that they exist, not their bytes.
-      out[e.uri.slice(prefix.length)] = e.uri.endsWith('/_plan.json') ? 'plan' : createHash('sha256').update(await storage.read(e.uri)).digest('hex');
-    }
-    return out;
-  };
+  // Plans hold the workdir's URI: compare that they exist, not their bytes.
+  const hashes = (prefix: string) => objectHashes(prefix, 'presence');
   const ref = `s3://${bucket}/ref/`;
   // One worker: an object is atomic whatever the concurrency, and each start-up forks one process
   // fewer (measured on 2 busy cores: 15 s instead of 21 s of CPU for the local variant).

@@ -4,14 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { storage } from '../../engine/storage/index.ts';
 import { S3Storage, S3_PART_SIZE, s3PartSize } from '../../engine/storage/s3.ts';
 import { removeLeftovers } from '../../engine/runner.ts';
-import { needS3, makeBucket } from '../helpers/s3.ts';
+import { needS3, makeBucket, objectHashes } from '../helpers/s3.ts';
 import { runCli, startCli, tempProject, writePipeline } from '../helpers/cli.ts';
 import { writeInputs } from '../helpers/fixtures.ts';
 
@@ -29,16 +29,6 @@ async function uploads(c: S3Client, bucket: string, prefix: string): Promise<{ k
   for (const u of r.Uploads ?? []) {
     const p = await c.send(new ListPartsCommand({ Bucket: bucket, Key: u.Key!, UploadId: u.UploadId! }));
     out.push({ key: u.Key!, parts: (p.Parts ?? []).map((x) => x.Size ?? 0) });
-  }
-  return out;
-}
-
-/** sha256 of every object under `prefix` except logs and plans (plans hold the workdir's URI). */
-async function objectHashes(prefix: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await storage.list(prefix)) {
-    if (e.uri.includes('/_logs/') || e.uri.endsWith('_plan.json') || e.uri.endsWith('/audit.html')) continue;
-    out[e.uri.slice(prefix.length)] = createHash('sha256').update(await storage.read(e.uri)).digest('hex');
   }
   return out;
 }

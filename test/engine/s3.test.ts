@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { storage } from '../../engine/storage/index.ts';
-import { needS3, makeBucket } from '../helpers/s3.ts';
+import { needS3, makeBucket, objectHashes } from '../helpers/s3.ts';
 import { runCli, startCli, tempProject } from '../helpers/cli.ts';
 import { writeInputs, writeTestPipeline } from '../helpers/fixtures.ts';
 import type { RunSummary } from '../../engine/runner.ts';
@@ -15,15 +15,6 @@ async function streamToBuffer(s: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const c of s) parts.push(Buffer.from(c));
   return Buffer.concat(parts);
-}
-
-async function objectHashes(prefix: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await storage.list(prefix)) {
-    if (e.uri.includes('/_logs/') || e.uri.includes('/_timing/') || e.uri.includes('/_report/') || e.uri.endsWith('_plan.json') || e.uri.endsWith('/audit.html')) continue;
-    out[e.uri.slice(prefix.length)] = createHash('sha256').update(await storage.read(e.uri)).digest('hex');
-  }
-  return out;
 }
 
 test('S3 storage: atomic writes, multipart, ranged reads, listing, deletes', { skip }, async () => {

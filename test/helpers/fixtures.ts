@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { writePipeline } from './cli.ts';
 
 const WORDS = ['river', 'stone', 'water', 'gate', 'flow', 'mill', 'bank', 'reed', 'lock', 'weir', 'pool', 'canal'];
@@ -77,18 +77,28 @@ ${COUNT_STAGE}export default pipeline({ name: 'test', workdir: ${JSON.stringify(
   );
 }
 
+/** Folders of a workdir whose files differ between runs by nature: logs, task timings, the dated report site. */
+const RUN_VARYING_DIRS = new Set(['_logs', '_timing', '_report']);
+
 /**
- * sha256 of every file under `dir` (relative path → hash), skipping what differs between runs by
- * nature: `_logs/`, task timings (`_timing/`) and the dated reports (`audit.html`, `_report/`).
+ * Whether a workdir path (relative, `/`-separated; or a URI) holds what differs between two runs of
+ * the same pipeline by nature: `_logs/`, task timings (`_timing/`) and the dated reports
+ * (`audit.html`, `_report/`). Every byte-identity check (local trees and S3 listings) skips these.
  */
+export function variesBetweenRuns(path: string): boolean {
+  const parts = path.split('/');
+  return parts.at(-1) === 'audit.html' || parts.slice(0, -1).some((p) => RUN_VARYING_DIRS.has(p));
+}
+
+/** sha256 of every file under `dir` (relative path → hash), skipping what {@link variesBetweenRuns}. */
 export function treeHashes(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (d: string) => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       if (statSync(p).isDirectory()) {
-        if (name !== '_logs' && name !== '_timing' && name !== '_report') walk(p);
-      } else if (name !== 'audit.html') out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
+        if (!RUN_VARYING_DIRS.has(name)) walk(p);
+      } else if (!variesBetweenRuns(relative(dir, p).split(sep).join('/'))) out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
     }
   };
   if (existsSync(dir)) walk(dir);
