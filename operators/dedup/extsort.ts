@@ -110,19 +110,7 @@ export class ExternalSorter {
     const keys = this.keys[p]!;
     const payloads = this.payloads[p]!;
     const n = this.counts[p]!;
-    const order = new Uint32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    // Stable: ties on the key fall back to arrival order.
-    const sorted = Array.from(order).sort((a, b) => {
-      const ao = a * kw;
-      const bo = b * kw;
-      for (let i = 0; i < kw; i++) {
-        const x = keys[ao + i]!;
-        const y = keys[bo + i]!;
-        if (x !== y) return x < y ? -1 : 1;
-      }
-      return a - b;
-    });
+    const sorted = sortOrder(keys, kw, n);
     let size = 0;
     for (let i = 0; i < n; i++) size += 4 + 4 * kw + (payloads[i]?.length ?? 0);
     const out = new Uint8Array(size);
@@ -140,6 +128,86 @@ export class ExternalSorter {
     }
     return out;
   }
+}
+
+/** Insertion sort of `order[lo..hi)` by the full key, ties by arrival index (stable). */
+function insertionSort(keys: Uint32Array, kw: number, order: Uint32Array, lo: number, hi: number): void {
+  for (let i = lo + 1; i < hi; i++) {
+    const a = order[i]!;
+    let j = i - 1;
+    for (; j >= lo; j--) {
+      const b = order[j]!;
+      let c = 0;
+      for (let w = 0; w < kw; w++) {
+        const x = keys[b * kw + w]!;
+        const y = keys[a * kw + w]!;
+        if (x !== y) {
+          c = x < y ? -1 : 1;
+          break;
+        }
+      }
+      if (c < 0 || (c === 0 && b < a)) break;
+      order[j + 1] = b;
+    }
+    order[j + 1] = a;
+  }
+}
+
+/**
+ * The arrival indices of `n` records sorted by key, ties in arrival order. A stable LSD radix
+ * sort on the first key word (two 16-bit passes over typed arrays), then each run of equal first
+ * words sorted by the full key: the same order as the comparison sort it replaced, which spent
+ * its time in comparator calls and boxing `n` indices into a JS array (the paragraph stage's
+ * hash-keyed records are the main user; first words are nearly uniform there).
+ */
+function sortOrder(keys: Uint32Array, kw: number, n: number): Uint32Array {
+  let order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (n < 64) {
+    insertionSort(keys, kw, order, 0, n);
+    return order;
+  }
+  let tmp = new Uint32Array(n);
+  const cnt = new Uint32Array(65536);
+  for (let shift = 0; shift <= 16; shift += 16) {
+    cnt.fill(0);
+    for (let i = 0; i < n; i++) cnt[(keys[order[i]! * kw]! >>> shift) & 0xffff]!++;
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = cnt[d]!;
+      cnt[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const r = order[i]!;
+      tmp[cnt[(keys[r * kw]! >>> shift) & 0xffff]!++] = r;
+    }
+    const t = order;
+    order = tmp;
+    tmp = t;
+  }
+  if (kw === 1) return order;
+  for (let i = 0; i < n; ) {
+    const w = keys[order[i]! * kw]!;
+    let j = i + 1;
+    while (j < n && keys[order[j]! * kw] === w) j++;
+    if (j - i > 1) {
+      if (j - i <= 32) insertionSort(keys, kw, order, i, j);
+      else {
+        const sub = Array.from(order.subarray(i, j)).sort((a, b) => {
+          for (let x = 1; x < kw; x++) {
+            const p = keys[a * kw + x]!;
+            const q = keys[b * kw + x]!;
+            if (p !== q) return p < q ? -1 : 1;
+          }
+          return a - b;
+        });
+        order.set(sub, i);
+      }
+    }
+    i = j;
+  }
+  return order;
 }
 
 /** Compares two keys lexicographically. */
