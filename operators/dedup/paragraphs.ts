@@ -72,8 +72,9 @@ export function paragraphReasons(unit: UnitKind): CutReasons {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function hex(h: ArrayLike<number>): string {
-  return Array.from({ length: 2 }, (_, i) => h[i]!.toString(16).padStart(8, '0')).join('');
+/** The audit's group id: the first 64 bits of the hash as 16 hex digits (one per removed unit, so no temporary arrays). */
+function hex(a: number, b: number): string {
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }
 
 async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): Promise<void> {
@@ -188,7 +189,7 @@ async function* cutsByRow(runs: string[], cfg: Config, tmpDir: string): AsyncGen
       }
       const p = rec.payload;
       const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-      cur.units.push({ unit: rec.key[2]!, keptId: dec.decode(p.subarray(8)), group: hex([dv.getUint32(0), dv.getUint32(4)]) });
+      cur.units.push({ unit: rec.key[2]!, keptId: dec.decode(p.subarray(8)), group: hex(dv.getUint32(0), dv.getUint32(4)) });
     }
   }
   if (cur) yield cur;
@@ -247,7 +248,7 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
           const u = splitUnits(doc.text, unit, cfg.minChars);
           const cuts: Cut[] = [];
           for (let i = 0; i < u.count; i++) {
-            if (bloom.testAndAdd(hashRange(doc.text, u.keyStart[i]!, u.keyEnd[i]!, h))) cuts.push({ start: u.start[i]!, end: u.end[i]!, details: { keptId: null, group: hex(h), unit: i, bloom: true } });
+            if (bloom.testAndAdd(hashRange(doc.text, u.keyStart[i]!, u.keyEnd[i]!, h))) cuts.push({ start: u.start[i]!, end: u.end[i]!, details: { keptId: null, group: hex(h[0]!, h[1]!), unit: i, bloom: true } });
           }
           units += u.count;
           repeats += cuts.length;
