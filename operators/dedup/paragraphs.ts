@@ -74,8 +74,9 @@ const dec = new TextDecoder();
 
 /** The audit's group id: the first 64 bits of the hash as 16 hex digits (one per removed unit, so no temporary arrays). */
 function hex(a: number, b: number): string {
-  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
+  return HEX[a >>> 24]! + HEX[(a >>> 16) & 255]! + HEX[(a >>> 8) & 255]! + HEX[a & 255]! + HEX[b >>> 24]! + HEX[(b >>> 16) & 255]! + HEX[(b >>> 8) & 255]! + HEX[b & 255]!;
 }
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): Promise<void> {
   const input = ctx.inputs[0]!;
