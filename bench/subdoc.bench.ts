@@ -107,7 +107,7 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
           key[4] = 0;
           key[5] = d;
           key[6] = i;
-          await sorter.add(key[0]! % 4, key, id);
+          if (sorter.push(key[0]! % 4, key, id)) await sorter.spillAll();
         }
       }
       await sorter.finish();

@@ -63,6 +63,15 @@ export class ExternalSorter {
 
   /** Adds one record (`key` has `keyWords` words) to a partition; spills when the budget is reached. */
   async add(partition: number, key: ArrayLike<number>, payload?: Uint8Array): Promise<void> {
+    if (this.push(partition, key, payload)) await this.spillAll();
+  }
+
+  /**
+   * `add` without the promise: buffers the record and returns true when the budget is reached,
+   * and the caller must then `await spillAll()` before the next `push`. For hot loops, where an
+   * awaited call per record cost more than hashing the record.
+   */
+  push(partition: number, key: ArrayLike<number>, payload?: Uint8Array): boolean {
     const kw = this.keyWords;
     let keys = this.keys[partition];
     if (!keys) throw new Error(`extsort: partition ${partition} out of range 0..${this.partitions - 1}`);
@@ -80,7 +89,7 @@ export class ExternalSorter {
     }
     this.counts[partition] = n + 1;
     this.used += 4 * kw + 4;
-    if (this.used >= this.bufferBytes) await this.spillAll();
+    return this.used >= this.bufferBytes;
   }
 
   /** Spills every non-empty partition buffer as a run. */

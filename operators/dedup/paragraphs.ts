@@ -105,7 +105,7 @@ async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): 
             key[4] = file;
             key[5] = row;
             key[6] = i;
-            await sorter.add(key[0]! % cfg.partitions, key, id);
+            if (sorter.push(key[0]! % cfg.partitions, key, id)) await sorter.spillAll();
           }
           units += u.count;
         }
