@@ -153,7 +153,7 @@ async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
       dv.setUint32(0, cur[0]!);
       dv.setUint32(4, cur[1]!);
       pl.set(keeper, 8);
-      await cuts.add(0, [k[4]!, k[5]!, k[6]!], pl);
+      if (cuts.push(0, k.subarray(4, 7), pl)) await cuts.spillAll();
     }
   }
   await cuts.finish();
