@@ -162,60 +162,70 @@ function insertionSort(keys: Uint32Array, kw: number, order: Uint32Array, lo: nu
   }
 }
 
-/**
- * The arrival indices of `n` records sorted by key, ties in arrival order. A stable LSD radix
- * sort on the first key word (two 16-bit passes over typed arrays), then each run of equal first
- * words sorted by the full key: the same order as the comparison sort it replaced, which spent
- * its time in comparator calls and boxing `n` indices into a JS array (the paragraph stage's
- * hash-keyed records are the main user; first words are nearly uniform there).
- */
-function sortOrder(keys: Uint32Array, kw: number, n: number): Uint32Array {
-  let order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  if (n < 64) {
-    insertionSort(keys, kw, order, 0, n);
-    return order;
-  }
-  let tmp = new Uint32Array(n);
-  const cnt = new Uint32Array(65536);
+/** Stable LSD radix sort of `order[lo..hi)` by key word `w` (two 16-bit passes through `tmp`). */
+function radixWord(keys: Uint32Array, kw: number, w: number, order: Uint32Array, tmp: Uint32Array, cnt: Uint32Array, lo: number, hi: number): void {
   for (let shift = 0; shift <= 16; shift += 16) {
     cnt.fill(0);
-    for (let i = 0; i < n; i++) cnt[(keys[order[i]! * kw]! >>> shift) & 0xffff]!++;
-    let sum = 0;
+    for (let i = lo; i < hi; i++) cnt[(keys[order[i]! * kw + w]! >>> shift) & 0xffff]!++;
+    let sum = lo;
     for (let d = 0; d < 65536; d++) {
       const c = cnt[d]!;
       cnt[d] = sum;
       sum += c;
     }
-    for (let i = 0; i < n; i++) {
+    for (let i = lo; i < hi; i++) {
       const r = order[i]!;
-      tmp[cnt[(keys[r * kw]! >>> shift) & 0xffff]!++] = r;
+      tmp[cnt[(keys[r * kw + w]! >>> shift) & 0xffff]!++] = r;
     }
-    const t = order;
-    order = tmp;
-    tmp = t;
+    order.set(tmp.subarray(lo, hi), lo);
   }
-  if (kw === 1) return order;
-  for (let i = 0; i < n; ) {
-    const w = keys[order[i]! * kw]!;
-    let j = i + 1;
-    while (j < n && keys[order[j]! * kw] === w) j++;
-    if (j - i > 1) {
-      if (j - i <= 32) insertionSort(keys, kw, order, i, j);
-      else {
-        const sub = Array.from(order.subarray(i, j)).sort((a, b) => {
-          for (let x = 1; x < kw; x++) {
-            const p = keys[a * kw + x]!;
-            const q = keys[b * kw + x]!;
-            if (p !== q) return p < q ? -1 : 1;
-          }
-          return a - b;
-        });
-        order.set(sub, i);
+}
+
+/** Sorts `order[lo..hi)`, already equal on key words `< w` and in arrival order among ties. */
+function sortRange(keys: Uint32Array, kw: number, w: number, order: Uint32Array, tmp: Uint32Array, cnt: Uint32Array, lo: number, hi: number): void {
+  if (hi - lo <= 32) {
+    insertionSort(keys, kw, order, lo, hi);
+    return;
+  }
+  if (hi - lo < RADIX_MIN) {
+    const sub = Array.from(order.subarray(lo, hi)).sort((a, b) => {
+      for (let x = w; x < kw; x++) {
+        const p = keys[a * kw + x]!;
+        const q = keys[b * kw + x]!;
+        if (p !== q) return p < q ? -1 : 1;
       }
-    }
+      return a - b;
+    });
+    order.set(sub, lo);
+    return;
+  }
+  radixWord(keys, kw, w, order, tmp, cnt, lo, hi);
+  if (w + 1 === kw) return;
+  for (let i = lo; i < hi; ) {
+    const v = keys[order[i]! * kw + w]!;
+    let j = i + 1;
+    while (j < hi && keys[order[j]! * kw + w] === v) j++;
+    if (j - i > 1) sortRange(keys, kw, w + 1, order, tmp, cnt, i, j);
     i = j;
   }
+}
+
+/** Below this many records a range is sorted by comparison: a radix pass clears 64K counters. */
+const RADIX_MIN = 2048;
+
+/**
+ * The arrival indices of `n` records sorted by key, ties in arrival order: the same order as the
+ * stable comparison sort it replaced, which spent its time in comparator calls and boxing `n`
+ * indices into a JS array. Most-significant word first: a stable radix sort on a word (two 16-bit
+ * passes over typed arrays), then each run of records equal on it sorted by the following words,
+ * by radix again while large (the cut keys `[file, row, unit]` share the file word) and by
+ * comparison when small (the paragraph hashes differ in their first word almost always).
+ */
+function sortOrder(keys: Uint32Array, kw: number, n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (n < RADIX_MIN) sortRange(keys, kw, 0, order, order, order, 0, n);
+  else sortRange(keys, kw, 0, order, new Uint32Array(n), new Uint32Array(65536), 0, n);
   return order;
 }
 

@@ -74,9 +74,11 @@ test('a large in-memory run sorts like the stable comparison sort (radix path, b
   const sorter = new ExternalSorter({ keyWords: 3, bufferBytes: 64 << 20, spill: async (_p, _r, b) => void (bytes = b) });
   const recs: Array<{ key: number[]; payload: string }> = [];
   for (let i = 0; i < 5000; i++) {
-    // First words: a few values with high bits set (groups of ~100 equal words) or full-range randoms.
-    const w0 = rand() < 0.5 ? (Math.floor(rand() * 50) * 0x01010101) >>> 0 : Math.floor(rand() * 2 ** 32);
-    const key = [w0, Math.floor(rand() * 3) * 0x10000, Math.floor(rand() * 2)];
+    // First words: one shared value (a tie group big enough to radix-sort on the next word), a few
+    // values with high bits set (groups of ~40), or full-range randoms.
+    const u = rand();
+    const w0 = u < 0.6 ? 0xdeadbeef : u < 0.8 ? (Math.floor(rand() * 50) * 0x01010101) >>> 0 : Math.floor(rand() * 2 ** 32);
+    const key = [w0, (Math.floor(rand() * 2 ** 32) & 0xffff000f) >>> 0, Math.floor(rand() * 2)];
     recs.push({ key, payload: `p${i}` });
     await sorter.add(0, key, Buffer.from(`p${i}`));
   }
