@@ -135,6 +135,7 @@ async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
   });
   let cur: Uint32Array | null = null;
   let keeper: Uint8Array = new Uint8Array(0);
+  let pl: Uint8Array | null = null;
   let groups = 0;
   let repeats = 0;
   for await (const batch of mergeRunBatches(runs, { keyWords: 7, fanIn: cfg.fanIn, tmpDir: ctx.tmpDir })) {
@@ -143,16 +144,20 @@ async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
       if (!cur || k[0] !== cur[0] || k[1] !== cur[1] || k[2] !== cur[2] || k[3] !== cur[3]) {
         cur = k.slice(0, 4);
         keeper = rec.payload.slice();
+        pl = null;
         groups++;
         continue;
       }
       repeats++;
-      // Payload: the group's hash prefix (8 bytes, for the audit), then the kept document's id.
-      const pl = new Uint8Array(8 + keeper.length);
-      const dv = new DataView(pl.buffer);
-      dv.setUint32(0, cur[0]!);
-      dv.setUint32(4, cur[1]!);
-      pl.set(keeper, 8);
+      // Payload: the group's hash prefix (8 bytes, for the audit), then the kept document's id;
+      // the same bytes for every repeat of the group, so built once and shared by its records.
+      if (!pl) {
+        pl = new Uint8Array(8 + keeper.length);
+        const dv = new DataView(pl.buffer);
+        dv.setUint32(0, cur[0]!);
+        dv.setUint32(4, cur[1]!);
+        pl.set(keeper, 8);
+      }
       if (cuts.push(0, k.subarray(4, 7), pl)) await cuts.spillAll();
     }
   }
