@@ -2,17 +2,23 @@
  * Suffix array construction by SA-IS (Nong, Zhang & Chan 2009, "Linear Suffix Array
  * Construction by Almost Pure Induced-Sorting") over an integer alphabet of token ids.
  *
- * Time O(n + K) for n tokens and alphabet size K. Memory, measured in bytes per token of the
- * input (see `saisBytesPerToken`): the returned array is 4 (Int32), the workspace is a 4-byte
- * shifted copy of the text (ids + 1 and a 0 sentinel, so every level runs on one monomorphic
- * Int32Array) plus 1 byte of L/S types per level (1 + 1/2 + 1/4 … < 2); the recursion keeps
- * its reduced string and suffix array inside the parent's suffix array (the classical in-place
- * layout), so it allocates nothing else beyond one bucket array of K (top level) or of the name
- * count (recursion) Int32 words. Total < 10 bytes per token plus 4K.
+ * Time O(n + K) for n tokens and alphabet size K. Memory, in bytes per token of the input (see
+ * `saisBytesPerToken`): the returned array is 4 (Int32). The workspace is a shifted copy of the
+ * text (ids + 1 and a 0 sentinel): 2 bytes when the ids fit in 16 bits (GPT-2's do), else 4; plus
+ * 1 byte of L/S types per level (1 + 1/2 + 1/4 … < 2); plus, per level, a count and a bucket
+ * array of the level's alphabet (K at the top; in the recursion the name count, at most half the
+ * level's length: < 8 bytes per token over all levels in the worst case, far less in practice).
+ * The recursion keeps its reduced string and suffix array inside the parent's suffix array (the
+ * classical in-place layout). Upper bound 4 + 14 = 18 bytes per token (16 with uint16 ids) plus
+ * 8K; measured at 50M GPT-2-sized tokens: 9.6 bytes per token of peak RSS above the input.
+ *
+ * Speed (measured, bench/subdoc.bench.ts): induction is bound by random reads of the text, so
+ * the passes read the L/S type of a suffix from the text itself (no random read of the type
+ * array), and the top-level text is 16-bit when it can be.
  */
 
-/** Bytes per token of `suffixArray`: the array it returns and its peak workspace (upper bound). */
-export const saisBytesPerToken = { array: 4, workspace: 6 } as const;
+/** Bytes per token of `suffixArray`: the array it returns and its peak workspace (upper bound, 32-bit text). */
+export const saisBytesPerToken = { array: 4, workspace: 14 } as const;
 
 /** The text of one level: the top level keeps uint16 ids as Uint16Array (half the cache traffic). */
 type Text = Int32Array | Uint16Array;
