@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Doc, DocMeta, Json, Source, SourcePart, TaskContext } from '../../engine/types.ts';
 import { parseConfig } from '../../engine/operator.ts';
 import { expandInputs, inputLabel } from './files.ts';
+import { toJson } from '../../engine/json.ts';
 import { openInput, sniffInput, TEXT_ENCODINGS } from './open.ts';
 import { DEFAULT_MAX_LINE_BYTES, jsonlRecords, ReadTally } from './records.ts';
 
@@ -70,7 +71,7 @@ export function jsonl(paths: string | string[], options: JsonlOptions = {}): Sou
     type: 'read.jsonl',
     name: 'read.jsonl',
     version: '2',
-    config: cfg as unknown as Json,
+    config: toJson(cfg),
     async plan(ctx) {
       const files = await expandInputs(cfg.paths, ctx);
       const parts: SourcePart[] = [];

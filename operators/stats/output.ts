@@ -9,8 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTableParquet } from '../../engine/parquet.ts';
-import { esc } from '../../audit/html.ts';
-import { fmtBytes, fmtInt } from '../../audit/text.ts';
+import { esc, fmtBytes, fmtInt } from '../../engine/display.ts';
 import { QuantileSketch } from './sketch.ts';
 import { statsRows, type StatsAccumulator, type StatsRow } from './metrics.ts';
 

@@ -1,6 +1,7 @@
 /**
  * Benchmark loaders: read the evaluation sets of `../shared/data/mc-eval` (and files in the same
- * formats) into one item model the scorer and the contamination index share.
+ * formats) into the item model of formats/benchmarks.ts, which the scorer, the contamination
+ * index and `filter.decontaminate` share. Files go through the shared input opener (open.ts).
  *
  * Formats (`BenchmarkFormat`):
  * - `mc`: JSONL `{query, choices, gold}` (llm-foundry's ARC, OpenBookQA, COPA, CommonsenseQA, PIQA).
@@ -18,8 +19,12 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { openInput, readInputText } from '../operators/read/open.ts';
-import { jsonlRecords } from '../operators/read/records.ts';
+import { openInput, readInputText } from './open.ts';
+import { jsonlRecords } from './records.ts';
+import type { Benchmark, BenchmarkFormat, EvalItem, SkippedRecord } from '../../formats/benchmarks.ts';
+import { BENCHMARK_FORMATS } from '../../formats/benchmarks.ts';
+
+export { BENCHMARK_FORMATS, type Benchmark, type BenchmarkFormat, type ChoiceItem, type ClozeItem, type EvalItem, type PartialItem, type SkippedRecord } from '../../formats/benchmarks.ts';
 
 /**
  * The whole text of a benchmark file through the shared input opener (gzip/zstd by magic bytes,
@@ -34,70 +39,6 @@ async function readText(path: string, what = 'benchmark'): Promise<string> {
   }
   if (r.invalidAt !== null) throw new Error(`${what} ${path}: not valid UTF-8 at byte ${r.invalidAt} (re-encode the file as UTF-8)`);
   return r.text;
-}
-
-/** The file formats the loaders read. `auto` guesses from the extension and the first record. */
-export type BenchmarkFormat = 'mc' | 'piqa' | 'mmlu' | 'winogrande' | 'lambada';
-export const BENCHMARK_FORMATS: readonly BenchmarkFormat[] = ['mc', 'piqa', 'mmlu', 'winogrande', 'lambada'];
-
-interface ItemBase {
-  /** Benchmark name, e.g. `arc_easy`. */
-  benchmark: string;
-  /** Stable id within the benchmark: `<benchmark>/<index>` or `<subject>/<row>` for MMLU. */
-  id: string;
-  /** Position in load order (0-based). */
-  index: number;
-  /** Where the record lives: `file:line` (1-based line, or CSV record number + 1 for the header). */
-  source: string;
-}
-
-/**
- * Ordinary multiple choice: one context, N candidate answers, `ll_i = log P(" " + choice_i | query)`.
- * `question` is the content without prompt labels (what the contamination index reads), and
- * `query` the prompt as the format defines it (what the text scoring method conditions on).
- */
-export interface ChoiceItem extends ItemBase {
-  kind: 'choice';
-  query: string;
-  question: string;
-  choices: string[];
-  gold: number;
-  /** MMLU subject (from the file name), used in the letter-method description line. */
-  subject?: string;
-}
-
-/** Partial evaluation (Winogrande): `ll_i = log P(" " + continuation | contexts[i])`. */
-export interface PartialItem extends ItemBase {
-  kind: 'partial';
-  contexts: string[];
-  continuation: string;
-  gold: number;
-}
-
-/** Cloze (LAMBADA): the log-likelihood of `" " + continuation` given `context`, and whether it is greedy. */
-export interface ClozeItem extends ItemBase {
-  kind: 'cloze';
-  context: string;
-  continuation: string;
-}
-
-/** One benchmark item, as loaded. */
-export type EvalItem = ChoiceItem | PartialItem | ClozeItem;
-
-/** A record the loader could not use. */
-export interface SkippedRecord {
-  source: string;
-  reason: string;
-}
-
-/** A loaded benchmark. */
-export interface Benchmark {
-  name: string;
-  format: BenchmarkFormat;
-  /** The file or directory it was loaded from. */
-  path: string;
-  items: EvalItem[];
-  skipped: SkippedRecord[];
 }
 
 export interface LoadOptions {
