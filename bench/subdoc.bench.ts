@@ -107,7 +107,7 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
           key[4] = 0;
           key[5] = d;
           key[6] = i;
-          await sorter.add(key[0]! % 4, key, id);
+          if (sorter.push(key[0]! % 4, key, id)) await sorter.spillAll();
         }
       }
       await sorter.finish();
@@ -147,7 +147,7 @@ function saRows(): { rows: BenchRow[]; note: string } {
     growth.push(`| ${mb} MB | ${(r.tokens / 1e6).toFixed(0)}M | ${r.cpuS.toFixed(1)} | ${(r.cpuS / r.tokens * 1e9).toFixed(0)} | ${(r.peakAboveBase / 2 ** 20).toFixed(0)} MiB (${(r.peakAboveBase / r.tokens).toFixed(1)} B/token, ${(r.peakAboveBase / r.inputBytes).toFixed(1)}× input) |`);
   }
   const note = [
-    `Suffix array memory by construction: array ${saisBytesPerToken.array} bytes/token (Int32), workspace ≤ ${saisBytesPerToken.workspace} bytes/token (4-byte shifted text copy + < 2 bytes of L/S types over all recursion levels; the reduced problem lives inside the array). The repeat scan then holds the text as Int32 (4 bytes/token) + 1 flag byte/token.`,
+    `Suffix array memory by construction: array ${saisBytesPerToken.array} bytes/token (Int32), workspace ≤ ${saisBytesPerToken.workspace} bytes/token worst case (shifted text copy: 2 bytes for 16-bit ids as here, else 4; < 2 bytes of L/S types over all recursion levels; < 8 bytes of per-level count and bucket arrays in the recursion, whose alphabet is the name count; the reduced problem lives inside the array). The repeat scan then holds the text as Int32 (4 bytes/token) + 1 flag byte/token.`,
     '',
     '| tokens (uint16) | count | CPU s | CPU ns/token | peak RSS above base |',
     '|---|---|---|---|---|',

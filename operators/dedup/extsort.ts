@@ -63,6 +63,15 @@ export class ExternalSorter {
 
   /** Adds one record (`key` has `keyWords` words) to a partition; spills when the budget is reached. */
   async add(partition: number, key: ArrayLike<number>, payload?: Uint8Array): Promise<void> {
+    if (this.push(partition, key, payload)) await this.spillAll();
+  }
+
+  /**
+   * `add` without the promise: buffers the record and returns true when the budget is reached,
+   * and the caller must then `await spillAll()` before the next `push`. For hot loops, where an
+   * awaited call per record cost more than hashing the record.
+   */
+  push(partition: number, key: ArrayLike<number>, payload?: Uint8Array): boolean {
     const kw = this.keyWords;
     let keys = this.keys[partition];
     if (!keys) throw new Error(`extsort: partition ${partition} out of range 0..${this.partitions - 1}`);
@@ -80,7 +89,7 @@ export class ExternalSorter {
     }
     this.counts[partition] = n + 1;
     this.used += 4 * kw + 4;
-    if (this.used >= this.bufferBytes) await this.spillAll();
+    return this.used >= this.bufferBytes;
   }
 
   /** Spills every non-empty partition buffer as a run. */
@@ -110,19 +119,7 @@ export class ExternalSorter {
     const keys = this.keys[p]!;
     const payloads = this.payloads[p]!;
     const n = this.counts[p]!;
-    const order = new Uint32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    // Stable: ties on the key fall back to arrival order.
-    const sorted = Array.from(order).sort((a, b) => {
-      const ao = a * kw;
-      const bo = b * kw;
-      for (let i = 0; i < kw; i++) {
-        const x = keys[ao + i]!;
-        const y = keys[bo + i]!;
-        if (x !== y) return x < y ? -1 : 1;
-      }
-      return a - b;
-    });
+    const sorted = sortOrder(keys, kw, n);
     let size = 0;
     for (let i = 0; i < n; i++) size += 4 + 4 * kw + (payloads[i]?.length ?? 0);
     const out = new Uint8Array(size);
@@ -140,6 +137,96 @@ export class ExternalSorter {
     }
     return out;
   }
+}
+
+/** Insertion sort of `order[lo..hi)` by the full key, ties by arrival index (stable). */
+function insertionSort(keys: Uint32Array, kw: number, order: Uint32Array, lo: number, hi: number): void {
+  for (let i = lo + 1; i < hi; i++) {
+    const a = order[i]!;
+    let j = i - 1;
+    for (; j >= lo; j--) {
+      const b = order[j]!;
+      let c = 0;
+      for (let w = 0; w < kw; w++) {
+        const x = keys[b * kw + w]!;
+        const y = keys[a * kw + w]!;
+        if (x !== y) {
+          c = x < y ? -1 : 1;
+          break;
+        }
+      }
+      if (c < 0 || (c === 0 && b < a)) break;
+      order[j + 1] = b;
+    }
+    order[j + 1] = a;
+  }
+}
+
+/** Stable LSD radix sort of `order[lo..hi)` by key word `w` (two 16-bit passes through `tmp`). */
+function radixWord(keys: Uint32Array, kw: number, w: number, order: Uint32Array, tmp: Uint32Array, cnt: Uint32Array, lo: number, hi: number): void {
+  for (let shift = 0; shift <= 16; shift += 16) {
+    cnt.fill(0);
+    for (let i = lo; i < hi; i++) cnt[(keys[order[i]! * kw + w]! >>> shift) & 0xffff]!++;
+    let sum = lo;
+    for (let d = 0; d < 65536; d++) {
+      const c = cnt[d]!;
+      cnt[d] = sum;
+      sum += c;
+    }
+    for (let i = lo; i < hi; i++) {
+      const r = order[i]!;
+      tmp[cnt[(keys[r * kw + w]! >>> shift) & 0xffff]!++] = r;
+    }
+    order.set(tmp.subarray(lo, hi), lo);
+  }
+}
+
+/** Sorts `order[lo..hi)`, already equal on key words `< w` and in arrival order among ties. */
+function sortRange(keys: Uint32Array, kw: number, w: number, order: Uint32Array, tmp: Uint32Array, cnt: Uint32Array, lo: number, hi: number): void {
+  if (hi - lo <= 32) {
+    insertionSort(keys, kw, order, lo, hi);
+    return;
+  }
+  if (hi - lo < RADIX_MIN) {
+    const sub = Array.from(order.subarray(lo, hi)).sort((a, b) => {
+      for (let x = w; x < kw; x++) {
+        const p = keys[a * kw + x]!;
+        const q = keys[b * kw + x]!;
+        if (p !== q) return p < q ? -1 : 1;
+      }
+      return a - b;
+    });
+    order.set(sub, lo);
+    return;
+  }
+  radixWord(keys, kw, w, order, tmp, cnt, lo, hi);
+  if (w + 1 === kw) return;
+  for (let i = lo; i < hi; ) {
+    const v = keys[order[i]! * kw + w]!;
+    let j = i + 1;
+    while (j < hi && keys[order[j]! * kw + w] === v) j++;
+    if (j - i > 1) sortRange(keys, kw, w + 1, order, tmp, cnt, i, j);
+    i = j;
+  }
+}
+
+/** Below this many records a range is sorted by comparison: a radix pass clears 64K counters. */
+const RADIX_MIN = 2048;
+
+/**
+ * The arrival indices of `n` records sorted by key, ties in arrival order: the same order as the
+ * stable comparison sort it replaced, which spent its time in comparator calls and boxing `n`
+ * indices into a JS array. Most-significant word first: a stable radix sort on a word (two 16-bit
+ * passes over typed arrays), then each run of records equal on it sorted by the following words,
+ * by radix again while large (the cut keys `[file, row, unit]` share the file word) and by
+ * comparison when small (the paragraph hashes differ in their first word almost always).
+ */
+function sortOrder(keys: Uint32Array, kw: number, n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (n < RADIX_MIN) sortRange(keys, kw, 0, order, order, order, 0, n);
+  else sortRange(keys, kw, 0, order, new Uint32Array(n), new Uint32Array(65536), 0, n);
+  return order;
 }
 
 /** Compares two keys lexicographically. */

@@ -73,9 +73,11 @@ export function paragraphReasons(unit: UnitKind): CutReasons {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function hex(h: ArrayLike<number>): string {
-  return Array.from({ length: 2 }, (_, i) => h[i]!.toString(16).padStart(8, '0')).join('');
+/** The audit's group id: the first 64 bits of the hash as 16 hex digits (one per removed unit, so no temporary arrays). */
+function hex(a: number, b: number): string {
+  return HEX[a >>> 24]! + HEX[(a >>> 16) & 255]! + HEX[(a >>> 8) & 255]! + HEX[a & 255]! + HEX[b >>> 24]! + HEX[(b >>> 16) & 255]! + HEX[(b >>> 8) & 255]! + HEX[b & 255]!;
 }
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): Promise<void> {
   const input = ctx.inputs[0]!;
@@ -104,7 +106,7 @@ async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): 
             key[4] = file;
             key[5] = row;
             key[6] = i;
-            await sorter.add(key[0]! % cfg.partitions, key, id);
+            if (sorter.push(key[0]! % cfg.partitions, key, id)) await sorter.spillAll();
           }
           units += u.count;
         }
@@ -134,6 +136,7 @@ async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
   });
   let cur: Uint32Array | null = null;
   let keeper: Uint8Array = new Uint8Array(0);
+  let pl: Uint8Array | null = null;
   let groups = 0;
   let repeats = 0;
   for await (const batch of mergeRunBatches(runs, { keyWords: 7, fanIn: cfg.fanIn, tmpDir: ctx.tmpDir })) {
@@ -142,17 +145,21 @@ async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
       if (!cur || k[0] !== cur[0] || k[1] !== cur[1] || k[2] !== cur[2] || k[3] !== cur[3]) {
         cur = k.slice(0, 4);
         keeper = rec.payload.slice();
+        pl = null;
         groups++;
         continue;
       }
       repeats++;
-      // Payload: the group's hash prefix (8 bytes, for the audit), then the kept document's id.
-      const pl = new Uint8Array(8 + keeper.length);
-      const dv = new DataView(pl.buffer);
-      dv.setUint32(0, cur[0]!);
-      dv.setUint32(4, cur[1]!);
-      pl.set(keeper, 8);
-      await cuts.add(0, [k[4]!, k[5]!, k[6]!], pl);
+      // Payload: the group's hash prefix (8 bytes, for the audit), then the kept document's id;
+      // the same bytes for every repeat of the group, so built once and shared by its records.
+      if (!pl) {
+        pl = new Uint8Array(8 + keeper.length);
+        const dv = new DataView(pl.buffer);
+        dv.setUint32(0, cur[0]!);
+        dv.setUint32(4, cur[1]!);
+        pl.set(keeper, 8);
+      }
+      if (cuts.push(0, k.subarray(4, 7), pl)) await cuts.spillAll();
     }
   }
   await cuts.finish();
@@ -189,7 +196,7 @@ async function* cutsByRow(runs: string[], cfg: Config, tmpDir: string): AsyncGen
       }
       const p = rec.payload;
       const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-      cur.units.push({ unit: rec.key[2]!, keptId: dec.decode(p.subarray(8)), group: hex([dv.getUint32(0), dv.getUint32(4)]) });
+      cur.units.push({ unit: rec.key[2]!, keptId: dec.decode(p.subarray(8)), group: hex(dv.getUint32(0), dv.getUint32(4)) });
     }
   }
   if (cur) yield cur;
@@ -248,7 +255,7 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
           const u = splitUnits(doc.text, unit, cfg.minChars);
           const cuts: Cut[] = [];
           for (let i = 0; i < u.count; i++) {
-            if (bloom.testAndAdd(hashRange(doc.text, u.keyStart[i]!, u.keyEnd[i]!, h))) cuts.push({ start: u.start[i]!, end: u.end[i]!, details: { keptId: null, group: hex(h), unit: i, bloom: true } });
+            if (bloom.testAndAdd(hashRange(doc.text, u.keyStart[i]!, u.keyEnd[i]!, h))) cuts.push({ start: u.start[i]!, end: u.end[i]!, details: { keptId: null, group: hex(h[0]!, h[1]!), unit: i, bloom: true } });
           }
           units += u.count;
           repeats += cuts.length;

@@ -30,13 +30,24 @@ export interface CutReasons {
 export function applyCuts(audit: AuditSink, operator: string, doc: Doc, cuts: Cut[], reasons: CutReasons): Doc | null {
   if (cuts.length === 0) return doc;
   const text = doc.text;
-  const sorted = cuts.slice().sort((a, b) => a.start - b.start || a.end - b.end);
+  // Callers mostly pass cuts already in order (units in document order): skip the sort then.
+  let sorted = cuts;
+  for (let i = 1; i < cuts.length; i++) {
+    const a = cuts[i - 1]!;
+    const b = cuts[i]!;
+    if (a.start > b.start || (a.start === b.start && a.end > b.end)) {
+      sorted = cuts.slice().sort((x, y) => x.start - y.start || x.end - y.end);
+      break;
+    }
+  }
+  // The caller's cuts are never mutated: a merged span is a copy with the wider end.
   const merged: Cut[] = [];
   for (const c of sorted) {
     if (c.start < 0 || c.end > text.length || c.start > c.end) throw new Error(`${operator}: span [${c.start}, ${c.end}) outside document ${doc.id} of ${text.length} chars`);
     const last = merged[merged.length - 1];
-    if (last && c.start <= last.end) last.end = Math.max(last.end, c.end);
-    else merged.push({ ...c });
+    if (last && c.start <= last.end) {
+      if (c.end > last.end) merged[merged.length - 1] = { ...last, end: c.end };
+    } else merged.push(c);
   }
   let out = '';
   let at = 0;

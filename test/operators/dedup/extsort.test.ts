@@ -67,3 +67,24 @@ test('a truncated run is an error, not silently short', async () => {
     for await (const _ of readRun(short, 2)) void _;
   }, /truncated/);
 });
+
+test('a large in-memory run sorts like the stable comparison sort (radix path, big tie groups, high key bits)', async () => {
+  const rand = rng(11);
+  let bytes: Uint8Array = new Uint8Array(0);
+  const sorter = new ExternalSorter({ keyWords: 3, bufferBytes: 64 << 20, spill: async (_p, _r, b) => void (bytes = b) });
+  const recs: Array<{ key: number[]; payload: string }> = [];
+  for (let i = 0; i < 5000; i++) {
+    // First words: one shared value (a tie group big enough to radix-sort on the next word), a few
+    // values with high bits set (groups of ~40), or full-range randoms.
+    const u = rand();
+    const w0 = u < 0.6 ? 0xdeadbeef : u < 0.8 ? (Math.floor(rand() * 50) * 0x01010101) >>> 0 : Math.floor(rand() * 2 ** 32);
+    const key = [w0, (Math.floor(rand() * 2 ** 32) & 0xffff000f) >>> 0, Math.floor(rand() * 2)];
+    recs.push({ key, payload: `p${i}` });
+    await sorter.add(0, key, Buffer.from(`p${i}`));
+  }
+  await sorter.finish();
+  const want = recs.slice().sort((a, b) => compareKeys(Uint32Array.from(a.key), Uint32Array.from(b.key)));
+  const got: Array<{ key: number[]; payload: string }> = [];
+  for await (const r of mergeRuns([bytes], { keyWords: 3 })) got.push({ key: Array.from(r.key), payload: Buffer.from(r.payload).toString() });
+  assert.deepEqual(got, want);
+});
