@@ -19,8 +19,8 @@ import { BpeTrainer } from '../operators/tokenize/bpe/trainer.ts';
 import { BpeTokenizer } from '../operators/tokenize/bpe/tokenizer.ts';
 import { dataPath, REPO } from '../test/helpers/data.ts';
 import { trainModel, type TrainModelOptions } from '../trainer/api.ts';
-import { encodeShard } from '../trainer/data/bin.ts';
-import { paramCounts } from '../trainer/model/config.ts';
+import { encodeBin } from '../formats/bin.ts';
+import { paramCounts } from '../formats/model.ts';
 import { findPython } from '../trainer/torch/runner.ts';
 import { ratio, type Bench, type BenchRow } from './harness.ts';
 
@@ -50,8 +50,8 @@ const bench: Bench = {
       const tok = new BpeTokenizer(trainer.train().definition);
       const trainTokens = tok.encode(text.slice(0, cut));
       const valTokens = tok.encode(text.slice(cut));
-      writeFileSync(join(dir, 'train.bin'), encodeShard(trainTokens));
-      writeFileSync(join(dir, 'val.bin'), encodeShard(valTokens));
+      writeFileSync(join(dir, 'train.bin'), encodeBin(trainTokens));
+      writeFileSync(join(dir, 'val.bin'), encodeBin(valTokens));
       const data = { train: [join(dir, 'train.bin')], val: [join(dir, 'val.bin')], eotToken: tok.eotId };
       const model = { vocabSize: 512, contextLength: 64, layers: 4, dModel: 128, heads: 4 };
       const params = paramCounts(model).total;

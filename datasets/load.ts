@@ -1,11 +1,11 @@
 /**
- * Loaders over registry entries: benchmarks into eval items (through `evals/loaders.ts`),
+ * Loaders over registry entries: benchmarks into eval items (through `formats/benchmarks.ts`),
  * corpora into docs (a `Source` for pipelines), and path lists into URLs.
  */
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Doc, Json, Source } from '../engine/types.ts';
-import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../evals/loaders.ts';
+import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../formats/benchmarks.ts';
 import { cacheDir, fetchDataset, HashMismatchError, type FetchOptions } from './fetch.ts';
 import { readInputText } from '../operators/read/open.ts';
 import { entry, type CorpusSplitter } from './registry.ts';
@@ -67,7 +67,7 @@ export function corpus(name: string, opts: FetchOptions = {}): Source {
     type: 'datasets.corpus',
     name: 'datasets.corpus',
     version: '1',
-    config: { name, files: ds.files.map((f) => ({ path: f.path, sha256: f.sha256 })) } as unknown as Json,
+    config: { name, files: ds.files.map((f) => ({ path: f.path, sha256: f.sha256 })) },
     async plan() {
       return ds.files.map((f) => ({ key: `${name}|${f.path}|${f.sha256}`, uri: f.path }));
     },

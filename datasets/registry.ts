@@ -8,7 +8,7 @@
  * only fetched when the caller allows it, with the computed hash reported for pinning.
  */
 import pins from './pins.json' with { type: 'json' };
-import type { BenchmarkFormat } from '../evals/loaders.ts';
+import type { BenchmarkFormat } from '../formats/benchmarks.ts';
 import { deriveMailBenchmark } from './mail-benchmarks.ts';
 
 /** One file of a dataset. */

@@ -3,7 +3,7 @@
  * runs at declaration; the runner plans, fingerprints and executes it. Declaration errors (a
  * duplicate stage, an input from another pipeline, an operator that is not one) name the stage.
  */
-import type { CustomStage, Operator, OperatorSpec, PipelineBuilder, Source, StageExpansion, StageInput, StageOptions, StageRef } from './types.ts';
+import type { CustomStage, Operator, OperatorSpec, PipelineBuilder, Source, StageExpansion, StageInfo, StageInput, StageOptions, StageRef, StageRefs } from './types.ts';
 
 /** Options of `pipeline()`. */
 export interface PipelineOptions {
@@ -17,7 +17,7 @@ export interface PipelineOptions {
 export type StageSource =
   | { kind: 'source'; source: Source }
   | { kind: 'stages'; refs: StageRef[] }
-  | { kind: 'custom'; custom: CustomStage };
+  | { kind: 'custom'; custom: CustomStage<StageInfo, StageRefs> };
 
 /** A declared stage. */
 export interface StageDef {
@@ -46,8 +46,17 @@ export function stageSpecs(stage: StageDef): OperatorSpec[] {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
+/** What an object says it is (`kind`), or undefined; pipeline files are user code, so inputs are checked, not trusted. */
+function kindOf(x: unknown): unknown {
+  return typeof x === 'object' && x !== null && 'kind' in x ? x.kind : undefined;
+}
+
 function isRef(x: unknown): x is StageRef {
-  return typeof x === 'object' && x !== null && (x as StageRef).kind === 'stage';
+  return kindOf(x) === 'stage';
+}
+
+function isExpansion(x: unknown): x is StageExpansion {
+  return kindOf(x) === 'expansion';
 }
 
 /**
@@ -73,7 +82,8 @@ export function pipeline(options: PipelineOptions, build: (p: PipelineBuilder) =
     stage(name: string, input: StageInput, operators?: Operator[] | StageExpansion | [StageExpansion], stageOptions: StageOptions = {}): StageRef {
       if (typeof name !== 'string' || !NAME.test(name)) throw new Error(`pipeline '${options.name}': invalid stage name ${JSON.stringify(name)} (letters, digits, '.', '_', '-')`);
       if (byName.has(name)) throw new Error(`pipeline '${options.name}': stage '${name}' is declared twice`);
-      const expansion = Array.isArray(operators) ? (operators.length === 1 && (operators[0] as { kind?: string })?.kind === 'expansion' ? (operators[0] as unknown as StageExpansion) : undefined) : operators?.kind === 'expansion' ? operators : undefined;
+      const only: unknown = Array.isArray(operators) ? (operators.length === 1 ? operators[0] : undefined) : operators;
+      const expansion = isExpansion(only) ? only : undefined;
       if (expansion) {
         const refs = isRef(input) ? [input] : Array.isArray(input) ? input : null;
         if (!refs) throw new Error(`stage '${name}': ${expansion.type} takes upstream stage(s) as input`);
@@ -84,10 +94,10 @@ export function pipeline(options: PipelineOptions, build: (p: PipelineBuilder) =
       }
       const ops = (operators ?? []) as Operator[];
       if (!Array.isArray(ops)) throw new Error(`stage '${name}': operators must be an array of operators`);
-      ops.forEach((op, i) => {
-        if (!op || (op as { kind?: string }).kind !== 'operator') {
-          const kind = (op as { kind?: string })?.kind;
-          throw new Error(`stage '${name}': operator #${i + 1} is not an operator (got ${kind === 'expansion' ? `the expansion '${(op as unknown as StageExpansion).type}', which must be the only operator` : kind ? `a ${kind}` : typeof op})`);
+      ops.forEach((op: unknown, i) => {
+        if (kindOf(op) !== 'operator') {
+          const kind = kindOf(op);
+          throw new Error(`stage '${name}': operator #${i + 1} is not an operator (got ${isExpansion(op) ? `the expansion '${op.type}', which must be the only operator` : typeof kind === 'string' ? `a ${kind}` : typeof op})`);
         }
       });
       const names = new Set<string>();
@@ -101,10 +111,10 @@ export function pipeline(options: PipelineOptions, build: (p: PipelineBuilder) =
       else if (Array.isArray(input)) {
         if (!input.length || !input.every(isRef)) throw new Error(`stage '${name}': input array must hold one or more stage handles`);
         src = { kind: 'stages', refs: input };
-      } else if (input && (input as Source).kind === 'source') src = { kind: 'source', source: input as Source };
-      else if (input && (input as CustomStage).kind === 'custom') {
-        if (ops.length) throw new Error(`stage '${name}': a custom stage (${(input as CustomStage).type}) takes no operators`);
-        src = { kind: 'custom', custom: input as CustomStage };
+      } else if (kindOf(input) === 'source' && input.kind === 'source') src = { kind: 'source', source: input };
+      else if (kindOf(input) === 'custom' && input.kind === 'custom') {
+        if (ops.length) throw new Error(`stage '${name}': a custom stage (${input.type}) takes no operators`);
+        src = { kind: 'custom', custom: input };
       } else throw new Error(`stage '${name}': input must be a source (e.g. read.jsonl(...)), a custom stage, or upstream stage handle(s)`);
       const refsIn = src.kind === 'stages' ? src.refs : src.kind === 'custom' ? src.custom.inputs : [];
       for (const r of refsIn) {

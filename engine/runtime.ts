@@ -10,10 +10,11 @@
  * the options that shape output files (`tasks`, `barrier`).
  */
 import { createHash } from 'node:crypto';
-import type { Dataset, Doc, Json, Manifest, OperatorSpec, SourcePart } from './types.ts';
+import type { Dataset, Doc, Json, Manifest, OperatorSpec, SourcePart, StageInfo } from './types.ts';
 import { stageSpecs, type Pipeline, type StageDef } from './pipeline.ts';
 import { storage } from './storage/index.ts';
 import { readDocsParquet } from './parquet.ts';
+import type { DocColumn } from '../formats/doc.ts';
 
 /** JSON with object keys sorted, so equal values hash equally. */
 export function canonicalJson(value: unknown): string {
@@ -148,17 +149,20 @@ export class Runtime {
     return storage.join(this.workdir, name, await this.fingerprint(name));
   }
 
-  /** The manifest of the stage's current output, or null when it is not complete. */
-  async manifest(name: string): Promise<Manifest | null> {
+  /**
+   * The manifest of the stage's current output, or null when it is not complete. `Info` is what
+   * the caller knows the stage records (from its `StageRef<Info>`); the JSON is not re-validated.
+   */
+  async manifest<Info extends StageInfo = StageInfo>(name: string): Promise<Manifest<Info> | null> {
     const uri = storage.join(await this.stageDir(name), 'manifest.json');
     if (!(await storage.exists(uri))) return null;
-    return storage.readJson<Manifest>(uri);
+    return storage.readJson<Manifest<Info>>(uri);
   }
 
   /** Opens a completed stage as a dataset; an error naming the stage when it is not complete. */
-  async dataset(name: string): Promise<Dataset> {
+  async dataset<Info extends StageInfo = StageInfo>(name: string): Promise<Dataset<Info>> {
     const dir = await this.stageDir(name);
-    const manifest = await this.manifest(name);
+    const manifest = await this.manifest<Info>(name);
     if (!manifest) throw new Error(`stage '${name}' has no complete output at ${dir}; run it first`);
     return openDataset(name, dir, manifest);
   }
@@ -208,14 +212,14 @@ export class Runtime {
 }
 
 /** A dataset view over a stage directory and its manifest. */
-export function openDataset(stage: string, dir: string, manifest: Manifest): Dataset {
+export function openDataset<Info extends StageInfo = StageInfo>(stage: string, dir: string, manifest: Manifest<Info>): Dataset<Info> {
   const files = () => manifest.files.map((f) => storage.join(dir, f.path));
   return {
     stage,
     dir,
     manifest,
     files,
-    async *readDocs(which?: string[], opts?: { batchSize?: number }): AsyncIterable<Doc[]> {
+    async *readDocs(which?: string[], opts?: { batchSize?: number; columns?: readonly DocColumn[] }): AsyncIterable<Doc[]> {
       if (manifest.output !== 'docs') throw new Error(`stage '${stage}' produced artifacts, not docs (${dir})`);
       for (const f of which ?? files()) yield* readDocsParquet(f, opts);
     },

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuditSink, CustomTaskContext, Doc, Json, ManifestFile, OperatorStats, ProgressSink, SkipExample, StageRef, TaskContext } from './types.ts';
+import type { AuditSink, CustomTaskContext, Doc, Json, ManifestFile, OperatorStats, ProgressSink, SkipExample, StageInfo, StageRef, StageRefs, TaskContext } from './types.ts';
 import { Runtime, sha256, taskId } from './runtime.ts';
 import { TaskAudit } from './audit.ts';
 import { DocParquetWriter, writeDocsParquet } from './parquet.ts';
@@ -97,9 +97,9 @@ export async function runTask(rt: Runtime, stageName: string, index: number, hoo
     progress,
     log: (m) => hooks.log?.(`[${stageName}#${index}] ${m}`),
     signal: controller.signal,
-    dataset: async (ref: StageRef) => {
+    dataset: async <Info extends StageInfo>(ref: StageRef<Info>) => {
       if (!stage.upstream.includes(ref.name)) throw new Error(`stage '${stageName}' did not declare '${ref.name}' as an input or operator reference`);
-      return rt.dataset(ref.name);
+      return rt.dataset<Info>(ref.name);
     },
   };
 
@@ -180,7 +180,7 @@ export async function runTask(rt: Runtime, stageName: string, index: number, hoo
             totals.bytesIn += bytesIn;
           },
         };
-        const cctx: CustomTaskContext = {
+        const cctx: CustomTaskContext<StageInfo, StageRefs> = {
           ...ctx,
           audit: customAudit,
           inputs,
@@ -223,7 +223,7 @@ export async function runTask(rt: Runtime, stageName: string, index: number, hoo
             files.push({ path: name, task: index, rows: w.rows, bytes: w.bytes, sha256: w.sha256 });
             return { rows: w.rows };
           },
-          setInfo(i: Record<string, Json>) {
+          setInfo(i: StageInfo) {
             Object.assign(info, i);
           },
         };

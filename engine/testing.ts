@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { storage as defaultStorage } from './storage/index.ts';
-import type { AuditSink, Doc, Json, Operator, Source, StageRef, TaskContext, Dataset, StorageLike } from './types.ts';
+import type { AuditSink, Doc, Json, Operator, Source, StageInfo, StageRef, TaskContext, Dataset, StorageLike } from './types.ts';
 
 export interface DropRecord {
   operator: string;
@@ -81,10 +81,11 @@ export function localTaskContext(opts: LocalContextOptions = {}): TaskContext & 
     progress: { add() {}, total() {}, note() {} },
     log: opts.log ?? (() => {}),
     signal: controller.signal,
-    async dataset(ref: StageRef): Promise<Dataset> {
+    async dataset<Info extends StageInfo>(ref: StageRef<Info>): Promise<Dataset<Info>> {
       const d = opts.datasets?.get(ref.name);
       if (!d) throw new Error(`localTaskContext: no dataset for stage '${ref.name}'`);
-      return d;
+      // The caller's map holds datasets of any stage; the ref says what this one records.
+      return d as Dataset<Info>;
     },
     dispose() {
       controller.abort();

@@ -8,8 +8,22 @@
  * instead: their inputs as datasets, and an output directory they write files into.
  */
 
+import type { DocColumn } from '../formats/doc.ts';
+
 /** JSON-serialisable value: operator configs and metadata must be of this shape. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * What a stage records in its manifest's `info` (a tokenizer's vocabulary, a shard set's
+ * counts, a trainer's losses). A stage's own info type is a `type` alias of JSON values (an
+ * `interface` has no index signature and is not assignable here); it flows from the stage
+ * (`CustomStage<Info>`, `StageExpansion<Info>`) through its handle (`StageRef<Info>`) to whoever
+ * opens it (`ctx.dataset(ref)`: `Dataset<Info>`), so consumers read it typed.
+ */
+export type StageInfo = { [key: string]: Json };
+
+/** Type-only key of the info a {@link StageRef} carries; never present at run time. */
+export declare const STAGE_INFO: unique symbol;
 
 /**
  * The one record type. `id` is stable across runs (derived from source location, or URL plus a
@@ -20,7 +34,8 @@ export interface Doc {
   id: string;
   text: string;
   meta: DocMeta;
-  tokens?: Uint16Array | Uint32Array;
+  /** Token ids, always uint32 in docs and doc datasets; stores narrow them (formats/tokens.ts). */
+  tokens?: Uint32Array;
 }
 
 /** Provenance and annotations of a document; free-form beyond the well-known keys. */
@@ -90,29 +105,39 @@ export interface Source extends OperatorSpec {
   read(part: SourcePart, ctx: TaskContext): AsyncIterable<Doc[]>;
 }
 
-/** A stage that runs its own task body (barriers, artifacts, multi-step algorithms). */
-export interface CustomStage extends OperatorSpec {
+/** Upstream handles, as a list (`StageRef[]`) or a tuple whose infos are known (`[StageRef<A>, StageRef<B>]`). */
+export type StageRefs = readonly StageRef<StageInfo>[];
+
+/** The datasets of `In`, element by element: a tuple of refs gives a tuple of typed datasets. */
+export type DatasetsOf<In extends StageRefs> = { -readonly [K in keyof In]: In[K] extends StageRef<infer I> ? Dataset<I> : never };
+
+/**
+ * A stage that runs its own task body (barriers, artifacts, multi-step algorithms). `Info` is
+ * what it records in its manifest (`ctx.setInfo`); `In` its inputs, whose datasets `ctx.inputs`
+ * and `taskCount` get typed element by element.
+ */
+export interface CustomStage<Info extends StageInfo = StageInfo, In extends StageRefs = StageRef[]> extends OperatorSpec {
   kind: 'custom';
   /** Upstream stages this one reads; their fingerprints enter this stage's fingerprint. */
-  inputs: StageRef[];
+  inputs: In;
   /** Output kind: `docs` datasets are readable by downstream doc stages; `artifact` are files. */
   output: 'docs' | 'artifact';
   /** Number of tasks, decided once the inputs are complete (default 1: a barrier). */
-  taskCount?(ctx: PlanContext, inputs: Dataset[]): number | Promise<number>;
-  run(ctx: CustomTaskContext): Promise<void>;
+  taskCount?(ctx: PlanContext, inputs: DatasetsOf<In>): number | Promise<number>;
+  run(ctx: CustomTaskContext<Info, In>): Promise<void>;
 }
 
 /** Anything a stage may take as its input. */
-export type StageInput = Source | CustomStage | StageRef | StageRef[];
+export type StageInput = Source | CustomStage<StageInfo, StageRefs> | StageRef<StageInfo> | StageRef<StageInfo>[];
 
 /**
  * An operator that declares several stages in its place (e.g. MinHash: signatures → buckets →
  * clusters → filter). `p.stage(name, input, expansion)` calls `expand`, whose stages are named
  * `<name>.<step>`; the returned ref (conventionally the stage called `name`) is the result.
  */
-export interface StageExpansion extends OperatorSpec {
+export interface StageExpansion<Info extends StageInfo = StageInfo> extends OperatorSpec {
   kind: 'expansion';
-  expand(p: PipelineBuilder, name: string, inputs: StageRef[], options: StageOptions): StageRef;
+  expand(p: PipelineBuilder, name: string, inputs: StageRef[], options: StageOptions): StageRef<Info>;
 }
 
 /** The builder a pipeline's `build` callback receives. */
@@ -120,16 +145,21 @@ export interface PipelineBuilder {
   readonly name: string;
   /**
    * Declares a stage. `input`: a source, a custom stage, or upstream stage(s). `operators`: a
-   * chain of streaming operators, or one expansion. Returns a handle usable as input.
+   * chain of streaming operators, or one expansion. Returns a handle usable as input, typed with
+   * the info its manifest will carry (a custom stage's or an expansion's `Info`).
    */
+  stage<Info extends StageInfo>(name: string, input: CustomStage<Info, StageRefs>, operators?: undefined | [], options?: StageOptions): StageRef<Info>;
+  stage<Info extends StageInfo>(name: string, input: StageRef<StageInfo> | StageRef<StageInfo>[], operators: StageExpansion<Info> | [StageExpansion<Info>], options?: StageOptions): StageRef<Info>;
   stage(name: string, input: StageInput, operators?: Operator[] | StageExpansion | [StageExpansion], options?: StageOptions): StageRef;
 }
 
-/** A handle on a declared stage, usable as another stage's input. */
-export interface StageRef {
+/** A handle on a declared stage, usable as another stage's input; `Info` types its manifest's `info`. */
+export interface StageRef<Info extends StageInfo = StageInfo> {
   kind: 'stage';
   name: string;
   pipeline: string;
+  /** Type-only (never set): the stage's manifest info, so `ctx.dataset(ref)` is typed. */
+  readonly [STAGE_INFO]?: Info;
 }
 
 /** Per-stage options. Resources are used by the slurm executor; `tasks` groups input files. */
@@ -178,7 +208,7 @@ export interface SkipExample {
 }
 
 /** `manifest.json` of every stage output directory; written last. */
-export interface Manifest {
+export interface Manifest<Info extends StageInfo = StageInfo> {
   format: 'sluice.dataset/1';
   pipeline: string;
   stage: string;
@@ -196,20 +226,24 @@ export interface Manifest {
     skipExamples?: Record<string, SkipExample[]>;
     [key: string]: Json | Record<string, OperatorStats> | Record<string, number> | Record<string, SkipExample[]> | undefined;
   };
-  /** Free-form stage results (e.g. a tokenizer's vocab size, a trainer's final loss). */
-  info?: Record<string, Json>;
+  /** What the stage recorded (e.g. a tokenizer's vocab size, a trainer's final loss); its type is the stage's `Info`. */
+  info?: Info;
 }
 
 /** A completed upstream dataset as a custom stage or downstream task sees it. */
-export interface Dataset {
+export interface Dataset<Info extends StageInfo = StageInfo> {
   stage: string;
   /** URI of `<workdir>/<stage>/<fingerprint>`. */
   dir: string;
-  manifest: Manifest;
+  manifest: Manifest<Info>;
   /** URIs of the dataset's files, in manifest order. */
   files(): string[];
-  /** Streams the docs of the given files (default: all), in manifest order. */
-  readDocs(files?: string[], opts?: { batchSize?: number; columns?: string[] }): AsyncIterable<Doc[]>;
+  /**
+   * Streams the docs of the given files (default: all), in manifest order, `batchSize` docs at a
+   * time (default 512). `columns` reads only those doc columns (Parquet projection: the others are
+   * neither read nor decoded, and may be left empty in the docs, see formats/doc.ts); default all.
+   */
+  readDocs(files?: string[], opts?: { batchSize?: number; columns?: readonly DocColumn[] }): AsyncIterable<Doc[]>;
 }
 
 /** What planning needs: where things are. */
@@ -284,8 +318,8 @@ export interface TaskContext {
   progress: ProgressSink;
   log(message: string): void;
   signal: AbortSignal;
-  /** Opens a completed stage this task depends on (an input or an operator's `refs`). */
-  dataset(ref: StageRef): Promise<Dataset>;
+  /** Opens a completed stage this task depends on (an input or an operator's `refs`), typed by the ref's info. */
+  dataset<Info extends StageInfo>(ref: StageRef<Info>): Promise<Dataset<Info>>;
 }
 
 /** A streaming, atomic file of a custom stage's output (see `CustomTaskContext.fileWriter`). */
@@ -297,8 +331,8 @@ export interface StageFileWriter {
 }
 
 /** A custom stage's task context: its inputs as datasets and an atomic file output. */
-export interface CustomTaskContext extends TaskContext {
-  inputs: Dataset[];
+export interface CustomTaskContext<Info extends StageInfo = StageInfo, In extends StageRefs = StageRef[]> extends TaskContext {
+  inputs: DatasetsOf<In>;
   /** Writes a file into the stage output atomically and records it in the task's manifest entry. */
   writeFile(name: string, data: Uint8Array | string, rows?: number): Promise<void>;
   /**
@@ -310,6 +344,6 @@ export interface CustomTaskContext extends TaskContext {
   fileWriter?(name: string): Promise<StageFileWriter>;
   /** Streams docs into a Parquet file of the stage output (for `output: 'docs'`). */
   writeDocs(name: string, docs: AsyncIterable<Doc[]>): Promise<{ rows: number }>;
-  /** Merged into the manifest's `info`. */
-  setInfo(info: Record<string, Json>): void;
+  /** Merged into the manifest's `info` (shallowly, over the stage's tasks in task order). */
+  setInfo(info: Info): void;
 }

@@ -18,8 +18,8 @@
  * on order or batching) from the few-shot pool (default: the benchmark without the item),
  * each rendered with its gold answer, joined by a blank line before the item.
  */
-import type { Benchmark, ChoiceItem, EvalItem } from './loaders.ts';
-import { choiceLetter } from './loaders.ts';
+import type { Benchmark, ChoiceItem, EvalItem } from '../formats/benchmarks.ts';
+import { choiceLetter } from '../formats/benchmarks.ts';
 import { loglikelihoods, type LlRequest } from './loglikelihood.ts';
 import type { TokenScorer } from './scorer.ts';
 import { bootstrapStderr, mean, meanStderr, rng, type Estimate } from './stats.ts';

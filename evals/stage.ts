@@ -16,17 +16,19 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { CustomStage, CustomTaskContext, Dataset, Json, StageRef } from '../engine/types.ts';
-import { loadBenchmark, type Benchmark, type BenchmarkFormat } from './loaders.ts';
+import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../formats/benchmarks.ts';
 import { scoreBenchmark, type ChoiceMethod, type McResult } from './multiple-choice.ts';
 import { heldOutLoss, perplexity, type HeldOutResult, type PerplexityResult } from './perplexity.ts';
 import type { TokenScorer } from './scorer.ts';
-import { buildIndex, type IndexFields, type NgramUnit } from './contamination/ngram-index.ts';
+import { buildIndex, type IndexFields, type NgramUnit } from '../formats/contamination/ngram-index.ts';
 import { ContaminationScanner, type DirtyRule } from './contamination/scan.ts';
 import { contaminationReport, fmtScore, reportMarkdown, tableMarkdown, type ContaminationReport } from './contamination/report.ts';
 import { reportHtml } from './contamination/html.ts';
-import { readBin, shardManifest, type ShardManifest } from '../operators/shard/format.ts';
+import { isShardManifest, shardManifest, type ShardManifest } from '../formats/shards.ts';
+import { readBin } from '../formats/bin.ts';
 import type { OpenScorerOptions } from '../trainer/scorer.ts';
 import { readInputText } from '../operators/read/open.ts';
+import { toJson } from '../engine/json.ts';
 
 /** A benchmark to evaluate: a file (or MMLU directory) in one of the loader formats. */
 export interface BenchmarkSpec {
@@ -117,13 +119,13 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
   const ppl = (opts.perplexity ?? []).map((p) => ({ ...p, path: abs(p.path) }));
   const against = opts.contamination?.against ?? [];
   const config: Json = {
-    benchmarks: benchmarks.map((b) => ({ ...b, sha256: contentHash(b.path) }) as unknown as Json),
-    perplexity: ppl.map((p) => ({ ...p, sha256: contentHash(p.path) }) as unknown as Json),
+    benchmarks: benchmarks.map((b) => toJson({ ...b, sha256: contentHash(b.path) })),
+    perplexity: ppl.map((p) => toJson({ ...p, sha256: contentHash(p.path) })),
     heldOut: opts.heldOut?.name ?? null,
     heldOutTokens: opts.heldOutTokens ?? 1_000_000,
-    contamination: opts.contamination ? ({ ...opts.contamination, against: against.map((r) => r.name) } as unknown as Json) : null,
+    contamination: opts.contamination ? toJson({ ...opts.contamination, against: against.map((r) => r.name) }) : null,
     model: model?.name ?? null,
-    scorerOptions: opts.scorerOptions ? ({ backend: opts.scorerOptions.backend ?? null, torch: opts.scorerOptions.torch ?? null, tokenizer: opts.scorerOptions.tokenizer ? 'custom' : null } as unknown as Json) : null,
+    scorerOptions: opts.scorerOptions ? toJson({ backend: opts.scorerOptions.backend ?? null, torch: opts.scorerOptions.torch ?? null, tokenizer: opts.scorerOptions.tokenizer ? 'custom' : null }) : null,
     seed: opts.seed ?? 1234,
   };
   const name = opts.name ?? 'evaluate';
@@ -184,7 +186,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
         if (opts.contamination && against.length) {
           const c = opts.contamination;
           const datasets = await Promise.all(against.map((r) => ctx.dataset(r)));
-          const isShards = datasets.map((d) => (d.manifest.info as Record<string, Json> | undefined)?.format === 'sluice.tokens/1');
+          const isShards = datasets.map((d) => isShardManifest(d.manifest.info));
           if (isShards.some((x) => x !== isShards[0])) throw new Error(`evaluate: contamination.against mixes doc datasets and token shard stages (${against.map((r, i) => `${r.name}: ${isShards[i] ? 'shards' : 'docs'}`).join(', ')}); declare two eval stages`);
           const unit: NgramUnit = isShards[0] ? 'tokens' : 'words';
           let encode: ((t: string) => number[]) | undefined;
@@ -232,7 +234,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
       ctx.setInfo({
         summary,
         scores: JSON.parse(JSON.stringify(scores)) as Json,
-        contamination: report ? (report.rows.map((r) => ({ benchmark: r.benchmark, metric: r.metric, total: r.total, dirty: r.dirty, dirtyPct: r.dirtyPct, scoreAll: r.scoreAll, scoreClean: r.scoreClean, relDiff: r.relDiff })) as unknown as Json) : null,
+        contamination: report ? report.rows.map((r) => ({ benchmark: r.benchmark, metric: r.metric, total: r.total, dirty: r.dirty, dirtyPct: r.dirtyPct, scoreAll: r.scoreAll, scoreClean: r.scoreClean, relDiff: r.relDiff })) : null,
       });
     },
   };

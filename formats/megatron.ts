@@ -21,6 +21,7 @@
  * (`di = 0, 1, …, S`), as Megatron's `preprocess_data.py` does for GPT data.
  */
 import type { StorageLike } from '../engine/types.ts';
+import { tokenDtype } from './tokens.ts';
 
 /** The 9 magic bytes an `.idx` starts with. */
 export const MEGATRON_MAGIC = Uint8Array.from([0x4d, 0x4d, 0x49, 0x44, 0x49, 0x44, 0x58, 0x00, 0x00]);
@@ -57,7 +58,7 @@ export function megatronDtypeOfCode(code: number): MegatronDtype | undefined {
  */
 export function megatronDtypeFor(vocabSize: number): 'uint16' | 'int32' {
   if (vocabSize > 0x80000000) throw new Error(`a vocabulary of ${vocabSize} ids does not fit Megatron's int32 tokens`);
-  return vocabSize <= 65536 ? 'uint16' : 'int32';
+  return tokenDtype(vocabSize) === 'uint16' ? 'uint16' : 'int32';
 }
 
 /** What the 34-byte header says, with the byte offsets of the arrays after it. */
@@ -217,17 +218,17 @@ export async function readLengths(store: Pick<StorageLike, 'readStream'>, uri: s
 }
 
 /**
- * Token ids of one document's bytes as Sluice's token array: uint8/uint16 → Uint16Array, the
- * other integer types → Uint32Array. Returns a reason instead when an id is negative or over
- * 2^32 − 1; floats have no token ids (the source rejects them at plan time).
+ * Token ids of one document's bytes as Sluice's token array, a Uint32Array whatever the stored
+ * width (docs carry uint32 ids: formats/tokens.ts). Returns a reason instead when an id is
+ * negative or over 2^32 − 1; floats have no token ids (the source rejects them at plan time).
  */
-export function megatronTokens(bytes: Uint8Array, dtype: MegatronDtype): Uint16Array | Uint32Array | string {
+export function megatronTokens(bytes: Uint8Array, dtype: MegatronDtype): Uint32Array | string {
   // `bytes` is a fresh, aligned buffer per document (the reader allocates it), so views are safe.
   switch (dtype) {
     case 'uint16':
-      return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+      return Uint32Array.from(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2));
     case 'uint8':
-      return Uint16Array.from(bytes);
+      return Uint32Array.from(bytes);
     case 'int8':
     case 'int16':
     case 'int32': {

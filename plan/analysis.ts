@@ -5,7 +5,7 @@
  * --fit` (which reads it back).
  */
 import type { Json, StorageLike } from '../engine/types.ts';
-import type { ModelConfig } from '../trainer/api.ts';
+import type { ModelConfig } from '../formats/model.ts';
 import { allocateParametric, decades, predictLoss, type ParametricLaw } from './chinchilla.ts';
 import { bootstrap, computeFrontier, fitComputeLaw, fitParametricLaw, predictComputeLaw, type ComputeLaw, type FitQuality, type Interval, type ParametricCoefficients } from './fit.ts';
 
@@ -238,5 +238,5 @@ export async function readSweep(uri: string, storage: StorageLike): Promise<{ an
 
 /** `sweep.json` as JSON (NaN and Infinity become null). */
 export function analysisJson(a: SweepAnalysis): string {
-  return JSON.stringify(a as unknown as Json, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1);
+  return JSON.stringify(a, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1);
 }

@@ -7,9 +7,9 @@
  * only: host CPUs and network would add to it); CO2 = energy × grid carbon intensity. Staff is
  * optional: an amount, a headcount × loaded cost × duration, or a share of the total.
  */
-import type { ModelConfig } from '../trainer/api.ts';
+import type { ModelConfig } from '../formats/model.ts';
 import { accelerator as lookupAccelerator, type Accelerator } from './accelerators.ts';
-import { countParams, flopsPerToken } from './params.ts';
+import { countParams, flopsPerToken } from '../formats/model.ts';
 
 /** Default model FLOPs utilisation (the ~40% large labs report for dense bf16 training). */
 export const DEFAULT_MFU = 0.4;

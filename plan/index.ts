@@ -5,7 +5,7 @@
 import { analyzeRuns, readSweep } from './analysis.ts';
 import { allocateParametric, allocateRuleOfThumb, BESIROGLU, HOFFMANN, predictLoss } from './chinchilla.ts';
 import { bootstrap, fitComputeLaw, fitParametricLaw, predictComputeLaw } from './fit.ts';
-import { countParams, flopsPerToken } from './params.ts';
+import { countParams, flopsPerToken } from '../formats/model.ts';
 import { sweep } from './sweep.ts';
 
 /** Scaling laws: `scaling.sweep(shards, options)` stage, fitters, published laws, allocation. */

@@ -2,12 +2,12 @@
  * `plan()`: the whole answer to "how big, how many tokens, how long, how much, what loss" for one
  * training run, used by `sluice plan` and importable as `plan` from 'sluice'.
  */
-import type { ModelConfig } from '../trainer/api.ts';
+import type { ModelConfig } from '../formats/model.ts';
 import { allocateParametric, allocateRuleOfThumb, HOFFMANN, predictLoss, TOKENS_PER_PARAM, type Allocation, type ParametricLaw } from './chinchilla.ts';
 import { accelerator, type Accelerator } from './accelerators.ts';
 import { DEFAULT_MFU, DEFAULT_PRICE, estimateCompute, sensitivity, type ComputeEstimate, type ComputeInputs, type SensitivityRow } from './compute.ts';
 import { predictComputeLaw, type ComputeLaw } from './fit.ts';
-import { flopsPerToken } from './params.ts';
+import { flopsPerToken } from '../formats/model.ts';
 
 /** What to plan. Give (params or model) and tokens; or a budget, with or without one of them. */
 export interface PlanInputs extends Omit<ComputeInputs, 'tokens' | 'params'> {

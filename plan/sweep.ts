@@ -15,12 +15,14 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseConfig } from '../engine/operator.ts';
 import { canonicalJson } from '../engine/runtime.ts';
-import { shardManifest, shardSet } from '../operators/shard/format.ts';
+import { isShardManifest, shardSet } from '../formats/shards.ts';
 import type { CustomStage, CustomTaskContext, Dataset, Json, StageRef } from '../engine/types.ts';
-import type { ModelConfig, ModelSpec, ShardSet, TrainModelOptions, TrainResult } from '../trainer/api.ts';
+import type { ModelConfig, ModelSpec } from '../formats/model.ts';
+import type { ShardSet, TrainModelOptions, TrainResult } from '../trainer/api.ts';
 import { analysisJson, analyzeRuns, type SweepRun } from './analysis.ts';
 import { fmtCount } from './format.ts';
 import { renderReport } from './report.ts';
+import { toJson } from '../engine/json.ts';
 
 const TYPE = 'scaling.sweep';
 const VERSION = '1';
@@ -88,7 +90,7 @@ export type TrainFn = (opts: TrainModelOptions) => Promise<TrainResult>;
  */
 export function shardSetOf(ds: Dataset): ShardSet {
   const info = ds.manifest.info ?? {};
-  if (info.format === 'sluice.tokens/1') return shardSet(shardManifest(ds));
+  if (isShardManifest(info)) return shardSet(info);
   const bins = ds.files().filter((f) => f.endsWith('.bin'));
   if (bins.length === 0) throw new Error(`${TYPE}: input stage '${ds.stage}' is not a shard.tokens stage and has no .bin token shards (files: ${ds.files().slice(0, 5).join(', ') || 'none'}); use shard.tokens({ format: 'bin' })`);
   const base = (f: string) => f.slice(f.lastIndexOf('/') + 1);
@@ -123,7 +125,7 @@ export function sweep(shards: StageRef, options: SweepOptions, deps: { train?: T
     type: TYPE,
     name: TYPE,
     version: VERSION,
-    config: config as unknown as Json,
+    config: toJson(config),
     inputs: [shards],
     output: 'artifact',
     taskCount: () => 1,

@@ -5,35 +5,10 @@
  * scaling-law sweep both call `trainModel`; its signature is stable.
  */
 
-/** How token positions enter the model. */
-export type PositionEncoding = 'learned' | 'rotary';
+import type { ModelConfig, ModelSpec, ParamCounts } from '../formats/model.ts';
 
-/** Shape of the decoder-only transformer (pre-LayerNorm, GELU MLP, causal self-attention). */
-export interface ModelConfig {
-  /** Vocabulary size (the tokenizer's). */
-  vocabSize: number;
-  /** Context length in tokens. */
-  contextLength: number;
-  /** Number of transformer blocks. */
-  layers: number;
-  /** Residual width. */
-  dModel: number;
-  /** Attention heads; must divide `dModel`. */
-  heads: number;
-  /** MLP hidden width = `mlpRatio × dModel` (default 4). */
-  mlpRatio?: number;
-  /** Output head shares the token embedding matrix (default true). */
-  tiedHead?: boolean;
-  /** Learned absolute position embeddings or rotary (RoPE) in attention (default `learned`). */
-  positions?: PositionEncoding;
-  /** Biases in linear layers and LayerNorms (default true). */
-  bias?: boolean;
-  /** LayerNorm epsilon (default 1e-5). */
-  layerNormEps?: number;
-}
-
-/** A model shape whose vocabulary may come from the data (the shard manifest's `vocabSize`). */
-export type ModelSpec = Omit<ModelConfig, 'vocabSize'> & { vocabSize?: number };
+/** The model shape and its parameter counts: the contract of formats/model.ts, re-exported as the trainer's API. */
+export type { ModelConfig, ModelSpec, ParamCounts, PositionEncoding } from '../formats/model.ts';
 
 /** AdamW (decoupled weight decay) and gradient clipping. */
 export interface OptimizerConfig {
@@ -158,16 +133,6 @@ export type MetricsRecord =
       elapsedSeconds: number;
     }
   | { kind: 'val'; step: number; valLoss: number; tokens: number; elapsedSeconds: number };
-
-/** Parameter counts of a model shape. */
-export interface ParamCounts {
-  /** Every trainable parameter (a tied head counted once). */
-  total: number;
-  /** Without token and position embeddings (Kaplan's N); a separate head is counted. */
-  nonEmbedding: number;
-  /** Parameters of matrix multiplications, the N in 6·N FLOPs per token (the head, tied or not, counted once). */
-  matmul: number;
-}
 
 /** Options of `trainModel`: the run, its data, and where its outputs go. */
 export interface TrainModelOptions extends TrainOptions {

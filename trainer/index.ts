@@ -3,4 +3,4 @@ export { train, type TrainStageOptions } from './stage.ts';
 export { trainModel } from './api.ts';
 export type * from './api.ts';
 export { openScorer, type OpenScorerOptions } from './scorer.ts';
-export { paramCounts, flopsPerToken } from './model/config.ts';
+export { paramCounts, flopsPerToken } from '../formats/model.ts';

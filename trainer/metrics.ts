@@ -1,12 +1,45 @@
 /**
  * Training metrics: the JSON-lines log (`metrics.jsonl`), throughput and MFU, and the short line
- * the progress bar shows. FLOPs per token are 6·N(matmul) + 12·L·T·d (model/config.ts); MFU is
+ * the progress bar shows. FLOPs per token are 6·N(matmul) + 12·L·T·d (formats/model.ts); MFU is
  * achieved FLOP/s over the backend's measured matmul peak (tfjs: a 1024³ float32 matmul; torch:
  * an 8192³ matmul in the training dtype on CUDA, 512³ float32 on CPU).
  */
 import type { MetricsRecord } from './api.ts';
 
 /** The metrics of a run, in order; survives a resume through the checkpoint. */
+/** Checks a parsed metrics line (the torch subprocess's, or a checkpoint's `metrics.jsonl`); an error names `where` and the bad key. */
+export function parseMetricsRecord(value: unknown, where: string): MetricsRecord {
+  if (typeof value !== 'object' || value === null) throw new Error(`${where}: a metrics record must be an object`);
+  const o = value as Record<string, unknown>;
+  // JSON.stringify writes a NaN (a diverged loss) as null: read it back as NaN.
+  const num = (k: string): number => {
+    const v = o[k];
+    if (v === null) return NaN;
+    if (typeof v !== 'number') throw new Error(`${where}: metrics record key '${k}' must be a number, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  switch (o.kind) {
+    case 'train':
+      return {
+        kind: 'train',
+        step: num('step'),
+        loss: num('loss'),
+        lr: num('lr'),
+        gradNorm: num('gradNorm'),
+        tokens: num('tokens'),
+        tokensPerSecond: num('tokensPerSecond'),
+        flopsPerToken: num('flopsPerToken'),
+        flopsPerSecond: num('flopsPerSecond'),
+        mfu: num('mfu'),
+        elapsedSeconds: num('elapsedSeconds'),
+      };
+    case 'val':
+      return { kind: 'val', step: num('step'), valLoss: num('valLoss'), tokens: num('tokens'), elapsedSeconds: num('elapsedSeconds') };
+    default:
+      throw new Error(`${where}: metrics record kind must be 'train' or 'val', got ${JSON.stringify(o.kind)}`);
+  }
+}
+
 export class MetricsLog {
   readonly records: MetricsRecord[] = [];
 
@@ -30,7 +63,7 @@ export class MetricsLog {
     text.split('\n').forEach((line, i) => {
       if (!line.trim()) return;
       try {
-        this.records.push(JSON.parse(line) as MetricsRecord);
+        this.records.push(parseMetricsRecord(JSON.parse(line), `${source}:${i + 1}`));
       } catch (e) {
         throw new Error(`${source}:${i + 1}: invalid metrics line: ${(e as Error).message}`);
       }

@@ -3,7 +3,7 @@
  * backends consume: the tfjs loop directly, the torch subprocess as `run.json`.
  */
 import type { ModelSpec, OptimizerConfig, ShardSet, TfjsOptions, TorchOptions, TrainerBackend, TrainOptions } from './api.ts';
-import { fullModelConfig, type FullModelConfig } from './model/config.ts';
+import { fullModelConfig, type FullModelConfig, type ModelConfig } from '../formats/model.ts';
 import { fullSchedule, type FullSchedule } from './optim/schedule.ts';
 import { defaultBackend } from './tfjs/backend.ts';
 
@@ -38,7 +38,18 @@ function posInt(name: string, v: unknown): number {
 export function resolveModel(spec: ModelSpec, data?: Pick<ShardSet, 'vocabSize'>): FullModelConfig {
   const vocabSize = spec.vocabSize ?? data?.vocabSize;
   if (vocabSize === undefined) throw new Error('trainer: model.vocabSize is not set and the shards do not record the tokenizer vocabulary (manifest info.vocabSize)');
-  return fullModelConfig({ ...spec, vocabSize });
+  return trainerModelConfig({ ...spec, vocabSize });
+}
+
+/**
+ * The contract's defaults and checks (formats/model.ts), plus the trainer's own limit: both
+ * backends size the MLP as `mlpRatio × dModel` without rounding, so `mlpRatio` must be an integer
+ * (the planner accepts any positive ratio and rounds).
+ */
+export function trainerModelConfig(c: ModelConfig): FullModelConfig {
+  const full = fullModelConfig(c);
+  if (!Number.isInteger(full.mlpRatio)) throw new Error(`trainer: model.mlpRatio must be a positive integer, got ${JSON.stringify(full.mlpRatio)}`);
+  return full;
 }
 
 /** Fills every default of TrainOptions (see trainer/api.ts for each). */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { storage } from '../engine/storage/index.ts';
 import type { TrainModelOptions, TrainResult } from './api.ts';
 import { MetricsLog } from './metrics.ts';
-import { paramCounts } from './model/config.ts';
+import { paramCounts } from '../formats/model.ts';
 import { resolveRun } from './options.ts';
 import { renderReport } from './report.ts';
 import { trainTfjs, type BackendArgs, type BackendResult } from './tfjs/train.ts';

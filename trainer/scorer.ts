@@ -15,7 +15,7 @@ import type { TokenScorer } from '../evals/scorer.ts';
 import { loadTokenizer } from '../operators/tokenize/load.ts';
 import type { TfjsOptions } from './api.ts';
 import { readModelCheckpoint, type CheckpointMeta, type NamedArray } from './checkpoint.ts';
-import { fullModelConfig } from './model/config.ts';
+import { trainerModelConfig } from './options.ts';
 import { initTfjs } from './tfjs/backend.ts';
 import { TfjsGPT } from './tfjs/model.ts';
 import { TORCH_DIR, findPython } from './torch/runner.ts';
@@ -90,7 +90,7 @@ function checkBatch(batch: number[][], maxContext: number, vocab: number): void 
 
 async function tfjsScorer(base: Base, meta: CheckpointMeta, tensors: Map<string, NamedArray>, tfjs?: TfjsOptions): Promise<TokenScorer> {
   const tf = await initTfjs(tfjs);
-  const cfg = fullModelConfig(meta.model);
+  const cfg = trainerModelConfig(meta.model);
   const values = new Map<string, Float32Array>();
   for (const [name, t] of tensors) values.set(name, t.data);
   const model = new TfjsGPT(tf, cfg, values);

@@ -9,9 +9,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CustomStage, Json, StageRef } from '../engine/types.ts';
-import { shardManifest, shardSet } from '../operators/shard/format.ts';
-import { TOKENIZER_FILES } from '../operators/tokenize/load.ts';
+import type { CustomStage, StageInfo, StageRef } from '../engine/types.ts';
+import { toJson } from '../engine/json.ts';
+import { shardManifest, shardSet, type ShardsInfo } from '../formats/shards.ts';
+import { TOKENIZER_FILES } from '../formats/tokenizer.ts';
 import { isEncodingName } from '../operators/tokenize/bpe/tiktoken-format.ts';
 import type { MetricsRecord, TrainOptions } from './api.ts';
 import { trainModel } from './api.ts';
@@ -38,7 +39,7 @@ const TRAIN_VERSION = '1';
  * with the model checkpoint, metrics and report; manifest `info` carries the final losses,
  * tokens, parameters, throughput and MFU. Defaults are those of `TrainOptions` (trainer/api.ts).
  */
-export function train(shards: StageRef, options: TrainStageOptions): CustomStage {
+export function train(shards: StageRef<ShardsInfo>, options: TrainStageOptions): CustomStage<StageInfo, [StageRef<ShardsInfo>]> {
   if (!shards || shards.kind !== 'stage') throw new Error('train: the first argument must be a shard.tokens stage (the ref p.stage returns)');
   const { name = 'train', tokenizer, ...opts } = options;
   // Validate everything but the vocabulary now (it may come from the shard manifest); the step
@@ -48,7 +49,7 @@ export function train(shards: StageRef, options: TrainStageOptions): CustomStage
   if (typeof tokenizer === 'string' && !isEncodingName(tokenizer)) {
     throw new Error(`train: tokenizer '${tokenizer}' is not an encoding name; pass the tokenizer stage's ref instead`);
   }
-  const config = JSON.parse(JSON.stringify({ ...opts, tokenizer: tokRef ? { stage: tokRef.name } : (tokenizer ?? null) })) as Json;
+  const config = toJson({ ...opts, tokenizer: tokRef ? { stage: tokRef.name } : (tokenizer ?? null) });
   return {
     kind: 'custom',
     type: 'train',
@@ -59,8 +60,7 @@ export function train(shards: StageRef, options: TrainStageOptions): CustomStage
     ...(tokRef ? { refs: [tokRef] } : {}),
     output: 'artifact',
     async run(ctx) {
-      const ds = ctx.inputs[0];
-      if (!ds) throw new Error('train: no shard dataset input');
+      const [ds] = ctx.inputs;
       const set = shardSet(shardManifest(ds));
       // The tokenizer travels with the checkpoint: its files are copied beside the model.
       let tokenizerSpec: string | null = null;

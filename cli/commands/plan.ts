@@ -4,13 +4,13 @@ import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { parse } from '../args.ts';
 import { storage } from '../../engine/storage/index.ts';
-import type { ModelConfig } from '../../trainer/api.ts';
+import type { ModelConfig } from '../../formats/model.ts';
 import { ACCELERATORS } from '../../plan/accelerators.ts';
 import { readSweep, type FittedLaws } from '../../plan/analysis.ts';
 import { BESIROGLU, HOFFMANN, type ParametricLaw } from '../../plan/chinchilla.ts';
 import type { StaffInput } from '../../plan/compute.ts';
 import { fmtCount, fmtDays, fmtEnergy, fmtPct, fmtSci, fmtTonnes, fmtUsd, parseQuantity, textTable } from '../../plan/format.ts';
-import { countParams } from '../../plan/params.ts';
+import { countParams } from '../../formats/model.ts';
 import { plan, type PlanInputs, type PlanResult } from '../../plan/plan.ts';
 
 const OPTIONS = {

@@ -10,22 +10,23 @@
  * ```
  */
 import type { Doc } from '../../engine/types.ts';
-import type { Benchmark } from '../loaders.ts';
+import type { Benchmark } from '../../formats/benchmarks.ts';
 import type { McResult } from '../multiple-choice.ts';
-import { buildIndex, type IndexOptions } from './ngram-index.ts';
+import { buildIndex, type IndexOptions } from '../../formats/contamination/ngram-index.ts';
 import { ContaminationScanner, type ScanOptions } from './scan.ts';
 import { contaminationReport, reportMarkdown, tableMarkdown, type ContaminationReport } from './report.ts';
 import { reportHtml } from './html.ts';
-import { normalizeWords } from './normalize.ts';
+import { normalizeWords } from '../../formats/contamination/normalize.ts';
 
-export { buildIndex, NgramIndex, itemTexts, itemRenderings } from './ngram-index.ts';
-export type { IndexOptions, IndexFields, NgramUnit, IndexedItem } from './ngram-index.ts';
-export { ContaminationScanner, matchUnits, ruleText, corpusFingerprint } from './scan.ts';
+export { buildIndex, NgramIndex, itemTexts, itemRenderings } from '../../formats/contamination/ngram-index.ts';
+export type { IndexOptions, IndexFields, NgramUnit, IndexedItem } from '../../formats/contamination/ngram-index.ts';
+export { ContaminationScanner, ruleText, corpusFingerprint } from './scan.ts';
+export { matchUnits, matchSpans } from '../../formats/contamination/match.ts';
 export type { DirtyRule, ScanOptions, ScanResult, ItemContamination, BenchmarkContamination, ContaminationMethod, CorpusInfo, SourceDoc } from './scan.ts';
 export { contaminationReport, reportMarkdown, tableMarkdown, methodCard } from './report.ts';
 export type { ContaminationReport, ReportRow } from './report.ts';
 export { reportHtml } from './html.ts';
-export { normalizeWords, NORMALISATION } from './normalize.ts';
+export { normalizeWords, NORMALISATION } from '../../formats/contamination/normalize.ts';
 
 /**
  * One call: index `benchmarks`, scan `docs` (each stream is one source, described for the corpus

@@ -8,8 +8,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Doc, Json } from '../../engine/types.ts';
-import { finishKey1, gramKey2, hashTokens, hashWords, pairKey, prefixSums, rawGram1, UnitBuffer } from './normalize.ts';
-import { filterBits, type NgramIndex, type IndexFields, type NgramUnit } from './ngram-index.ts';
+import { hashTokens, hashWords, prefixSums, UnitBuffer } from '../../formats/contamination/normalize.ts';
+import { matchUnits } from '../../formats/contamination/match.ts';
+import { type NgramIndex, type IndexFields, type NgramUnit } from '../../formats/contamination/ngram-index.ts';
 
 /** When an item counts as dirty: any matched n-gram (GPT-3), or at least a fraction of its n-grams (PaLM: 0.7). */
 export type DirtyRule = { type: 'any' } | { type: 'fraction'; min: number };
@@ -110,54 +111,6 @@ export function ruleText(rule: DirtyRule): string {
     default: {
       const never: never = rule;
       throw new Error(`unknown rule ${JSON.stringify(never)}`);
-    }
-  }
-}
-
-/** A match of a benchmark gram in a training text: unit range and gram id. */
-export interface UnitMatch {
-  /** First unit and unit count. */
-  pos: number;
-  len: number;
-  gram: number;
-}
-
-/**
- * Calls `hit(pos, len, gram)` for every index gram at every position of the `n` units in `buf`
- * (prefix sums must be filled). The N-gram check is one bit-filter probe per position; shorter
- * whole-item grams are checked only where the first two units match a short item's, and only
- * for the lengths such items have.
- */
-export function matchUnits(index: NgramIndex, buf: UnitBuffer, n: number, hit: (pos: number, len: number, gram: number) => void): void {
-  const N = index.ngram;
-  const p1 = buf.p1, p2 = buf.p2, h1 = buf.h1;
-  const filter = index.filter, fshift = index.filterShift;
-  const lens = index.shortLengths;
-  const nShort = lens.length;
-  const minLen = nShort ? lens[nShort - 1]! : n + 1;
-  const pl = index.pairLengths, pshift = index.pairShift;
-  for (let i = 0; i + minLen <= n || i + N <= n; i++) {
-    if (i + N <= n) {
-      const raw = rawGram1(p1, i, N);
-      const bits = filterBits(raw);
-      if ((filter[raw >>> fshift]! & bits) === bits) {
-        const k1 = finishKey1(raw, N);
-        const g = index.lookup(k1, gramKey2(p2, i, N, k1));
-        if (g >= 0) hit(i, N, g);
-      }
-    }
-    if (i + minLen > n) continue;
-    const mask = pl[pairKey(h1, i) >>> pshift]!;
-    if (mask === 0) continue;
-    for (let s = 0; s < nShort; s++) {
-      const L = lens[s]!;
-      if (i + L > n || (mask >= 0 && L < 31 && (mask & (1 << L)) === 0)) continue;
-      const raw = rawGram1(p1, i, L);
-      const bits = filterBits(raw);
-      if ((filter[raw >>> fshift]! & bits) !== bits) continue;
-      const k1 = finishKey1(raw, L);
-      const g = index.lookup(k1, gramKey2(p2, i, L, k1));
-      if (g >= 0) hit(i, L, g);
     }
   }
 }

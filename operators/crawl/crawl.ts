@@ -28,6 +28,7 @@ import { agentToken, loadRobots, type RobotsRules } from './robots.ts';
 import { SSRF_BLOCKED, addressPolicy } from './ssrf.ts';
 import { Scope, normalizeUrl } from './url.ts';
 import { WarcWriter } from './warc-writer.ts';
+import { toJson } from '../../engine/json.ts';
 
 export type { CrawlOptions } from './options.ts';
 
@@ -507,7 +508,7 @@ export function crawl(options: CrawlOptions): Source {
     }
   }
   const { name, batchSize, ...rest } = o;
-  const config = { ...rest, seeds } as unknown as Json;
+  const config = toJson({ ...rest, seeds });
   const configHash = createHash('sha256').update(JSON.stringify(config)).digest('hex');
   return {
     kind: 'source',

@@ -6,7 +6,7 @@
  * SSRF guard applies to each). When the SSRF guard refuses the origin itself, the outcome is
  * `blocked-address`: the site's pages are refused for that reason, not for robots.txt.
  */
-import robotsParserModule from 'robots-parser';
+import { createRequire } from 'node:module';
 import { decodeContent } from '../read/warc/http.ts';
 import type { Exchange, Fetcher } from './fetcher.ts';
 import { FetchError } from './fetcher.ts';
@@ -28,8 +28,12 @@ interface ParsedRobots {
   isAllowed(url: string, ua?: string): boolean | undefined;
   getCrawlDelay(ua?: string): number | undefined;
 }
-/** The package is CommonJS (`module.exports = fn`); its typings declare an ES default export. */
-const robotsParser = robotsParserModule as unknown as (url: string, contents: string) => ParsedRobots;
+/**
+ * The package is CommonJS (`module.exports = fn`) but its typings declare an ES default export,
+ * which under NodeNext types the default import as the module object; `require` gives the
+ * function itself, typed here by what we call.
+ */
+const robotsParser: (url: string, contents: string) => ParsedRobots = createRequire(import.meta.url)('robots-parser');
 
 /** robots.txt files are capped at 500 KiB (RFC 9309 asks crawlers to parse at least 500 KiB). */
 const MAX_ROBOTS = 500 << 10;

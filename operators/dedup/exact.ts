@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
 import type { Doc, Json, StageExpansion } from '../../engine/types.ts';
 import { hashGroups, type GroupKey } from './hash-groups.ts';
+import { toJson } from '../../engine/json.ts';
 
 const normalizeSchema = z
   .object({
@@ -67,7 +68,7 @@ export function exact(options: ExactOptions = {}): StageExpansion {
     type: 'dedup.exact',
     name: cfg.name ?? 'dedup.exact',
     version: '1',
-    config: cfg as unknown as Json,
+    config: toJson(cfg),
     reason: 'dedup.exactDuplicate',
     partitions: cfg.partitions,
     bufferMB: cfg.bufferMB,

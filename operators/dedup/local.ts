@@ -11,7 +11,7 @@ import { mkdir, readdir, writeFile as fsWriteFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { storage } from '../../engine/storage/index.ts';
-import type { AuditSink, CustomStage, CustomTaskContext, Dataset, Doc, Json, Manifest, ManifestFile, PipelineBuilder, StageExpansion, StageInput, StageRef } from '../../engine/types.ts';
+import type { AuditSink, CustomStage, CustomTaskContext, Dataset, Doc, Json, Manifest, ManifestFile, PipelineBuilder, StageExpansion, StageInfo, StageInput, StageRef, StageRefs } from '../../engine/types.ts';
 import { lines } from './parts.ts';
 
 /** Serialises a doc as one JSON line (typed-array tokens become arrays). */
@@ -89,7 +89,7 @@ export interface LocalRunOptions {
 
 /** Runs a dedup expansion over an input dataset; returns every stage's dataset by name. */
 export async function runExpansionLocal(expansion: StageExpansion, stageName: string, input: Dataset, opts: LocalRunOptions): Promise<{ result: Dataset; datasets: Map<string, Dataset> }> {
-  const declared: Array<{ name: string; stage: CustomStage }> = [];
+  const declared: Array<{ name: string; stage: CustomStage<StageInfo, StageRefs> }> = [];
   const builder: PipelineBuilder = {
     name: 'local',
     stage(name: string, inp: StageInput): StageRef {
@@ -135,10 +135,11 @@ export async function runExpansionLocal(expansion: StageExpansion, stageName: st
         log: (m) => opts.log?.(`[${name}#${index}] ${m}`),
         signal,
         inputs,
-        async dataset(ref) {
+        async dataset<I extends StageInfo>(ref: StageRef<I>) {
           const d = datasets.get(ref.name);
           if (!d) throw new Error(`local runner: no dataset '${ref.name}'`);
-          return d;
+          // The map holds every stage's dataset; the ref says what this one records.
+          return d as Dataset<I>;
         },
         async writeFile(fname, data, rows = 0) {
           await storage.write(join(dir, fname), data);

@@ -10,6 +10,7 @@ import { parseConfig } from '../../engine/operator.ts';
 import type { Doc, Json, StageExpansion } from '../../engine/types.ts';
 import { hash128 } from './exact.ts';
 import { descending, hashGroups, type GroupKey } from './hash-groups.ts';
+import { toJson } from '../../engine/json.ts';
 
 const urlSchema = z
   .object({
@@ -66,7 +67,7 @@ export function url(options: UrlOptions = {}): StageExpansion {
     type: 'dedup.url',
     name: cfg.name ?? 'dedup.url',
     version: '1',
-    config: cfg as unknown as Json,
+    config: toJson(cfg),
     reason: 'dedup.duplicateUrl',
     partitions: cfg.partitions,
     bufferMB: cfg.bufferMB,

@@ -100,10 +100,13 @@ export function c4Clean(text: string, c: Omit<C4Config, 'mode' | 'name'>): C4Res
   };
 }
 
-/** The document-level threshold rules of a c4 config. */
-export function c4Rules(config: Json): ThresholdRule[] {
-  const c = config as unknown as Omit<C4Config, 'mode' | 'name'>;
+/** The document-level threshold rules of a validated c4 config. */
+function rulesOf(c: Omit<C4Config, 'mode' | 'name'>): ThresholdRule[] {
   return [toggleRule(c, 'loremIpsum', 'loremIpsum', 'c4.loremIpsum'), toggleRule(c, 'curlyBracket', 'curlyBracket', 'c4.curlyBracket'), rule(c, 'minSentences', 'sentences', 'min', 'c4.minSentences')];
+}
+/** The document-level threshold rules of a stored c4 config (a `filter.c4` spec's `config`, validated again). */
+export function c4Rules(config: Json): ThresholdRule[] {
+  return rulesOf(parseConfig('filter.c4', Options, config));
 }
 registerRules('filter.c4', c4Rules);
 
@@ -117,7 +120,7 @@ registerRules('filter.c4', c4Rules);
 export function c4(options: C4Options = {}): Operator {
   const o = parseConfig('filter.c4', Options, options);
   const { mode, name, ...config } = o;
-  const rules = c4Rules(config as Json);
+  const rules = rulesOf(config);
   const cache = new TextCache<string>();
   const filter = defineFilter({
     type: 'filter.c4',

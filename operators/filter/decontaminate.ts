@@ -18,10 +18,11 @@
 import { z } from 'zod';
 import type { Doc, Json, Operator } from '../../engine/types.ts';
 import { parseConfig, registerOperator } from '../../engine/operator.ts';
-import { loadBenchmark, BENCHMARK_FORMATS, type BenchmarkFormat } from '../../evals/loaders.ts';
-import { buildIndex, type NgramIndex } from '../../evals/contamination/ngram-index.ts';
-import { matchUnits } from '../../evals/contamination/scan.ts';
-import { hashWords, prefixSums, UnitBuffer } from '../../evals/contamination/normalize.ts';
+import { loadBenchmark, BENCHMARK_FORMATS, type BenchmarkFormat } from '../../formats/benchmarks.ts';
+import { buildIndex, type NgramIndex } from '../../formats/contamination/ngram-index.ts';
+import { matchSpans } from '../../formats/contamination/match.ts';
+import { UnitBuffer } from '../../formats/contamination/normalize.ts';
+import { toJson } from '../../engine/json.ts';
 
 const Bench = z.union([
   z.string().min(1),
@@ -66,27 +67,6 @@ function indexFor(cfg: z.output<typeof Config>): Promise<NgramIndex> {
   return p;
 }
 
-/** Character spans of `text` matching benchmark n-grams (merged, unexpanded), with the matched item ids. */
-export function matchSpans(index: NgramIndex, text: string, buf = new UnitBuffer()): { spans: Array<[number, number]>; items: string[] } {
-  const n = hashWords(text, buf);
-  prefixSums(buf, n);
-  const raw: Array<[number, number]> = [];
-  const items = new Set<string>();
-  matchUnits(index, buf, n, (pos, len, g) => {
-    if (index.gramSegStart[g] === index.gramSegStart[g + 1]) return; // a template n-gram
-    index.forEachItem(g, (it) => items.add(index.items[it]!.id));
-    raw.push([buf.start[pos]!, buf.end[pos + len - 1]!]);
-  });
-  raw.sort((a, b) => a[0] - b[0]);
-  const spans: Array<[number, number]> = [];
-  for (const s of raw) {
-    const last = spans[spans.length - 1];
-    if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
-    else spans.push([s[0], s[1]]);
-  }
-  return { spans, items: [...items].sort() };
-}
-
 /**
  * Cuts matches (± `window` chars) out of `text`: the pieces that remain, in order, before the
  * short-piece filter.
@@ -112,7 +92,7 @@ export function decontaminate(options: DecontaminateOptions): Operator {
     type: 'filter.decontaminate',
     name,
     version: '1',
-    config: cfg as unknown as Json,
+    config: toJson(cfg),
     async *process(input, ctx) {
       const index = await indexFor(cfg);
       const buf = new UnitBuffer();

@@ -11,6 +11,7 @@ import { parseConfig } from '../../engine/operator.ts';
 import { expandInputs, inputLabel } from './files.ts';
 import { openInput, sniffInput, TEXT_ENCODINGS } from './open.ts';
 import { DEFAULT_MAX_LINE_BYTES, jsonlRecords, ReadTally } from './records.ts';
+import { toJson } from '../../engine/json.ts';
 
 const Config = z.strictObject({
   paths: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
@@ -70,7 +71,7 @@ export function jsonl(paths: string | string[], options: JsonlOptions = {}): Sou
     type: 'read.jsonl',
     name: 'read.jsonl',
     version: '2',
-    config: cfg as unknown as Json,
+    config: toJson(cfg),
     async plan(ctx) {
       const files = await expandInputs(cfg.paths, ctx);
       const parts: SourcePart[] = [];

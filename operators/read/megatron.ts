@@ -16,6 +16,7 @@
 import { z } from 'zod';
 import type { Doc, DocMeta, Json, Source, SourcePart, StageRef, TaskContext } from '../../engine/types.ts';
 import { parseConfig } from '../../engine/operator.ts';
+import { toJson } from '../../engine/json.ts';
 import { megatronTokens, parseMegatronHeader, readInt64s, readLengths, readRange, MEGATRON_HEADER_BYTES, type MegatronDtype, type MegatronIndexHeader } from '../../formats/megatron.ts';
 import { loadTokenizer } from '../tokenize/load.ts';
 import type { BpeTokenizer } from '../tokenize/bpe/tokenizer.ts';
@@ -68,7 +69,7 @@ export function megatron(prefixes: string | string[], options: MegatronOptions =
     type: 'read.megatron',
     name: 'read.megatron',
     version: '1',
-    config: { ...cfg, tokenizer: ref ? { stage: ref.name } : ((cfg.tokenizer as string | undefined) ?? null) } as unknown as Json,
+    config: toJson({ ...cfg, tokenizer: ref ? { stage: ref.name } : ((cfg.tokenizer as string | undefined) ?? null) }),
     ...(ref ? { refs: [ref] } : {}),
     async plan(ctx) {
       const list = Array.isArray(cfg.prefixes) ? cfg.prefixes : [cfg.prefixes];

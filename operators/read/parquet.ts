@@ -7,9 +7,11 @@
 import { z } from 'zod';
 import type { Doc, DocMeta, Json, Source } from '../../engine/types.ts';
 import { parseConfig } from '../../engine/operator.ts';
-import { readParquetTables, tableToDocs } from '../../engine/parquet.ts';
+import { readParquetTables } from '../../engine/parquet.ts';
+import { tableToDocs } from '../../formats/doc.ts';
 import { expandInputs, inputLabel } from './files.ts';
 import { ReadTally } from './records.ts';
+import { toJson } from '../../engine/json.ts';
 
 const Config = z.strictObject({
   paths: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
@@ -42,7 +44,7 @@ export function parquet(paths: string | string[], options: ParquetOptions = {}):
     type: 'read.parquet',
     name: 'read.parquet',
     version: '1',
-    config: cfg as unknown as Json,
+    config: toJson(cfg),
     async plan(ctx) {
       const files = await expandInputs(cfg.paths, ctx);
       return files.map((f) => ({ key: `${f.uri}|${f.size}|${f.version}`, uri: f.uri, size: f.size }));

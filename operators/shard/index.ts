@@ -1,6 +1,7 @@
 /** The `shard.*` factories: token shards for training. */
 import { tokens } from './tokens.ts';
-import { readBin, shardManifest, shardSet } from './format.ts';
+import { readBin } from '../../formats/bin.ts';
+import { shardManifest, shardSet } from '../../formats/shards.ts';
 
 /** Token shards: `shard.tokens({...})` (a stage expansion), and readers for what it writes. */
 export const shard = {
@@ -12,5 +13,5 @@ export const shard = {
   /** A shard manifest as the trainer's ShardSet. */
   shardSet,
 };
-export type { ShardManifest, ShardEntry, ShardLayout, TokenDtype } from './format.ts';
+export type { ShardManifest, ShardEntry, ShardLayout, ShardsInfo, TokenDtype } from '../../formats/shards.ts';
 export type { ShardTokensOptions } from './tokens.ts';

@@ -15,10 +15,10 @@
  */
 import { open } from 'node:fs/promises';
 import { isRemote, storage } from '../../engine/storage/index.ts';
-import type { CustomStage, CustomTaskContext, Dataset, Json, StageFileWriter, StageRef } from '../../engine/types.ts';
+import type { CustomStage, CustomTaskContext, Dataset, StageFileWriter, StageInfo, StageRef, StageRefs } from '../../engine/types.ts';
 import { megatronDtypeFor, readRange, writeMegatronIndex } from '../../formats/megatron.ts';
 import { loadTokenizer } from '../tokenize/load.ts';
-import { chunkName, startsName, type PackInfo } from './pack.ts';
+import { packedChunkName as chunkName, packedStartsName as startsName, shardName, type PackInfo, type ShardSplit, type WriteInfo } from '../../formats/shards.ts';
 import { sequenceOrder, splitPlan } from './write.ts';
 
 /** Options the Megatron writer needs (validated by `shard.tokens`). */
@@ -37,7 +37,7 @@ const GAP = 1 << 18;
 
 /** One output shard: positions `[from, to)` of the document order. */
 export interface MegatronShard {
-  split: 'train' | 'val';
+  split: ShardSplit;
   k: number;
   from: number;
   to: number;
@@ -46,7 +46,7 @@ export interface MegatronShard {
 }
 
 /** Token count of every packed document, in input order, from the pack stage's `.starts` files. */
-export async function documentLengths(pack: Dataset, info: PackInfo): Promise<Uint32Array> {
+export async function documentLengths(pack: Dataset<PackInfo>, info: PackInfo): Promise<Uint32Array> {
   if (info.seqLen !== 1) throw new Error(`shard.tokens: the megatron writer needs a pack stage with seqLen 1, got ${info.seqLen}`);
   const lengths = new Uint32Array(info.docs);
   let d = 0;
@@ -79,21 +79,21 @@ export function megatronPlan(lengths: Uint32Array, o: Pick<MegatronWriteOptions,
   const order = sequenceOrder(n, o.shuffle, o.seed);
   const { train } = splitPlan(n, { valFraction: o.valFraction, shardSequences: 1 });
   const shards: MegatronShard[] = [];
-  const cut = (split: 'train' | 'val', from: number, to: number) => {
+  const cut = (split: ShardSplit, from: number, to: number) => {
     let k = 0;
     let start = from;
     let tokens = 0;
     for (let p = from; p < to; p++) {
       const len = lengths[order[p]!]!;
       if (p > start && tokens + len > o.shardTokens) {
-        shards.push({ split, k, from: start, to: p, tokens, name: `${split}-${String(k).padStart(5, '0')}` });
+        shards.push({ split, k, from: start, to: p, tokens, name: shardName(split, k) });
         k++;
         start = p;
         tokens = 0;
       }
       tokens += len;
     }
-    if (to > start) shards.push({ split, k, from: start, to, tokens, name: `${split}-${String(k).padStart(5, '0')}` });
+    if (to > start) shards.push({ split, k, from: start, to, tokens, name: shardName(split, k) });
   };
   cut('train', 0, train);
   cut('val', train, n);
@@ -108,7 +108,7 @@ interface Piece {
 }
 
 /** Reads `pieces` (global token ranges) of the packed chunks into `window` at their `dst`. */
-async function gatherPieces(pack: Dataset, chunkTokens: number, pieces: Piece[], window: Uint32Array): Promise<void> {
+async function gatherPieces(pack: Dataset<PackInfo>, chunkTokens: number, pieces: Piece[], window: Uint32Array): Promise<void> {
   // Split at chunk boundaries, then read chunk by chunk in stream order.
   const parts: Array<Piece & { chunk: number }> = [];
   for (const p of pieces) {
@@ -165,7 +165,7 @@ async function gatherPieces(pack: Dataset, chunkTokens: number, pieces: Piece[],
 }
 
 /** Streams the documents `ids` (in this order) of the packed stream into `out` as `dtype`. */
-async function writeDocuments(ctx: CustomTaskContext, pack: Dataset, info: PackInfo, ids: Uint32Array, starts: Float64Array, lengths: Uint32Array, dtype: 'uint16' | 'int32', out: StageFileWriter): Promise<void> {
+async function writeDocuments(ctx: CustomTaskContext<StageInfo, StageRefs>, pack: Dataset<PackInfo>, info: PackInfo, ids: Uint32Array, starts: Float64Array, lengths: Uint32Array, dtype: 'uint16' | 'int32', out: StageFileWriter): Promise<void> {
   const window = new Uint32Array(Math.min(WINDOW, Math.max(1, info.sequences)));
   let pieces: Piece[] = [];
   let fill = 0;
@@ -200,9 +200,12 @@ async function writeDocuments(ctx: CustomTaskContext, pack: Dataset, info: PackI
 }
 
 /** Builds the Megatron write stage over the pack stage (one task per output shard). */
-export function megatronWriteStage(pack: StageRef, o: MegatronWriteOptions, version: string): CustomStage {
+export function megatronWriteStage(pack: StageRef<PackInfo>, o: MegatronWriteOptions, version: string): CustomStage<WriteInfo, [StageRef<PackInfo>]> {
   const tokRef = typeof o.tokenizer === 'string' ? undefined : o.tokenizer;
-  const packInfo = (ds: Dataset) => ds.manifest.info as unknown as PackInfo;
+  const packInfo = (ds: Dataset<PackInfo>): PackInfo => {
+    if (!ds.manifest.info) throw new Error(`shard.tokens: stage '${ds.stage}' has no pack info in its manifest (${ds.dir})`);
+    return ds.manifest.info;
+  };
   return {
     kind: 'custom',
     type: 'shard.tokens.write',
@@ -213,12 +216,12 @@ export function megatronWriteStage(pack: StageRef, o: MegatronWriteOptions, vers
     ...(tokRef ? { refs: [tokRef] } : {}),
     output: 'artifact',
     async taskCount(_ctx, inputs) {
-      const info = packInfo(inputs[0]!);
-      return Math.max(1, megatronPlan(await documentLengths(inputs[0]!, info), o).shards.length);
+      const info = packInfo(inputs[0]);
+      return Math.max(1, megatronPlan(await documentLengths(inputs[0], info), o).shards.length);
     },
-    async run(ctx: CustomTaskContext) {
+    async run(ctx) {
       if (!ctx.fileWriter) throw new Error('shard.tokens: the megatron layout streams its files and needs a task context with fileWriter');
-      const packDs = ctx.inputs[0]!;
+      const packDs = ctx.inputs[0];
       const info = packInfo(packDs);
       const tok = await loadTokenizer(tokRef ? (await ctx.dataset(tokRef)).dir : (o.tokenizer as string), ctx.storage);
       const dtype = megatronDtypeFor(tok.vocabSize);
@@ -226,7 +229,7 @@ export function megatronWriteStage(pack: StageRef, o: MegatronWriteOptions, vers
       const lengths = await documentLengths(packDs, info);
       const { order, shards } = megatronPlan(lengths, o);
       const counts = { train: shards.filter((s) => s.split === 'train').length, val: shards.filter((s) => s.split === 'val').length };
-      const common: Record<string, Json> = { layout: 'megatron', dtype, seqLen: 0, vocabSize: tok.vocabSize, eotToken: tok.eotId ?? null, tokenizerName: tok.name, tokenizerFingerprint: tok.fingerprint, shardCounts: counts };
+      const common: WriteInfo = { layout: 'megatron', dtype, seqLen: 0, vocabSize: tok.vocabSize, eotToken: tok.eotId ?? null, tokenizerName: tok.name, tokenizerFingerprint: tok.fingerprint, shardCounts: counts };
       if (!shards.length) {
         ctx.setInfo({ ...common, empty: true });
         ctx.log('no document in the input: no shards written');
@@ -247,13 +250,13 @@ export function megatronWriteStage(pack: StageRef, o: MegatronWriteOptions, vers
       const idx = `${shard.name}.idx`;
       const binOut = await ctx.fileWriter(bin);
       await writeDocuments(ctx, packDs, info, ids, starts, lengths, dtype, binOut);
-      const b = await binOut.commit(ids.length);
+      await binOut.commit(ids.length);
       const shardLengths = Uint32Array.from(ids, (id) => lengths[id]!);
       const idxOut = await ctx.fileWriter(idx);
       await writeMegatronIndex(idxOut, dtype, shardLengths);
       await idxOut.commit(ids.length);
-      const entry: Record<string, Json> = { split: shard.split, k: shard.k, path: bin, docs: idx, sequences: ids.length, tokens: shard.tokens, bytes: b.bytes, sha256: b.sha256 };
-      ctx.setInfo({ ...common, [`shard:${shard.name}`]: entry });
+      // The manifest stage reads this shard's documents (rows), bytes and sha256 from the .bin's manifest entry.
+      ctx.setInfo(common);
       ctx.log(`${shard.name}.{bin,idx}: ${ids.length} documents, ${shard.tokens} tokens (${dtype})`);
     },
   };

@@ -1,31 +1,16 @@
 /**
  * The `<name>.pack` stage of `shard.tokens`: concatenates the tokens of all input docs, in input
  * order, and cuts them into sequences of `seqLen` tokens, written as raw uint32 chunks with a
- * document-start index (layout in format.ts). Memory: one chunk (`chunkSequences × seqLen`
- * tokens) and its start list. A document of any length streams through: it never loops and
- * never multiplies files — it just fills sequences.
+ * document-start index (layout in formats/shards.ts). It reads only the `id`, `url` and `tokens`
+ * columns of its input: the text and metadata are neither read nor decoded. Memory: one chunk
+ * (`chunkSequences × seqLen` tokens) and its start list. A document of any length streams
+ * through: it never loops and never multiplies files — it just fills sequences.
  */
-import type { CustomStage, CustomTaskContext, StageRef } from '../../engine/types.ts';
-
-/** Name of chunk `i`'s token file and start-index file. */
-export const chunkName = (i: number) => `packed-${String(i).padStart(5, '0')}.bin`;
-export const startsName = (i: number) => `packed-${String(i).padStart(5, '0')}.starts`;
-
-/** What the pack stage records in its manifest `info`. */
-export interface PackInfo {
-  sequences: number;
-  seqLen: number;
-  chunkSequences: number;
-  chunks: number;
-  docs: number;
-  inputTokens: number;
-  droppedTokens: number;
-  /** Largest token id seen (-1 when none). */
-  maxToken: number;
-}
+import type { CustomStage, StageRef } from '../../engine/types.ts';
+import { packedChunkName, packedStartsName, type PackInfo } from '../../formats/shards.ts';
 
 /** Builds the pack stage over `inputs`. */
-export function packStage(inputs: StageRef[], seqLen: number, chunkSequences: number, version: string): CustomStage {
+export function packStage(inputs: StageRef[], seqLen: number, chunkSequences: number, version: string): CustomStage<PackInfo> {
   return {
     kind: 'custom',
     type: 'shard.tokens.pack',
@@ -34,7 +19,7 @@ export function packStage(inputs: StageRef[], seqLen: number, chunkSequences: nu
     config: { seqLen, chunkSequences },
     inputs,
     output: 'artifact',
-    async run(ctx: CustomTaskContext) {
+    async run(ctx) {
       const cap = chunkSequences * seqLen;
       let buf = new Uint32Array(cap);
       let fill = 0;
@@ -46,15 +31,15 @@ export function packStage(inputs: StageRef[], seqLen: number, chunkSequences: nu
       let maxToken = -1;
       const flush = async (tokens: number) => {
         const bytes = new Uint8Array(buf.buffer, 0, tokens * 4);
-        await ctx.writeFile(chunkName(chunks), bytes, tokens / seqLen);
-        await ctx.writeFile(startsName(chunks), new Uint8Array(Uint32Array.from(starts).buffer));
+        await ctx.writeFile(packedChunkName(chunks), bytes, tokens / seqLen);
+        await ctx.writeFile(packedStartsName(chunks), new Uint8Array(Uint32Array.from(starts).buffer));
         chunks++;
         sequences += tokens / seqLen;
         starts = [];
         fill = 0;
       };
       for (const ds of ctx.inputs) {
-        for await (const batch of ds.readDocs()) {
+        for await (const batch of ds.readDocs(undefined, { columns: ['id', 'url', 'tokens'] })) {
           for (const doc of batch) {
             const t = doc.tokens;
             if (!t) {
@@ -87,7 +72,7 @@ export function packStage(inputs: StageRef[], seqLen: number, chunkSequences: nu
       }
       buf = new Uint32Array(0);
       const info: PackInfo = { sequences, seqLen, chunkSequences, chunks, docs, inputTokens, droppedTokens: inputTokens - sequences * seqLen, maxToken };
-      ctx.setInfo({ ...info });
+      ctx.setInfo(info);
       ctx.log(`packed ${docs} docs, ${inputTokens} tokens into ${sequences} sequences of ${seqLen} (${info.droppedTokens} tail tokens dropped)`);
     },
   };

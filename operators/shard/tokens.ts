@@ -5,7 +5,7 @@
  * documents as Megatron-LM indexed datasets (`.bin` + `.idx`, see
  * {@link ShardTokensOptions.format}). A `StageExpansion`: a global shuffle needs all input, and
  * one task per shard makes a failed run resume shard by shard. Stage layout and file format:
- * format.ts (megatron: megatron.ts and formats/megatron.ts).
+ * formats/shards.ts (megatron: megatron.ts and formats/megatron.ts).
  *
  * ```ts
  * const tok = p.stage('bpe', tokenize.trainBpe(clean, { vocabSize: 4096 }));
@@ -16,17 +16,16 @@
 import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
 import { S3_PART_SIZE } from '../../engine/storage/s3.ts';
-import type { CustomStage, Json, PipelineBuilder, StageExpansion, StageOptions, StageRef } from '../../engine/types.ts';
-import type { ShardEntry, ShardManifest } from './format.ts';
-import { packStage, type PackInfo } from './pack.ts';
+import type { CustomStage, ManifestFile, PipelineBuilder, StageExpansion, StageOptions, StageRef } from '../../engine/types.ts';
+import { DOC_INDEX_EXT, parseShardFileName, SHARD_EXT, shardName, type PackInfo, type ShardEntry, type ShardManifest, type ShardsInfo, type WriteInfo } from '../../formats/shards.ts';
+import { packStage } from './pack.ts';
 import { writeStage, splitPlan } from './write.ts';
 import { megatronWriteStage } from './megatron.ts';
 
 /** The shard counts the megatron writer recorded, in `splitPlan`'s shape. */
-function megatronCounts(v: unknown): { trainShards: number; valShards: number } {
-  const c = v as { train?: unknown; val?: unknown } | undefined;
-  if (typeof c?.train !== 'number' || typeof c.val !== 'number') throw new Error(`shard.tokens: the megatron write stage did not record its shard counts`);
-  return { trainShards: c.train, valShards: c.val };
+function megatronCounts(wi: WriteInfo): { trainShards: number; valShards: number } {
+  if (!wi.shardCounts) throw new Error(`shard.tokens: the megatron write stage did not record its shard counts`);
+  return { trainShards: wi.shardCounts.train, valShards: wi.shardCounts.val };
 }
 
 /** Options of {@link tokens}. */
@@ -72,7 +71,7 @@ const schema = z.object({
 });
 
 /** Declares the shard stages (see the module comment); use as the operator of `p.stage(name, encoded, …)`. */
-export function tokens(options: ShardTokensOptions): StageExpansion {
+export function tokens(options: ShardTokensOptions): StageExpansion<ShardsInfo> {
   const c = parseConfig('shard.tokens', schema, options);
   const layout = c.format;
   if (layout === 'megatron') return megatronTokens(c, options);
@@ -91,7 +90,7 @@ export function tokens(options: ShardTokensOptions): StageExpansion {
     version: VERSION,
     config: { seqLen: c.seqLen, shardTokens: c.shardTokens, format: c.format, shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, tokenizer: tokRef ? { stage: tokRef.name } : (tokenizer as string), chunkSequences },
     ...(tokRef ? { refs: [tokRef] } : {}),
-    expand(p: PipelineBuilder, name: string, inputs: StageRef[], opts: StageOptions): StageRef {
+    expand(p: PipelineBuilder, name: string, inputs: StageRef[], opts: StageOptions): StageRef<ShardsInfo> {
       const pack = p.stage(`${name}.pack`, packStage(inputs, c.seqLen, chunkSequences, VERSION), undefined, opts);
       const write = p.stage(
         `${name}.write`,
@@ -105,7 +104,7 @@ export function tokens(options: ShardTokensOptions): StageExpansion {
 }
 
 /** `shard.tokens` in the megatron layout: pack (seqLen 1: the plain token stream) → Megatron writer → manifest. */
-function megatronTokens(c: z.output<typeof schema>, options: ShardTokensOptions): StageExpansion {
+function megatronTokens(c: z.output<typeof schema>, options: ShardTokensOptions): StageExpansion<ShardsInfo> {
   if (options.seqLen !== undefined) throw new Error(`shard.tokens: config key 'seqLen': not used by format 'megatron' (one sequence per whole document; Megatron-LM cuts --seq-length samples itself)`);
   const maxBytes = c.shardTokens * 4;
   if (maxBytes > MAX_OBJECT) throw new Error(`shard.tokens: config key 'shardTokens': a shard of ${c.shardTokens} tokens can reach ${maxBytes} bytes, over S3's 10,000 parts of ${S3_PART_SIZE} bytes; use at most ${Math.floor(MAX_OBJECT / 4)}`);
@@ -119,7 +118,7 @@ function megatronTokens(c: z.output<typeof schema>, options: ShardTokensOptions)
     version: VERSION,
     config: { seqLen: 0, shardTokens: c.shardTokens, format: c.format, shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, tokenizer: tokRef ? { stage: tokRef.name } : (tokenizer as string), chunkSequences },
     ...(tokRef ? { refs: [tokRef] } : {}),
-    expand(p: PipelineBuilder, name: string, inputs: StageRef[], opts: StageOptions): StageRef {
+    expand(p: PipelineBuilder, name: string, inputs: StageRef[], opts: StageOptions): StageRef<ShardsInfo> {
       const pack = p.stage(`${name}.pack`, packStage(inputs, 1, chunkSequences, VERSION), undefined, opts);
       const write = p.stage(`${name}.write`, megatronWriteStage(pack, { shardTokens: c.shardTokens, shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, tokenizer }, VERSION), undefined, opts);
       return p.stage(name, manifestStage(pack, write, { shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, shardSequences: 0 }), undefined, opts);
@@ -127,8 +126,8 @@ function megatronTokens(c: z.output<typeof schema>, options: ShardTokensOptions)
   };
 }
 
-/** The final stage: gathers the shard entries into one {@link ShardManifest} (`shards.json` + info). */
-function manifestStage(pack: StageRef, write: StageRef, o: { shuffle: boolean; seed: number; valFraction: number; shardSequences: number }): CustomStage {
+/** The final stage: gathers the shards the write stage wrote into one {@link ShardManifest} (`shards.json` + info). */
+function manifestStage(pack: StageRef<PackInfo>, write: StageRef<WriteInfo>, o: { shuffle: boolean; seed: number; valFraction: number; shardSequences: number }): CustomStage<ShardsInfo, [StageRef<PackInfo>, StageRef<WriteInfo>]> {
   return {
     kind: 'custom',
     type: 'shard.tokens.manifest',
@@ -138,37 +137,49 @@ function manifestStage(pack: StageRef, write: StageRef, o: { shuffle: boolean; s
     inputs: [pack, write],
     output: 'artifact',
     async run(ctx) {
-      const [packDs, writeDs] = ctx.inputs as [typeof ctx.inputs[0], typeof ctx.inputs[0]];
-      const pi = packDs.manifest.info as unknown as PackInfo;
-      const wi = (writeDs.manifest.info ?? {}) as Record<string, unknown>;
-      const entries = Object.entries(wi)
-        .filter(([k]) => k.startsWith('shard:'))
-        .map(([, v]) => v as { split: 'train' | 'val'; k: number; path: string; docs?: string; sequences: number; tokens: number; bytes: number; sha256: string })
-        .sort((a, b) => (a.split === b.split ? a.k - b.k : a.split === 'train' ? -1 : 1));
-      const toEntry = (e: (typeof entries)[number]): ShardEntry => ({
-        uri: ctx.storage.join(writeDs.dir, e.path),
-        path: e.path,
-        ...(e.docs ? { docs: e.docs } : {}),
-        ...(wi.layout === 'megatron' ? { prefix: ctx.storage.join(writeDs.dir, e.path.replace(/\.bin$/, '')) } : {}),
-        sequences: e.sequences,
-        tokens: e.tokens,
-        bytes: e.bytes,
-        sha256: e.sha256,
-      });
-      const train = entries.filter((e) => e.split === 'train').map(toEntry);
-      const val = entries.filter((e) => e.split === 'val').map(toEntry);
+      const [packDs, writeDs] = ctx.inputs;
+      const pi = packDs.manifest.info;
+      const wi = writeDs.manifest.info;
+      if (!pi || !wi) throw new Error(`shard.tokens: stage '${pi ? writeDs.stage : packDs.stage}' has no info in its manifest`);
+      // Each shard is a file of the write stage: its manifest entry has the sequences (rows), bytes and sha256.
+      const files = writeDs.manifest.files;
+      const paths = new Set(files.map((f) => f.path));
+      const indexExt = DOC_INDEX_EXT[wi.layout];
+      const shards = files
+        .map((f) => ({ f, name: parseShardFileName(f.path) }))
+        .filter((x): x is { f: ManifestFile; name: NonNullable<ReturnType<typeof parseShardFileName>> } => x.name !== null && x.name.ext === SHARD_EXT[wi.layout])
+        .sort((a, b) => (a.name.split === b.name.split ? a.name.k - b.name.k : a.name.split === 'train' ? -1 : 1));
+      const megatron = wi.layout === 'megatron';
+      // Megatron shards are whole documents: their token count is the .bin's size over the token width.
+      const width = wi.dtype === 'uint16' ? 2 : 4;
+      const toEntry = ({ f, name }: (typeof shards)[number]): ShardEntry => {
+        const stem = shardName(name.split, name.k);
+        const docs = indexExt ? `${stem}.${indexExt}` : null;
+        return {
+          uri: ctx.storage.join(writeDs.dir, f.path),
+          path: f.path,
+          ...(docs && paths.has(docs) ? { docs } : {}),
+          ...(megatron ? { prefix: ctx.storage.join(writeDs.dir, stem) } : {}),
+          sequences: f.rows,
+          tokens: megatron ? f.bytes / width : f.rows * pi.seqLen,
+          bytes: f.bytes,
+          sha256: f.sha256,
+        };
+      };
+      const train = shards.filter((s) => s.name.split === 'train').map(toEntry);
+      const val = shards.filter((s) => s.name.split === 'val').map(toEntry);
       // Megatron shards are cut by document lengths: the writer reports how many it planned.
-      const plan = wi.layout === 'megatron' ? megatronCounts(wi.shardCounts) : splitPlan(pi.sequences, o);
+      const plan = megatron ? megatronCounts(wi) : splitPlan(pi.sequences, o);
       if (train.length !== plan.trainShards || val.length !== plan.valShards) throw new Error(`shard.tokens: expected ${plan.trainShards} train and ${plan.valShards} val shards, found ${train.length} and ${val.length}`);
       const sum = (l: ShardEntry[], k: 'sequences' | 'tokens') => l.reduce((a, s) => a + s[k], 0);
       const m: ShardManifest = {
         format: 'sluice.tokens/1',
-        layout: wi.layout as ShardManifest['layout'],
-        dtype: wi.dtype as ShardManifest['dtype'],
-        seqLen: wi.layout === 'megatron' ? 0 : pi.seqLen,
-        vocabSize: wi.vocabSize as number,
-        eotToken: (wi.eotToken as number | null) ?? null,
-        tokenizer: { name: wi.tokenizerName as string, fingerprint: wi.tokenizerFingerprint as string },
+        layout: wi.layout,
+        dtype: wi.dtype,
+        seqLen: megatron ? 0 : pi.seqLen,
+        vocabSize: wi.vocabSize,
+        eotToken: wi.eotToken,
+        tokenizer: { name: wi.tokenizerName, fingerprint: wi.tokenizerFingerprint },
         shuffle: o.shuffle,
         seed: o.seed,
         valFraction: o.valFraction,
@@ -184,7 +195,7 @@ function manifestStage(pack: StageRef, write: StageRef, o: { shuffle: boolean; s
       const fmt = (x: number) => x.toLocaleString('en-US');
       const units = m.layout === 'megatron' ? 'documents' : `sequences of ${m.seqLen}`;
       const summary = `${fmt(m.tokens.train)} train + ${fmt(m.tokens.val)} validation tokens in ${fmt(m.sequences.train + m.sequences.val)} ${units} (${m.dtype}, ${m.layout}), from ${fmt(m.docs)} docs`;
-      ctx.setInfo({ ...(m as unknown as Record<string, Json>), summary });
+      ctx.setInfo({ ...m, summary });
     },
   };
 }

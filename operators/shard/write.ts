@@ -2,17 +2,17 @@
  * The `<name>.write` stage of `shard.tokens`: one task per output shard. Each task recomputes the
  * seeded sequence order (O(N) time, 4 bytes per sequence), takes its shard's positions, reads
  * exactly those sequences from the packed chunks (positioned reads locally, coalesced ranged
- * reads on S3), and writes the shard in the chosen layout (format.ts).
+ * reads on S3), and writes the shard in the chosen layout (formats/shards.ts, formats/bin.ts).
  */
 import { open } from 'node:fs/promises';
 import * as arrow from 'apache-arrow';
 import * as pq from 'parquet-wasm/node';
-import { createHash } from 'node:crypto';
 import { isRemote, storage } from '../../engine/storage/index.ts';
-import type { CustomStage, CustomTaskContext, Dataset, Json, StageRef } from '../../engine/types.ts';
+import type { CustomStage, Dataset, StageRef } from '../../engine/types.ts';
+import { binHeader } from '../../formats/bin.ts';
+import { DOC_INDEX_EXT, packedChunkName, packedStartsName, shardFileName, shardName, type PackInfo, type ShardLayout, type ShardSplit, type WriteInfo } from '../../formats/shards.ts';
+import { dtypeOf, narrowTokens, tokenBytes, tokenDtype, type TokenIds } from '../../formats/tokens.ts';
 import { loadTokenizer } from '../tokenize/load.ts';
-import { binHeader, type ShardLayout, type TokenDtype } from './format.ts';
-import { chunkName, startsName, type PackInfo } from './pack.ts';
 
 /** The layouts of packed fixed-length sequences (megatron has its own writer: megatron.ts). */
 export type PackedLayout = Exclude<ShardLayout, 'megatron'>;
@@ -59,7 +59,7 @@ export function sequenceOrder(n: number, shuffle: boolean, seed: number): Uint32
 }
 
 /** Which shard task `index` writes. */
-export function shardOfTask(index: number, plan: ReturnType<typeof splitPlan>, shardSequences: number): { split: 'train' | 'val'; k: number; from: number; to: number; name: string } {
+export function shardOfTask(index: number, plan: ReturnType<typeof splitPlan>, shardSequences: number): { split: ShardSplit; k: number; from: number; to: number; name: string } {
   const isTrain = index < plan.trainShards;
   const k = isTrain ? index : index - plan.trainShards;
   const base = isTrain ? 0 : plan.train;
@@ -67,11 +67,11 @@ export function shardOfTask(index: number, plan: ReturnType<typeof splitPlan>, s
   const from = base + k * shardSequences;
   const to = base + Math.min((k + 1) * shardSequences, count);
   const split = isTrain ? 'train' : 'val';
-  return { split, k, from, to, name: `${split}-${String(k).padStart(5, '0')}` };
+  return { split, k, from, to, name: shardName(split, k) };
 }
 
 /** Reads the `seqLen` tokens of each wanted sequence into `out[row]` (rows in `rows`, sequence ids in `seqs`). */
-async function gather(pack: Dataset, info: PackInfo, seqs: Uint32Array, out: Uint32Array): Promise<void> {
+async function gather(pack: Dataset<PackInfo>, info: PackInfo, seqs: Uint32Array, out: Uint32Array): Promise<void> {
   const L = info.seqLen;
   const idx = [...seqs.keys()].sort((a, b) => seqs[a]! - seqs[b]!);
   let i = 0;
@@ -79,7 +79,7 @@ async function gather(pack: Dataset, info: PackInfo, seqs: Uint32Array, out: Uin
     const chunk = Math.floor(seqs[idx[i]!]! / info.chunkSequences);
     let j = i;
     while (j < idx.length && Math.floor(seqs[idx[j]!]! / info.chunkSequences) === chunk) j++;
-    const uri = storage.join(pack.dir, chunkName(chunk));
+    const uri = storage.join(pack.dir, packedChunkName(chunk));
     const base = chunk * info.chunkSequences;
     if (!isRemote(uri)) {
       const fh = await open(uri.replace(/^file:\/\//, ''), 'r');
@@ -121,7 +121,7 @@ async function gather(pack: Dataset, info: PackInfo, seqs: Uint32Array, out: Uin
 }
 
 /** Document starts within each wanted sequence, as (row, position) lists. */
-async function docStarts(pack: Dataset, info: PackInfo, seqs: Uint32Array): Promise<number[][]> {
+async function docStarts(pack: Dataset<PackInfo>, info: PackInfo, seqs: Uint32Array): Promise<number[][]> {
   const L = info.seqLen;
   const out: number[][] = Array.from({ length: seqs.length }, () => []);
   const byChunk = new Map<number, number[]>();
@@ -132,7 +132,7 @@ async function docStarts(pack: Dataset, info: PackInfo, seqs: Uint32Array): Prom
     l.push(row);
   });
   for (const [chunk, rows] of byChunk) {
-    const raw = await storage.read(storage.join(pack.dir, startsName(chunk)));
+    const raw = await storage.read(storage.join(pack.dir, packedStartsName(chunk)));
     const starts = new Uint32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
     for (const row of rows) {
       const lo = (seqs[row]! - chunk * info.chunkSequences) * L;
@@ -156,7 +156,7 @@ function listColumn(values: arrow.Data, offsets: Int32Array, rows: number, item:
 }
 
 /** The shard as an Arrow table (parquet/arrow layouts). */
-function shardTable(tokens: Uint16Array | Uint32Array, seqs: Uint32Array, starts: number[][], L: number): arrow.Table {
+function shardTable(tokens: TokenIds, seqs: Uint32Array, starts: number[][], L: number): arrow.Table {
   const rows = seqs.length;
   const tokOffsets = new Int32Array(rows + 1);
   for (let r = 0; r <= rows; r++) tokOffsets[r] = r * L;
@@ -177,14 +177,13 @@ function shardTable(tokens: Uint16Array | Uint32Array, seqs: Uint32Array, starts
 }
 
 /** Encodes one shard in `layout`. Returns the file bytes and, for bin, the doc index bytes. */
-export function encodeShard(layout: PackedLayout, tokens: Uint16Array | Uint32Array, seqs: Uint32Array, starts: number[][], L: number): { data: Uint8Array; docs?: Uint8Array } {
+export function encodeShard(layout: PackedLayout, tokens: TokenIds, seqs: Uint32Array, starts: number[][], L: number): { data: Uint8Array; docs?: Uint8Array } {
   switch (layout) {
     case 'bin': {
-      const dtype: TokenDtype = tokens instanceof Uint16Array ? 'uint16' : 'uint32';
-      const header = binHeader(tokens.length, dtype);
+      const header = binHeader(tokens.length, dtypeOf(tokens));
       const data = new Uint8Array(header.length + tokens.byteLength);
       data.set(header);
-      data.set(new Uint8Array(tokens.buffer, tokens.byteOffset, tokens.byteLength), header.length);
+      data.set(tokenBytes(tokens), header.length);
       const flat: number[] = [];
       starts.forEach((s, r) => s.forEach((p) => flat.push(r * L + p)));
       return { data, docs: new Uint8Array(Uint32Array.from(flat).buffer) };
@@ -203,12 +202,15 @@ export function encodeShard(layout: PackedLayout, tokens: Uint16Array | Uint32Ar
   }
 }
 
-const EXT: Record<PackedLayout, string> = { bin: 'bin', parquet: 'parquet', arrow: 'arrow' };
+/** The pack stage's info; an error naming the stage when its manifest has none. */
+function packInfo(ds: Dataset<PackInfo>): PackInfo {
+  if (!ds.manifest.info) throw new Error(`shard.tokens: stage '${ds.stage}' has no pack info in its manifest (${ds.dir})`);
+  return ds.manifest.info;
+}
 
 /** Builds the write stage over the pack stage. */
-export function writeStage(pack: StageRef, o: WriteOptions, version: string): CustomStage {
+export function writeStage(pack: StageRef<PackInfo>, o: WriteOptions, version: string): CustomStage<WriteInfo, [StageRef<PackInfo>]> {
   const tokRef = typeof o.tokenizer === 'string' ? undefined : o.tokenizer;
-  const packInfo = (ds: Dataset) => ds.manifest.info as unknown as PackInfo;
   return {
     kind: 'custom',
     type: 'shard.tokens.write',
@@ -219,16 +221,16 @@ export function writeStage(pack: StageRef, o: WriteOptions, version: string): Cu
     ...(tokRef ? { refs: [tokRef] } : {}),
     output: 'artifact',
     taskCount(_ctx, inputs) {
-      const plan = splitPlan(packInfo(inputs[0]!).sequences, o);
+      const plan = splitPlan(packInfo(inputs[0]).sequences, o);
       return Math.max(1, plan.trainShards + plan.valShards);
     },
-    async run(ctx: CustomTaskContext) {
-      const packDs = ctx.inputs[0]!;
+    async run(ctx) {
+      const packDs = ctx.inputs[0];
       const info = packInfo(packDs);
       const tok = await loadTokenizer(tokRef ? (await ctx.dataset(tokRef)).dir : (o.tokenizer as string), ctx.storage);
-      const dtype: TokenDtype = tok.vocabSize <= 65536 ? 'uint16' : 'uint32';
+      const dtype = tokenDtype(tok.vocabSize);
       if (info.maxToken >= tok.vocabSize) throw new Error(`shard.tokens: token id ${info.maxToken} in the input is outside the vocabulary of '${tok.name}' (${tok.vocabSize}); were the docs encoded with another tokenizer?`);
-      const common: Record<string, Json> = { layout: o.layout, dtype, seqLen: o.seqLen, vocabSize: tok.vocabSize, eotToken: tok.eotId ?? null, tokenizerName: tok.name, tokenizerFingerprint: tok.fingerprint };
+      const common: WriteInfo = { layout: o.layout, dtype, seqLen: o.seqLen, vocabSize: tok.vocabSize, eotToken: tok.eotId ?? null, tokenizerName: tok.name, tokenizerFingerprint: tok.fingerprint };
       const plan = splitPlan(info.sequences, o);
       if (plan.trainShards + plan.valShards === 0) {
         ctx.setInfo({ ...common, empty: true });
@@ -240,18 +242,14 @@ export function writeStage(pack: StageRef, o: WriteOptions, version: string): Cu
       const seqs = order.slice(shard.from, shard.to);
       const raw = new Uint32Array(seqs.length * o.seqLen);
       await gather(packDs, info, seqs, raw);
-      const tokens = dtype === 'uint16' ? Uint16Array.from(raw) : raw;
+      const tokens = narrowTokens(raw, dtype);
       const starts = await docStarts(packDs, info, seqs);
       const enc = encodeShard(o.layout, tokens, seqs, starts, o.seqLen);
-      const path = `${shard.name}.${EXT[o.layout]}`;
+      // The manifest stage reads each shard's counts and checksum from these files' manifest entries (rows = sequences).
+      const path = shardFileName(shard.split, shard.k, o.layout);
       await ctx.writeFile(path, enc.data, seqs.length);
-      const entry: Record<string, Json> = { split: shard.split, k: shard.k, path, sequences: seqs.length, tokens: tokens.length, bytes: enc.data.byteLength, sha256: createHash('sha256').update(enc.data).digest('hex') };
-      if (enc.docs) {
-        const docsPath = `${shard.name}.docs`;
-        await ctx.writeFile(docsPath, enc.docs);
-        entry.docs = docsPath;
-      }
-      ctx.setInfo({ ...common, [`shard:${shard.name}`]: entry });
+      if (enc.docs) await ctx.writeFile(`${shard.name}.${DOC_INDEX_EXT.bin}`, enc.docs);
+      ctx.setInfo(common);
       ctx.log(`${path}: ${seqs.length} sequences, ${tokens.length} tokens`);
     },
   };

@@ -51,7 +51,6 @@ export function encode(config: EncodeConfig): Operator {
         ctx.log(`tokenize.encode: ${tok.name}, vocabulary ${tok.vocabSize}, fingerprint ${tok.fingerprint.slice(0, 12)}`);
       }
       const t = tok;
-      const wide = t.vocabSize > 65536;
       const opts = c.allowSpecial ? { allowedSpecial: 'all' as const } : {};
       const eos = c.eos ? t.eotId! : -1;
       for await (const batch of input) {
@@ -60,7 +59,8 @@ export function encode(config: EncodeConfig): Operator {
           const doc = batch[i]!;
           const ids = t.encode(doc.text, opts);
           const n = ids.length + (eos >= 0 ? 1 : 0);
-          const tokens = wide ? new Uint32Array(n) : new Uint16Array(n);
+          // uint32 whatever the vocabulary: the width rule of formats/tokens.ts (stores narrow).
+          const tokens = new Uint32Array(n);
           tokens.set(ids);
           if (eos >= 0) tokens[n - 1] = eos;
           out[i] = { ...doc, tokens };
@@ -71,4 +71,4 @@ export function encode(config: EncodeConfig): Operator {
   };
 }
 
-registerOperator('tokenize.encode', 'BPE-encode doc.text into doc.tokens (+ end-of-text); config { tokenizer: "cl100k_base" | path }', (config: Json) => encode(config as unknown as EncodeConfig));
+registerOperator('tokenize.encode', 'BPE-encode doc.text into doc.tokens (+ end-of-text); config { tokenizer: "cl100k_base" | path }', (config: Json) => encode(parseConfig('tokenize.encode', schema, config)));

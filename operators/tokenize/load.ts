@@ -13,33 +13,16 @@ import type { StorageLike } from '../../engine/types.ts';
 import { parseHfTokenizer, parseVocabMerges, toHfTokenizer } from './bpe/hf-format.ts';
 import { encodingDefinition, isEncodingName, loadEncoding, parseTiktoken, serializeTiktoken } from './bpe/tiktoken-format.ts';
 import { BpeTokenizer, type BpeDefinition } from './bpe/tokenizer.ts';
+import { parseTokenizerMeta, TOKENIZER_FILES, type TokenizerMeta } from '../../formats/tokenizer.ts';
 
-/** File names of a saved tokenizer. */
-export const TOKENIZER_FILES = { meta: 'sluice-tokenizer.json', hf: 'tokenizer.json', tiktoken: 'tokenizer.tiktoken' } as const;
-
-/** `sluice-tokenizer.json`: what the two vocabulary files do not say. */
-export interface TokenizerMeta {
-  format: 'sluice.tokenizer/1';
-  name: string;
-  /** Pre-tokenisation pattern, tiktoken dialect. */
-  pattern: string;
-  specials: Record<string, number>;
-  /** End-of-text special. */
-  eot: string | null;
-  vocabSize: number;
-  /** `BpeTokenizer.fingerprint` of the saved tokenizer. */
-  fingerprint: string;
-  files: { hf: string; tiktoken: string };
-  /** Free-form training facts (sizes, pruning, time). */
-  training?: Record<string, unknown>;
-}
+export { TOKENIZER_FILES, type TokenizerMeta } from '../../formats/tokenizer.ts';
 
 /**
  * The files that save a merge-list tokenizer: `tokenizer.json` (HF), `tokenizer.tiktoken`
  * (rank file; tiktoken encodes with rank semantics, which can differ from the merge list on rare
  * pieces) and `sluice-tokenizer.json` (pattern, specials, fingerprint).
  */
-export function tokenizerFiles(def: BpeDefinition, training?: Record<string, unknown>): Record<string, string> {
+export function tokenizerFiles(def: BpeDefinition, training?: TokenizerMeta['training']): Record<string, string> {
   const tok = new BpeTokenizer(def);
   const meta: TokenizerMeta = {
     format: 'sluice.tokenizer/1',
@@ -73,7 +56,7 @@ export async function loadTokenizer(spec: string, store: StorageLike = defaultSt
     if (isEncodingName(stem)) return new BpeTokenizer({ ...encodingDefinition(stem), name: spec, tokens });
     const metaUri = store.join(dirOf(spec), TOKENIZER_FILES.meta);
     if (!(await store.exists(metaUri))) throw new Error(`${spec}: a .tiktoken file has no pattern or specials; name it after a known encoding or put ${TOKENIZER_FILES.meta} beside it`);
-    const meta = JSON.parse(await text(metaUri)) as TokenizerMeta;
+    const meta = parseTokenizerMeta(await text(metaUri), metaUri);
     return new BpeTokenizer({ name: spec, tokens, specials: meta.specials, pattern: meta.pattern, eot: meta.eot ?? undefined });
   }
   if (name.endsWith('vocab.json')) {
@@ -86,7 +69,7 @@ export async function loadTokenizer(spec: string, store: StorageLike = defaultSt
   const meta = store.join(spec, TOKENIZER_FILES.meta);
   const hf = store.join(spec, TOKENIZER_FILES.hf);
   if (await store.exists(meta)) {
-    const m = JSON.parse(await text(meta)) as TokenizerMeta;
+    const m = parseTokenizerMeta(await text(meta), meta);
     const def = parseHfTokenizer(await text(store.join(spec, m.files.hf)), hf);
     def.name = m.name;
     def.eot = m.eot ?? undefined;

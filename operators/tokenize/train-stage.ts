@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
 import type { CustomStage, StageRef } from '../../engine/types.ts';
+import { parseTokenizerMeta, TOKENIZER_FILES, type TokenizerInfo } from '../../formats/tokenizer.ts';
 import { BpeTrainer } from './bpe/trainer.ts';
 import { tokenizerFiles } from './load.ts';
 
@@ -35,7 +36,7 @@ const schema = z.object({
 });
 
 /** Declares the training stage; use as `p.stage('bpe', tokenize.trainBpe(docs, { vocabSize: 4096 }))`. */
-export function trainBpe(input: StageRef | StageRef[], options: TrainBpeOptions): CustomStage {
+export function trainBpe(input: StageRef | StageRef[], options: TrainBpeOptions): CustomStage<TokenizerInfo> {
   const c = parseConfig('tokenize.trainBpe', schema, options);
   const inputs = Array.isArray(input) ? input : [input];
   if (!inputs.length || inputs.some((r) => r?.kind !== 'stage')) throw new Error('tokenize.trainBpe: input must be a stage handle (or an array of them)');
@@ -71,7 +72,7 @@ export function trainBpe(input: StageRef | StageRef[], options: TrainBpeOptions)
       const training = { docs, bytes, countSeconds, ...stats };
       const files = tokenizerFiles(definition, training);
       for (const [name, data] of Object.entries(files)) await ctx.writeFile(name, data);
-      const meta = JSON.parse(files['sluice-tokenizer.json']!) as { vocabSize: number; fingerprint: string };
+      const meta = parseTokenizerMeta(files[TOKENIZER_FILES.meta]!, TOKENIZER_FILES.meta);
       ctx.setInfo({
         vocabSize: meta.vocabSize,
         fingerprint: meta.fingerprint,

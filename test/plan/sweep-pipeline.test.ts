@@ -19,7 +19,7 @@ function writeProject(dir: string, sweepOptions: object, deps = ''): string {
   writeFileSync(
     file,
     `import { pipeline, scaling } from ${JSON.stringify(join(REPO, 'index.ts'))};
-import { encodeShard } from ${JSON.stringify(join(REPO, 'trainer/data/bin.ts'))};
+import { encodeBin } from ${JSON.stringify(join(REPO, 'formats/bin.ts'))};
 
 // A learnable token stream: a fixed random walk over 64 ids, so next-token loss can fall.
 const shards = {
@@ -29,8 +29,8 @@ const shards = {
     const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296);
     const next = Array.from({ length: 64 }, () => [Math.floor(rand() * 64), Math.floor(rand() * 64)]);
     const tokens = (n) => { const t = new Array(n); let c = 0; for (let i = 0; i < n; i++) { t[i] = c; c = next[c][rand() < 0.8 ? 0 : 1]; } return t; };
-    await ctx.writeFile('train-00000.bin', encodeShard(tokens(40000)));
-    await ctx.writeFile('val-00000.bin', encodeShard(tokens(4000)));
+    await ctx.writeFile('train-00000.bin', encodeBin(tokens(40000)));
+    await ctx.writeFile('val-00000.bin', encodeBin(tokens(4000)));
     ctx.setInfo({ vocabSize: 64, eotToken: 0 });
   },
 };

@@ -9,7 +9,7 @@ import type { CustomTaskContext, Dataset, Json, Manifest } from '../../engine/ty
 import type { TrainModelOptions, TrainResult } from '../../trainer/api.ts';
 import { sweep, shardSetOf } from '../../plan/sweep.ts';
 import { readSweep, type SweepAnalysis } from '../../plan/analysis.ts';
-import { countParams, flopsPerToken } from '../../plan/params.ts';
+import { countParams, flopsPerToken } from '../../formats/model.ts';
 import { mulberry32 } from '../../plan/fit.ts';
 
 /** A known law the fake trainer's losses follow (small-model scale). */

@@ -4,31 +4,32 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SHARD_HEADER_BYTES, encodeShard, parseShardHeader, readShardHeader } from '../../trainer/data/bin.ts';
+import { readShardHeader } from '../../trainer/data/bin.ts';
+import { BIN_HEADER_BYTES, encodeBin, parseBinHeader } from '../../formats/bin.ts';
 import { BatchIterator, TokenStream, describeShards, splitStreams } from '../../trainer/data/loader.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-trainer-data-'));
 const shard = (name: string, tokens: number[], width?: 2 | 4) => {
   const p = join(dir, name);
-  writeFileSync(p, encodeShard(tokens, width));
+  writeFileSync(p, encodeBin(tokens, width));
   return p;
 };
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
 
 test('.bin header: magic, version, count; uint16 when ids fit, uint32 otherwise', async () => {
-  const a = encodeShard([1, 2, 65535]);
-  assert.deepEqual(parseShardHeader(a, 'a'), { magic: 20240520, version: 1, tokens: 3, bytesPerToken: 2 });
-  assert.equal(a.byteLength, SHARD_HEADER_BYTES + 6);
-  const b = encodeShard([1, 70000]);
-  assert.deepEqual(parseShardHeader(b, 'b'), { magic: 20240520, version: 2, tokens: 2, bytesPerToken: 4 });
-  assert.throws(() => encodeShard([70000], 2), /does not fit uint16/);
-  assert.throws(() => encodeShard([1.5]), /not a uint32/);
+  const a = encodeBin([1, 2, 65535]);
+  assert.deepEqual(parseBinHeader(a, 'a'), { magic: 20240520, version: 1, tokens: 3, bytesPerToken: 2 });
+  assert.equal(a.byteLength, BIN_HEADER_BYTES + 6);
+  const b = encodeBin([1, 70000]);
+  assert.deepEqual(parseBinHeader(b, 'b'), { magic: 20240520, version: 2, tokens: 2, bytesPerToken: 4 });
+  assert.throws(() => encodeBin([70000], 2), /does not fit uint16/);
+  assert.throws(() => encodeBin([1.5]), /not a uint32/);
   const bad = new Uint8Array(1024);
-  assert.throws(() => parseShardHeader(bad, 'x.bin'), /x\.bin: not a token shard \(magic 0, version 0/);
-  assert.throws(() => parseShardHeader(new Uint8Array(10), 'y.bin'), /y\.bin: 10 bytes, shorter than the 1024-byte shard header/);
+  assert.throws(() => parseBinHeader(bad, 'x.bin'), /x\.bin: not a token shard \(magic 0, version 0/);
+  assert.throws(() => parseBinHeader(new Uint8Array(10), 'y.bin'), /y\.bin: 10 bytes, shorter than the 1024-byte shard header/);
   // truncated body
   const p = join(dir, 'trunc.bin');
-  writeFileSync(p, encodeShard(range(0, 100)).subarray(0, SHARD_HEADER_BYTES + 50));
+  writeFileSync(p, encodeBin(range(0, 100)).subarray(0, BIN_HEADER_BYTES + 50));
   await assert.rejects(readShardHeader(p), /trunc\.bin: header says 100 tokens \(1224 bytes\) but the file has 1074 bytes/);
 });
 
@@ -90,5 +91,5 @@ test('trainer/torch/gpu_data.ts (the GPU bench data step) writes GPT-2-token tra
   assert.equal(train.tokens, Math.floor(r.tokens * 0.9));
   // GPT-2 BPE: "First" is token 5962, " Citizen" 22307.
   const b = readFileSync(join(out, 'train.bin'));
-  assert.deepEqual([b.readUInt16LE(SHARD_HEADER_BYTES), b.readUInt16LE(SHARD_HEADER_BYTES + 2)], [5962, 22307]);
+  assert.deepEqual([b.readUInt16LE(BIN_HEADER_BYTES), b.readUInt16LE(BIN_HEADER_BYTES + 2)], [5962, 22307]);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { flopsPerToken, fullModelConfig, paramCounts } from '../../trainer/model/config.ts';
+import { flopsPerToken, fullModelConfig, paramCounts } from '../../formats/model.ts';
 import { fullSchedule, learningRate } from '../../trainer/optim/schedule.ts';
 import { resolveRun } from '../../trainer/options.ts';
 import { initTfjs } from '../../trainer/tfjs/backend.ts';
@@ -13,7 +13,7 @@ test('parameter counts: GPT-2 small is 124,439,808; counts agree with the tensor
   const c = paramCounts(gpt2);
   assert.equal(c.total, 124_439_808);
   assert.equal(c.nonEmbedding, 124_439_808 - 50257 * 768 - 1024 * 768);
-  assert.equal(flopsPerToken(gpt2), 6 * c.matmul + 12 * 12 * 1024 * 768);
+  assert.equal(flopsPerToken(gpt2).total, 6 * c.matmul + 12 * 12 * 1024 * 768);
   for (const spec of [
     { vocabSize: 300, contextLength: 32, layers: 3, dModel: 48, heads: 4, tiedHead: false, positions: 'rotary' as const, bias: false, mlpRatio: 2 },
     { vocabSize: 300, contextLength: 32, layers: 1, dModel: 48, heads: 2 },
@@ -30,6 +30,9 @@ test('config and options validation name the key', () => {
   assert.throws(() => fullModelConfig({ vocabSize: 10, contextLength: 8, layers: 1, dModel: 6, heads: 2, positions: 'rotary' }), /even head size/);
   const model = { contextLength: 8, layers: 1, dModel: 8, heads: 2 };
   assert.throws(() => resolveRun({ model, steps: 1 }), /vocabSize is not set/);
+  // The planner rounds a fractional ratio; both trainer backends need an integer one.
+  assert.equal(fullModelConfig({ ...model, vocabSize: 9, mlpRatio: 2.5 }).mlpRatio, 2.5);
+  assert.throws(() => resolveRun({ model: { ...model, vocabSize: 9, mlpRatio: 2.5 }, steps: 1 }), /trainer: model.mlpRatio must be a positive integer, got 2.5/);
   assert.equal(resolveRun({ model, steps: 1 }, { vocabSize: 99 }).model.vocabSize, 99);
   assert.throws(() => resolveRun({ model: { ...model, vocabSize: 9 } }), /give steps or tokens/);
   assert.equal(resolveRun({ model: { ...model, vocabSize: 9 }, tokens: 1000, batchSize: 4, gradAccum: 2 }).steps, Math.ceil(1000 / 64));

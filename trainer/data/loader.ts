@@ -9,10 +9,11 @@
  * Memory stays bounded: tokens are read through ranged reads in windows of `windowTokens`.
  */
 import { storage as defaultStorage, type Storage } from '../../engine/storage/index.ts';
-import { SHARD_HEADER_BYTES, readRange, readShardHeader, type ShardHeader } from './bin.ts';
+import { readRange, readShardHeader } from './bin.ts';
+import { BIN_HEADER_BYTES, type BinHeader } from '../../formats/bin.ts';
 
 /** A shard and its header. */
-export interface ShardInfo extends ShardHeader {
+export interface ShardInfo extends BinHeader {
   uri: string;
 }
 
@@ -73,7 +74,7 @@ export class TokenStream {
     if (!w || w.shard !== shard || from < w.from || from + n > w.from + w.tokens.length) {
       const info = this.shards[shard]!;
       const len = Math.min(info.tokens - from, Math.max(n, this.windowTokens));
-      const bytes = await readRange(info.uri, SHARD_HEADER_BYTES + from * info.bytesPerToken, SHARD_HEADER_BYTES + (from + len) * info.bytesPerToken, this.store);
+      const bytes = await readRange(info.uri, BIN_HEADER_BYTES + from * info.bytesPerToken, BIN_HEADER_BYTES + (from + len) * info.bytesPerToken, this.store);
       if (bytes.byteLength !== len * info.bytesPerToken) throw new Error(`${info.uri}: short read at token ${from} (${bytes.byteLength} of ${len * info.bytesPerToken} bytes)`);
       const tokens = new Uint32Array(len);
       const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

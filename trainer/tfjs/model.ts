@@ -7,7 +7,7 @@
  */
 import type * as tfNs from '@tensorflow/tfjs';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from '@tensorflow/tfjs';
-import type { FullModelConfig } from '../model/config.ts';
+import type { FullModelConfig } from '../../formats/model.ts';
 import { bmm, crossEntropy, embed, gelu, layerNorm, linearBias, matmul, matmulConst } from './ops.ts';
 import { Rng } from './rng.ts';
 

@@ -17,7 +17,7 @@ type GradFn = (...inputs: never[]) => { value: Tensor; gradFunc: (dy: Tensor, sa
 
 /** tf.customGrad with the inputs typed as what they are (tfjs types them as Tensor | save-function). */
 function custom(tf: Tf, f: GradFn): (...inputs: Tensor[]) => Tensor {
-  return tf.customGrad(f as unknown as Parameters<Tf['customGrad']>[0]) as (...inputs: Tensor[]) => Tensor;
+  return tf.customGrad(f as Parameters<Tf['customGrad']>[0]) as (...inputs: Tensor[]) => Tensor;
 }
 
 /** Row lookup `table[ids]` whose gradient is a scatterND (summing repeated ids). */

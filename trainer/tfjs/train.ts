@@ -12,7 +12,7 @@ import type { ShardSet } from '../api.ts';
 import { loadTrainState, runFingerprint, saveTrainState, writeModelCheckpoint, type NamedArray } from '../checkpoint.ts';
 import { BatchIterator, splitStreams, type TokenStream } from '../data/loader.ts';
 import { MetricsLog, Throughput } from '../metrics.ts';
-import { flopsPerToken, paramCounts } from '../model/config.ts';
+import { flopsPerToken, paramCounts } from '../../formats/model.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { learningRate } from '../optim/schedule.ts';
 import type { ResolvedRun } from '../options.ts';
@@ -108,7 +108,7 @@ export async function trainTfjs(a: BackendArgs): Promise<BackendResult> {
     const resumed = step;
     const startTokens = tokens;
     const peak = measureMatmulPeak(tf);
-    const fpt = flopsPerToken(run.model);
+    const fpt = flopsPerToken(run.model).total;
     const nVal = Math.min(run.evalBatches, Math.floor((streams.val.length - 1) / (B * T)));
     a.log(`tfjs ${tf.getBackend()}: ${paramCounts(run.model).total} parameters, ${fpt.toExponential(3)} FLOPs/token, matmul peak ${(peak / 1e9).toFixed(2)} GFLOP/s, ${streams.train.length} train / ${streams.val.length} val tokens`);
 

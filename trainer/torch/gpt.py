@@ -237,7 +237,7 @@ class GPT(nn.Module):
 
 
 def param_counts(cfg):
-    """ParamCounts of trainer/model/params.ts: total, nonEmbedding, matmul."""
+    """ParamCounts of formats/model.ts: total, nonEmbedding, matmul."""
     c = full_config(cfg)
     d, L, V, T, m = c['dModel'], c['layers'], c['vocabSize'], c['contextLength'], c['mlpRatio']
     b = 1 if c['bias'] else 0

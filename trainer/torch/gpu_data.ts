@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { get_encoding } from 'tiktoken';
-import { encodeShard } from '../data/bin.ts';
+import { encodeBin } from '../../formats/bin.ts';
 import { dataPath } from '../../test/helpers/data.ts';
 
 const input = process.argv[2] ?? dataPath('tinyshakespeare', 'input.txt');
@@ -18,6 +18,6 @@ const tokens = Array.from(enc.encode(readFileSync(input, 'utf8')));
 enc.free();
 const cut = Math.floor(tokens.length * 0.9);
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'train.bin'), encodeShard(tokens.slice(0, cut), 2));
-writeFileSync(join(outDir, 'val.bin'), encodeShard(tokens.slice(cut), 2));
+writeFileSync(join(outDir, 'train.bin'), encodeBin(tokens.slice(0, cut), 2));
+writeFileSync(join(outDir, 'val.bin'), encodeBin(tokens.slice(cut), 2));
 console.log(JSON.stringify({ input, tokens: tokens.length, train: cut, val: tokens.length - cut, outDir }));

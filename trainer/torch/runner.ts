@@ -9,7 +9,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import type { MetricsRecord } from '../api.ts';
+import { parseMetricsRecord } from '../metrics.ts';
 import type { BackendArgs, BackendResult } from '../tfjs/train.ts';
 import { fingerprintParts } from '../tfjs/train.ts';
 
@@ -125,7 +125,11 @@ export async function trainTorch(a: BackendArgs): Promise<BackendResult> {
       switch (r.kind) {
         case 'train':
         case 'val':
-          a.metrics.add(r as unknown as MetricsRecord);
+          try {
+            a.metrics.add(parseMetricsRecord(r, 'torch'));
+          } catch (e) {
+            a.log(`torch: malformed metrics line: ${(e as Error).message}`);
+          }
           break;
         case 'info':
           info = r;

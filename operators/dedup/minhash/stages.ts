@@ -21,6 +21,7 @@ import { parseMinhashConfig, type MinHashConfig } from './config.ts';
 import type { Assignment } from './layout.ts';
 import { bucketTask, bucketTaskCount } from './lsh-buckets.ts';
 import { signatureTask } from './signature-task.ts';
+import { toJson } from '../../../engine/json.ts';
 
 export const MINHASH_VERSION = '1';
 
@@ -63,7 +64,7 @@ export async function* assignmentActions(assignments: AsyncIterable<string>): As
 export function minhash(options: Partial<MinHashConfig> = {}): StageExpansion {
   const cfg = parseMinhashConfig(options);
   const auditName = cfg.name ?? 'dedup.minhash';
-  const config = cfg as unknown as Json;
+  const config = toJson(cfg);
   return {
     kind: 'expansion',
     type: 'dedup.minhash',

@@ -20,6 +20,14 @@
 import zlib from 'node:zlib';
 import type { Json } from '../../../engine/types.ts';
 
+declare module 'zlib' {
+  /**
+   * With `info: true` Node returns the output and the engine (whose `bytesWritten` is the input
+   * consumed), as documented for the zlib convenience methods; @types/node types only the buffer.
+   */
+  function inflateRawSync(buf: InputType, options: ZlibOptions & { info: true }): { buffer: Buffer; engine: InflateRaw };
+}
+
 /** Decompressed bytes of a member (or of a plain file when `member` is -1). */
 export interface DataSegment {
   kind: 'data';
@@ -205,7 +213,7 @@ export async function* gunzipMembers(input: AsyncIterable<Uint8Array>, opts: Gun
       try {
         // the output cap keeps a highly compressible whole-file member (100x is common for text)
         // from being inflated into memory at once: past it, the member is streamed
-        out = zlib.inflateRawSync(data, { info: true, maxOutputLength: syncOutMax }) as unknown as { buffer: Buffer; engine: zlib.InflateRaw };
+        out = zlib.inflateRawSync(data, { info: true, maxOutputLength: syncOutMax });
       } catch (e) {
         code = zlibCode(e);
       }

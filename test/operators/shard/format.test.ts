@@ -5,9 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binHeader, readBin, BIN_HEADER_BYTES } from '../../../operators/shard/format.ts';
+import { binHeader, readBin, BIN_HEADER_BYTES } from '../../../formats/bin.ts';
 import { encodeShard, sequenceOrder, shardOfTask, splitPlan } from '../../../operators/shard/write.ts';
-import { parseShardHeader } from '../../../trainer/data/bin.ts';
+import { parseBinHeader } from '../../../formats/bin.ts';
 
 test('sequenceOrder is a seeded, deterministic permutation (identity without shuffle)', () => {
   const a = sequenceOrder(1000, true, 7);
@@ -41,12 +41,12 @@ test('.bin shards: the nanoGPT/llm.c header, uint16 and uint32, read back by our
   assert.equal(data.byteLength, BIN_HEADER_BYTES + 12);
   const dv = new DataView(data.buffer);
   assert.deepEqual([dv.getInt32(0, true), dv.getInt32(4, true), dv.getInt32(8, true)], [20240520, 1, 6]);
-  assert.deepEqual(parseShardHeader(data, 'x.bin'), { magic: 20240520, version: 1, tokens: 6, bytesPerToken: 2 });
+  assert.deepEqual(parseBinHeader(data, 'x.bin'), { magic: 20240520, version: 1, tokens: 6, bytesPerToken: 2 });
   assert.deepEqual([...readBin(data).tokens], [...t16]);
   assert.deepEqual([...new Uint32Array(docs!.buffer)], [0, 2, 4], 'doc starts as positions in the shard stream');
   const t32 = Uint32Array.from([100000, 5]);
   const wide = encodeShard('bin', t32, Uint32Array.of(0), [[]], 2).data;
-  assert.equal(parseShardHeader(wide, 'y.bin').bytesPerToken, 4);
+  assert.equal(parseBinHeader(wide, 'y.bin').bytesPerToken, 4);
   assert.deepEqual([...readBin(wide).tokens], [100000, 5]);
   assert.throws(() => readBin(data.subarray(0, 100), 'short.bin'), /short\.bin: 100 bytes/);
   assert.throws(() => readBin(data.subarray(0, data.length - 2), 'cut.bin'), /cut\.bin: header says 6 tokens/);

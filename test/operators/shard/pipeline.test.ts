@@ -9,10 +9,10 @@ import { runCli, tempProject, SLUICE } from '../../helpers/cli.ts';
 import { dataPath, needData } from '../../helpers/data.ts';
 import type { RunSummary } from '../../../engine/runner.ts';
 import type { Manifest } from '../../../engine/types.ts';
-import type { ShardManifest } from '../../../operators/shard/format.ts';
-import { readBin } from '../../../operators/shard/format.ts';
+import type { ShardManifest } from '../../../formats/shards.ts';
+import { readBin } from '../../../formats/bin.ts';
 import { loadTokenizer } from '../../../operators/tokenize/load.ts';
-import { parseShardHeader } from '../../../trainer/data/bin.ts';
+import { parseBinHeader } from '../../../formats/bin.ts';
 
 const SEQ = 64;
 const SHARD_SEQS = 20;
@@ -88,7 +88,7 @@ test('docs → trainBpe → encode → shard.tokens: shards are a shuffled parti
   for (const s of [...m.train, ...m.val]) {
     const bytes = readFileSync(s.uri);
     assert.equal(sha(bytes), s.sha256, `${s.path} sha256`);
-    const h = parseShardHeader(bytes, s.uri); // the trainer's own reader
+    const h = parseBinHeader(bytes, s.uri); // the trainer's own reader
     assert.equal(h.tokens, s.tokens);
     assert.equal(h.bytesPerToken, 2);
     const { tokens } = readBin(bytes, s.uri);

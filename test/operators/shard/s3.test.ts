@@ -6,8 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempProject, SLUICE } from '../../helpers/cli.ts';
 import type { RunSummary } from '../../../engine/runner.ts';
-import type { ShardManifest } from '../../../operators/shard/format.ts';
-import { readBin } from '../../../operators/shard/format.ts';
+import type { ShardManifest } from '../../../formats/shards.ts';
+import { readBin } from '../../../formats/bin.ts';
 import { shard } from '../../../operators/shard/index.ts';
 
 const moto = spawnSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' }).stdout.trim();

@@ -4,7 +4,7 @@
  * structure, so a tiny GPT's loss falls well below the unigram entropy within a few dozen steps.
  */
 import { writeFileSync } from 'node:fs';
-import { encodeShard } from '../../../trainer/data/bin.ts';
+import { encodeBin } from '../../../formats/bin.ts';
 
 const WORDS = ['the', 'river', 'runs', 'through', 'a', 'quiet', 'valley', 'and', 'stones', 'shine', 'under', 'cold', 'water', 'while', 'birds', 'sing'];
 
@@ -41,6 +41,6 @@ export function unigramEntropy(tokens: ArrayLike<number>): number {
 /** Writes the corpus as a `.bin` shard. */
 export function writeCorpusShard(path: string, n: number, seed = 1): Uint8Array {
   const bytes = corpusBytes(n, seed);
-  writeFileSync(path, encodeShard(Array.from(bytes)));
+  writeFileSync(path, encodeBin(Array.from(bytes)));
   return bytes;
 }

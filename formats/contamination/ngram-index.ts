@@ -14,7 +14,7 @@
  * filter (~16 bits per gram, two bits in one 32-bit word, at most 1 MiB) checked first, so
  * most training positions touch only cache-resident memory.
  */
-import type { EvalItem } from '../loaders.ts';
+import type { EvalItem } from '../benchmarks.ts';
 import { finishKey1, gramKey2, rawGram1, hashTokens, hashWords, MAX_NGRAM, normalizeWords, pairKey, prefixSums, UnitBuffer, NORMALISATION } from './normalize.ts';
 
 /** The two filter bits of a raw key (bits 27–31 and 22–26 of a multiplicative mix). */
