@@ -17,7 +17,7 @@ export interface UnitMatch {
 /**
  * Calls `hit(pos, len, gram)` for every index gram at every position of the `n` units in `buf`
  * (prefix sums must be filled). The N-gram check is one bit-filter probe per position (at the
- * smallest N; a benchmark with a longer N is reached through the trigger table); shorter
+ * largest N; grams of a benchmark with a smaller N go the short-gram way); shorter
  * whole-item grams are checked only where the first two units match a short item's, and only
  * for the lengths such items have.
  */
@@ -29,26 +29,14 @@ export function matchUnits(index: NgramIndex, buf: UnitBuffer, n: number, hit: (
   const nShort = lens.length;
   const minLen = nShort ? lens[nShort - 1]! : n + 1;
   const pl = index.pairLengths, pshift = index.pairShift;
-  const multi = index.trigger.length > 0;
   for (let i = 0; i + minLen <= n || i + N <= n; i++) {
     if (i + N <= n) {
       const raw = rawGram1(p1, i, N);
       const bits = filterBits(raw);
       if ((filter[raw >>> fshift]! & bits) === bits) {
         const k1 = finishKey1(raw, N);
-        const k2 = gramKey2(p2, i, N, k1);
-        const g = index.lookup(k1, k2);
+        const g = index.lookup(k1, gramKey2(p2, i, N, k1));
         if (g >= 0) hit(i, N, g);
-        if (multi) {
-          // Benchmarks with a longer N: their grams whose first N units are these.
-          let m = index.triggerLookup(k1, k2);
-          for (let L = N; m !== 0; L++, m >>>= 1) {
-            if ((m & 1) === 0 || i + L > n) continue;
-            const kk1 = finishKey1(rawGram1(p1, i, L), L);
-            const gl = index.lookup(kk1, gramKey2(p2, i, L, kk1));
-            if (gl >= 0) hit(i, L, gl);
-          }
-        }
       }
     }
     if (i + minLen > n) continue;

@@ -216,11 +216,17 @@ export interface IndexedBenchmark {
 
 /** The n-gram index of a set of benchmarks. Build it with `buildIndex`. */
 export class NgramIndex {
-  /** The smallest N of any benchmark: the length the scanner probes at every position. */
+  /**
+   * The largest N of any benchmark: the length the scanner probes at every position. Grams of a
+   * benchmark with a smaller N go the way of short whole fields (the pair prefilter,
+   * `shortLengths`): under `auto` those are the few small benchmarks (COPA, Winogrande), while
+   * probing every position at several lengths, or at the smallest with a trigger for longer
+   * ones, halved the scan speed (the Bloom filter holds twice the keys; 27 vs 46 MB/s).
+   */
   ngram: number;
   /** The option as given (`auto` or a number). */
   readonly ngramOption: NgramOption;
-  /** Distinct N values of the benchmarks (ascending); longer ones are reached through `trigger`. */
+  /** Distinct N values of the benchmarks (ascending). */
   ngrams: number[] = [];
   readonly fields: IndexFields;
   readonly minLength: number;
@@ -240,14 +246,6 @@ export class NgramIndex {
   segQuestion = new Uint8Array(0);
   /** Per item: the first unit hashes of its gold answer (answer-proximity check; empty: none). */
   readonly answerH1: Int32Array[] = [];
-  /**
-   * Trigger table for N values above `ngram` (only under `auto` with several N): open addressing
-   * keyed like `table` by the `ngram`-unit prefix of each longer gram, value a bitmask of the
-   * longer lengths (bit L − ngram) starting with that prefix. One probe per position stays the
-   * cost whatever the number of distinct N.
-   */
-  trigger = new Int32Array(0);
-  triggerMask = 0;
   /**
    * Open-addressing table, interleaved so a probe touches one cache line: slot `s` is
    * `table[3s]` = key half 1, `table[3s+1]` = key half 2, `table[3s+2]` = gram id (-1 empty).
@@ -309,20 +307,6 @@ export class NgramIndex {
     }
   }
 
-  /** The longer-N length mask of an `ngram`-unit prefix key, or 0. */
-  triggerLookup(k1: number, k2: number): number {
-    const t = this.trigger, mask = this.triggerMask;
-    if (t.length === 0) return 0;
-    let s = k1 & mask;
-    for (;;) {
-      const o = s * 3;
-      const m = t[o + 2]!;
-      if (m === 0) return 0;
-      if (t[o] === k1 && t[o + 1] === k2) return m;
-      s = (s + 1) & mask;
-    }
-  }
-
   /** The text of a gram (its first occurrence in the benchmarks). */
   gramText(g: number): string {
     const units = this.segUnits[this.gramRepSeg[g]!]!;
@@ -332,7 +316,7 @@ export class NgramIndex {
 
   /** Approximate bytes of the index's typed arrays (the figure the report prints). */
   bytes(): number {
-    return [this.table, this.trigger, this.filter, this.pairLengths, this.gramSegStart, this.gramSegs, this.gramRepSeg, this.gramRepPos, this.gramLen, this.segItem, this.segGrams].reduce((s, a) => s + a.byteLength, 0);
+    return [this.table, this.filter, this.pairLengths, this.gramSegStart, this.gramSegs, this.gramRepSeg, this.gramRepPos, this.gramLen, this.segItem, this.segGrams].reduce((s, a) => s + a.byteLength, 0);
   }
 
   /** The method card's description of this index. */
@@ -407,7 +391,7 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
       return unit === 'words' ? hashWords(main.join('\n'), buf) : main.reduce((s, t) => s + units(t).n, 0);
     }));
   });
-  const probe = perBench.length ? Math.min(...perBench) : typeof ngramOpt === 'number' ? ngramOpt : AUTO_NGRAM_RANGE[1];
+  const probe = perBench.length ? Math.max(...perBench) : typeof ngramOpt === 'number' ? ngramOpt : AUTO_NGRAM_RANGE[1];
   index.ngram = probe;
   index.ngrams = [...new Set(perBench)].sort((a, b) => a - b);
   // Raw occurrences: raw and final key halves, length, segment, position. Deduplicated below.
@@ -416,8 +400,6 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
   const segQ: number[] = [];
   const shortLens = new Set<number>();
   const pairKeys: Array<[number, number]> = [];
-  // Prefixes (probe length) of longer grams: raw, k1, k2, length bit.
-  const trig: number[] = [];
   /** Adds the n-grams of the segment whose `n` unit hashes are in `buf` (prefix sums filled). */
   const addSegment = (seg: number, n: number, N: number, whole: boolean) => {
     const emit = (i: number, len: number) => {
@@ -429,18 +411,13 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
       LEN.push(len);
       SEG.push(seg);
       POS.push(i);
-      if (len === N && N > probe) {
-        const r = rawGram1(buf.p1, i, probe);
-        const p1 = finishKey1(r, probe);
-        trig.push(r, p1, gramKey2(buf.p2, i, probe, p1), 1 << (N - probe));
+      if (len < probe) {
+        shortLens.add(len);
+        pairKeys.push([pairKey(buf.h1, i), len]);
       }
     };
     if (n >= N) for (let i = 0; i + N <= n; i++) emit(i, N);
-    else if (whole && n >= minLength) {
-      emit(0, n);
-      shortLens.add(n);
-      pairKeys.push([pairKey(buf.h1, 0), n]);
-    }
+    else if (whole && n >= minLength) emit(0, n);
   };
   benchmarks.forEach((b, bi) => {
     const N = perBench[bi]!;
@@ -593,24 +570,6 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
     if (template[g]) continue;
     const raw = repRaw.a[g]!;
     index.filter[raw >>> index.filterShift]! |= filterBits(raw);
-  }
-  // Trigger prefixes of longer-N grams: in the filter too (the probe at `ngram` units must pass).
-  if (trig.length) {
-    const nt = trig.length / 4;
-    const size = nextPow2(Math.ceil(nt / 0.75) + 1);
-    const t = new Int32Array(size * 3);
-    const mask = size - 1;
-    for (let j = 0; j < trig.length; j += 4) {
-      const raw = trig[j]!, k1 = trig[j + 1]!, k2 = trig[j + 2]!, bit = trig[j + 3]!;
-      index.filter[raw >>> index.filterShift]! |= filterBits(raw);
-      let s = k1 & mask;
-      while (t[s * 3 + 2] !== 0 && !(t[s * 3] === k1 && t[s * 3 + 1] === k2)) s = (s + 1) & mask;
-      t[s * 3] = k1;
-      t[s * 3 + 1] = k2;
-      t[s * 3 + 2]! |= bit;
-    }
-    index.trigger = t;
-    index.triggerMask = mask;
   }
   // Short grams: length masks over their first-two-unit pair (~8 entries per short gram).
   index.shortLengths = [...shortLens].sort((a, b) => b - a);

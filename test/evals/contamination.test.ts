@@ -70,9 +70,9 @@ test('per-benchmark N: GPT-3 5th percentile, clipped to [8, 13]', () => {
   const idx = buildIndex([mk('short', 8), mk('long', 30), mk('tiny', 3)]);
   assert.deepEqual(idx.benchmarks.map((b) => b.ngram), [9, 13, 8]); // 8+1 words, 30+1 clipped, 3+1 clipped up
   const s = new ContaminationScanner(idx);
-  // 13 words of the n30 item 4 in a doc, 9 words of n20's item 2: both found through one probe length.
+  // 13 words of the n30 item 4 in a doc, 9 words of n20's item 2: both found: one probe length (13), the 9-grams by the pair prefilter.
   s.scanText('d', `x ${words(30, 'longx4y').split(' ').slice(5, 18).join(' ')} y ${words(8, 'shortx2y')} x z`);
-  assert.ok(idx.trigger.length > 0);
+  assert.deepEqual(idx.shortLengths.slice(0, 1), [9]); // short's 9-grams: by the pair prefilter
   const r = s.result();
   assert.deepEqual(r.benchmarks.map((b) => b.dirtyIds), [['short/2'], ['long/4'], []]);
 });
