@@ -133,7 +133,7 @@ export function methodCard(r: ContaminationReport): Array<[string, string]> {
     ['template n-grams', `n-grams shared by more than ${m.maxItems} benchmark items are left out of the index (${m.templateGrams.toLocaleString('en-US')} left out)`],
     ['boilerplate threshold', `n-grams found in more than ${m.maxDocs} training docs are ignored`],
     ['score', `per field, the IDF-weighted share of its n-grams found (weight ln(1 + D/(1 + df)) over the D training docs, after allenai/decon); an item's score is its best field's; dirty needs ≥ ${m.minIdfShare}`],
-    ['answer proximity', m.answerWindow > 0 ? `a question match followed by the gold answer within ${m.answerWindow} ${m.unit} makes the item dirty whatever its score` : 'off'],
+    ['answer proximity', m.answerWindow > 0 ? `a question match followed by the gold answer within ${m.answerWindow} ${m.unit} needs only half the minimum share (${m.minIdfShare / 2}) on the question` : 'off'],
     ['rule', m.ruleText],
     ['index', `${m.indexGrams.toLocaleString('en-US')} n-grams, ${(m.indexBytes / 2 ** 20).toFixed(1)} MiB`],
     ['corpus fingerprint', r.corpus.fingerprint],

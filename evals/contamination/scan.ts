@@ -31,8 +31,10 @@ export interface ScanOptions {
   minIdfShare?: number;
   /**
    * Answer-proximity check: when a question (context, passage) matches, the gold answer is looked
-   * for within this many units after the match; found, the item is dirty whatever its share
-   * (default 50; 0 turns the check off).
+   * for within this many units after the match; found, half of `minIdfShare` on the question is
+   * enough (default 50; 0 turns the check off). Not "whatever the share": MMLU's moral scenarios
+   * share a template sentence and the answers "Wrong"/"Not wrong", and dev vs test matched so at
+   * shares of 0.04–0.07.
    */
   answerWindow?: number;
 }
@@ -341,7 +343,7 @@ export class ContaminationScanner {
         fields.sort((x, y) => y.share - x.share || y.matched - x.matched);
         const score = fields[0]?.share ?? 0;
         const answerNear = this.answerNear.has(it) && qShare > 0;
-        const dirty = this.isDirty(matched, fraction) && (score >= this.minIdfShare || answerNear);
+        const dirty = this.isDirty(matched, fraction) && (score >= this.minIdfShare || (answerNear && qShare >= this.minIdfShare / 2));
         if (dirty) dirtyIds.push(info.id);
         const docs = [...(itemDocs.get(it) ?? new Map<number, number>()).entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, this.keep);
         items.push({
