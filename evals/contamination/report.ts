@@ -38,7 +38,7 @@ export interface ContaminationReport {
   method: ContaminationMethod;
   corpus: CorpusInfo;
   rows: ReportRow[];
-  /** Per benchmark, the items with matches (dirty first, most matched first). */
+  /** Per benchmark, the items with matches (dirty first, highest score first). */
   benchmarks: BenchmarkContamination[];
 }
 
@@ -99,7 +99,7 @@ export function contaminationReport(scan: ScanResult, results: McResult[] = [], 
       last.cleanPct = 100 - last.dirtyPct;
     }
   }
-  const sortItems = (xs: ItemContamination[]) => [...xs].sort((a, b) => Number(b.dirty) - Number(a.dirty) || b.matched - a.matched || a.index - b.index);
+  const sortItems = (xs: ItemContamination[]) => [...xs].sort((a, b) => Number(b.dirty) - Number(a.dirty) || b.score - a.score || b.matched - a.matched || a.index - b.index);
   return {
     format: 'sluice.contamination/1',
     title,
