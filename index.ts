@@ -13,6 +13,12 @@ export type { ThresholdRule } from './operators/filter/rules.ts';
 export { tokenize } from './operators/tokenize/index.ts';
 export { shard } from './operators/shard/index.ts';
 export { dedup } from './operators/dedup/index.ts';
+export { mix } from './operators/mix/mix.ts';
+export type { MixOptions, MixSource, MixSourceInfo } from './operators/mix/mix.ts';
+export { stats } from './operators/stats/stage.ts';
+export type { StatsOptions } from './operators/stats/stage.ts';
+
+
 export { extract } from './operators/extract/index.ts';
 export { defineFilter, defineMap, registerOperator, createOperator, listOperators, parseConfig, ConfigError } from './engine/operator.ts';
 export { storage, Storage } from './engine/storage/index.ts';

@@ -6,10 +6,8 @@
 import type { OperatorAudit, ScoreSummary, StageAuditReport } from './report.ts';
 import { fmtBytes, fmtInt, fmtNum, whatIfLine } from './text.ts';
 
-/** Escapes text for HTML content and attribute values. */
-export function esc(s: unknown): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+export { esc } from '../engine/display.ts';
+import { esc } from '../engine/display.ts';
 
 const KEPT = '#3b7dd8';
 const DROPPED = '#e0663a';

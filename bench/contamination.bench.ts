@@ -11,7 +11,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bench, BenchResult } from './harness.ts';
 import { medianSeconds, ratio } from './harness.ts';
-import { loadBenchmark, type Benchmark } from '../formats/benchmarks.ts';
+import { loadBenchmark, type Benchmark } from '../operators/read/benchmarks.ts';
 import { buildIndex, itemRenderings } from '../formats/contamination/ngram-index.ts';
 import { ContaminationScanner } from '../evals/contamination/scan.ts';
 import { decontaminate } from '../operators/filter/decontaminate.ts';

@@ -1,16 +1,23 @@
 /**
  * The contract of a `sluice` sub-command. Each command lives in `cli/commands/<name>.ts` and is
- * listed in `cli/commands/index.ts`; `sluice <name> --help` prints its `usage`.
+ * listed, with its one-line summary, in `cli/commands/index.ts`; `sluice <name> --help` prints its
+ * `usage`.
  */
 export interface Command {
-  /** The word after `sluice`, e.g. `run`, `audit`, `tokenizer`. */
-  name: string;
-  /** One line for `sluice --help`. */
-  summary: string;
   /** Full usage text for `sluice <name> --help`: synopsis, options with defaults, examples. */
   usage: string;
   /** Runs the command with the arguments after its name; resolves to the exit code. */
   run(argv: string[]): Promise<number>;
+}
+
+/** A sub-command as `sluice --help` lists it; its module is imported by `load` when needed. */
+export interface CommandEntry {
+  /** The word after `sluice`, e.g. `run`, `audit`, `tokenizer`. */
+  name: string;
+  /** One line for `sluice --help`. */
+  summary: string;
+  /** Imports the command's module. */
+  load(): Promise<Command>;
 }
 
 /** A usage error: printed with the command's usage, exit code 2. */

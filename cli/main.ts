@@ -23,22 +23,27 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(help());
     return name ? 0 : 2;
   }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`sluice: unknown command '${name}'\n\n${help()}`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(cmd.usage + '\n');
-    return 0;
-  }
   try {
-    return await cmd.run(rest);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`sluice ${name}: ${e.message}\n\n${cmd.usage}\n`);
-      return 2;
+    const cmd = await entry.load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(cmd.usage + '\n');
+      return 0;
     }
+    try {
+      return await cmd.run(rest);
+    } catch (e) {
+      if (e instanceof UsageError) {
+        process.stderr.write(`sluice ${name}: ${e.message}\n\n${cmd.usage}\n`);
+        return 2;
+      }
+      throw e;
+    }
+  } catch (e) {
     const err = e as Error;
     process.stderr.write(`sluice ${name}: error: ${process.env.SLUICE_DEBUG ? (err.stack ?? err.message) : err.message}\n`);
     return 1;

@@ -1,11 +1,11 @@
 /**
- * Loaders over registry entries: benchmarks into eval items (through `formats/benchmarks.ts`),
+ * Loaders over registry entries: benchmarks into eval items (through `operators/read/benchmarks.ts`),
  * corpora into docs (a `Source` for pipelines), and path lists into URLs.
  */
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Doc, Json, Source } from '../engine/types.ts';
-import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../formats/benchmarks.ts';
+import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../operators/read/benchmarks.ts';
 import { cacheDir, fetchDataset, HashMismatchError, type FetchOptions } from './fetch.ts';
 import { readInputText } from '../operators/read/open.ts';
 import { entry, type CorpusSplitter } from './registry.ts';

@@ -44,7 +44,8 @@ export function parseFunctionSource(source: string): AnyNode {
   for (const text of attempts) {
     for (const sourceType of ['module', 'script'] as const) {
       try {
-        return parse(text, { ecmaVersion: 'latest', sourceType }) as unknown as AnyNode;
+        const tree: unknown = parse(text, { ecmaVersion: 'latest', sourceType });
+        if (isNode(tree)) return tree;
       } catch (e) {
         first ??= e;
       }

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stageSpecs, type Pipeline } from './pipeline.ts';
+import { preparePipelineImport } from './modules/pipeline-imports.ts';
 
 /**
  * Imports `file` and returns its default-exported pipeline. Unless `checkCaptures` is false (worker
@@ -15,6 +16,7 @@ import { stageSpecs, type Pipeline } from './pipeline.ts';
 export async function loadPipeline(file: string, opts: { checkCaptures?: boolean } = {}): Promise<Pipeline> {
   const abs = resolve(file);
   if (!existsSync(abs)) throw new Error(`pipeline file ${file} does not exist`);
+  await preparePipelineImport(abs);
   let mod: { default?: unknown };
   try {
     mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };

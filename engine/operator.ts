@@ -4,6 +4,7 @@
  * no doc out) and the operator registry behind `sluice apply`.
  */
 import { z } from 'zod';
+import './modules/single-copy.ts';
 import type { Doc, FilterVerdict, Json, Operator, TaskContext } from './types.ts';
 
 /** A clear configuration error naming the operator and the offending key. */

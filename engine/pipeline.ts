@@ -3,6 +3,7 @@
  * runs at declaration; the runner plans, fingerprints and executes it. Declaration errors (a
  * duplicate stage, an input from another pipeline, an operator that is not one) name the stage.
  */
+import './modules/single-copy.ts';
 import type { CustomStage, Operator, OperatorSpec, PipelineBuilder, Source, StageExpansion, StageInfo, StageInput, StageOptions, StageRef, StageRefs } from './types.ts';
 
 /** Options of `pipeline()`. */

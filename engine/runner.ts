@@ -96,6 +96,29 @@ function isPipelineExecutor(e: Executor): e is PipelineExecutor {
   return typeof (e as Partial<PipelineExecutor>).runPipeline === 'function';
 }
 
+/**
+ * Removes what interrupted writes left under a stage's directory: local `.tmp-` files, S3
+ * unfinished multipart uploads (invisible, but their parts stay stored until aborted). Safe only
+ * while none of the stage's tasks runs: before its tasks start, and once they have all finished
+ * (a worker that died mid-upload and whose task was retried leaves one behind). Returns how many.
+ * A failure to clean (e.g. S3 credentials without `s3:ListBucketMultipartUploads`) is a warning
+ * on stderr, not an error: leftovers are invisible to readers, so the output is still correct.
+ */
+export async function removeLeftovers(stageDir: string, stage: string, progress?: Progress): Promise<number> {
+  let removed: number;
+  try {
+    removed = await storage.removeTemps(stageDir);
+  } catch (e) {
+    // Leftovers are invisible to readers, so output stays correct: warn (e.g. credentials without
+    // s3:ListBucketMultipartUploads / s3:AbortMultipartUpload) rather than fail the run.
+    // Straight to stderr: a warning is not progress, so `--progress none` must not hide it.
+    process.stderr.write(`${stage}: warning: could not remove what interrupted writes left under ${stageDir}: ${(e as Error).message}\n`);
+    return 0;
+  }
+  if (removed) progress?.log(`${stage}: removed ${removed} temporary file(s) or unfinished upload(s) left by an interrupted write`);
+  return removed;
+}
+
 /** Writes a stage's manifest from its task markers; an error naming the first missing task. */
 export async function finalizeStage(rt: Runtime, stage: string): Promise<Manifest> {
   const plan = await rt.plan(stage);
@@ -105,8 +128,11 @@ export async function finalizeStage(rt: Runtime, stage: string): Promise<Manifes
     if (!m) throw new Error(`stage '${stage}': task ${i} reported success but its marker ${taskId(i)}.json is missing`);
     markers.push(m);
   }
+  const dir = await rt.stageDir(stage);
+  // Every task is complete, so no writer of this stage is live: what is left is orphaned.
+  await removeLeftovers(dir, stage);
   const manifest = buildManifest(rt, stage, plan.fingerprint, markers);
-  await storage.write(storage.join(await rt.stageDir(stage), 'manifest.json'), JSON.stringify(manifest, null, 1));
+  await storage.write(storage.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
   return manifest;
 }
 
@@ -218,8 +244,8 @@ export async function run(file: string, opts: RunOptions = {}): Promise<RunSumma
         continue;
       }
       const plan = await rt.plan(stage.name);
-      const removed = await storage.removeTemps(dir);
-      if (removed) progress.log(`${stage.name}: removed ${removed} temporary file(s) left by an interrupted run`);
+      // Before any task of this stage starts: a killed run's temp files and unfinished uploads.
+      await removeLeftovers(dir, stage.name, progress);
       const pending: number[] = [];
       for (let i = 0; i < plan.tasks; i++) if (!(await readMarker(rt, stage.name, i))) pending.push(i);
       progress.stageStart(stage.name, plan.tasks, plan.tasks - pending.length);
@@ -237,6 +263,8 @@ export async function run(file: string, opts: RunOptions = {}): Promise<RunSumma
         if (!m) throw new Error(`stage '${stage.name}': task ${i} reported success but its marker ${taskId(i)}.json is missing`);
         markers.push(m);
       }
+      // All tasks finished: what a worker that died mid-write (and was retried) left is orphaned.
+      await removeLeftovers(dir, stage.name, progress);
       const manifest = buildManifest(rt, stage.name, fingerprint, markers);
       await storage.write(storage.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
       const seconds = (performance.now() - st0) / 1000;
@@ -279,6 +307,8 @@ export interface StageStatus {
   /** Done stages: input records the source could not read, per reason, and the first of each. */
   skipped?: Record<string, number>;
   skipExamples?: Record<string, SkipExample[]>;
+  /** Done `mix()` stages: the mixture as recorded in the manifest (`info.mix`). */
+  mix?: Json;
 }
 
 /**
@@ -298,7 +328,7 @@ export async function stageStatus(rt: Runtime, name: string): Promise<StageStatu
   const dir = await rt.stageDir(name);
   const upstream = rt.pipeline.stage(name).upstream;
   const manifest = await rt.manifest(name);
-  if (manifest) return { stage: name, status: 'done', fingerprint, dir, tasks: manifest.tasks, tasksDone: manifest.tasks, rows: manifest.rows, upstream, ...skipsOf(manifest) };
+  if (manifest) return { stage: name, status: 'done', fingerprint, dir, tasks: manifest.tasks, tasksDone: manifest.tasks, rows: manifest.rows, upstream, ...skipsOf(manifest), ...(manifest.info?.mix ? { mix: manifest.info.mix } : {}) };
   const planUri = storage.join(dir, '_plan.json');
   let tasks: number | null = null;
   let tasksDone = 0;

@@ -28,6 +28,17 @@ export interface TaskMarker {
   info?: Record<string, Json>;
 }
 
+/**
+ * When the attempt that completed a task started (ISO 8601) and how long it ran (seconds), in
+ * `_timing/<task>.json`, written just before the marker. Kept out of the marker so markers and
+ * manifests stay byte-identical across runs; `sluice report` reads it for time and throughput.
+ */
+export interface TaskTiming {
+  task: number;
+  started: string;
+  seconds: number;
+}
+
 /** Callbacks through which an executor watches a task. */
 export interface TaskHooks {
   progress?(docs: number, bytes: number): void;
@@ -69,6 +80,8 @@ export async function runTask(rt: Runtime, stageName: string, index: number, hoo
   const existing = await readMarker(rt, stageName, index);
   if (existing) return { skipped: true, marker: existing };
 
+  const started = new Date();
+  const t0 = performance.now();
   const stageDir = await rt.stageDir(stageName);
   const id = taskId(index);
   const audit = new TaskAudit(storage.join(stageDir, '_audit'), index);
@@ -244,6 +257,8 @@ export async function runTask(rt: Runtime, stageName: string, index: number, hoo
       stats: { operators: audit.operators, skipped: audit.skipped, ...(Object.keys(audit.skipExamples).length ? { skipExamples: audit.skipExamples } : {}), ...totals },
       ...(Object.keys(info).length ? { info } : {}),
     };
+    const timing: TaskTiming = { task: index, started: started.toISOString(), seconds: Math.round(performance.now() - t0) / 1000 };
+    await storage.write(storage.join(stageDir, '_timing', `${id}.json`), JSON.stringify(timing) + '\n');
     await storage.write(await markerUri(rt, stageName, index), JSON.stringify(marker, null, 1));
     return { skipped: false, marker };
   } catch (e) {

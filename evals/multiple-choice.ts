@@ -19,7 +19,7 @@
  * each rendered with its gold answer, joined by a blank line before the item.
  */
 import type { Benchmark, ChoiceItem, EvalItem } from '../formats/benchmarks.ts';
-import { choiceLetter } from '../formats/benchmarks.ts';
+import { choiceLetter } from '../operators/read/benchmarks.ts';
 import { loglikelihoods, type LlRequest } from './loglikelihood.ts';
 import type { TokenScorer } from './scorer.ts';
 import { bootstrapStderr, mean, meanStderr, rng, type Estimate } from './stats.ts';

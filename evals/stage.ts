@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { CustomStage, CustomTaskContext, Dataset, Json, StageRef } from '../engine/types.ts';
-import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../formats/benchmarks.ts';
+import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../operators/read/benchmarks.ts';
 import { scoreBenchmark, type ChoiceMethod, type McResult } from './multiple-choice.ts';
 import { heldOutLoss, perplexity, type HeldOutResult, type PerplexityResult } from './perplexity.ts';
 import type { TokenScorer } from './scorer.ts';
@@ -27,8 +27,8 @@ import { reportHtml } from './contamination/html.ts';
 import { isShardManifest, shardManifest, type ShardManifest } from '../formats/shards.ts';
 import { readBin } from '../formats/bin.ts';
 import type { OpenScorerOptions } from '../trainer/scorer.ts';
-import { readInputText } from '../operators/read/open.ts';
 import { toJson } from '../engine/json.ts';
+import { readInputText } from '../operators/read/open.ts';
 
 /** A benchmark to evaluate: a file (or MMLU directory) in one of the loader formats. */
 export interface BenchmarkSpec {

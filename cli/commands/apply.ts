@@ -50,8 +50,6 @@ function write(out: Writable, doc: Doc): Promise<void> | void {
 }
 
 export const applyCommand: Command = {
-  name: 'apply',
-  summary: 'run one registered operator over JSONL docs ({id, text, meta})',
   usage: `sluice apply <operator> [--config JSON] [--in F.jsonl|-] [--out F.jsonl|-] [--keep-dropped]
                     [--encoding E]
 

@@ -10,8 +10,6 @@ import { renderHtml } from '../../audit/html.ts';
 
 /** The `sluice audit` sub-command. */
 export const auditCommand: Command = {
-  name: 'audit',
-  summary: 'per filter: docs kept/dropped per reason, score histograms, samples, --what-if',
   usage: `sluice audit <pipeline.ts> [--stage S]... [--workdir W] [--json] [--html FILE] [--what-if 'op.key=value']...
 
 Reads the audit the engine wrote next to each completed stage (manifest.json and _audit/: the

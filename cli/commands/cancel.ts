@@ -6,8 +6,6 @@ import { openRuntime } from '../../engine/runner.ts';
 import { readJobRecords, scancel, squeue } from '../../engine/executor/slurm-jobs.ts';
 
 export const cancelCommand: Command = {
-  name: 'cancel',
-  summary: 'cancel the Slurm jobs of a pipeline (arrays, finalize and planner jobs of every run)',
   usage: `sluice cancel <pipeline.ts> [--workdir W] [--stage S]... [--json]
 
 Finds the jobs that 'sluice run --executor slurm' recorded under each stage's current output

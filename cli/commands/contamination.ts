@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { parse, intOption } from '../args.ts';
-import { loadBenchmark, parseBenchmarkArg } from '../../formats/benchmarks.ts';
+import { loadBenchmark, parseBenchmarkArg } from '../../operators/read/benchmarks.ts';
 import { buildIndex, type IndexFields } from '../../formats/contamination/ngram-index.ts';
 import { ContaminationScanner, type DirtyRule } from '../../evals/contamination/scan.ts';
 import { contaminationReport, reportMarkdown } from '../../evals/contamination/report.ts';
@@ -11,8 +11,6 @@ import { reportHtml } from '../../evals/contamination/html.ts';
 import { readCorpusInput, resolveCorpus } from '../../evals/contamination/corpus.ts';
 
 export const contaminationCommand: Command = {
-  name: 'contamination',
-  summary: 'check benchmark files for n-gram overlap with a training corpus (GPT-3-style report)',
   usage: `sluice contamination --benchmark FILE[:format] ... --against DATASET|FILES ... [options]
 
 Indexes the benchmarks' n-grams (normalised: lowercase, punctuation removed, whitespace split),

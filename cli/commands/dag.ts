@@ -27,8 +27,6 @@ export function dagMermaid(p: Pipeline): string {
 }
 
 export const dagCommand: Command = {
-  name: 'dag',
-  summary: 'print the pipeline DAG as text, or as Mermaid with --mermaid',
   usage: `sluice dag <pipeline.ts> [--mermaid]`,
   async run(argv) {
     const { values, positionals } = parse(argv, { mermaid: { type: 'boolean' } });

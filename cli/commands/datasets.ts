@@ -6,8 +6,6 @@ import { REGISTRY } from '../../datasets/registry.ts';
 import { fetchDataset } from '../../datasets/fetch.ts';
 
 export const datasetsCommand: Command = {
-  name: 'datasets',
-  summary: 'list registered corpora and benchmarks; fetch them into the cache (sha256-verified)',
   usage: `sluice datasets list [--json]
 sluice datasets fetch NAME… [--mirror DIR] [--cache DIR] [--offline] [--allow-unpinned]
 

@@ -165,8 +165,6 @@ function listAccelerators(): string {
 }
 
 export const planCommand: Command = {
-  name: 'plan',
-  summary: 'compute, time, cost, energy and loss of a training run; compute-optimal sizes for a budget',
   usage: `sluice plan (--params N | --model CONFIG | --layers L --d-model D --heads H --vocab V --context T) --tokens D [options]
 sluice plan --budget FLOPS | --budget-usd USD [--params N | --tokens D] [options]
 sluice plan --accelerators

@@ -2,7 +2,8 @@
  * The end-of-run summary `sluice run` prints: per stage its status and docs in → out, each
  * stage's own one-paragraph `info.summary` (a trainer's final loss, an eval's scores and
  * contamination table, …), the HTML reports the stages wrote, and the audit report, which it
- * writes to `<workdir>/audit.html` whenever a stage with filters ran.
+ * writes to `<workdir>/audit.html` whenever a stage with filters ran, and the workdir's report
+ * (`sluice report`), which it writes to `<workdir>/_report/index.html` after every run.
  */
 import { writeFile } from 'node:fs/promises';
 import { inspectPipeline, type StageInfo } from '../../engine/inspect.ts';
@@ -97,6 +98,13 @@ export async function renderRunSummary(file: string, run: RunSummary, workdir?: 
   } else {
     const audit = storage.join(p.workdir, 'audit.html');
     if (await storage.exists(audit)) reports.unshift(audit);
+  }
+  try {
+    // Imported here: the report's layout library loads only when a run ends.
+    const { writeReport } = await import('../../report/site.ts');
+    reports.push((await writeReport(file, { workdir })).index);
+  } catch (e) {
+    lines.push(`(report not written: ${(e as Error).message})`);
   }
   if (reports.length) lines.push('', 'Reports:', ...reports.map((r) => `  ${r}`));
   return lines.join('\n') + '\n';

@@ -8,8 +8,6 @@ import { SlurmExecutor } from '../../engine/executor/slurm.ts';
 import { LocalExecutor } from '../../engine/executor/local.ts';
 
 export const runCommand: Command = {
-  name: 'run',
-  summary: 'run a pipeline incrementally (skips up-to-date stages, resumes partial ones)',
   usage: `sluice run <pipeline.ts> [options]
 
 Runs every stage whose output is missing or out of date, in declaration order. Up-to-date stages
@@ -22,7 +20,7 @@ Options:
   --force STAGE   discard this stage's current output and run it again (repeatable; '*' = all)
   --retries N     attempts per task unless the stage sets its own (default 3)
   --json          print a JSON summary on stdout at the end (progress goes to stderr)
-  --quiet         no end-of-run summary and audit report (Slurm finalize jobs use it)
+  --quiet         no end-of-run summary, audit report or _report page (Slurm finalize jobs use it)
   --executor E    local (default) or slurm: each stage becomes sbatch job arrays chained with
                   --dependency=afterok (see docs/executors.md)
 

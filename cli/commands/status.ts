@@ -4,10 +4,9 @@ import { UsageError } from '../command.ts';
 import { parse } from '../args.ts';
 import { status } from '../../engine/runner.ts';
 import { describeSkips, skipTotal } from './run-summary.ts';
+import { describeMix, type MixInfo } from '../../operators/mix/describe.ts';
 
 export const statusCommand: Command = {
-  name: 'status',
-  summary: "show each stage's state: done | stale | partial | pending, with counts",
   usage: `sluice status <pipeline.ts> [--workdir W] [--json]
 
 done     output complete at the current fingerprint
@@ -18,6 +17,9 @@ pending  nothing written yet
 A done stage whose source skipped input records (malformed lines, invalid UTF-8, lines over
 maxLineBytes, a truncated or corrupt compressed file) shows how many, per reason, with the
 first input and error of each; --json has them as 'skipped' and 'skipExamples'.
+
+A done mix() stage shows its mixture per source: requested vs realised weight, units, docs,
+tokens and repeats (--json: 'mix').
 
 Stages submitted to Slurm (sluice run --executor slurm) also show their tasks' queue state:
 queued and running from squeue; failed/cancelled (submitted, ended without a completion marker:
@@ -41,6 +43,7 @@ markers. 'sluice run --executor slurm' resubmits exactly those.`,
       const skipNote = skips ? `  ${skips.toLocaleString('en-US')} input record(s) skipped` : '';
       process.stdout.write(`${x.stage.padEnd(w)}  ${x.status.padEnd(7)}  tasks ${tasks.padEnd(9)} ${x.fingerprint}${rows}${skipNote}${slurm}\n`);
       for (const l of describeSkips(x.skipped, x.skipExamples, ' '.repeat(w + 2))) process.stdout.write(l + '\n');
+      if (x.mix) for (const l of describeMix(x.mix as unknown as MixInfo, ' '.repeat(w + 2))) process.stdout.write(l + '\n');
     }
     return 0;
   },

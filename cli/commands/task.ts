@@ -6,8 +6,6 @@ import { openRuntime } from '../../engine/runner.ts';
 import { runTask } from '../../engine/task.ts';
 
 export const taskCommand: Command = {
-  name: 'task',
-  summary: 'run one task of one stage (what the local and Slurm executors run)',
   usage: `sluice task <pipeline.ts> <stage> <index> [--workdir W]
 
 Runs task <index> of <stage> if its completion marker is absent; exits 0 when complete.

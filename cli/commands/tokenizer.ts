@@ -1,12 +1,14 @@
 /** `sluice tokenizer train|encode|decode`: BPE tokenizers outside a pipeline. */
 import { isUtf8 } from 'node:buffer';
+import { once } from 'node:events';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { intOption, parse } from '../args.ts';
 import { storage } from '../../engine/storage/index.ts';
 import { BpeTrainer } from '../../operators/tokenize/bpe/trainer.ts';
 import { loadTokenizer, tokenizerFiles } from '../../operators/tokenize/load.ts';
-import { firstInvalidUtf8, openInput, readInputText } from '../../operators/read/open.ts';
+import { firstInvalidUtf8, openInput } from '../../operators/read/open.ts';
+import { decodeStream, encodeStream, formatIds, parseIdStream } from '../../operators/tokenize/stream.ts';
 import { lines as splitLines } from '../../operators/read/lines.ts';
 import { DEFAULT_MAX_LINE_BYTES, jsonlRecords, ReadTally } from '../../operators/read/records.ts';
 
@@ -37,11 +39,45 @@ Examples:
   echo 'hello world' | sluice tokenizer encode --vocab cl100k_base --json
   echo '[15339, 1917]' | sluice tokenizer decode --vocab cl100k_base`;
 
-/** Whole text of `path` (`-` = stdin) through the shared input opener (gzip/zstd, BOM). */
-async function readAll(path: string): Promise<string> {
-  const { text, invalidAt } = await readInputText(path);
-  if (invalidAt !== null) throw new Error(`${path === '-' ? 'stdin' : path}: not valid UTF-8 at byte ${invalidAt}`);
-  return text;
+/**
+ * Text of stdin, in pieces, through the shared input opener (gzip/zstd, BOM); invalid UTF-8 is an
+ * error naming its byte offset. A character split between two read chunks is decoded whole.
+ */
+async function* stdinText(): AsyncGenerator<string> {
+  const input = await openInput('-');
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  let prev: Buffer = Buffer.alloc(0);
+  let prevAt = 0;
+  // The first invalid sequence lies in `c` or straddles `prev` and `c` (`prev` decoded): scan from
+  // the first character that starts in `prev`.
+  const invalid = (c: Buffer) => {
+    let skip = 0;
+    while (skip < 3 && skip < prev.length && (prev[skip]! & 0xc0) === 0x80) skip++;
+    return new Error(`stdin: not valid UTF-8 at byte ${prevAt + skip + firstInvalidUtf8(Buffer.concat([prev.subarray(skip), c]))}`);
+  };
+  for await (const c of input.chunks) {
+    let s: string;
+    try {
+      s = utf8.decode(c, { stream: true });
+    } catch {
+      throw invalid(c);
+    }
+    if (s) yield s;
+    prevAt += prev.length;
+    prev = c;
+  }
+  let s: string;
+  try {
+    s = utf8.decode();
+  } catch {
+    throw invalid(Buffer.alloc(0));
+  }
+  if (s) yield s;
+}
+
+/** Writes to stdout, waiting while its buffer is full (a slow reader must not make output pile up in memory). */
+async function out(data: string | Uint8Array): Promise<void> {
+  if (!process.stdout.write(data)) await once(process.stdout, 'drain');
 }
 
 /**
@@ -164,18 +200,24 @@ async function encode(argv: string[]): Promise<number> {
         throw new Error(`stdin:${n}: invalid JSON: ${(e as Error).message}`);
       }
       if (typeof text !== 'string') throw new Error(`stdin:${n}: no string field 'text'`);
-      process.stdout.write(JSON.stringify({ ids: [...tok.encode(text, opts)] }) + '\n');
+      await out(JSON.stringify({ ids: [...tok.encode(text, opts)] }) + '\n');
     }
     return 0;
   }
-  const ids = [...tok.encode(await readAll('-'), opts)];
-  process.stdout.write((values.json ? JSON.stringify(ids) : ids.join(' ')) + '\n');
+  // Streamed: the same bytes as `ids.join(' ')` or `JSON.stringify(ids)` of the whole input.
+  const sep = values.json ? 44 : 32;
+  if (values.json) await out('[');
+  let first = true;
+  for await (const ids of encodeStream(tok, stdinText(), opts)) {
+    if (!ids.length) continue;
+    await out(formatIds(ids, sep, !first));
+    first = false;
+  }
+  await out(values.json ? ']\n' : '\n');
   return 0;
 }
 
-function parseIds(s: string, where: string, vocab: number): number[] {
-  const t = s.trim();
-  const ids = t.startsWith('[') ? (JSON.parse(t) as unknown[]) : t ? t.split(/\s+/).map(Number) : [];
+function parseIds(ids: unknown[], where: string, vocab: number): number[] {
   for (const id of ids) if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= vocab) throw new Error(`${where}: ${JSON.stringify(id)} is not a token id of this vocabulary (0…${vocab - 1})`);
   return ids as number[];
 }
@@ -191,17 +233,15 @@ async function decode(argv: string[]): Promise<number> {
       if (!line.trim()) continue;
       const r = JSON.parse(line) as { ids?: unknown };
       if (!Array.isArray(r.ids)) throw new Error(`stdin:${n}: no array field 'ids'`);
-      process.stdout.write(JSON.stringify({ text: tok.decode(parseIds(JSON.stringify(r.ids), `stdin:${n}`, tok.vocabSize)) }) + '\n');
+      await out(JSON.stringify({ text: tok.decode(parseIds(r.ids, `stdin:${n}`, tok.vocabSize)) }) + '\n');
     }
     return 0;
   }
-  process.stdout.write(tok.decode(parseIds(await readAll('-'), 'stdin', tok.vocabSize)));
+  for await (const text of decodeStream(tok, parseIdStream((await openInput('-')).chunks, 'stdin', tok.vocabSize))) await out(text);
   return 0;
 }
 
 export const tokenizerCommand: Command = {
-  name: 'tokenizer',
-  summary: 'train a BPE tokenizer on text files; encode/decode with it or a tiktoken encoding',
   usage: USAGE,
   async run(argv) {
     const [sub, ...rest] = argv;

@@ -7,14 +7,18 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { COMPILED, MODULE_EXT } from '../modules/package-root.ts';
 import { storage } from '../storage/index.ts';
 import { taskId } from '../runtime.ts';
 import type { FromWorker, ToWorker } from './worker.ts';
 import type { Executor, ExecutorEvents, StageJob } from './types.ts';
 
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
-// Workers load TypeScript through tsx, resolved from this package so it works from any cwd.
-const TSX = import.meta.resolve('tsx');
+// A worker runs the same form of Sluice as this process. Compiled, it starts as plain JavaScript
+// (loadPipeline registers tsx when the pipeline is TypeScript); from source, it loads through tsx
+// (resolved from this package, so it works from any cwd) and, like the tests, sees 'sluice' as
+// the sources.
+const WORKER = fileURLToPath(new URL(`./worker${MODULE_EXT}`, import.meta.url));
+const WORKER_ARGS = COMPILED ? [] : ['--import', import.meta.resolve('tsx'), '--conditions=sluice-source'];
 
 /** Default worker count: the machine's available parallelism. */
 export function defaultWorkers(): number {
@@ -38,7 +42,7 @@ export class LocalExecutor implements Executor {
   }
 
   private spawn(onMessage: (slot: Slot, m: FromWorker) => void, onExit: (slot: Slot, code: number | null, signal: string | null) => void): Slot {
-    const child = fork(WORKER, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    const child = fork(WORKER, [], { execArgv: WORKER_ARGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     const slot: Slot = { child, ready: false, onMessage, onExit };
     child.on('message', (m: FromWorker) => {
       if (m.type === 'ready') slot.ready = true;

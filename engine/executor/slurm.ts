@@ -15,7 +15,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../modules/package-root.ts';
 import type { Executor, ExecutorEvents, StageJob } from './types.ts';
 import { skipsOf, type PipelineExecutor, type PipelineRun, type StageSummary } from '../runner.ts';
 import type { StageDef } from '../pipeline.ts';
@@ -26,7 +27,7 @@ import { arrayChunks, arrayScript, finalizeScript, jobEnv, plannerScript, resour
 import { checkSbatchLine, checkSlurmValue, outputPatternDir } from './slurm-syntax.ts';
 import { isLive, maxArraySize, readJobRecords, sbatch, scancel, squeue, writeJobRecord, type JobRecord, type QueuedJob } from './slurm-jobs.ts';
 
-const BIN = fileURLToPath(new URL('../../cli/bin.js', import.meta.url));
+const BIN = join(PACKAGE_ROOT, 'cli', 'bin.js');
 
 /** Options of the Slurm executor. */
 export interface SlurmOptions extends SlurmScriptOptions {

@@ -3,12 +3,18 @@
  * environment (`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, …), so MinIO,
  * Ceph RGW, moto or R2 work unchanged; path-style addressing is used whenever an endpoint is set.
  * Retries: the SDK's adaptive mode, 6 attempts, exponential backoff on throttling and 5xx.
- * Large writes are multipart uploads (`@aws-sdk/lib-storage`), visible only once completed.
+ * Large writes are multipart uploads (`@aws-sdk/lib-storage`), visible only once completed; the
+ * part size is `$SLUICE_S3_PART_SIZE` (default 16 MiB, see `s3PartSize`). A process killed
+ * mid-upload leaves an unfinished multipart upload: invisible to readers and listings, but its
+ * parts are stored (and billed) until aborted. `removeTemps` aborts those under a prefix; the
+ * runner calls it on a stage's directory before running its tasks and before writing its manifest.
  */
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -29,8 +35,8 @@ export function parseS3(uri: string): { bucket: string; key: string } {
   return { bucket: m[1]!, key: m[2]! };
 }
 
-/** Part size of multipart uploads: 16 MiB keeps a 150 GiB object under S3's 10,000 parts. */
-export const S3_PART_SIZE = 16 * 1024 * 1024;
+import { s3PartSize } from './s3-parts.ts';
+export { S3_MAX_PART_SIZE, S3_MIN_PART_SIZE, S3_PART_SIZE, s3PartSize } from './s3-parts.ts';
 
 function clientFromEnv(): S3Client {
   const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
@@ -55,8 +61,15 @@ function notFound(e: unknown): boolean {
   return err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404;
 }
 
+/** True when `key` is `prefix` itself or lies under it: a prefix 'a/b' must not match 'a/bc'. */
+function underPrefix(key: string, prefix: string): boolean {
+  return !prefix || key === prefix || prefix.endsWith('/') || key.startsWith(prefix + '/');
+}
+
 export class S3Storage implements Backend {
   readonly client = clientFromEnv();
+  /** Validated once, when the first s3:// URI is used: a bad value fails before any upload starts. */
+  readonly partSize = s3PartSize();
 
   async exists(uri: string): Promise<boolean> {
     return (await this.stat(uri)) !== null;
@@ -94,7 +107,7 @@ export class S3Storage implements Backend {
   async write(uri: string, data: Uint8Array | string): Promise<void> {
     const { bucket, key } = parseS3(uri);
     const body = typeof data === 'string' ? Buffer.from(data) : data;
-    if (body.byteLength > S3_PART_SIZE) {
+    if (body.byteLength > this.partSize) {
       const w = await this.writer(uri);
       await w.write(body);
       return w.commit();
@@ -108,7 +121,7 @@ export class S3Storage implements Backend {
   async writer(uri: string): Promise<AtomicWriter> {
     const { bucket, key } = parseS3(uri);
     const body = new PassThrough({ highWaterMark: 1 << 20 });
-    const upload = new Upload({ client: this.client, params: { Bucket: bucket, Key: key, Body: body }, partSize: S3_PART_SIZE, queueSize: 2, leavePartsOnError: false });
+    const upload = new Upload({ client: this.client, params: { Bucket: bucket, Key: key, Body: body }, partSize: this.partSize, queueSize: 2, leavePartsOnError: false });
     const done = upload.done();
     let failure: unknown;
     done.catch((e) => (failure = e));
@@ -144,8 +157,7 @@ export class S3Storage implements Backend {
         throw wrap('LIST', prefix, e);
       }
       for (const o of r.Contents ?? []) {
-        // A prefix 'a/b' must not match 'a/bc': keep exact matches and children only.
-        if (key && o.Key !== key && !key.endsWith('/') && !o.Key!.startsWith(key + '/')) continue;
+        if (!underPrefix(o.Key!, key)) continue;
         out.push({ uri: `s3://${bucket}/${o.Key}`, size: o.Size ?? 0, version: (o.ETag ?? '').replace(/"/g, '') });
       }
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
@@ -160,9 +172,39 @@ export class S3Storage implements Backend {
       throw wrap('DELETE', uri, e);
     }
   }
-  /** Unfinished multipart uploads are invisible to readers and listings: nothing to remove. */
-  async removeTemps(_prefix: string): Promise<number> {
-    return 0;
+  /**
+   * Aborts every unfinished multipart upload under `prefix` (what a killed writer leaves: no
+   * visible object, but stored parts) and returns how many. Call it only when no writer of this
+   * prefix is running: it aborts live uploads too, as S3 cannot tell them apart.
+   */
+  async removeTemps(prefix: string): Promise<number> {
+    const { bucket, key } = parseS3(prefix);
+    const uploads: { Key: string; UploadId: string }[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      let r;
+      try {
+        r = await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+      } catch (e) {
+        throw wrap('LIST uploads', prefix, e);
+      }
+      for (const u of r.Uploads ?? []) if (u.Key && u.UploadId && underPrefix(u.Key, key)) uploads.push({ Key: u.Key, UploadId: u.UploadId });
+      keyMarker = r.IsTruncated ? r.NextKeyMarker : undefined;
+      uploadIdMarker = r.IsTruncated ? r.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+    let aborted = 0;
+    for (const u of uploads) {
+      try {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
+        aborted++;
+      } catch (e) {
+        // Gone already (completed or aborted by another cleaner): nothing left to remove.
+        if ((e as { name?: string }).name === 'NoSuchUpload') continue;
+        throw wrap('ABORT upload', `s3://${bucket}/${u.Key}`, e);
+      }
+    }
+    return aborted;
   }
   async deletePrefix(prefix: string): Promise<void> {
     const { bucket } = parseS3(prefix);

@@ -15,6 +15,7 @@
  */
 import { detach, walk, type El, type PageInfo } from './dom.ts';
 import { joinBlocks, renderBlocks, type Block } from './blocks.ts';
+import { dropBoilerplate, dropHeadline } from './boilerplate.ts';
 
 /** Tunables of the extractor (defaults measured on the trafilatura evaluation subset). */
 export interface ContentOptions {
@@ -35,8 +36,12 @@ const DROP_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'complementar
 
 // Class/id words naming boilerplate. Prefix words match at a word start (`comments-area`,
 // `commentlist`, `navbar`); exact words must be a whole token (`ad`, `tags`, `meta`).
+// `hidden` is not a state when it qualifies something else (`field--label-hidden`,
+// `overflow-hidden`) or a breakpoint (`hidden-xs`: visible on larger screens), and `print-full`
+// / `printable` mark what is printed, the content (together: 11 `with` snippets of
+// trafilatura-eval-full restored on 5 pages, 0 `without` kept).
 const NEG_PREFIX =
-  /(?:^|[^a-z])(comment|kommentar|cookie|consent|gdpr|disqus|share|sharing|sharedaddy|social|related|recommend|newsletter|subscri|signup|sidebar|breadcrumb|navbar|navigation|nav-|menu|footer|masthead|banner|advert|sponsor|promo|popup|modal|overlay|pagination|pager|outbrain|taboola|trending|mostread|most-read|popular|readmore|read-more|more-from|morefrom|also-read|teaser-list|toolbar|skip|print|login|author-bio|authorbox|author-box|about-author|postmeta|post-meta|entry-meta|article-meta|byline|dateline|tagcloud|tag-cloud|taglist|tag-list|post-tags|entry-tags|article-tags|keywords|rating|captcha|copyright|disclaimer|legal|jump|hidden|sr-only|visually-hidden|screen-reader|offscreen|visuallyhidden|crumbs|header|top-bar|topbar|site-info|colophon|follow|rss|prev-next|nextprev|post-nav|postnav|paging|donate|paywall|shop|cart|search|lightbox|tooltip|flyout|dropdown|feedback|survey|cta|shariff|addthis|embed-code|mw-editsection|editsection|edit-link|post-edit-link|facebook|twitter|linkedin|whatsapp|pinterest|instagram|wp-caption|caption|credit)/;
+  /(?:^|[^a-z])(comment|kommentar|cookie|consent|gdpr|disqus|share|sharing|sharedaddy|social|related|recommend|newsletter|subscri|signup|sidebar|breadcrumb|navbar|navigation|nav-|menu|footer|masthead|banner|advert|sponsor|promo|popup|modal|overlay|pagination|pager|outbrain|taboola|trending|mostread|most-read|popular|readmore|read-more|more-from|morefrom|also-read|teaser-list|toolbar|skip|print(?![-_]?(?:full|able|area|content|version))|login|author-bio|authorbox|author-box|about-author|postmeta|post-meta|entry-meta|article-meta|byline|dateline|tagcloud|tag-cloud|taglist|tag-list|post-tags|entry-tags|article-tags|keywords|rating|captcha|copyright|disclaimer|legal|jump|(?<![-_](?:label|overflow|title)[-_]?)hidden(?![-_](?:xs|sm|md|lg|xl|mobile|desktop|print))|sr-only|visually-hidden|screen-reader|offscreen|visuallyhidden|crumbs|header|top-bar|topbar|site-info|colophon|follow|rss|prev-next|nextprev|post-nav|postnav|paging|donate|paywall|shop|cart|search|lightbox|tooltip|flyout|dropdown|feedback|survey|cta|shariff|addthis|embed-code|mw-editsection|editsection|edit-link|post-edit-link|facebook|twitter|linkedin|whatsapp|pinterest|instagram|wp-caption|caption|credit)/;
 const NEG_EXACT = /(?:^|\s)(ad|ads|adv|tags|tag|meta|nav|share|social|aside|extra|sponsored|promoted|partner|partners|date|time|author|credits?|caption-credit|foot|bottom|top|noprint|no-print)(?:$|\s)/;
 // Boilerplate names that win even over a content-like name (`post-comments`, `entry-share`).
 const STRONG_NEG = /(?:^|[^a-z])(comment|cookie|consent|share|sharing|social|related|newsletter|breadcrumb|sidebar|footer|navigation)/;
@@ -142,6 +147,10 @@ function shouldDrop(el: El, inArticle: boolean, len: number, paras: number, tota
   const role = el.attrs.role;
   if (role && DROP_ROLES.has(role)) return true;
   if (tag === 'article' || tag === 'main' || role === 'main') return false;
+  // A quoted post embedded in the text (`blockquote.twitter-tweet`, `.instagram-media`) is a
+  // quotation the article makes, not a share bar, whatever its class says. Evidence: 6 pages,
+  // 7 `with` snippets of trafilatura-eval-full restored, 0 `without` kept.
+  if (tag === 'blockquote') return false;
   if ((el.attrs.itemprop ?? '').toLowerCase() === 'articlebody') return false;
   const n = nameOf(el);
   if (n.length <= 1) return false;
@@ -208,6 +217,41 @@ function insideRoot(el: El, root: El): boolean {
   return false;
 }
 
+/**
+ * A reading list: a list right under a heading whose items are titles of documents (4+ words
+ * on average), not menu labels. Its links do not make it navigation; it is judged as short text
+ * (kept when good text follows or precedes it, see below). Evidence: gold sample recall
+ * 0.901 → 0.913 (reading lists on blog and reference pages), trafilatura-eval-full 1 `with`
+ * snippet restored, 0 `without` kept.
+ */
+function isReadingList(blocks: Block[], idx: number[], list: El): boolean {
+  if (list.tag !== 'ul' && list.tag !== 'ol') return false;
+  const before = blocks[idx[0]! - 1];
+  if (!before || before.kind !== 'h') return false;
+  let words = 0;
+  for (const i of idx) words += blocks[i]!.text.split(/\s+/).length;
+  return words / idx.length >= 4;
+}
+
+/** Whether a table's first row is header cells (`<th>` only, or inside `<thead>`). */
+function hasHeaderRow(table: El): boolean {
+  let first: El | undefined;
+  walk(table, (e) => {
+    if (first) return false;
+    if (e !== table && e.tag === 'table') return false;
+    if (e.tag === 'tr') {
+      first = e;
+      return false;
+    }
+  });
+  if (!first) return false;
+  if (first.parent?.tag === 'thead') return true;
+  let th = 0;
+  let td = 0;
+  for (const c of first.children) if (typeof c !== 'string') c.tag === 'th' ? th++ : c.tag === 'td' && td++;
+  return th >= 2 && td === 0;
+}
+
 /** Step 3: which blocks of the root to keep. */
 function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOptions): Block[] {
   // Lists and tables are judged as a whole: a list of short items is content when the list
@@ -219,14 +263,21 @@ function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOptions): Blo
     const g = blocks[i]!.group;
     if (g && (blocks[i]!.kind === 'li' || blocks[i]!.kind === 'row')) (groups.get(g) ?? groups.set(g, []).get(g)!).push(i);
   }
-  for (const idx of groups.values()) {
+  for (const [g, idx] of groups) {
+    // A data table with a header row and 3+ rows is data even when its cells are links (a
+    // download table of file names): navigation is not laid out under column headers.
+    if (g.tag === 'table' && idx.length >= 3 && hasHeaderRow(g)) {
+      for (const i of idx) eff[i] = 'good';
+      continue;
+    }
     let chars = 0;
     let links = 0;
     for (const i of idx) {
       chars += blocks[i]!.chars;
       links += blocks[i]!.linkChars;
     }
-    const k: Kind = links / Math.max(1, chars) > opts.maxLinkDensity ? 'bad' : idx.some((i) => kinds[i] === 'good') ? 'good' : 'short';
+    let k: Kind = links / Math.max(1, chars) > opts.maxLinkDensity ? 'bad' : idx.some((i) => kinds[i] === 'good') ? 'good' : 'short';
+    if (k === 'bad' && isReadingList(blocks, idx, g)) k = 'short';
     for (const i of idx) eff[i] = kinds[i] === 'bad' && k !== 'bad' ? 'short' : k === 'good' ? 'good' : k === 'bad' ? 'bad' : eff[i]!;
   }
   const nearest = (from: number, step: number): Kind | 'edge' => {
@@ -255,7 +306,7 @@ function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOptions): Blo
 }
 
 /** The text of a page's main content, with its blocks. */
-export function extractContent(root: El, opts: ContentOptions = DEFAULT_CONTENT_OPTIONS): { text: string; blocks: Block[] } {
+export function extractContent(root: El, opts: ContentOptions = DEFAULT_CONTENT_OPTIONS, titles: string[] = []): { text: string; blocks: Block[] } {
   prune(root);
   let body: El = root;
   walk(root, (e) => {
@@ -278,6 +329,7 @@ export function extractContent(root: El, opts: ContentOptions = DEFAULT_CONTENT_
   let kept = selectBlocks(inRoot, inKinds, opts);
   // A root holding almost nothing means the page has no dominant container: use the whole body.
   if (kept.reduce((a, b) => a + b.chars, 0) < 200 && contentRoot !== body) kept = selectBlocks(all, kinds, opts);
+  kept = dropHeadline(dropBoilerplate(kept), titles);
   return { text: joinBlocks(kept), blocks: kept };
 }
 

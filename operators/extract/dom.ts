@@ -36,17 +36,23 @@ export interface PageInfo {
   htmlLang?: string;
   /** Attributes of every `<meta>` element (name/property/http-equiv/content/charset). */
   metas: Array<Record<string, string>>;
+  /** `href` of the first `<link rel="canonical">`. */
+  canonical?: string;
+  /** Text of each `<script type="application/ld+json">` (JSON-LD), unparsed. */
+  jsonLd: string[];
 }
 
 /** Parses HTML into a root element (tag `#root`) and the page's declared metadata. */
 export function parseHtml(html: string): { root: El; info: PageInfo } {
   const root: El = { tag: '#root', attrs: {}, children: [], parent: null };
-  const info: PageInfo = { title: '', metas: [] };
+  const info: PageInfo = { title: '', metas: [], jsonLd: [] };
   let cur = root;
   // Depth inside a skipped subtree: while > 0 nothing is attached to the tree.
   let skip = 0;
   let inTitle = false;
   let titleDone = false;
+  // Collecting the text of a JSON-LD script (a skipped subtree whose text is metadata).
+  let ld: string | undefined;
   const parser = new Parser(
     {
       onopentag(name, attribs) {
@@ -56,10 +62,15 @@ export function parseHtml(html: string): { root: El; info: PageInfo } {
         }
         if (SKIPPED_TAGS.has(name)) {
           skip = 1;
+          if (name === 'script' && /ld\+json/i.test(attribs.type ?? '')) ld = '';
           return;
         }
         if (name === 'meta') {
           info.metas.push(attribs);
+          return;
+        }
+        if (name === 'link') {
+          if (info.canonical === undefined && /(?:^|\s)canonical(?:\s|$)/i.test(attribs.rel ?? '') && attribs.href) info.canonical = attribs.href.trim();
           return;
         }
         if (name === 'title' && !titleDone) inTitle = true;
@@ -71,7 +82,10 @@ export function parseHtml(html: string): { root: El; info: PageInfo } {
         cur = el;
       },
       ontext(text) {
-        if (skip > 0) return;
+        if (skip > 0) {
+          if (ld !== undefined) ld += text;
+          return;
+        }
         if (inTitle) {
           info.title += text;
           return;
@@ -83,10 +97,13 @@ export function parseHtml(html: string): { root: El; info: PageInfo } {
       },
       onclosetag(name) {
         if (skip > 0) {
-          skip--;
+          if (--skip === 0 && ld !== undefined) {
+            info.jsonLd.push(ld);
+            ld = undefined;
+          }
           return;
         }
-        if (name === 'meta') return;
+        if (name === 'meta' || name === 'link') return;
         if (name === 'title' && inTitle) {
           inTitle = false;
           titleDone = true;

@@ -1,13 +1,17 @@
 /**
- * `extract.html(options)`: HTML page → main-content plain text, with `meta.title` and the
- * page's declared language (`meta.htmlLang`). The input doc's `text` is the HTML; its
- * `meta.url` is kept. Pages yielding too little text are dropped with a reason.
+ * `extract.html(options)`: HTML page → main content as plain text or markdown, with
+ * `meta.title`, the page's declared language (`meta.htmlLang`) and the page metadata with its
+ * sources (`meta.extract`, see metadata.ts). The input doc's `text` is the HTML; its `meta.url`
+ * is kept. Pages yielding too little text are dropped with a reason.
  */
 import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
 import type { Doc, Operator } from '../../engine/types.ts';
-import { parseHtml } from './dom.ts';
+import { parseHtml, type PageInfo } from './dom.ts';
 import { declaredLanguage, extractContent, pageTitle } from './content.ts';
+import { joinMarkdown } from './markdown.ts';
+import { pageMetadata, type PageMetadata } from './metadata.ts';
+import type { Json } from '../../engine/types.ts';
 
 const Options = z
   .object({
@@ -19,6 +23,8 @@ const Options = z
     lists: z.boolean().default(true),
     /** Link-character share above which a block counts as navigation. */
     maxLinkDensity: z.number().min(0).max(1).default(0.5),
+    /** `text` (default): paragraphs, `- item` lists, `a | b` rows; `markdown`: headings, lists, pipe tables and fenced code kept as markdown. */
+    output: z.enum(['text', 'markdown']).default('text'),
     /** Instance name (default `extract.html`). */
     name: z.string().min(1).optional(),
   })
@@ -33,23 +39,36 @@ export interface Extracted {
   title?: string;
   /** Declared language (`<html lang>`, `content-language`, `og:locale`), as written. */
   lang?: string;
+  /** Title, author, date, site name, language, canonical URL, each with its source. */
+  metadata: PageMetadata;
+}
+
+/** The page's titles the headline is compared with: metadata title, `og:title`, `<title>`. */
+function titleCandidates(info: PageInfo, m: PageMetadata): string[] {
+  const out = [info.title];
+  if (m.title) out.push(m.title.value);
+  for (const x of info.metas) if ((x.property ?? '').toLowerCase() === 'og:title' && x.content) out.push(x.content);
+  return out.filter((t) => t.trim());
 }
 
 /** Extracts the main content of one HTML page (pure function, usable outside pipelines). */
 export function extractHtml(html: string, options: HtmlOptions = {}): Extracted {
   const o = parseConfig('extract.html', Options, options);
   const { root, info } = parseHtml(html);
-  const { text } = extractContent(root, { tables: o.tables, lists: o.lists, maxLinkDensity: o.maxLinkDensity });
-  return { text, title: pageTitle(info), lang: declaredLanguage(info) };
+  const metadata = pageMetadata(info);
+  const { text, blocks } = extractContent(root, { tables: o.tables, lists: o.lists, maxLinkDensity: o.maxLinkDensity }, titleCandidates(info, metadata));
+  return { text: o.output === 'markdown' ? joinMarkdown(blocks) : text, title: pageTitle(info), lang: declaredLanguage(info), metadata };
 }
 
 /**
  * Main-content extraction from HTML docs. Drops navigation, headers, footers, cookie banners,
  * comments, related links and other boilerplate; keeps paragraphs (blank line between),
  * headings, lists (`- item`) and data tables (`a | b` rows). Sets `meta.title` and
- * `meta.htmlLang`. A doc whose `meta.contentType` is set and is not HTML/XML is dropped
+ * `meta.htmlLang`, and `meta.extract` = `{ title, author, date, siteName, language, canonicalUrl }`,
+ * each `{ value, from }` naming its source (fields no source gives are absent). With
+ * `output: 'markdown'` the text keeps headings, lists, tables and code blocks. A doc whose `meta.contentType` is set and is not HTML/XML is dropped
  * (`extract.notHtml`); a page with fewer than `minChars` (default 1) characters of content is
- * dropped (`extract.tooShort`). Defaults: tables and lists kept, `maxLinkDensity` 0.5.
+ * dropped (`extract.tooShort`). Defaults: tables and lists kept, `maxLinkDensity` 0.5, `output` 'text'.
  */
 export function html(options: HtmlOptions = {}): Operator {
   const o = parseConfig('extract.html', Options, options);
@@ -60,7 +79,7 @@ export function html(options: HtmlOptions = {}): Operator {
     type: 'extract.html',
     name,
     version: '1',
-    config: { minChars: o.minChars, tables: o.tables, lists: o.lists, maxLinkDensity: o.maxLinkDensity },
+    config: { minChars: o.minChars, tables: o.tables, lists: o.lists, maxLinkDensity: o.maxLinkDensity, output: o.output },
     async *process(input, ctx) {
       for await (const batch of input) {
         const out: Doc[] = [];
@@ -71,7 +90,9 @@ export function html(options: HtmlOptions = {}): Operator {
             continue;
           }
           const { root, info } = parseHtml(doc.text);
-          const { text } = extractContent(root, contentOpts);
+          const found = pageMetadata(info);
+          const extracted = extractContent(root, contentOpts, titleCandidates(info, found));
+          const text = o.output === 'markdown' ? joinMarkdown(extracted.blocks) : extracted.text;
           if (text.length < o.minChars) {
             ctx.audit.drop(name, doc, 'extract.tooShort', text.length);
             continue;
@@ -81,6 +102,7 @@ export function html(options: HtmlOptions = {}): Operator {
           const lang = declaredLanguage(info);
           if (title) meta.title = title;
           if (lang) meta.htmlLang = lang;
+          if (Object.keys(found).length) meta.extract = found as unknown as Json;
           out.push({ id: doc.id, text, meta });
         }
         if (out.length) yield out;

@@ -5,10 +5,11 @@ import { html, type HtmlOptions } from './html.ts';
 
 export { extractHtml, type Extracted, type HtmlOptions } from './html.ts';
 export { decodeHtml } from './charset.ts';
+export { pageMetadata, type PageMetadata, type Found } from './metadata.ts';
 
 /** Extractors: `extract.html(options)`. */
 export const extract = {
   html,
 };
 
-registerOperator('extract.html', 'main-content text of HTML pages (meta.title, meta.htmlLang)', (config: Json) => html((config ?? {}) as HtmlOptions));
+registerOperator('extract.html', 'main-content text or markdown of HTML pages (meta.title, meta.htmlLang, meta.extract)', (config: Json) => html((config ?? {}) as HtmlOptions));

@@ -23,7 +23,7 @@
 import { z } from 'zod';
 import type { Doc, Json, Operator } from '../../engine/types.ts';
 import { parseConfig, registerOperator } from '../../engine/operator.ts';
-import { loadBenchmark, BENCHMARK_FORMATS, type BenchmarkFormat } from '../../formats/benchmarks.ts';
+import { loadBenchmark, BENCHMARK_FORMATS, type BenchmarkFormat } from '../read/benchmarks.ts';
 import { buildIndex, type NgramIndex } from '../../formats/contamination/ngram-index.ts';
 import { matchSpans } from '../../formats/contamination/match.ts';
 import { UnitBuffer } from '../../formats/contamination/normalize.ts';

@@ -29,8 +29,8 @@ export function bomOf(head: Uint8Array): { encoding: ResolvedEncoding; length: n
 
 /** UTF-8 bytes of a string, writing each lone surrogate as an invalid byte so readers see it. */
 function utf8Marked(s: string): Buffer {
-  // String.prototype.isWellFormed: Node 20 has it; TypeScript's ES2023 lib does not declare it.
-  if ((s as unknown as { isWellFormed(): boolean }).isWellFormed()) return Buffer.from(s, 'utf8');
+  // String.prototype.isWellFormed: Node 20 has it (tsconfig's lib declares ES2024.String).
+  if (s.isWellFormed()) return Buffer.from(s, 'utf8');
   // 0xFF never occurs in UTF-8: the reader's validity check catches the line holding it.
   const parts: Buffer[] = [];
   let from = 0;

@@ -9,9 +9,9 @@ import { z } from 'zod';
 import type { Doc, DocMeta, Json, Source, SourcePart, TaskContext } from '../../engine/types.ts';
 import { parseConfig } from '../../engine/operator.ts';
 import { expandInputs, inputLabel } from './files.ts';
+import { toJson } from '../../engine/json.ts';
 import { openInput, sniffInput, TEXT_ENCODINGS } from './open.ts';
 import { DEFAULT_MAX_LINE_BYTES, jsonlRecords, ReadTally } from './records.ts';
-import { toJson } from '../../engine/json.ts';
 
 const Config = z.strictObject({
   paths: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),

@@ -10,8 +10,8 @@ import { parseConfig } from '../../engine/operator.ts';
 import { readParquetTables } from '../../engine/parquet.ts';
 import { tableToDocs } from '../../formats/doc.ts';
 import { expandInputs, inputLabel } from './files.ts';
-import { ReadTally } from './records.ts';
 import { toJson } from '../../engine/json.ts';
+import { ReadTally } from './records.ts';
 
 const Config = z.strictObject({
   paths: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),

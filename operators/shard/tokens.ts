@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
-import { S3_PART_SIZE } from '../../engine/storage/s3.ts';
+import { s3PartSize } from '../../engine/storage/s3-parts.ts';
 import type { CustomStage, ManifestFile, PipelineBuilder, StageExpansion, StageOptions, StageRef } from '../../engine/types.ts';
 import { DOC_INDEX_EXT, parseShardFileName, SHARD_EXT, shardName, type PackInfo, type ShardEntry, type ShardManifest, type ShardsInfo, type WriteInfo } from '../../formats/shards.ts';
 import { packStage } from './pack.ts';
@@ -55,7 +55,6 @@ export interface ShardTokensOptions {
   chunkSequences?: number;
 }
 
-const MAX_OBJECT = 10_000 * S3_PART_SIZE;
 const VERSION = '1';
 
 const refSchema = z.object({ kind: z.literal('stage'), name: z.string(), pipeline: z.string() });
@@ -77,9 +76,11 @@ export function tokens(options: ShardTokensOptions): StageExpansion<ShardsInfo> 
   if (layout === 'megatron') return megatronTokens(c, options);
   if (c.shardTokens < c.seqLen) throw new Error(`shard.tokens: config key 'shardTokens': ${c.shardTokens} is less than one sequence (seqLen ${c.seqLen})`);
   const shardSequences = Math.floor(c.shardTokens / c.seqLen);
-  // A shard is one object: with 16 MiB multipart parts it must stay under 10,000 parts.
+  // A shard is one object: with the multipart part size ($SLUICE_S3_PART_SIZE, default 16 MiB) it must stay under 10,000 parts.
+  const partSize = s3PartSize();
+  const maxObject = 10_000 * partSize;
   const maxBytes = 1024 + shardSequences * c.seqLen * 4;
-  if (maxBytes > MAX_OBJECT) throw new Error(`shard.tokens: config key 'shardTokens': a shard of ${c.shardTokens} tokens can reach ${maxBytes} bytes, over S3's 10,000 parts of ${S3_PART_SIZE} bytes; use at most ${Math.floor((MAX_OBJECT - 1024) / 4)}`);
+  if (maxBytes > maxObject) throw new Error(`shard.tokens: config key 'shardTokens': a shard of ${c.shardTokens} tokens can reach ${maxBytes} bytes, over S3's 10,000 parts of ${partSize} bytes; use at most ${Math.floor((maxObject - 1024) / 4)}`);
   const chunkSequences = c.chunkSequences ?? Math.max(1, Math.floor((1 << 24) / c.seqLen));
   const tokenizer = c.tokenizer as StageRef | string;
   const tokRef = typeof tokenizer === 'string' ? undefined : tokenizer;
@@ -107,7 +108,9 @@ export function tokens(options: ShardTokensOptions): StageExpansion<ShardsInfo> 
 function megatronTokens(c: z.output<typeof schema>, options: ShardTokensOptions): StageExpansion<ShardsInfo> {
   if (options.seqLen !== undefined) throw new Error(`shard.tokens: config key 'seqLen': not used by format 'megatron' (one sequence per whole document; Megatron-LM cuts --seq-length samples itself)`);
   const maxBytes = c.shardTokens * 4;
-  if (maxBytes > MAX_OBJECT) throw new Error(`shard.tokens: config key 'shardTokens': a shard of ${c.shardTokens} tokens can reach ${maxBytes} bytes, over S3's 10,000 parts of ${S3_PART_SIZE} bytes; use at most ${Math.floor(MAX_OBJECT / 4)}`);
+  const partSize = s3PartSize();
+  const maxObject = 10_000 * partSize;
+  if (maxBytes > maxObject) throw new Error(`shard.tokens: config key 'shardTokens': a shard of ${c.shardTokens} tokens can reach ${maxBytes} bytes, over S3's 10,000 parts of ${partSize} bytes; use at most ${Math.floor(maxObject / 4)}`);
   const chunkSequences = c.chunkSequences ?? 1 << 24;
   const tokenizer = c.tokenizer as StageRef | string;
   const tokRef = typeof tokenizer === 'string' ? undefined : tokenizer;

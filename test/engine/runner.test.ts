@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, startCli, tempProject } from '../helpers/cli.ts';
+import { runCli, startCli, tempProject, writePipeline } from '../helpers/cli.ts';
 import { fixtureText, treeHashes, writeInputs, writeTestPipeline } from '../helpers/fixtures.ts';
 import { readDocsParquet, readParquetTables } from '../../engine/parquet.ts';
 import type { Doc, Manifest } from '../../engine/types.ts';
@@ -211,4 +211,36 @@ test('sluice task runs one task; --only runs one stage once its inputs are compl
   assert.deepEqual(only.stages.map((s) => [s.stage, s.status, s.tasksRun]), [['load', 'resumed', 2]]);
   const bad = await runCli(['task', 'pipeline.ts', 'load', '7'], { cwd: dir });
   assert.match(bad.stderr, /stage 'load' has 3 task\(s\); task index 7 is out of range/);
+});
+
+test('a worker killed mid-write and retried in the same run leaves no temporary file in the finished stage', async () => {
+  const dir = tempProject();
+  writeInputs(dir, 2, 10);
+  const flag = join(dir, 'died-once');
+  // The first attempt of task 1 of 'clean' SIGKILLs its own worker with its output file open.
+  writePipeline(
+    dir,
+    'pipeline.ts',
+    `import { existsSync, writeFileSync } from 'node:fs';
+export default pipeline({ name: 'die', workdir: 'runs/die' }, (p) => {
+  const raw = p.stage('load', read.jsonl('data/*.jsonl'));
+  p.stage('clean', raw, [
+    map('die-once', (d) => {
+      if (d.id === 'doc-00012' && !existsSync(${JSON.stringify(flag)})) {
+        writeFileSync(${JSON.stringify(flag)}, '');
+        process.kill(process.pid, 'SIGKILL');
+      }
+      return d;
+    }),
+  ]);
+});`,
+  );
+  const r = await runCli(['run', 'pipeline.ts', '--workers', '2', '--json'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(existsSync(flag), 'the first attempt was killed');
+  const temps = Object.keys(treeHashes(join(dir, 'runs/die'))).filter((f) => /\.tmp-/.test(f));
+  assert.deepEqual(temps, [], 'the killed attempt left no temporary file behind');
+  assert.match(r.stderr, /clean: removed 1 temporary file\(s\) or unfinished upload\(s\) left by an interrupted write/);
+  const summary = JSON.parse(r.stdout) as RunSummary;
+  assert.equal(summary.stages[1]!.docsOut, 20);
 });

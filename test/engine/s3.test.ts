@@ -20,7 +20,7 @@ async function streamToBuffer(s: AsyncIterable<Buffer>): Promise<Buffer> {
 async function objectHashes(prefix: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const e of await storage.list(prefix)) {
-    if (e.uri.includes('/_logs/') || e.uri.endsWith('_plan.json') || e.uri.endsWith('/audit.html')) continue;
+    if (e.uri.includes('/_logs/') || e.uri.includes('/_timing/') || e.uri.includes('/_report/') || e.uri.endsWith('_plan.json') || e.uri.endsWith('/audit.html')) continue;
     out[e.uri.slice(prefix.length)] = createHash('sha256').update(await storage.read(e.uri)).digest('hex');
   }
   return out;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { loadBenchmark, type Benchmark, type ChoiceItem, type EvalItem } from '../../formats/benchmarks.ts';
+import { loadBenchmark, type Benchmark, type ChoiceItem, type EvalItem } from '../../operators/read/benchmarks.ts';
 import { buildIndex, ContaminationScanner, contaminationReport, reportMarkdown, normalizeWords, itemTexts } from '../../evals/contamination/index.ts';
 import { overlapKinds } from '../../evals/contamination/report.ts';
 import { dataPath, needData } from '../helpers/data.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadBenchmark, detectFormat, parseBenchmarkArg, benchmarkName, stripPromptLabels } from '../../formats/benchmarks.ts';
+import { loadBenchmark, detectFormat, parseBenchmarkArg, benchmarkName, stripPromptLabels } from '../../operators/read/benchmarks.ts';
 import { dataPath, needData } from '../helpers/data.ts';
 
 test('llm-foundry {query, choices, gold}: ARC-Easy loads all 2,376 items', { skip: needData('mc-eval/llm-foundry/arc_easy.jsonl') }, async () => {

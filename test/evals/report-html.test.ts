@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadBenchmark } from '../../formats/benchmarks.ts';
+import { loadBenchmark } from '../../operators/read/benchmarks.ts';
 import { buildIndex, ContaminationScanner, contaminationReport, reportHtml, itemTexts } from '../../evals/contamination/index.ts';
 import { scoreBenchmark } from '../../evals/multiple-choice.ts';
 import { BigramScorer } from './helpers/bigram-scorer.ts';

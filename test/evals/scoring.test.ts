@@ -5,7 +5,7 @@ import { BigramScorer } from './helpers/bigram-scorer.ts';
 import { rollingWindows, perplexity, countWords, heldOutLoss } from '../../evals/perplexity.ts';
 import { scoreBenchmark, fewshotPrefix } from '../../evals/multiple-choice.ts';
 import { encodePair, loglikelihoods, scoringWindows } from '../../evals/loglikelihood.ts';
-import { loadBenchmark, type Benchmark } from '../../formats/benchmarks.ts';
+import { loadBenchmark, type Benchmark } from '../../operators/read/benchmarks.ts';
 import { meanStderr } from '../../evals/stats.ts';
 import { dataPath, needData } from '../helpers/data.ts';
 

@@ -13,7 +13,8 @@
  * hosts every j-th chunk; both deterministic.
  */
 import { readFileSync } from 'node:fs';
-import { loadBenchmark, type Benchmark, type ChoiceItem } from '../../formats/benchmarks.ts';
+import type { Benchmark, ChoiceItem } from '../../formats/benchmarks.ts';
+import { loadBenchmark } from '../../operators/read/benchmarks.ts';
 import { dataPath } from './data.ts';
 
 export const LEAK_FORMATS = ['label between', 'answer first', 'case and whitespace', 'question alone', 'options reordered'] as const;

@@ -77,14 +77,17 @@ ${COUNT_STAGE}export default pipeline({ name: 'test', workdir: ${JSON.stringify(
   );
 }
 
-/** sha256 of every file under `dir` (relative path → hash), skipping `_logs/` and the dated `audit.html` report. */
+/**
+ * sha256 of every file under `dir` (relative path → hash), skipping what differs between runs by
+ * nature: `_logs/`, task timings (`_timing/`) and the dated reports (`audit.html`, `_report/`).
+ */
 export function treeHashes(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (d: string) => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       if (statSync(p).isDirectory()) {
-        if (name !== '_logs') walk(p);
+        if (name !== '_logs' && name !== '_timing' && name !== '_report') walk(p);
       } else if (name !== 'audit.html') out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
     }
   };

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.ts';
+import { checkRunReport, needChromium } from '../report/browser.ts';
 import { REPO, SHARED_DATA } from '../helpers/data.ts';
 import type { RunSummary } from '../../engine/runner.ts';
 import type { Manifest } from '../../engine/types.ts';
@@ -36,6 +37,9 @@ test('the quickstart runs end to end, reruns as a no-op, and re-runs only what a
   const mc = (contamination.benchmarks as Array<{ name: string; dirty: number; dirtyIds: string[] }>).find((b) => b.name === 'mail_subject_mc')!;
   for (let i = 0; i < 5; i++) assert.ok(mc.dirtyIds.includes(`mail_subject_mc/${i}`), `planted item ${i} is found`);
   assert.match(r.stderr, /\| mail_subject_mc \|/, 'the contamination table is printed');
+  // The run's report: one done node per stage, links resolving offline; the README's screenshot.
+  assert.match(r.stderr, /_report\/index\.html/);
+  if (!needChromium) await checkRunReport(join(workdir, '_report', 'index.html'), s.stages.map((x) => x.stage), join(workdir, 'report.png'));
 
   const again = await runCli(['run', 'pipelines/quickstart.ts'], { cwd: REPO, env });
   assert.equal(again.code, 0, again.stderr);

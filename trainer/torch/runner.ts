@@ -6,16 +6,16 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseMetricsRecord } from '../metrics.ts';
 import type { BackendArgs, BackendResult } from '../tfjs/train.ts';
 import { fingerprintParts } from '../tfjs/train.ts';
+import { PACKAGE_ROOT } from '../../engine/modules/package-root.ts';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-/** Path of train.py (and score.py beside it). */
-export const TORCH_DIR = HERE;
+/** Folder of train.py and score.py: in the sources, which dist/ does not copy. */
+export const TORCH_DIR = join(PACKAGE_ROOT, 'trainer', 'torch');
 
 const pythonCache = new Map<string, string | null>();
 
@@ -97,7 +97,7 @@ export async function trainTorch(a: BackendArgs): Promise<BackendResult> {
   let done: Record<string, number> | null = null;
   const stderr: string[] = [];
   const uploads: Promise<void>[] = [];
-  const child = spawn(python, [join(HERE, 'train.py'), join(work, 'run.json')], {
+  const child = spawn(python, [join(TORCH_DIR, 'train.py'), join(work, 'run.json')], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });

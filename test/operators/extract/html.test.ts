@@ -100,7 +100,7 @@ test('extract.html operator: sets meta.title/htmlLang, keeps meta.url, drops emp
 test('extract.html: registered for sluice apply; bad options name the key', () => {
   const op = createOperator('extract.html', { minChars: 5 });
   assert.equal(op.type, 'extract.html');
-  assert.deepEqual(op.config, { minChars: 5, tables: true, lists: true, maxLinkDensity: 0.5 });
+  assert.deepEqual(op.config, { minChars: 5, tables: true, lists: true, maxLinkDensity: 0.5, output: 'text' });
   assert.throws(() => extract.html({ minChars: -1 }), /extract\.html: config key 'minChars'/);
 });
 

@@ -1,0 +1,309 @@
+/**
+ * `dedup.paragraphs`: removes every line, paragraph or N-sentence window that occurred earlier
+ * in the corpus (C4 removes repeated three-sentence spans; Dolma repeated paragraphs). "Earlier"
+ * is the global input order: dataset file order, then row, then position in the document.
+ *
+ * Exact mode (default) is an expansion over the existing external sort, memory bounded by
+ * `bufferMB` per task whatever the corpus size:
+ *
+ * 1. `<name>.hashes`: one task per input file; each unit becomes a record keyed
+ *    `[hash × 4, file, row, unit]` (MurmurHash3-128 of its text), partitioned by hash.
+ * 2. `<name>.groups`: one task per partition; merges its runs. The first record of each hash
+ *    group is the first occurrence; every later one becomes a cut keyed `[file, row, unit]`
+ *    naming the kept document's id, sorted per input file.
+ * 3. `<name>`: one task per input file; streams the file next to its sorted cuts and removes them.
+ *
+ * Bloom mode (`bloom: { expected, fpRate }`) is one streaming task over the input in order with
+ * a Bloom filter (Dolma's method): no sort and no spill, memory = the filter; a false positive
+ * removes a unit that was not seen (rate ≤ `fpRate` while the count stays under `expected`), and
+ * the kept document's id is unknown (`keptId: null`).
+ *
+ * Output is a function of the input files and the config only, never of worker or task counts.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parseConfig } from '../../engine/operator.ts';
+import { storage } from '../../engine/storage/index.ts';
+import type { CustomStage, CustomTaskContext, Doc, Json, StageExpansion, StageRef } from '../../engine/types.ts';
+import { BloomFilter } from './bloom.ts';
+import { ExternalSorter, encodeRecord, mergeRunBatches } from './extsort.ts';
+import { fileTasks, resourceOptions } from './minhash/stages.ts';
+import { filesMatching, pad, PartWriter } from './parts.ts';
+import { applyCuts, auditFlow, type Cut, type CutReasons } from './spans.ts';
+import { hashRange, parseUnit, splitUnits, type UnitKind } from './units.ts';
+
+export const PARAGRAPHS_VERSION = '1';
+
+const schema = z
+  .object({
+    /** `'line'`, `'paragraph'` (blocks between blank lines) or `'sentences:N'`. */
+    unit: z.string().default('paragraph'),
+    /** Units whose trimmed text is shorter are neither compared nor removed. */
+    minChars: z.number().int().min(0).default(1),
+    /** Streaming Bloom mode instead of the exact sort. */
+    bloom: z.object({ expected: z.number().int().min(1), fpRate: z.number().gt(0).lt(1) }).strict().optional(),
+    partitions: z.number().int().min(1).max(4096).default(4),
+    bufferMB: z.number().min(0.001).max(4096).default(64),
+    fanIn: z.number().int().min(2).max(4096).default(64),
+    name: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type ParagraphsOptions = z.input<typeof schema>;
+type Config = z.output<typeof schema>;
+
+/** The drop reasons of a unit kind. */
+export function paragraphReasons(unit: UnitKind): CutReasons {
+  switch (unit.kind) {
+    case 'line':
+      return { span: 'dedup.duplicateLine', emptied: 'dedup.paragraphsEmptied' };
+    case 'paragraph':
+      return { span: 'dedup.duplicateParagraph', emptied: 'dedup.paragraphsEmptied' };
+    case 'sentences':
+      return { span: 'dedup.duplicateSentences', emptied: 'dedup.paragraphsEmptied' };
+    default: {
+      const never: never = unit;
+      throw new Error(`unknown unit ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function hex(h: ArrayLike<number>): string {
+  return Array.from({ length: 2 }, (_, i) => h[i]!.toString(16).padStart(8, '0')).join('');
+}
+
+async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): Promise<void> {
+  const input = ctx.inputs[0]!;
+  const file = ctx.index;
+  const uri = input.files()[file];
+  const sorter = new ExternalSorter({
+    keyWords: 7,
+    partitions: cfg.partitions,
+    bufferBytes: Math.floor(cfg.bufferMB * 1048576),
+    spill: (part, run, bytes, records) => ctx.writeFile(`run-t${pad(file)}-s${pad(run)}-p${pad(part, 4)}.run`, bytes, records),
+  });
+  const key = new Uint32Array(7);
+  let row = 0;
+  let units = 0;
+  if (uri !== undefined) {
+    for await (const batch of input.readDocs([uri])) {
+      let bytes = 0;
+      for (const doc of batch) {
+        const text = typeof doc.text === 'string' ? doc.text : '';
+        bytes += text.length;
+        const u = splitUnits(text, unit, cfg.minChars);
+        if (u.count) {
+          const id = enc.encode(doc.id);
+          for (let i = 0; i < u.count; i++) {
+            hashRange(text, u.keyStart[i]!, u.keyEnd[i]!, key);
+            key[4] = file;
+            key[5] = row;
+            key[6] = i;
+            await sorter.add(key[0]! % cfg.partitions, key, id);
+          }
+          units += u.count;
+        }
+        row++;
+      }
+      ctx.progress.add(batch.length, bytes);
+    }
+  }
+  await sorter.finish();
+  await ctx.writeFile(`hash-t${pad(file)}.json`, JSON.stringify({ file, docs: row, units, runs: sorter.runs }), row);
+}
+
+async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
+  const part = ctx.index;
+  const runs = filesMatching(ctx.inputs[0]!, new RegExp(`^run-t\\d+-s\\d+-p${pad(part, 4)}\\.run$`));
+  const scratch = join(ctx.tmpDir, 'cuts');
+  await mkdir(scratch, { recursive: true });
+  const localRuns: string[] = [];
+  const cuts = new ExternalSorter({
+    keyWords: 3,
+    bufferBytes: Math.floor(cfg.bufferMB * 1048576),
+    spill: async (_p, run, bytes) => {
+      const path = join(scratch, `cuts-${pad(run)}.run`);
+      await storage.write(path, bytes);
+      localRuns.push(path);
+    },
+  });
+  let cur: Uint32Array | null = null;
+  let keeper: Uint8Array = new Uint8Array(0);
+  let groups = 0;
+  let repeats = 0;
+  for await (const batch of mergeRunBatches(runs, { keyWords: 7, fanIn: cfg.fanIn, tmpDir: ctx.tmpDir })) {
+    for (const rec of batch) {
+      const k = rec.key;
+      if (!cur || k[0] !== cur[0] || k[1] !== cur[1] || k[2] !== cur[2] || k[3] !== cur[3]) {
+        cur = k.slice(0, 4);
+        keeper = rec.payload.slice();
+        groups++;
+        continue;
+      }
+      repeats++;
+      // Payload: the group's hash prefix (8 bytes, for the audit), then the kept document's id.
+      const pl = new Uint8Array(8 + keeper.length);
+      const dv = new DataView(pl.buffer);
+      dv.setUint32(0, cur[0]!);
+      dv.setUint32(4, cur[1]!);
+      pl.set(keeper, 8);
+      await cuts.add(0, [k[4]!, k[5]!, k[6]!], pl);
+    }
+  }
+  await cuts.finish();
+  let writer: PartWriter | null = null;
+  let file = -1;
+  for await (const batch of mergeRunBatches(localRuns, { keyWords: 3, fanIn: cfg.fanIn, tmpDir: ctx.tmpDir })) {
+    for (const rec of batch) {
+      if (rec.key[0] !== file) {
+        await writer?.flush();
+        file = rec.key[0]!;
+        writer = new PartWriter(ctx, `cuts-g${pad(part, 4)}-f${pad(file)}`, '.run', 16 << 20);
+      }
+      await writer!.write(encodeRecord(rec.key, rec.payload));
+    }
+  }
+  await writer?.flush();
+  await ctx.writeFile(`groups-g${pad(part, 4)}.json`, JSON.stringify({ partition: part, groups, repeats }));
+  ctx.setInfo({ [`partition${part}`]: { groups, repeats } });
+}
+
+interface RowCuts {
+  row: number;
+  units: Array<{ unit: number; keptId: string; group: string }>;
+}
+
+async function* cutsByRow(runs: string[], cfg: Config, tmpDir: string): AsyncGenerator<RowCuts> {
+  let cur: RowCuts | null = null;
+  for await (const batch of mergeRunBatches(runs, { keyWords: 3, fanIn: cfg.fanIn, tmpDir })) {
+    for (const rec of batch) {
+      const row = rec.key[1]!;
+      if (!cur || cur.row !== row) {
+        if (cur) yield cur;
+        cur = { row, units: [] };
+      }
+      const p = rec.payload;
+      const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+      cur.units.push({ unit: rec.key[2]!, keptId: dec.decode(p.subarray(8)), group: hex([dv.getUint32(0), dv.getUint32(4)]) });
+    }
+  }
+  if (cur) yield cur;
+}
+
+async function filterTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op: string): Promise<void> {
+  const [input, g] = ctx.inputs;
+  const uri = input!.files()[ctx.index];
+  const runs = filesMatching(g!, new RegExp(`^cuts-g\\d+-f${pad(ctx.index)}-p\\d+\\.run$`));
+  const reasons = paragraphReasons(unit);
+  const actions = cutsByRow(runs, cfg, ctx.tmpDir)[Symbol.asyncIterator]();
+  async function* kept(): AsyncGenerator<Doc[]> {
+    let next = await actions.next();
+    let row = 0;
+    if (uri !== undefined) {
+      for await (const batch of input!.readDocs([uri])) {
+        const out: Doc[] = [];
+        for (const doc of batch) {
+          if (!next.done && next.value.row < row) throw new Error(`${ctx.stage}: cuts for row ${next.value.row} out of order (at row ${row})`);
+          if (!next.done && next.value.row === row) {
+            const u = splitUnits(doc.text, unit, cfg.minChars);
+            const cuts: Cut[] = next.value.units.map((c) => {
+              if (c.unit >= u.count) throw new Error(`${ctx.stage}: cut of unit ${c.unit} but document ${doc.id} has ${u.count} units (input changed since hashing?)`);
+              return { start: u.start[c.unit]!, end: u.end[c.unit]!, details: { keptId: c.keptId, group: c.group, unit: c.unit } };
+            });
+            const d = applyCuts(ctx.audit, op, doc, cuts, reasons);
+            if (d) out.push(d);
+            next = await actions.next();
+          } else out.push(doc);
+          row++;
+        }
+        ctx.progress.add(batch.length, 0);
+        auditFlow(ctx.audit, op, batch, out);
+        if (out.length) yield out;
+      }
+    }
+    if (!next.done) throw new Error(`${ctx.stage}: cuts for row ${next.value.row} but the input has only ${row} rows`);
+  }
+  await ctx.writeDocs(`part-${pad(ctx.index)}.parquet`, kept());
+}
+
+async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op: string): Promise<void> {
+  const input = ctx.inputs[0]!;
+  const bloom = new BloomFilter(cfg.bloom!.expected, cfg.bloom!.fpRate);
+  ctx.log(`bloom filter: ${(bloom.bytes / 1048576).toFixed(1)} MiB, k = ${bloom.k}`);
+  const reasons = paragraphReasons(unit);
+  const h = new Uint32Array(4);
+  let units = 0;
+  let repeats = 0;
+  const files = input.files();
+  for (let f = 0; f < files.length; f++) {
+    async function* kept(): AsyncGenerator<Doc[]> {
+      for await (const batch of input.readDocs([files[f]!])) {
+        const out: Doc[] = [];
+        for (const doc of batch) {
+          const u = splitUnits(doc.text, unit, cfg.minChars);
+          const cuts: Cut[] = [];
+          for (let i = 0; i < u.count; i++) {
+            if (bloom.testAndAdd(hashRange(doc.text, u.keyStart[i]!, u.keyEnd[i]!, h))) cuts.push({ start: u.start[i]!, end: u.end[i]!, details: { keptId: null, group: hex(h), unit: i, bloom: true } });
+          }
+          units += u.count;
+          repeats += cuts.length;
+          const d = applyCuts(ctx.audit, op, doc, cuts, reasons);
+          if (d) out.push(d);
+        }
+        ctx.progress.add(batch.length, 0);
+        auditFlow(ctx.audit, op, batch, out);
+        if (out.length) yield out;
+      }
+    }
+    await ctx.writeDocs(`part-${pad(f)}.parquet`, kept());
+  }
+  ctx.setInfo({ units, repeats, bloomBytes: bloom.bytes, bloomProbes: bloom.k });
+}
+
+/**
+ * Removes repeated lines, paragraphs or N-sentence windows, keeping each one's first occurrence
+ * (file order, row, position). Options: `unit` (default `'paragraph'`; `'line'`,
+ * `'sentences:3'` = C4), `minChars` (default 1: blank units are never touched), `bloom`
+ * (`{ expected, fpRate }`: one streaming task with a Bloom filter instead of the exact sort),
+ * `partitions` (4), `bufferMB` (64 per task), `fanIn` (64). Each removed span is an audit drop
+ * `dedup.duplicateLine` / `dedup.duplicateParagraph` / `dedup.duplicateSentences` with
+ * `{ keptId, group, unit, start, end }`; a document left empty is dropped as
+ * `dedup.paragraphsEmptied`.
+ */
+export function paragraphs(options: ParagraphsOptions = {}): StageExpansion {
+  const cfg = parseConfig('dedup.paragraphs', schema, options);
+  const unit = parseUnit(cfg.unit);
+  const op = cfg.name ?? 'dedup.paragraphs';
+  const config = cfg as unknown as Json;
+  const custom = (name: string, type: string, inputs: StageRef[], output: 'docs' | 'artifact', taskCount: CustomStage['taskCount'], run: (ctx: CustomTaskContext) => Promise<void>): CustomStage => ({
+    kind: 'custom',
+    type,
+    name,
+    version: PARAGRAPHS_VERSION,
+    config,
+    inputs,
+    output,
+    taskCount,
+    run,
+  });
+  return {
+    kind: 'expansion',
+    type: 'dedup.paragraphs',
+    name: op,
+    version: PARAGRAPHS_VERSION,
+    config,
+    expand(p, name, inputs, options) {
+      if (inputs.length !== 1) throw new Error(`dedup.paragraphs: stage '${name}' needs exactly one input stage, got ${inputs.length}`);
+      const src = inputs[0]!;
+      const res = resourceOptions(options);
+      if (cfg.bloom) return p.stage(name, custom(name, 'dedup.paragraphs.bloom', [src], 'docs', () => 1, (ctx) => bloomTask(ctx, cfg, unit, op)), undefined, res);
+      const hashes = p.stage(`${name}.hashes`, custom(`${name}.hashes`, 'dedup.paragraphs.hashes', [src], 'artifact', fileTasks, (ctx) => hashesTask(ctx, cfg, unit)), undefined, res);
+      const groups = p.stage(`${name}.groups`, custom(`${name}.groups`, 'dedup.paragraphs.groups', [hashes], 'artifact', () => cfg.partitions, (ctx) => groupsTask(ctx, cfg)), undefined, res);
+      return p.stage(name, custom(name, 'dedup.paragraphs.filter', [src, groups], 'docs', fileTasks, (ctx) => filterTask(ctx, cfg, unit, op)), undefined, res);
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, tempProject, SLUICE } from '../../helpers/cli.ts';
+import { readDocsParquet } from '../../../engine/parquet.ts';
+import type { Manifest } from '../../../engine/types.ts';
+import type { RunSummary } from '../../../engine/runner.ts';
+import { storage } from '../../../engine/storage/index.ts';
+import { makeBucket, needS3 } from '../../helpers/s3.ts';
+
+const noS3 = await needS3();
+
+async function docsOf(dir: string): Promise<{ docs: Array<[string, string]>; manifest: Manifest }> {
+  const m = await storage.readJson<Manifest>(storage.join(dir, 'manifest.json'));
+  const docs: Array<[string, string]> = [];
+  for (const f of m.files) for await (const b of readDocsParquet(storage.join(dir, f.path))) for (const d of b) docs.push([d.id, d.text]);
+  return { docs, manifest: m };
+}
+
+test('pipeline(): read.jsonl → dedup.paragraphs → dedup.substrings: same output for 1 and 2 workers and on s3://, audited bytes, incremental rerun', async (t) => {
+  const dir = tempProject('sluice-subdoc-');
+  try {
+    mkdirSync(join(dir, 'data'));
+    const passage = Array.from({ length: 40 }, (_, i) => `word${i} stands in line ${i * 7}`).join(' ');
+    const files = [
+      [
+        { id: 'a', text: `Menu\nHome\nA first article about rivers.\n${passage}` },
+        { id: 'b', text: 'Menu\nHome\nA second article on mountains.' },
+      ],
+      [
+        { id: 'c', text: `Menu\nA third one, on lakes, quoting: ${passage} and more.` },
+        { id: 'd', text: 'Menu\nHome' },
+      ],
+    ];
+    files.forEach((docs, i) => writeFileSync(join(dir, 'data', `p${i}.jsonl`), docs.map((d) => JSON.stringify({ ...d, meta: {} })).join('\n') + '\n'));
+    writeFileSync(
+      join(dir, 'pipeline.ts'),
+      `import { pipeline, read, dedup } from ${JSON.stringify(SLUICE)};
+export default pipeline({ name: 'sd', workdir: 'runs/default' }, (p) => {
+  const raw = p.stage('load', read.jsonl('data/*.jsonl'));
+  const lines = p.stage('lines', raw, dedup.paragraphs({ unit: 'line', partitions: 2 }));
+  p.stage('sub', lines, dedup.substrings({ tokenizer: 'gpt2', minTokens: 20, shardTokens: 100 }));
+});
+`,
+    );
+    const runs: Array<[string, string]> = [['1', 'runs/w1'], ['2', 'runs/w2']];
+    if (noS3) t.diagnostic(noS3);
+    else runs.push(['2', `s3://${await makeBucket('sluice-subdoc')}/sd`]);
+    const outs = [];
+    for (const [workers, workdir] of runs) {
+      const r = await runCli(['run', 'pipeline.ts', '--json', '--workers', workers, '--workdir', workdir], { cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout) as RunSummary;
+      assert.deepEqual(s.stages.map((x) => x.stage), ['load', 'lines.hashes', 'lines.groups', 'lines', 'sub.tokens', 'sub.sa', 'sub.repeats', 'sub']);
+      const dirOf = (n: string) => s.stages.find((x) => x.stage === n)!.dir;
+      outs.push({ lines: await docsOf(dirOf('lines')), sub: await docsOf(dirOf('sub')), repeats: await storage.readJson<Manifest>(storage.join(dirOf('sub.repeats'), 'manifest.json')) });
+    }
+    const a = outs[0]!;
+    for (const b of outs.slice(1)) {
+      assert.deepEqual(b.lines.docs, a.lines.docs);
+      assert.deepEqual(b.sub.docs, a.sub.docs);
+    }
+    assert.deepEqual(a.lines.docs.map(([id]) => id), ['a', 'b', 'c'], "'d' (all lines seen before) is dropped");
+    const ops = a.lines.manifest.stats.operators['dedup.paragraphs']!;
+    assert.equal(ops.drops['dedup.duplicateLine'], 3, 'touching removed lines merge into one span');
+    assert.equal(ops.drops['dedup.paragraphsEmptied'], 1);
+    assert.equal(ops.dropBytes!['dedup.duplicateLine'], 'Menu\nHome\n'.length + 'Menu\n'.length + 'Menu\nHome'.length);
+    assert.equal(ops.bytesIn - ops.bytesOut, 'Menu\nHome\n'.length + 'Menu\n'.length + 'Menu\nHome'.length);
+    const c = a.sub.docs.find(([id]) => id === 'c')![1];
+    assert.ok(!c.includes('word20 stands in line 140'), 'the repeated passage left the later document');
+    assert.ok(a.sub.docs.find(([id]) => id === 'a')![1].includes(passage), 'and stayed in the first');
+    const info = a.repeats.info!;
+    assert.ok(Number(info.removedShare) > 0.3 && Number(info.removedTokens) > 100, JSON.stringify(info));
+    assert.ok(Number(info.shards) >= 2);
+    const again = await runCli(['run', 'pipeline.ts', '--json', '--workers', '2', '--workdir', 'runs/w1'], { cwd: dir });
+    assert.equal(again.code, 0, again.stderr);
+    assert.ok((JSON.parse(again.stdout) as RunSummary).stages.every((x) => x.status === 'skipped'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
