@@ -44,7 +44,7 @@ export function matchUnits(index: NgramIndex, buf: UnitBuffer, n: number, hit: (
     if (mask === 0) continue;
     for (let s = 0; s < nShort; s++) {
       const L = lens[s]!;
-      if (i + L > n || (mask >= 0 && L < 31 && (mask & (1 << L)) === 0)) continue;
+      if (i + L > n || (mask & (1 << (s < 15 ? s : 15))) === 0) continue;
       const raw = rawGram1(p1, i, L);
       const bits = filterBits(raw);
       if ((filter[raw >>> fshift]! & bits) !== bits) continue;
