@@ -40,7 +40,9 @@ async function scanWorkdir(workdir: string): Promise<ReportModel> {
   for (const e of entries) {
     const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*)\/([0-9a-f]{16})\/manifest\.json$/.exec(e.uri.startsWith(base) ? e.uri.slice(base.length) : '');
     if (!m) continue;
-    const [, name, fingerprint] = m as unknown as [string, string, string];
+    // The pattern has two groups that always take part in a match.
+    const name = m[1]!;
+    const fingerprint = m[2]!;
     const dir = storage.join(workdir, name, fingerprint);
     const manifest = await storage.readJson<Manifest>(e.uri);
     const totals = await readMarkerTotals(dir, fingerprint);

@@ -4,7 +4,7 @@ import { UsageError } from '../command.ts';
 import { parse } from '../args.ts';
 import { status } from '../../engine/runner.ts';
 import { describeSkips, skipTotal } from './run-summary.ts';
-import { describeMix, type MixInfo } from '../../operators/mix/describe.ts';
+import { describeMix, isMixInfo } from '../../operators/mix/describe.ts';
 
 export const statusCommand: Command = {
   usage: `sluice status <pipeline.ts> [--workdir W] [--json]
@@ -43,7 +43,8 @@ markers. 'sluice run --executor slurm' resubmits exactly those.`,
       const skipNote = skips ? `  ${skips.toLocaleString('en-US')} input record(s) skipped` : '';
       process.stdout.write(`${x.stage.padEnd(w)}  ${x.status.padEnd(7)}  tasks ${tasks.padEnd(9)} ${x.fingerprint}${rows}${skipNote}${slurm}\n`);
       for (const l of describeSkips(x.skipped, x.skipExamples, ' '.repeat(w + 2))) process.stdout.write(l + '\n');
-      if (x.mix) for (const l of describeMix(x.mix as unknown as MixInfo, ' '.repeat(w + 2))) process.stdout.write(l + '\n');
+      if (isMixInfo(x.mix)) for (const l of describeMix(x.mix, ' '.repeat(w + 2))) process.stdout.write(l + '\n');
+      else if (x.mix !== undefined) process.stdout.write(`${' '.repeat(w + 2)}mix: the manifest's info.mix is not a mixture record (${JSON.stringify(x.mix).slice(0, 80)})\n`);
     }
     return 0;
   },

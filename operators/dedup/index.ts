@@ -11,7 +11,7 @@ import { expansionOperator } from './apply.ts';
 import { exact, type ExactOptions } from './exact.ts';
 import { minhash } from './minhash/stages.ts';
 import { paragraphs, type ParagraphsOptions } from './paragraphs.ts';
-import { substrings, type SubstringsOptions } from './substrings.ts';
+import { substrings, substringsFromJson } from './substrings.ts';
 import type { MinHashConfig } from './minhash/config.ts';
 import { url, type UrlOptions } from './url.ts';
 
@@ -35,5 +35,5 @@ registerOperator('dedup.paragraphs', 'removes repeated lines / paragraphs / N-se
   expansionOperator(paragraphs((c ?? {}) as ParagraphsOptions)),
 );
 registerOperator('dedup.substrings', 'removes repeated token spans of >= minTokens (suffix array, Lee et al. 2021), keeping the first occurrence', (c: Json) =>
-  expansionOperator(substrings((c ?? {}) as unknown as SubstringsOptions)),
+  expansionOperator(substringsFromJson(c)),
 );

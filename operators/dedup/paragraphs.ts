@@ -24,8 +24,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
+import { toJson } from '../../engine/json.ts';
 import { storage } from '../../engine/storage/index.ts';
-import type { CustomStage, CustomTaskContext, Doc, Json, StageExpansion, StageRef } from '../../engine/types.ts';
+import type { CustomStage, CustomTaskContext, Doc, StageExpansion, StageRef } from '../../engine/types.ts';
 import { BloomFilter } from './bloom.ts';
 import { ExternalSorter, encodeRecord, mergeRunBatches } from './extsort.ts';
 import { fileTasks, resourceOptions } from './minhash/stages.ts';
@@ -278,7 +279,7 @@ export function paragraphs(options: ParagraphsOptions = {}): StageExpansion {
   const cfg = parseConfig('dedup.paragraphs', schema, options);
   const unit = parseUnit(cfg.unit);
   const op = cfg.name ?? 'dedup.paragraphs';
-  const config = cfg as unknown as Json;
+  const config = toJson(cfg);
   const custom = (name: string, type: string, inputs: StageRef[], output: 'docs' | 'artifact', taskCount: CustomStage['taskCount'], run: (ctx: CustomTaskContext) => Promise<void>): CustomStage => ({
     kind: 'custom',
     type,

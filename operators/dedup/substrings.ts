@@ -21,6 +21,7 @@
  */
 import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
+import { toJson } from '../../engine/json.ts';
 import { storage } from '../../engine/storage/index.ts';
 import type { CustomStage, CustomTaskContext, Doc, Json, StageExpansion, StageRef } from '../../engine/types.ts';
 import type { BpeTokenizer } from '../tokenize/bpe/tokenizer.ts';
@@ -54,6 +55,17 @@ export interface SubstringsOptions {
   name?: string;
 }
 type Config = z.output<typeof schema>;
+
+/** A JSON config (`sluice apply`) names its tokenizer by encoding name or path: there is no stage to refer to. */
+const jsonSchema = schema.extend({ tokenizer: z.string().min(1) });
+
+/**
+ * {@link substrings} from a JSON config (as `sluice apply` and the operator registry pass it):
+ * validated first, so a bad config fails naming `dedup.substrings` and the key. Same defaults.
+ */
+export function substringsFromJson(config: Json): StageExpansion {
+  return substrings(parseConfig('dedup.substrings', jsonSchema, config));
+}
 
 export const SUBSTRING_REASONS = { span: 'dedup.repeatedSubstring', emptied: 'dedup.substringsEmptied' } as const;
 
@@ -319,7 +331,7 @@ export function substrings(options: SubstringsOptions): StageExpansion {
   const cfg = parseConfig('dedup.substrings', schema, options);
   const ref = typeof cfg.tokenizer === 'string' ? undefined : (cfg.tokenizer as StageRef);
   const op = cfg.name ?? 'dedup.substrings';
-  const config = { ...cfg, tokenizer: ref ? { stage: ref.name } : cfg.tokenizer } as unknown as Json;
+  const config = toJson({ ...cfg, tokenizer: ref ? { stage: ref.name } : cfg.tokenizer });
   const custom = (name: string, type: string, inputs: StageRef[], output: 'docs' | 'artifact', taskCount: CustomStage['taskCount'], run: (ctx: CustomTaskContext) => Promise<void>): CustomStage => ({
     kind: 'custom',
     type,

@@ -11,7 +11,7 @@ import { parseHtml, type PageInfo } from './dom.ts';
 import { declaredLanguage, extractContent, pageTitle } from './content.ts';
 import { joinMarkdown } from './markdown.ts';
 import { pageMetadata, type PageMetadata } from './metadata.ts';
-import type { Json } from '../../engine/types.ts';
+import { toJson } from '../../engine/json.ts';
 
 const Options = z
   .object({
@@ -102,7 +102,7 @@ export function html(options: HtmlOptions = {}): Operator {
           const lang = declaredLanguage(info);
           if (title) meta.title = title;
           if (lang) meta.htmlLang = lang;
-          if (Object.keys(found).length) meta.extract = found as unknown as Json;
+          if (Object.keys(found).length) meta.extract = toJson(found);
           out.push({ id: doc.id, text, meta });
         }
         if (out.length) yield out;

@@ -1,13 +1,33 @@
 /** Text lines of a mixture (the manifest's `info.mix`) for `sluice status`. */
-import type { MixSourceInfo } from './mix.ts';
+import type { Json } from '../../engine/types.ts';
+import type { MixInfo, MixSourceInfo } from './mix.ts';
 
-/** `info.mix` of a `mix()` stage's manifest. */
-export interface MixInfo {
-  by: string;
-  target: number | null;
-  seed: number;
-  units: number;
-  sources: MixSourceInfo[];
+export type { MixInfo } from './mix.ts';
+
+type JsonObject = { [key: string]: Json };
+const isObject = (x: Json | undefined): x is JsonObject => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isNumber = (x: Json | undefined): x is number => typeof x === 'number';
+
+const SOURCE_NUMBERS = ['requestedWeight', 'realisedWeight', 'requestedUnits', 'units', 'docs', 'uniqueDocs', 'tokens', 'bytes', 'fullPasses', 'maxRepeat', 'repeats', 'sourceDocs', 'sourceUnits'] as const satisfies readonly (keyof MixSourceInfo)[];
+
+function isMixSourceInfo(x: Json): x is MixSourceInfo {
+  return isObject(x) && typeof x.input === 'string' && SOURCE_NUMBERS.every((k) => isNumber(x[k]));
+}
+
+/**
+ * Whether a manifest's `info.mix` (read back as plain JSON) is a mixture record as `mix()` writes
+ * it, with every field {@link describeMix} prints.
+ */
+export function isMixInfo(x: Json | undefined): x is MixInfo {
+  return (
+    isObject(x) &&
+    (x.by === 'tokens' || x.by === 'bytes' || x.by === 'docs') &&
+    (x.target === null || isNumber(x.target)) &&
+    isNumber(x.seed) &&
+    isNumber(x.units) &&
+    Array.isArray(x.sources) &&
+    x.sources.every(isMixSourceInfo)
+  );
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(3)}%`;

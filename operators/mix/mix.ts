@@ -24,7 +24,8 @@
  */
 import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
-import type { CustomStage, CustomTaskContext, Doc, Json, StageRef } from '../../engine/types.ts';
+import { toJson } from '../../engine/json.ts';
+import type { CustomStage, CustomTaskContext, Doc, StageRef } from '../../engine/types.ts';
 import { planMixture, type SourcePlan } from './plan.ts';
 
 /** One source of a mixture: an upstream stage with a relative `weight` or a number of `epochs`. */
@@ -42,8 +43,8 @@ export interface MixOptions {
   by?: 'tokens' | 'bytes' | 'docs';
 }
 
-/** Per-source record in the manifest's `info.mix.sources`. */
-export interface MixSourceInfo {
+/** Per-source record in the manifest's `info.mix.sources`. (A type alias, not an interface, so it is `Json`.) */
+export type MixSourceInfo = {
   input: string;
   requestedWeight: number;
   realisedWeight: number;
@@ -60,7 +61,19 @@ export interface MixSourceInfo {
   repeats: number;
   sourceDocs: number;
   sourceUnits: number;
-}
+};
+
+/** `info.mix` of a `mix()` stage's manifest. */
+export type MixInfo = {
+  by: 'tokens' | 'bytes' | 'docs';
+  target: number | null;
+  seed: number;
+  units: number;
+  sources: MixSourceInfo[];
+};
+
+/** The manifest info of a `mix()` stage. */
+export type MixStageInfo = { mix: MixInfo };
 
 const refSchema = z.object({ kind: z.literal('stage'), name: z.string(), pipeline: z.string() });
 const sourceSchema = z.union([
@@ -96,7 +109,7 @@ export function unitsOf(doc: Doc, by: 'tokens' | 'bytes' | 'docs', source: strin
 }
 
 /** Declares a mixture stage (see the module comment). Defaults: `seed` 0, `by` `tokens`. */
-export function mix(options: MixOptions): CustomStage {
+export function mix(options: MixOptions): CustomStage<MixStageInfo> {
   const c = parseConfig('mix', schema, options);
   const names = c.sources.map((s) => s.input.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -108,7 +121,7 @@ export function mix(options: MixOptions): CustomStage {
     type: 'mix',
     name: 'mix',
     version: '1',
-    config: c as unknown as Json,
+    config: toJson(c),
     inputs,
     output: 'docs',
     taskCount: () => 1,
@@ -116,7 +129,7 @@ export function mix(options: MixOptions): CustomStage {
   };
 }
 
-async function runMix(ctx: CustomTaskContext, c: z.output<typeof schema>): Promise<void> {
+async function runMix(ctx: CustomTaskContext<MixStageInfo>, c: z.output<typeof schema>): Promise<void> {
   // Pass 1: per-document units of every source.
   const counts: number[][] = [];
   for (const [i, ds] of ctx.inputs.entries()) {
@@ -168,7 +181,7 @@ async function runMix(ctx: CustomTaskContext, c: z.output<typeof schema>): Promi
     infos[i]!.requestedWeight = totalRequested ? p.requested / totalRequested : 0;
     infos[i]!.realisedWeight = totalRealised ? p.realised / totalRealised : 0;
   }
-  ctx.setInfo({ mix: { by: c.by, target: c.target ?? null, seed: c.seed, units: totalRealised, sources: infos as unknown as Json } });
+  ctx.setInfo({ mix: { by: c.by, target: c.target ?? null, seed: c.seed, units: totalRealised, sources: infos } });
 }
 
 function sourceInfo(input: string, p: SourcePlan, acc: { tokens: number; bytes: number; unique: number; maxRepeat: number }): MixSourceInfo {

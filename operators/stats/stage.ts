@@ -14,7 +14,8 @@
  */
 import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
-import type { CustomStage, CustomTaskContext, Json, StageExpansion, StageRef } from '../../engine/types.ts';
+import { toJson } from '../../engine/json.ts';
+import type { CustomStage, CustomTaskContext, StageExpansion, StageRef } from '../../engine/types.ts';
 import { fileTasks, resourceOptions } from '../dedup/minhash/stages.ts';
 import { BUILTIN_METRICS, StatsAccumulator, type GroupKeyName, type MetricName } from './metrics.ts';
 import { DEFAULT_ALPHA } from './sketch.ts';
@@ -62,12 +63,13 @@ const pad = (i: number) => String(i).padStart(5, '0');
 /** Declares the stats stages (see the module comment). Defaults: groupBy `['domain']`, all metrics, alpha 0.01. */
 export function stats(options: StatsOptions = {}): StageExpansion {
   const c = parseConfig('stats', schema, options);
+  const config = toJson(c);
   const custom = (name: string, type: string, inputs: StageRef[], taskCount: CustomStage['taskCount'], run: (ctx: CustomTaskContext) => Promise<void>): CustomStage => ({
     kind: 'custom',
     type,
     name,
     version: '1',
-    config: c as unknown as Json,
+    config,
     inputs,
     output: 'artifact',
     taskCount,
@@ -78,7 +80,7 @@ export function stats(options: StatsOptions = {}): StageExpansion {
     type: 'stats',
     name: 'stats',
     version: '1',
-    config: c as unknown as Json,
+    config,
     expand(p, name, inputs, opts) {
       if (inputs.length !== 1) throw new Error(`stats: stage '${name}' needs exactly one input stage, got ${inputs.length}`);
       const res = resourceOptions(opts);

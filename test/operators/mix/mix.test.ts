@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { planMixture } from '../../../operators/mix/plan.ts';
+import { isMixInfo } from '../../../operators/mix/describe.ts';
 import { loadTokenizer } from '../../../operators/tokenize/load.ts';
 import { run, status } from '../../../engine/runner.ts';
 import { storage } from '../../../engine/storage/index.ts';
@@ -119,6 +120,7 @@ test('mix stage: draws by tokens, repeats whole docs with their repeat index, re
   const docs = await stageDocs(mixDir);
   const m = await storage.readJson<Manifest>(join(mixDir, 'manifest.json'));
   const info = m.info!.mix as { by: string; units: number; sources: Array<Record<string, number | string>> };
+  assert.ok(isMixInfo(m.info!.mix), 'the manifest holds a mixture record `sluice status` can print');
   assert.equal(info.by, 'tokens');
   const [sa, sb, sc] = info.sources;
   // c: one epoch = every c doc once; a and b share the rest 1:3, each within one document.
@@ -174,4 +176,19 @@ test('mix: config errors name the problem', async () => {
   assert.throws(() => mix({ sources: [{ input: ref('a'), weight: 1 }, { input: ref('a'), weight: 2 }], target: 5 }), /source 'a' is listed twice/);
   assert.throws(() => mix({ sources: [], target: 5 }), /sources/);
   assert.throws(() => mix({ sources: [{ input: ref('a'), weight: -1 }], target: 5 }), /weight|sources/);
+});
+
+test('isMixInfo: accepts a mixture record, rejects JSON that describeMix could not print', () => {
+  const source = { input: 'a', requestedWeight: 1, realisedWeight: 1, requestedUnits: 10, units: 10, docs: 2, uniqueDocs: 2, tokens: 10, bytes: 40, fullPasses: 0, maxRepeat: 1, repeats: 0, sourceDocs: 3, sourceUnits: 15 };
+  const info = { by: 'tokens', target: 10, seed: 0, units: 10, sources: [source] };
+  assert.ok(isMixInfo(info));
+  assert.ok(isMixInfo({ ...info, target: null, by: 'docs' }));
+  assert.ok(!isMixInfo(undefined));
+  assert.ok(!isMixInfo(null));
+  assert.ok(!isMixInfo([info]));
+  assert.ok(!isMixInfo({ ...info, by: 'words' }));
+  assert.ok(!isMixInfo({ ...info, sources: 'a' }));
+  assert.ok(!isMixInfo({ ...info, sources: [{ ...source, docs: '2' }] }));
+  const { input: _input, ...noInput } = source;
+  assert.ok(!isMixInfo({ ...info, sources: [noInput] }));
 });
