@@ -20,7 +20,7 @@ import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../operator
 import { scoreBenchmark, type ChoiceMethod, type McResult } from './multiple-choice.ts';
 import { heldOutLoss, perplexity, type HeldOutResult, type PerplexityResult } from './perplexity.ts';
 import type { TokenScorer } from './scorer.ts';
-import { buildIndex, type IndexFields, type NgramUnit } from '../formats/contamination/ngram-index.ts';
+import { buildIndex, type IndexFields, type NgramOption, type NgramUnit } from '../formats/contamination/ngram-index.ts';
 import { ContaminationScanner, type DirtyRule } from './contamination/scan.ts';
 import { contaminationReport, fmtScore, reportMarkdown, tableMarkdown, type ContaminationReport } from './contamination/report.ts';
 import { reportHtml } from './contamination/html.ts';
@@ -60,9 +60,17 @@ export interface PerplexitySpec {
 export interface ContaminationOptions {
   /** Training data stages to scan: doc datasets (text) or `shard.tokens` stages (token ids). */
   against: StageRef[];
-  /** N (default 13; token mode default 13 tokens). */
-  ngram?: number;
+  /**
+   * N: `auto` (default: per benchmark, the 5th percentile of item length clipped to [8, 13], GPT-3
+   * appendix C; token mode counts tokens) or a number for every benchmark.
+   */
+  ngram?: NgramOption;
+  /** Text indexed: `both` (default: question, each choice, passage on their own and concatenated), `question` or `answer`. */
   fields?: IndexFields;
+  /** Dirty needs a field whose matched n-grams carry this share of its IDF mass (default 0.5; 0: any overlap, GPT-3). */
+  minIdfShare?: number;
+  /** Answer-proximity window in units after a question match (default 50; 0: off). */
+  answerWindow?: number;
   minLength?: number;
   maxItems?: number;
   /** Ignore n-grams in more than this many training docs (default 10). */
@@ -123,7 +131,10 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
     perplexity: ppl.map((p) => toJson({ ...p, sha256: contentHash(p.path) })),
     heldOut: opts.heldOut?.name ?? null,
     heldOutTokens: opts.heldOutTokens ?? 1_000_000,
-    contamination: opts.contamination ? toJson({ ...opts.contamination, against: against.map((r) => r.name) }) : null,
+    // Defaults resolved, so the fingerprint names the method even when the options are left out.
+    contamination: opts.contamination
+      ? toJson({ ...opts.contamination, ngram: opts.contamination.ngram ?? 'auto', fields: opts.contamination.fields ?? 'both', minIdfShare: opts.contamination.minIdfShare ?? 0.5, answerWindow: opts.contamination.answerWindow ?? 50, against: against.map((r) => r.name) })
+      : null,
     model: model?.name ?? null,
     scorerOptions: opts.scorerOptions ? toJson({ backend: opts.scorerOptions.backend ?? null, torch: opts.scorerOptions.torch ?? null, tokenizer: opts.scorerOptions.tokenizer ? 'custom' : null }) : null,
     seed: opts.seed ?? 1234,
@@ -194,10 +205,10 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
             const s = scorer;
             if (!s) throw new Error('evaluate: scanning token shards needs the model (its tokenizer encodes the benchmarks)');
             encode = (t) => s.encode(t);
-            ctx.log(`contamination: token-level n-grams (N=${c.ngram ?? 13}) over shards`);
+            ctx.log(`contamination: token-level n-grams (N=${c.ngram ?? 'auto'}) over shards`);
           }
           const index = buildIndex(loaded, { ngram: c.ngram, fields: c.fields, minLength: c.minLength, maxItems: c.maxItems, unit, encode });
-          const scanner = new ContaminationScanner(index, { maxDocs: c.maxDocs, rule: c.rule });
+          const scanner = new ContaminationScanner(index, { maxDocs: c.maxDocs, rule: c.rule, minIdfShare: c.minIdfShare, answerWindow: c.answerWindow });
           for (const [i, ds] of datasets.entries()) {
             scanner.addSource(`${ds.manifest.pipeline}/${ds.stage}@${ds.manifest.fingerprint}`);
             if (unit === 'tokens') {

@@ -23,7 +23,12 @@ items with their matched n-grams and source documents.
                              files (gzip or zstd by their first bytes; UTF-16/32 with a BOM), or
                              a glob. Repeatable. JSONL text: the 'text' field, else all string
                              fields joined.
-  --ngram N                  n-gram length in words (default 13; 8 for PaLM/Llama-style)
+  --ngram N|auto             n-gram length in words (default auto: per benchmark, 5th percentile
+                             of item length clipped to [8, 13], GPT-3; 8 for PaLM/Llama-style)
+  --min-idf-share X          dirty only if a field's matched n-grams carry ≥ X of its IDF mass
+                             (default 0.5; 0 = any overlap)
+  --answer-window N          answer-proximity window in words after a question match (default
+                             50; 0 = off)
   --fields F                 question | answer | both (default both)
   --max-docs N               ignore n-grams found in more than N corpus docs (default 10)
   --min-fraction X           dirty only if ≥ X of an item's n-grams match (e.g. 0.7); default: any
@@ -44,6 +49,8 @@ Example:
       against: { type: 'string', multiple: true },
       ngram: { type: 'string' },
       fields: { type: 'string' },
+      'min-idf-share': { type: 'string' },
+      'answer-window': { type: 'string' },
       'max-docs': { type: 'string' },
       'min-fraction': { type: 'string' },
       items: { type: 'string' },
@@ -73,8 +80,14 @@ Example:
       if (b.skipped.length > 5) process.stderr.write(`… ${b.skipped.length - 5} more skipped records in ${path}\n`);
       benches.push(b);
     }
-    const index = buildIndex(benches, { ngram: intOption('ngram', values.ngram, 2), fields });
-    const scanner = new ContaminationScanner(index, { maxDocs: intOption('max-docs', values['max-docs']), rule });
+    const ngram = values.ngram === undefined || values.ngram === 'auto' ? 'auto' : intOption('ngram', values.ngram, 2);
+    let minIdfShare: number | undefined;
+    if (values['min-idf-share'] !== undefined) {
+      minIdfShare = Number(values['min-idf-share']);
+      if (!(minIdfShare >= 0 && minIdfShare <= 1)) throw new UsageError(`--min-idf-share must be in [0, 1] (got '${values['min-idf-share']}')`);
+    }
+    const index = buildIndex(benches, { ngram, fields });
+    const scanner = new ContaminationScanner(index, { maxDocs: intOption('max-docs', values['max-docs']), rule, minIdfShare, answerWindow: intOption('answer-window', values['answer-window'], 0) });
     const inputs = await resolveCorpus(values.against);
     const t0 = performance.now();
     let skipped = 0;

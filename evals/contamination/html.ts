@@ -4,7 +4,7 @@
  * GPT-3's table and the dirty items with their n-grams and training-document provenance.
  * No scripts, fonts or images are fetched: the file opens offline.
  */
-import { fmtScore, methodCard, type ContaminationReport } from './report.ts';
+import { fmtScore, methodCard, overlapKinds, type ContaminationReport } from './report.ts';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const fmt = fmtScore;
@@ -96,11 +96,11 @@ export function reportHtml(r: ContaminationReport, itemsPerBenchmark = 25): stri
             .slice(0, 3)
             .map((s) => `${esc(s.id)}${s.url ? ` <span class="muted">${esc(s.url)}</span>` : ''} (${s.grams})`)
             .join('<br>');
-          return `<tr><td>${esc(it.id)}</td><td class="n">${it.matched}/${it.grams}</td><td class="n">${(100 * it.fraction).toFixed(1)}%</td><td>${grams}</td><td>${docs}</td></tr>`;
+          return `<tr><td>${esc(it.id)}</td><td class="n">${it.score.toFixed(2)}</td><td>${esc(it.field)}${it.answerNear ? ' <span class="muted">+ answer near</span>' : ''}</td><td class="n">${it.matched}/${it.grams}</td><td>${grams}</td><td>${docs}</td></tr>`;
         })
         .join('');
       const more = dirty.length > itemsPerBenchmark ? `<p class="muted">… and ${dirty.length - itemsPerBenchmark} more in the JSON report.</p>` : '';
-      return `<h3>${esc(b.name)}: ${b.dirty} dirty of ${b.total}</h3><table><thead><tr><th>Item</th><th>Matched</th><th>Fraction</th><th>Matched n-grams</th><th>Training docs (n-grams)</th></tr></thead><tbody>${trs}</tbody></table>${more}`;
+      return `<h3>${esc(b.name)}: ${b.dirty} dirty of ${b.total}</h3>${overlapKinds(dirty).filter(Boolean).map((l) => `<p>${esc(l)}</p>`).join('')}<table><thead><tr><th>Item</th><th>Score</th><th>Field matched</th><th>Matched</th><th>Matched n-grams</th><th>Training docs (n-grams)</th></tr></thead><tbody>${trs}</tbody></table>${more}`;
     })
     .join('');
   return `<!doctype html>

@@ -38,7 +38,7 @@ export interface ContaminationReport {
   method: ContaminationMethod;
   corpus: CorpusInfo;
   rows: ReportRow[];
-  /** Per benchmark, the items with matches (dirty first, most matched first). */
+  /** Per benchmark, the items with matches (dirty first, highest score first). */
   benchmarks: BenchmarkContamination[];
 }
 
@@ -67,7 +67,7 @@ export function contaminationReport(scan: ScanResult, results: McResult[] = [], 
     const dirty = new Set(b.dirtyIds);
     const base = {
       benchmark: b.name,
-      ngram: scan.method.ngram,
+      ngram: scan.method.ngrams[b.name] ?? (typeof scan.method.ngram === 'number' ? scan.method.ngram : 13),
       total: b.total,
       dirty: b.dirty,
       dirtyPct: b.total ? (100 * b.dirty) / b.total : 0,
@@ -99,7 +99,7 @@ export function contaminationReport(scan: ScanResult, results: McResult[] = [], 
       last.cleanPct = 100 - last.dirtyPct;
     }
   }
-  const sortItems = (xs: ItemContamination[]) => [...xs].sort((a, b) => Number(b.dirty) - Number(a.dirty) || b.matched - a.matched || a.index - b.index);
+  const sortItems = (xs: ItemContamination[]) => [...xs].sort((a, b) => Number(b.dirty) - Number(a.dirty) || b.score - a.score || b.matched - a.matched || a.index - b.index);
   return {
     format: 'sluice.contamination/1',
     title,
@@ -127,11 +127,13 @@ export function methodCard(r: ContaminationReport): Array<[string, string]> {
   const m = r.method;
   return [
     ['normalisation', m.normalisation],
-    ['n-gram', `${m.ngram} ${m.unit}`],
-    ['fields indexed', m.fields],
-    ['short items', `items shorter than ${m.ngram} ${m.unit} (at least ${m.minLength}) are matched whole`],
+    ['n-gram', `${m.ngram === 'auto' ? 'auto (per benchmark: 5th percentile of item length, clipped to [8, 13], GPT-3 appendix C)' : `${m.ngram}`} ${m.unit}: ${Object.entries(m.ngrams).map(([b, n]) => `${b} ${n}`).join(', ')}`],
+    ['fields indexed', `${m.fields}: each field on its own (question, each answer choice of at least N ${m.unit}, passage or context) and their concatenations (question+choices, question+answer)`],
+    ['short fields', `questions, passages and concatenations shorter than N ${m.unit} (at least ${m.minLength}) are matched whole`],
     ['template n-grams', `n-grams shared by more than ${m.maxItems} benchmark items are left out of the index (${m.templateGrams.toLocaleString('en-US')} left out)`],
     ['boilerplate threshold', `n-grams found in more than ${m.maxDocs} training docs are ignored`],
+    ['score', `per field, the IDF-weighted share of its n-grams found (weight ln(1 + D/(1 + df)) over the D training docs, after allenai/decon); an item's score is its best field's; dirty needs ≥ ${m.minIdfShare}`],
+    ['answer proximity', m.answerWindow > 0 ? `a question match followed by the gold answer within ${m.answerWindow} ${m.unit} needs only half the minimum share (${m.minIdfShare / 2}) on the question` : 'off'],
     ['rule', m.ruleText],
     ['index', `${m.indexGrams.toLocaleString('en-US')} n-grams, ${(m.indexBytes / 2 ** 20).toFixed(1)} MiB`],
     ['corpus fingerprint', r.corpus.fingerprint],
@@ -148,6 +150,21 @@ export function tableMarkdown(r: ContaminationReport): string {
   return [head, sep, ...lines].join('\n');
 }
 
+/**
+ * What kind of overlap the dirty items are, from per-item provenance: verbatim duplicates (the
+ * whole question+choices or question+answer rendering matched) vs a shared field (a question,
+ * passage or choice matched, the rest not): MMLU dev vs test is mostly the second, items that
+ * share a passage or question stem and differ in what they ask.
+ */
+export function overlapKinds(dirty: ItemContamination[]): string[] {
+  if (!dirty.length) return [];
+  const whole = dirty.filter((i) => i.fields.some((f) => f.field.includes('+') && f.matched === f.grams));
+  const byField = new Map<string, number>();
+  for (const i of dirty) if (!whole.includes(i)) byField.set(i.field, (byField.get(i.field) ?? 0) + 1);
+  const parts = [...byField.entries()].sort((a, b) => b[1] - a[1]).map(([f, n]) => `${n} by ${f}`);
+  return [`Of these, ${whole.length} are verbatim duplicates (a whole rendering matched) and ${dirty.length - whole.length} share a field only${parts.length ? ` (${parts.join(', ')})` : ''}.`, ''];
+}
+
 /** The whole report as Markdown: method card, table, and up to `itemsPerBenchmark` dirty items each. */
 export function reportMarkdown(r: ContaminationReport, itemsPerBenchmark = 10): string {
   const out: string[] = [`# ${r.title}`, '', '## Method', ''];
@@ -156,10 +173,10 @@ export function reportMarkdown(r: ContaminationReport, itemsPerBenchmark = 10): 
   for (const b of r.benchmarks) {
     const dirty = b.items.filter((i) => i.dirty);
     if (!dirty.length) continue;
-    out.push(`### ${b.name}: ${b.dirty} dirty of ${b.total}`, '', '| Item | Matched n-grams | Fraction | Example n-gram | Training docs |', '|---|--:|--:|---|---|');
+    out.push(`### ${b.name}: ${b.dirty} dirty of ${b.total}`, '', ...overlapKinds(dirty), '| Item | Score | Field matched | Answer near | Matched n-grams | Example n-gram | Training docs |', '|---|--:|---|---|--:|---|---|');
     for (const it of dirty.slice(0, itemsPerBenchmark)) {
       const docs = it.sources.slice(0, 3).map((s) => (s.url ? `${s.id} (${s.url})` : s.id)).join(', ');
-      out.push(`| ${mdCell(it.id)} | ${it.matched}/${it.grams} | ${(100 * it.fraction).toFixed(1)}% | ${mdCell(it.ngrams[0] ?? '')} | ${mdCell(docs)} |`);
+      out.push(`| ${mdCell(it.id)} | ${it.score.toFixed(2)} | ${mdCell(it.field)} | ${it.answerNear ? 'yes' : '—'} | ${it.matched}/${it.grams} | ${mdCell(it.ngrams[0] ?? '')} | ${mdCell(docs)} |`);
     }
     if (dirty.length > itemsPerBenchmark) out.push('', `… and ${dirty.length - itemsPerBenchmark} more (see the JSON report).`);
     out.push('');

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Doc, Json } from '../../engine/types.ts';
 import { hashTokens, hashWords, prefixSums, UnitBuffer } from '../../formats/contamination/normalize.ts';
 import { matchUnits } from '../../formats/contamination/match.ts';
-import { type NgramIndex, type IndexFields, type NgramUnit } from '../../formats/contamination/ngram-index.ts';
+import { type NgramIndex, type IndexFields, type NgramOption, type NgramUnit } from '../../formats/contamination/ngram-index.ts';
 
 /** When an item counts as dirty: any matched n-gram (GPT-3), or at least a fraction of its n-grams (PaLM: 0.7). */
 export type DirtyRule = { type: 'any' } | { type: 'fraction'; min: number };
@@ -22,6 +22,32 @@ export interface ScanOptions {
   rule?: DirtyRule;
   /** Matched n-gram texts and source docs kept per item in the result (default 20 each). */
   keepPerItem?: number;
+  /**
+   * An item is dirty only if some field's matched n-grams carry at least this share of the
+   * field's IDF mass (n-grams weighted by ln(1 + D / (1 + df)) over the D scanned training docs,
+   * after allenai/decon). Default 0.5: a leaked field matches whole (share 1), while an n-gram a
+   * field shares with common text carries little weight. 0 gives GPT-3's any-overlap rule.
+   */
+  minIdfShare?: number;
+  /**
+   * Answer-proximity check: when a question (context, passage) matches, the gold answer is looked
+   * for within this many units after the match; found, half of `minIdfShare` on the question is
+   * enough (default 50; 0 turns the check off). Not "whatever the share": MMLU's moral scenarios
+   * share a template sentence and the answers "Wrong"/"Not wrong", and dev vs test matched so at
+   * shares of 0.04–0.07.
+   */
+  answerWindow?: number;
+}
+
+/** How one field (or concatenation) of an item matched. */
+export interface FieldMatch {
+  /** `question`, `choice 2 (gold)`, `question+answer`, … */
+  field: string;
+  /** Its distinct n-grams and how many were matched. */
+  grams: number;
+  matched: number;
+  /** IDF-weighted share of the field's n-grams that matched (0..1). */
+  share: number;
 }
 
 /** A training document that contained benchmark n-grams. */
@@ -46,6 +72,14 @@ export interface ItemContamination {
   fraction: number;
   /** Indexed whole (shorter than N). */
   short: boolean;
+  /** The item's score: the best IDF-weighted share of any field (0..1); dirty needs ≥ minIdfShare. */
+  score: number;
+  /** The field with that share (the report's "which field matched"). */
+  field: string;
+  /** Every field with a match, best first. */
+  fields: FieldMatch[];
+  /** The gold answer was found within `answerWindow` units after a question match. */
+  answerNear: boolean;
   dirty: boolean;
   /** Up to `keepPerItem` matched n-grams, normalised text. */
   ngrams: string[];
@@ -71,7 +105,12 @@ export interface BenchmarkContamination {
 /** The method card: everything needed to reproduce the check. */
 export interface ContaminationMethod {
   normalisation: string;
-  ngram: number;
+  /** The option: `auto` or a number. */
+  ngram: NgramOption;
+  /** The N each benchmark got. */
+  ngrams: Record<string, number>;
+  minIdfShare: number;
+  answerWindow: number;
   unit: NgramUnit;
   fields: IndexFields;
   minLength: number;
@@ -120,6 +159,8 @@ export class ContaminationScanner {
   readonly maxDocs: number;
   readonly rule: DirtyRule;
   readonly keep: number;
+  readonly minIdfShare: number;
+  readonly answerWindow: number;
   docs = 0;
   bytes = 0;
   units = 0;
@@ -134,7 +175,22 @@ export class ContaminationScanner {
   private curDoc = -1;
   private curId = '';
   private curUrl: string | undefined;
-  private readonly onHit = (_pos: number, _len: number, g: number) => {
+  /** Per gram: 1 if some segment containing it is a question (answer-proximity candidates). */
+  private readonly gramQuestion: Uint8Array;
+  /** This doc's question matches: item → end unit of its last matched question gram. */
+  private readonly pending = new Map<number, number>();
+  /** Items whose gold answer followed a question match. */
+  private readonly answerNear = new Set<number>();
+  private readonly onHit = (pos: number, len: number, g: number) => {
+    if (this.gramQuestion[g] && this.answerWindow > 0) {
+      const idx = this.index;
+      for (let j = idx.gramSegStart[g]!; j < idx.gramSegStart[g + 1]!; j++) {
+        const sg = idx.gramSegs[j]!;
+        if (!idx.segQuestion[sg]) continue;
+        const it = idx.segItem[sg]!;
+        if (!this.answerNear.has(it)) this.pending.set(it, Math.max(this.pending.get(it) ?? 0, pos + len));
+      }
+    }
     if (this.lastDoc[g] === this.curDoc) return;
     this.lastDoc[g] = this.curDoc;
     const c = ++this.docCount[g]!;
@@ -153,10 +209,17 @@ export class ContaminationScanner {
     this.maxDocs = opts.maxDocs ?? 10;
     this.rule = opts.rule ?? { type: 'any' };
     this.keep = opts.keepPerItem ?? 20;
+    this.minIdfShare = opts.minIdfShare ?? 0.5;
+    this.answerWindow = opts.answerWindow ?? 50;
+    if (!(this.minIdfShare >= 0 && this.minIdfShare <= 1)) throw new Error(`contamination scan: 'minIdfShare' must be in [0, 1], got ${this.minIdfShare}`);
+    if (!Number.isInteger(this.answerWindow) || this.answerWindow < 0) throw new Error(`contamination scan: 'answerWindow' must be a non-negative integer, got ${this.answerWindow}`);
     if (!Number.isInteger(this.maxDocs) || this.maxDocs < 1) throw new Error(`contamination scan: 'maxDocs' must be a positive integer, got ${this.maxDocs}`);
     if (this.rule.type === 'fraction' && !(this.rule.min > 0 && this.rule.min <= 1)) throw new Error(`contamination scan: rule 'fraction' needs 0 < min ≤ 1, got ${this.rule.min}`);
     this.docCount = new Int32Array(index.gramCount);
     this.lastDoc = new Int32Array(index.gramCount).fill(-1);
+    this.gramQuestion = new Uint8Array(index.gramCount);
+    for (let g = 0; g < index.gramCount; g++)
+      for (let j = index.gramSegStart[g]!; j < index.gramSegStart[g + 1]!; j++) if (index.segQuestion[index.gramSegs[j]!]) this.gramQuestion[g] = 1;
   }
 
   /** Records a description of a scanned source (dataset fingerprint, file with size) for the corpus fingerprint. */
@@ -207,6 +270,10 @@ export class ContaminationScanner {
     this.units += n;
     prefixSums(this.buf, n);
     matchUnits(this.index, this.buf, n, this.onHit);
+    if (this.pending.size) {
+      for (const [it, end] of this.pending) if (answerFollows(this.index.answerH1[it]!, this.buf.h1, end, n, this.answerWindow)) this.answerNear.add(it);
+      this.pending.clear();
+    }
   }
 
   /** Per-item and per-benchmark results of everything scanned so far. */
@@ -214,6 +281,14 @@ export class ContaminationScanner {
     const index = this.index;
     const nSegs = index.segItem.length;
     const segMatched = new Int32Array(nSegs);
+    // IDF weights over the scanned docs: an n-gram in df docs weighs ln(1 + D / (1 + df)); the
+    // mass of a segment starts at every n-gram unseen (df 0) and is corrected for the seen ones.
+    const D = this.docs;
+    const w = (df: number) => Math.log1p(D / (1 + df));
+    const w0 = w(0);
+    const segMass = new Float64Array(nSegs);
+    const segHitMass = new Float64Array(nSegs);
+    for (let sg = 0; sg < nSegs; sg++) segMass[sg] = index.segGrams[sg]! * w0;
     // Per item with a hit: its matched and ignored (boilerplate) grams, distinct across segments.
     const itemGrams = new Map<number, Set<number>>();
     const itemIgnored = new Map<number, Set<number>>();
@@ -222,7 +297,14 @@ export class ContaminationScanner {
       const c = this.docCount[g]!;
       if (c === 0) continue;
       const boiler = c > this.maxDocs;
-      if (!boiler) for (let j = index.gramSegStart[g]!; j < index.gramSegStart[g + 1]!; j++) segMatched[index.gramSegs[j]!]!++;
+      const wg = w(c);
+      for (let j = index.gramSegStart[g]!; j < index.gramSegStart[g + 1]!; j++) {
+        const sg = index.gramSegs[j]!;
+        segMass[sg]! += wg - w0;
+        if (boiler) continue;
+        segMatched[sg]!++;
+        segHitMass[sg]! += wg;
+      }
       index.forEachItem(g, (it) => {
         const target = boiler ? itemIgnored : itemGrams;
         let set = target.get(it);
@@ -246,12 +328,22 @@ export class ContaminationScanner {
         const ignored = itemIgnored.get(it)?.size ?? 0;
         if (!matchedSet && !ignored) continue;
         const matched = matchedSet?.size ?? 0;
-        // The fraction is that of the item's best-matching rendering (prompt, or solved example).
-        let fraction = 0;
+        // The fraction is that of the item's best-matching segment (field or rendering); the
+        // score its best IDF-weighted share.
+        let fraction = 0, qShare = 0;
+        const fields: FieldMatch[] = [];
         for (let sg = info.firstSegment; sg < info.firstSegment + info.segments; sg++) {
-          if (index.segGrams[sg]! > 0) fraction = Math.max(fraction, segMatched[sg]! / index.segGrams[sg]!);
+          if (index.segGrams[sg]! === 0) continue;
+          fraction = Math.max(fraction, segMatched[sg]! / index.segGrams[sg]!);
+          if (segMatched[sg]! === 0) continue;
+          const share = segMass[sg]! > 0 ? Math.min(1, segHitMass[sg]! / segMass[sg]!) : 1;
+          if (index.segQuestion[sg]) qShare = Math.max(qShare, share);
+          fields.push({ field: index.segField[sg]!, grams: index.segGrams[sg]!, matched: segMatched[sg]!, share });
         }
-        const dirty = this.isDirty(matched, fraction);
+        fields.sort((x, y) => y.share - x.share || y.matched - x.matched);
+        const score = fields[0]?.share ?? 0;
+        const answerNear = this.answerNear.has(it) && qShare > 0;
+        const dirty = this.isDirty(matched, fraction) && (score >= this.minIdfShare || (answerNear && qShare >= this.minIdfShare / 2));
         if (dirty) dirtyIds.push(info.id);
         const docs = [...(itemDocs.get(it) ?? new Map<number, number>()).entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, this.keep);
         items.push({
@@ -262,6 +354,10 @@ export class ContaminationScanner {
           ignored,
           fraction,
           short: info.short,
+          score,
+          field: fields[0]?.field ?? '',
+          fields,
+          answerNear,
           dirty,
           ngrams: [...(matchedSet ?? [])].slice(0, this.keep).map((g) => index.gramText(g)),
           sources: docs.map(([d, grams]) => ({ ...this.hitDocs.get(d)!, grams })),
@@ -271,7 +367,7 @@ export class ContaminationScanner {
     });
     const d = index.describe();
     return {
-      method: { normalisation: d.normalisation, ngram: d.ngram, unit: d.unit, fields: d.fields, minLength: d.minLength, maxItems: d.maxItems, templateGrams: d.templateGrams, maxDocs: this.maxDocs, rule: this.rule, ruleText: ruleText(this.rule), indexGrams: d.grams, indexBytes: d.indexBytes },
+      method: { normalisation: d.normalisation, ngram: d.ngram, ngrams: d.ngrams, minIdfShare: this.minIdfShare, answerWindow: this.answerWindow, unit: d.unit, fields: d.fields, minLength: d.minLength, maxItems: d.maxItems, templateGrams: d.templateGrams, maxDocs: this.maxDocs, rule: this.rule, ruleText: ruleText(this.rule), indexGrams: d.grams, indexBytes: d.indexBytes },
       corpus: { fingerprint: corpusFingerprint(this.sources), sources: [...this.sources], docs: this.docs, bytes: this.bytes, units: this.units },
       benchmarks,
     };
@@ -290,6 +386,21 @@ export class ContaminationScanner {
       }
     }
   }
+}
+
+/**
+ * Whether the `answer` unit hashes occur in `h1` starting within `window` units after `end`
+ * (and before `n`). An empty answer never matches.
+ */
+export function answerFollows(answer: Int32Array, h1: Int32Array, end: number, n: number, window: number): boolean {
+  const m = answer.length;
+  if (m === 0) return false;
+  const last = Math.min(n - m, end + window);
+  outer: for (let p = end; p <= last; p++) {
+    for (let k = 0; k < m; k++) if (h1[p + k] !== answer[k]) continue outer;
+    return true;
+  }
+  return false;
 }
 
 /** sha256 (16 hex) of the sorted source descriptions. */

@@ -16,7 +16,8 @@ export interface UnitMatch {
 
 /**
  * Calls `hit(pos, len, gram)` for every index gram at every position of the `n` units in `buf`
- * (prefix sums must be filled). The N-gram check is one bit-filter probe per position; shorter
+ * (prefix sums must be filled). The N-gram check is one bit-filter probe per position (at the
+ * largest N; grams of a benchmark with a smaller N go the short-gram way); shorter
  * whole-item grams are checked only where the first two units match a short item's, and only
  * for the lengths such items have.
  */
@@ -43,7 +44,7 @@ export function matchUnits(index: NgramIndex, buf: UnitBuffer, n: number, hit: (
     if (mask === 0) continue;
     for (let s = 0; s < nShort; s++) {
       const L = lens[s]!;
-      if (i + L > n || (mask >= 0 && L < 31 && (mask & (1 << L)) === 0)) continue;
+      if (i + L > n || (mask & (1 << (s < 15 ? s : 15))) === 0) continue;
       const raw = rawGram1(p1, i, L);
       const bits = filterBits(raw);
       if ((filter[raw >>> fshift]! & bits) !== bits) continue;

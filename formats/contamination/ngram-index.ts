@@ -2,12 +2,21 @@
  * The n-gram index of benchmark items: the contamination check indexes the benchmarks (small)
  * and streams the training data past them (large), GPT-3 style.
  *
- * Each item contributes the n-grams of its renderings (segments), normalised: with fields `both`,
- * a multiple-choice item is indexed as its test prompt (question then every choice, in order)
- * and as a solved example (question then the gold answer), the two ways it leaks into web text.
- * A segment shorter than N units (but at least `minLength`) is indexed whole, as one shorter
- * gram, so it is flagged only when all of it appears verbatim: 45% of PIQA's items have no
- * field of 13 words, and 8 have only 5 words in all.
+ * Each item contributes the n-grams of its segments, normalised: with fields `both`, a
+ * multiple-choice item is indexed as its test prompt (question then every choice, in order), as
+ * a solved example (question then the gold answer), the two ways it leaks into web text, and
+ * field by field: the question alone and each answer choice alone (a passage or context alone
+ * for the other kinds). Fields matter for short items: a quiz page that writes "A)" or
+ * "Answer:" between question and answer breaks every n-gram spanning the seam, so a question of
+ * fewer than N words is found only as a field of its own.
+ *
+ * N is per benchmark: `ngram: 'auto'` (default) takes GPT-3's rule (appendix C), the 5th
+ * percentile of the benchmark's item length in words, clipped to [8, 13]. A question, passage or
+ * concatenation shorter than its benchmark's N (but at least `minLength`) is indexed whole, as
+ * one shorter gram, so it is flagged only when all of it appears verbatim: 45% of PIQA's items
+ * have no field of 13 words, and 8 have only 5 words in all. An answer choice is distinctive only
+ * with N words or more (ARC's "the Sun", "a rock" are not evidence of anything), so shorter
+ * choices get no segment of their own.
  *
  * Storage: 64-bit keys in an interleaved open-addressing table (key halves and gram id side by
  * side, load ≤ 0.75, linear probing), gram → segments as CSR arrays, and a word-blocked Bloom
@@ -27,13 +36,29 @@ export function filterBits(raw: number): number {
 export type IndexFields = 'question' | 'answer' | 'both';
 /** Words (normalised text) or token ids (token-shard training data; needs `encode`). */
 export type NgramUnit = 'words' | 'tokens';
+/** N: a fixed number of units, or `auto` (per benchmark, GPT-3's 5th percentile rule). */
+export type NgramOption = 'auto' | number;
+
+/** The smallest and largest N `ngram: 'auto'` picks (GPT-3 appendix C). */
+export const AUTO_NGRAM_RANGE: readonly [number, number] = [8, 13];
+
+/**
+ * GPT-3's per-benchmark N (appendix C): the 5th percentile of the items' lengths in units,
+ * clipped to [8, 13]. An empty benchmark gets 13.
+ */
+export function autoNgram(lengths: number[]): number {
+  if (lengths.length === 0) return AUTO_NGRAM_RANGE[1];
+  const sorted = [...lengths].sort((a, b) => a - b);
+  const p5 = sorted[Math.floor(0.05 * (sorted.length - 1))]!;
+  return Math.min(AUTO_NGRAM_RANGE[1], Math.max(AUTO_NGRAM_RANGE[0], p5));
+}
 
 export interface IndexOptions {
-  /** N, in units (default 13 as GPT-3; 8 for PaLM/Llama-style checks). */
-  ngram?: number;
+  /** N, in units: `auto` (default: per benchmark, 5th percentile of item length clipped to [8, 13], GPT-3), or a number for every benchmark (13 as GPT-3's ceiling; 8 for PaLM/Llama-style checks). */
+  ngram?: NgramOption;
   /** Text indexed per item (default `both`). */
   fields?: IndexFields;
-  /** Items (token mode: fields) shorter than N but at least this long are indexed whole (default 5). */
+  /** Questions, passages and renderings (token mode: fields) shorter than N but at least this long are indexed whole (default 5). */
   minLength?: number;
   /** Unit of the n-grams (default `words`). */
   unit?: NgramUnit;
@@ -83,6 +108,75 @@ export function itemTexts(item: EvalItem, fields: IndexFields): string[] {
   }
 }
 
+/** One segment of an item: a field on its own or a concatenation, with its label for the report. */
+export interface ItemSegment {
+  /** `question`, `choice 2 (gold)`, `context`, `passage`, `question+choices`, `question+answer`, … */
+  field: string;
+  /** Texts read in sequence (joined with a newline). */
+  texts: string[];
+  /** A question, context or passage: the field after which the answer-proximity check looks for the gold answer. */
+  question: boolean;
+  /** An answer choice or continuation: distinctive only with N units or more (never indexed whole). */
+  answer: boolean;
+}
+
+/**
+ * Every segment of an item that `fields` selects: its renderings (`itemRenderings`, labelled
+ * `question+choices`, `question+answer`, …) and its fields one by one, deduplicated by text
+ * (first label wins, renderings first).
+ */
+export function itemSegments(item: EvalItem, fields: IndexFields): ItemSegment[] {
+  const out: ItemSegment[] = [];
+  const seen = new Set<string>();
+  const add = (field: string, texts: string[], question: boolean, answer: boolean) => {
+    const key = texts.join('\n');
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push({ field, texts, question, answer });
+  };
+  const wantQ = fields !== 'answer', wantA = fields !== 'question';
+  const rs = itemRenderings(item, fields);
+  switch (item.kind) {
+    case 'choice': {
+      const names = fields === 'question' ? ['question'] : fields === 'answer' ? ['choices', 'answer'] : ['question+choices', 'question+answer'];
+      rs.forEach((r, i) => add(names[i]!, r, fields === 'question', false));
+      if (wantQ) add('question', [item.question], true, false);
+      if (wantA) item.choices.forEach((c, k) => add(`choice ${k + 1}${k === item.gold ? ' (gold)' : ''}`, [c], false, true));
+      break;
+    }
+    case 'partial':
+      rs.forEach((r) => add(fields === 'both' ? 'context+continuation' : fields === 'question' ? 'context' : 'continuation', r, fields === 'question', fields === 'answer'));
+      if (wantQ) add('context', [item.contexts[item.gold]!], true, false);
+      if (wantA) add('continuation', [item.continuation], false, true);
+      break;
+    case 'cloze':
+      rs.forEach((r) => add(fields === 'both' ? 'passage+continuation' : fields === 'question' ? 'passage' : 'continuation', r, fields === 'question', fields === 'answer'));
+      if (wantQ) add('passage', [item.context], true, false);
+      if (wantA) add('continuation', [item.continuation], false, true);
+      break;
+    default: {
+      const never: never = item;
+      throw new Error(`unknown item kind ${JSON.stringify(never)}`);
+    }
+  }
+  return out;
+}
+
+/** The gold answer's text of an item (the answer-proximity check's target). */
+export function goldAnswer(item: EvalItem): string {
+  switch (item.kind) {
+    case 'choice':
+      return item.choices[item.gold]!;
+    case 'partial':
+    case 'cloze':
+      return item.continuation;
+    default: {
+      const never: never = item;
+      throw new Error(`unknown item kind ${JSON.stringify(never)}`);
+    }
+  }
+}
+
 /**
  * The renderings of an item that `fields` selects, each a list of texts read in sequence: for
  * `both`, a choice item is [question, ...choices] and [question, gold choice].
@@ -116,11 +210,24 @@ export interface IndexedBenchmark {
   name: string;
   first: number;
   count: number;
+  /** Its N (GPT-3's per-benchmark rule under `ngram: 'auto'`). */
+  ngram: number;
 }
 
 /** The n-gram index of a set of benchmarks. Build it with `buildIndex`. */
 export class NgramIndex {
-  readonly ngram: number;
+  /**
+   * The largest N of any benchmark: the length the scanner probes at every position. Grams of a
+   * benchmark with a smaller N go the way of short whole fields (the pair prefilter,
+   * `shortLengths`): under `auto` those are the few small benchmarks (COPA, Winogrande), while
+   * probing every position at several lengths, or at the smallest with a trigger for longer
+   * ones, halved the scan speed (the Bloom filter holds twice the keys; 27 vs 46 MB/s).
+   */
+  ngram: number;
+  /** The option as given (`auto` or a number). */
+  readonly ngramOption: NgramOption;
+  /** Distinct N values of the benchmarks (ascending). */
+  ngrams: number[] = [];
   readonly fields: IndexFields;
   readonly minLength: number;
   readonly unit: NgramUnit;
@@ -133,6 +240,12 @@ export class NgramIndex {
   segItem = new Int32Array(0);
   segGrams = new Int32Array(0);
   readonly segUnits: string[][] = [];
+  /** Per segment: its field label (`question`, `choice 2 (gold)`, `question+choices`, …). */
+  readonly segField: string[] = [];
+  /** Per segment: 1 if a question/context/passage (the answer-proximity check starts after it). */
+  segQuestion = new Uint8Array(0);
+  /** Per item: the first unit hashes of its gold answer (answer-proximity check; empty: none). */
+  readonly answerH1: Int32Array[] = [];
   /**
    * Open-addressing table, interleaved so a probe touches one cache line: slot `s` is
    * `table[3s]` = key half 1, `table[3s+1]` = key half 2, `table[3s+2]` = gram id (-1 empty).
@@ -149,10 +262,12 @@ export class NgramIndex {
   shortLengths: number[] = [];
   /**
    * Short-gram prefilter keyed by the hash of a gram's first two units (`pairKey >>> pairShift`):
-   * a bitmask of the short lengths starting with such a pair (bit L for L < 31; bit 31 = "some
-   * length ≥ 31", check all), so a position checks only the lengths that can match there.
+   * a bitmask over `shortLengths` (bit k = the k-th length, k < 15; bit 15 = "some length from the
+   * 16th on", check those), so a position checks only the lengths that can match there. Uint16 and
+   * at most 2^19 entries (1 MiB): with per-benchmark N, PIQA's and OpenBookQA's 10-grams come this
+   * way, and an Int32 table of 2^20 entries (4 MiB) missed cache at every position (37 vs 50 MB/s).
    */
-  pairLengths = new Int32Array(0);
+  pairLengths = new Uint16Array(0);
   pairShift = 0;
   /** Gram → segments (CSR; empty for template grams) and a representative occurrence (segment, unit offset) and length. */
   gramSegStart = new Int32Array(1);
@@ -163,7 +278,8 @@ export class NgramIndex {
   gramCount = 0;
 
   constructor(opts: Required<Omit<IndexOptions, 'encode'>>) {
-    this.ngram = opts.ngram;
+    this.ngramOption = opts.ngram;
+    this.ngram = typeof opts.ngram === 'number' ? opts.ngram : AUTO_NGRAM_RANGE[1];
     this.fields = opts.fields;
     this.minLength = opts.minLength;
     this.unit = opts.unit;
@@ -206,10 +322,11 @@ export class NgramIndex {
   }
 
   /** The method card's description of this index. */
-  describe(): { normalisation: string; ngram: number; unit: NgramUnit; fields: IndexFields; minLength: number; maxItems: number; templateGrams: number; grams: number; items: number; indexBytes: number } {
+  describe(): { normalisation: string; ngram: NgramOption; ngrams: Record<string, number>; unit: NgramUnit; fields: IndexFields; minLength: number; maxItems: number; templateGrams: number; grams: number; items: number; indexBytes: number } {
     return {
       normalisation: this.unit === 'words' ? NORMALISATION : 'token ids of the training tokenizer (each field encoded with a leading space; its first and last token dropped)',
-      ngram: this.ngram,
+      ngram: this.ngramOption,
+      ngrams: Object.fromEntries(this.benchmarks.map((b) => [b.name, b.ngram])),
       unit: this.unit,
       fields: this.fields,
       minLength: this.minLength,
@@ -238,28 +355,55 @@ class Growable {
 const nextPow2 = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(2, x)));
 
 /**
- * Builds the index of the given benchmarks' items. Defaults: N = 13 words, fields `both`,
- * `minLength` 5. Token mode needs `encode`.
+ * Builds the index of the given benchmarks' items. Defaults: N `auto` (per benchmark, 5th
+ * percentile of item length clipped to [8, 13]), fields `both`, `minLength` 5, `maxItems` 3.
+ * Token mode needs `encode`.
  */
 export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }>, opts: IndexOptions = {}): NgramIndex {
-  const ngram = opts.ngram ?? 13;
+  const ngramOpt = opts.ngram ?? 'auto';
   const fields = opts.fields ?? 'both';
   const minLength = opts.minLength ?? 5;
   const unit = opts.unit ?? 'words';
   const maxItems = opts.maxItems ?? 3;
   if (!Number.isInteger(maxItems) || maxItems < 1) throw new Error(`contamination index: 'maxItems' must be a positive integer, got ${maxItems}`);
-  if (!Number.isInteger(ngram) || ngram < 1 || ngram > MAX_NGRAM) throw new Error(`contamination index: 'ngram' must be an integer in 1..${MAX_NGRAM}, got ${ngram}`);
+  if (ngramOpt !== 'auto' && (!Number.isInteger(ngramOpt) || ngramOpt < 1 || ngramOpt > MAX_NGRAM)) throw new Error(`contamination index: 'ngram' must be 'auto' or an integer in 1..${MAX_NGRAM}, got ${JSON.stringify(ngramOpt)}`);
   if (!Number.isInteger(minLength) || minLength < 2) throw new Error(`contamination index: 'minLength' must be an integer ≥ 2, got ${minLength}`);
+  if (fields !== 'question' && fields !== 'answer' && fields !== 'both') throw new Error(`contamination index: 'fields' must be 'question', 'answer' or 'both', got ${JSON.stringify(fields)}`);
   if (unit === 'tokens' && !opts.encode) throw new Error(`contamination index: unit 'tokens' needs the training tokenizer's 'encode'`);
-  const index = new NgramIndex({ ngram, fields, minLength, unit, maxItems });
+  const index = new NgramIndex({ ngram: ngramOpt, fields, minLength, unit, maxItems });
   const buf = new UnitBuffer();
+  // The units of a text: words (hashed) or the inner tokens of the field (token mode: the first
+  // and last token of a field merge differently with whatever surrounds it).
+  const units = (text: string): { n: number; words: string[] } => {
+    if (unit === 'words') {
+      const n = hashWords(text, buf);
+      const words = normalizeWords(text);
+      if (words.length !== n) throw new Error(`contamination index: normalisation disagrees with hashing on ${JSON.stringify(text.slice(0, 80))}`);
+      return { n, words };
+    }
+    const toks = opts.encode!(' ' + text.trim());
+    const inner = toks.length > 2 ? toks.slice(1, -1) : toks;
+    return { n: hashTokens(inner, buf), words: inner.map((t) => `#${t}`) };
+  };
+  // Per-benchmark N first: the probe length is the smallest of them.
+  const perBench = benchmarks.map((b) => {
+    if (ngramOpt !== 'auto') return ngramOpt;
+    return autoNgram(b.items.map((it) => {
+      const main = itemRenderings(it, fields)[0]!;
+      return unit === 'words' ? hashWords(main.join('\n'), buf) : main.reduce((s, t) => s + units(t).n, 0);
+    }));
+  });
+  const probe = perBench.length ? Math.max(...perBench) : typeof ngramOpt === 'number' ? ngramOpt : AUTO_NGRAM_RANGE[1];
+  index.ngram = probe;
+  index.ngrams = [...new Set(perBench)].sort((a, b) => a - b);
   // Raw occurrences: raw and final key halves, length, segment, position. Deduplicated below.
   const RAW = new Growable(), K1 = new Growable(), K2 = new Growable(), LEN = new Growable(), SEG = new Growable(), POS = new Growable();
   const segItem = new Growable();
+  const segQ: number[] = [];
   const shortLens = new Set<number>();
   const pairKeys: Array<[number, number]> = [];
   /** Adds the n-grams of the segment whose `n` unit hashes are in `buf` (prefix sums filled). */
-  const addSegment = (seg: number, n: number) => {
+  const addSegment = (seg: number, n: number, N: number, whole: boolean) => {
     const emit = (i: number, len: number) => {
       const raw = rawGram1(buf.p1, i, len);
       const k1 = finishKey1(raw, len);
@@ -269,48 +413,42 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
       LEN.push(len);
       SEG.push(seg);
       POS.push(i);
+      if (len < probe) {
+        shortLens.add(len);
+        pairKeys.push([pairKey(buf.h1, i), len]);
+      }
     };
-    if (n >= ngram) for (let i = 0; i + ngram <= n; i++) emit(i, ngram);
-    else if (n >= minLength) {
-      emit(0, n);
-      shortLens.add(n);
-      pairKeys.push([pairKey(buf.h1, 0), n]);
-    }
+    if (n >= N) for (let i = 0; i + N <= n; i++) emit(i, N);
+    else if (whole && n >= minLength) emit(0, n);
   };
-  for (const b of benchmarks) {
+  benchmarks.forEach((b, bi) => {
+    const N = perBench[bi]!;
     const first = index.items.length;
     for (const item of b.items) {
       const itemIdx = index.items.length;
       const firstSegment = segItem.n;
-      const renderings = itemRenderings(item, fields);
-      // Words: one segment per rendering; tokens: one per distinct field text (BPE merges across
-      // field boundaries depend on the format, so token n-grams stay within a field).
-      const segTexts = unit === 'words' ? renderings.map((r) => r.join('\n')) : [...new Set(renderings.flat())];
+      // Words: one segment per rendering and per field; tokens: BPE merges across field
+      // boundaries depend on the format, so token n-grams stay within a field.
+      const segs = unit === 'words' ? itemSegments(item, fields) : itemSegments(item, fields).filter((sg) => sg.texts.length === 1);
       let mainLength = -1;
-      for (const text of segTexts) {
+      for (const sg of segs) {
         const seg = segItem.n;
         segItem.push(itemIdx);
-        let n: number;
-        if (unit === 'words') {
-          n = hashWords(text, buf);
-          const units = normalizeWords(text);
-          if (units.length !== n) throw new Error(`contamination index: normalisation disagrees with hashing on item ${item.id}`);
-          index.segUnits.push(units);
-        } else {
-          const toks = opts.encode!(' ' + text.trim());
-          // The first and last token of a field merge differently with whatever surrounds it.
-          const inner = toks.length > 2 ? toks.slice(1, -1) : toks;
-          n = hashTokens(inner, buf);
-          index.segUnits.push(inner.map((t) => `#${t}`));
-        }
-        prefixSums(buf, n);
-        addSegment(seg, n);
-        if (mainLength < 0) mainLength = n;
+        const u = units(sg.texts.join('\n'));
+        index.segUnits.push(u.words);
+        index.segField.push(sg.field);
+        segQ.push(sg.question ? 1 : 0);
+        prefixSums(buf, u.n);
+        addSegment(seg, u.n, N, !sg.answer);
+        if (mainLength < 0) mainLength = u.n;
       }
-      index.items.push({ benchmark: b.name, id: item.id, index: item.index, grams: 0, length: mainLength, short: mainLength < ngram, firstSegment, segments: segItem.n - firstSegment });
+      const ans = units(goldAnswer(item));
+      index.answerH1.push(buf.h1.slice(0, ans.n));
+      index.items.push({ benchmark: b.name, id: item.id, index: item.index, grams: 0, length: mainLength, short: mainLength < N, firstSegment, segments: segItem.n - firstSegment });
     }
-    index.benchmarks.push({ name: b.name, first, count: index.items.length - first });
-  }
+    index.benchmarks.push({ name: b.name, first, count: index.items.length - first, ngram: N });
+  });
+  index.segQuestion = Uint8Array.from(segQ);
   const nSegs = segItem.n;
   index.segItem = segItem.a.slice(0, nSegs);
   index.segGrams = new Int32Array(nSegs);
@@ -437,9 +575,10 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
   }
   // Short grams: length masks over their first-two-unit pair (~8 entries per short gram).
   index.shortLengths = [...shortLens].sort((a, b) => b - a);
-  const plog = Math.min(22, Math.max(8, Math.ceil(Math.log2(Math.max(1, pairKeys.length) * 8))));
-  index.pairLengths = new Int32Array(2 ** plog);
+  const plog = Math.min(19, Math.max(8, Math.ceil(Math.log2(Math.max(1, pairKeys.length) * 8))));
+  index.pairLengths = new Uint16Array(2 ** plog);
   index.pairShift = 32 - plog;
-  for (const [k, len] of pairKeys) index.pairLengths[k >>> index.pairShift]! |= len < 31 ? 1 << len : 1 << 31;
+  const bitOf = new Map(index.shortLengths.map((L, k) => [L, 1 << Math.min(k, 15)]));
+  for (const [k, len] of pairKeys) index.pairLengths[k >>> index.pairShift]! |= bitOf.get(len)!;
   return index;
 }

@@ -11,9 +11,14 @@
  * recorded with reason `decontaminate.tooDirty` or `decontaminate.noCleanPiece` and the matched
  * items; every doc with a match gets a `removedChars` score.
  *
- * Matching is the contamination index's (normalised words, N default 13, short items whole,
- * template n-grams excluded). Unlike the report it has no corpus-wide document-frequency
- * threshold: a streaming filter cannot know how many docs contain an n-gram.
+ * Matching is the contamination report's own matcher (`formats/contamination/`): the same index
+ * (normalised words, N per benchmark — `auto` by default, GPT-3's 5th percentile clipped to
+ * [8, 13] —, each field on its own and their concatenations, short questions whole, template
+ * n-grams excluded) and the same `matchUnits`. A streaming filter cannot know how many docs
+ * contain an n-gram, so it has no document-frequency threshold, IDF weights or minimum share:
+ * it removes every distinctive n-gram the report could count, a superset of what the report
+ * flags. So removal and reporting never disagree: a report over the filter's output finds no
+ * dirty item (tested on the conformance corpus).
  */
 import { z } from 'zod';
 import type { Doc, Json, Operator } from '../../engine/types.ts';
@@ -32,11 +37,11 @@ const Bench = z.union([
 const Config = z.strictObject({
   /** Benchmark files (`FILE` or `{ path, format }`), in the loader formats. */
   benchmarks: z.array(Bench).min(1),
-  /** N in words (default 13). */
-  ngram: z.number().int().min(2).max(4096).default(13),
+  /** N in words: `auto` (default; per benchmark, as the report) or a number for every benchmark. */
+  ngram: z.union([z.literal('auto'), z.number().int().min(2).max(4096)]).default('auto'),
   /** Indexed text per item (default both). */
   fields: z.enum(['question', 'answer', 'both']).default('both'),
-  /** Items shorter than N but at least this many words are matched whole (default 5). */
+  /** Questions, passages and renderings shorter than N but at least this many words are matched whole (default 5). */
   minLength: z.number().int().min(2).default(5),
   /** N-grams shared by more than this many benchmark items are template text (default 3). */
   maxItems: z.number().int().min(1).default(3),
@@ -91,7 +96,7 @@ export function decontaminate(options: DecontaminateOptions): Operator {
     kind: 'operator',
     type: 'filter.decontaminate',
     name,
-    version: '1',
+    version: '2',
     config: toJson(cfg),
     async *process(input, ctx) {
       const index = await indexFor(cfg);
@@ -126,4 +131,4 @@ export function decontaminate(options: DecontaminateOptions): Operator {
   };
 }
 
-registerOperator('filter.decontaminate', 'remove benchmark n-gram spans (±200 chars) from docs; drop docs cut into >10 pieces', (c) => decontaminate(c as DecontaminateOptions));
+registerOperator('filter.decontaminate', 'remove benchmark n-gram spans (per-field matcher of the contamination report, ±200 chars) from docs; drop docs cut into >10 pieces', (c) => decontaminate(c as DecontaminateOptions));

@@ -15,7 +15,9 @@ test('sluice contamination: PIQA (llm-foundry) against the official PIQA file, J
   assert.equal(rep.rows[0]!.benchmark, 'piqa');
   assert.equal(rep.rows[0]!.total, 1838);
   assert.ok(rep.rows[0]!.dirty >= 1820);
-  assert.equal(rep.method.ngram, 13);
+  assert.equal(rep.method.ngram, 'auto');
+  assert.equal(rep.rows[0]!.ngram, rep.method.ngrams.piqa);
+  assert.ok(rep.rows[0]!.ngram >= 8 && rep.rows[0]!.ngram <= 13);
   assert.match(r.stderr, /scanned 1838 docs/);
   assert.match(readFileSync(html, 'utf8'), /<svg /);
 });

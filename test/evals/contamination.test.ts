@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { loadBenchmark, type Benchmark, type ChoiceItem, type EvalItem } from '../../operators/read/benchmarks.ts';
 import { buildIndex, ContaminationScanner, contaminationReport, reportMarkdown, normalizeWords, itemTexts } from '../../evals/contamination/index.ts';
+import { overlapKinds } from '../../evals/contamination/report.ts';
 import { dataPath, needData } from '../helpers/data.ts';
 
 const choice = (id: string, question: string, choices: string[], gold = 0, index = 0): ChoiceItem => ({ kind: 'choice', benchmark: 'b', id, index, source: 'mem', query: question, question, choices, gold });
@@ -17,23 +18,64 @@ test('GPT-3 normalisation: lowercase, punctuation removed without splitting, whi
 
 test('item n-grams: matched count, fraction, rule (any vs 70%) and provenance', () => {
   const item = choice('b/0', words(12, 'q'), [words(3, 'a')]); // 15 words → 3 distinct 13-grams
-  const idx = buildIndex([bench('b', [item])]);
-  assert.equal(idx.items[0]!.grams, 3);
-  const doc = `Intro text. ${words(12, 'Q').toUpperCase()}, A0 a1 and more`; // 14 words of the item in order
-  for (const [rule, dirty] of [[{ type: 'any' as const }, true], [{ type: 'fraction' as const, min: 0.7 }, false]] as const) {
+  // Without the question as a field of its own (fields: both indexes it, whole: see below).
+  const idx = buildIndex([bench('b', [item])], { ngram: 13 });
+  assert.equal(idx.items[0]!.grams, 4); // 3 of the renderings, and the 12-word question whole
+  const doc = `Intro text. ${words(11, 'Q').toUpperCase()}, Q11 A0 a1 and more`; // 14 words of the item in order
+  for (const [rule, dirty] of [[{ type: 'any' as const }, true], [{ type: 'fraction' as const, min: 0.7 }, true]] as const) {
     const s = new ContaminationScanner(idx, { rule });
     s.scanText('doc-1', doc, 'https://example.org/1');
     s.scanText('doc-2', 'unrelated words only');
     const r = s.result();
     const it = r.benchmarks[0]!.items[0]!;
-    assert.equal(it.matched, 2);
-    assert.equal(it.fraction, 2 / 3);
+    assert.equal(it.matched, 3);
+    assert.equal(it.fraction, 1); // the question field whole
+    assert.equal(it.field, 'question');
+    assert.equal(it.score, 1);
     assert.equal(it.dirty, dirty);
-    assert.deepEqual(it.sources, [{ id: 'doc-1', url: 'https://example.org/1', grams: 2 }]);
-    assert.deepEqual(it.ngrams, [`${words(12, 'q')} a0`, `${words(12, 'q').slice(3)} a0 a1`]);
-    assert.equal(r.benchmarks[0]!.dirty, dirty ? 1 : 0);
+    assert.deepEqual(it.sources, [{ id: 'doc-1', url: 'https://example.org/1', grams: 3 }]);
     assert.equal(r.corpus.docs, 2);
   }
+  // fields: 'question' without the question whole in the doc: the rendering's fraction decides.
+  for (const [rule, dirty] of [[{ type: 'any' as const }, true], [{ type: 'fraction' as const, min: 0.7 }, false]] as const) {
+    const s = new ContaminationScanner(buildIndex([bench('b', [choice('b/0', words(15, 'q'), ['x'])])], { ngram: 13, fields: 'question' }), { rule, minIdfShare: 0 });
+    const part = words(15, 'q').split(' ').slice(2).join(' '); // the 3rd of the question's three 13-grams
+    s.scanText('doc-1', `${part} x`, 'https://example.org/1');
+    s.scanText('doc-2', 'unrelated words only');
+    const r = s.result();
+    const it = r.benchmarks[0]!.items[0]!;
+    assert.equal(it.matched, 1);
+    assert.equal(it.fraction, 1 / 3);
+    assert.equal(it.dirty, dirty);
+    assert.deepEqual(it.ngrams, [part]);
+    assert.equal(r.benchmarks[0]!.dirty, dirty ? 1 : 0);
+  }
+});
+
+test('N per field: a short question with a label before its answer is found by its question field', () => {
+  const items = Array.from({ length: 40 }, (_, i) => choice(`b/${i}`, `${words(9, `q${i}x`)}?`, [words(2, `a${i}x`), words(2, `b${i}x`)], 1, i));
+  const idx = buildIndex([bench('b', items)]);
+  assert.deepEqual(idx.ngrams, [13]); // 5th percentile of 13-word items
+  const s = new ContaminationScanner(idx);
+  s.scanText('quiz', `Quiz time. ${words(9, 'q3x')}? Answer: ${words(2, 'b3x')}. Next page`);
+  const r = s.result().benchmarks[0]!;
+  assert.deepEqual(r.dirtyIds, ['b/3']);
+  assert.equal(r.items[0]!.field, 'question');
+  assert.equal(r.items[0]!.answerNear, true);
+  // The concatenation alone (no label) would be one 13-gram; the label breaks it.
+  assert.ok(!r.items[0]!.fields.some((f) => f.field === 'question+answer'));
+});
+
+test('per-benchmark N: GPT-3 5th percentile, clipped to [8, 13]', () => {
+  const mk = (name: string, len: number) => bench(name, Array.from({ length: 20 }, (_, i) => choice(`${name}/${i}`, words(len, `${name}x${i}y`), ['x'])));
+  const idx = buildIndex([mk('short', 8), mk('long', 30), mk('tiny', 3)]);
+  assert.deepEqual(idx.benchmarks.map((b) => b.ngram), [9, 13, 8]); // 8+1 words, 30+1 clipped, 3+1 clipped up
+  const s = new ContaminationScanner(idx, { minIdfShare: 0 }); // one 13-gram of 19 is matched
+  // 13 words of the n30 item 4 in a doc, 9 words of n20's item 2: both found: one probe length (13), the 9-grams by the pair prefilter.
+  s.scanText('d', `x ${words(30, 'longx4y').split(' ').slice(5, 18).join(' ')} y ${words(8, 'shortx2y')} x z`);
+  assert.deepEqual(idx.shortLengths.slice(0, 1), [9]); // short's 9-grams: by the pair prefilter
+  const r = s.result();
+  assert.deepEqual(r.benchmarks.map((b) => b.dirtyIds), [['short/2'], ['long/4'], []]);
 });
 
 test('boilerplate: an n-gram found in more than maxDocs training docs is ignored', () => {
@@ -55,7 +97,7 @@ test('short items are matched whole; template n-grams shared by many items are n
   const short = choice('b/0', 'dresser', ['replace drawer with bobby pin', 'finish, woodgrain with  bobby pin']); // 10 words
   const tiny = choice('b/1', 'hi', ['yo']); // 2 words < minLength 5: unindexed
   const templ = [0, 1, 2, 3].map((i) => choice(`b/${2 + i}`, `For which of these two scenarios does the main character do something wrong ${words(3, `s${i}x`)}`, ['Wrong', 'Not wrong']));
-  const idx = buildIndex([bench('b', [short, tiny, ...templ])]);
+  const idx = buildIndex([bench('b', [short, tiny, ...templ])], { ngram: 13 });
   assert.equal(idx.items[0]!.short, true);
   assert.equal(idx.items[1]!.grams, 0);
   assert.ok(idx.templateGrams > 0);
@@ -103,7 +145,7 @@ test('token mode: token n-grams of each field (inner tokens) match token documen
 
 test('bad options are clear errors', () => {
   const b = bench('b', [choice('b/0', words(20, 'w'), ['a', 'b'])]);
-  assert.throws(() => buildIndex([b], { ngram: 0 }), /'ngram' must be an integer/);
+  assert.throws(() => buildIndex([b], { ngram: 0 }), /'ngram' must be 'auto' or an integer/);
   assert.throws(() => buildIndex([b], { minLength: 1 }), /'minLength' must be an integer ≥ 2/);
   assert.throws(() => new ContaminationScanner(buildIndex([b]), { rule: { type: 'fraction', min: 1.5 } }), /0 < min ≤ 1/);
 });
@@ -158,10 +200,24 @@ test('MMLU dev indexed, test scanned: the exact cross-split duplicates are found
   const s = new ContaminationScanner(buildIndex([dev]));
   for (const it of tst.items) s.scanText(it.id, itemTexts(it, 'both').join('\n'));
   const r = s.result().benchmarks[0]!;
-  const exact = r.items.filter((i) => i.fraction === 1);
+  // Verbatim duplicates: a whole rendering (question+choices or question+answer) matched.
+  const exact = r.items.filter((i) => i.fields.some((f) => f.field.includes('+') && f.matched === f.grams));
   const q = (id: string, items: EvalItem[]) => itemTexts(items.find((x) => x.id === id)!, 'both').map((t) => normalizeWords(t).join(' ')).join(' ');
   for (const it of exact) assert.equal(q(it.sources[0]!.id, tst.items), q(it.id, dev.items), `${it.id} vs ${it.sources[0]!.id}`);
   assert.ok(exact.some((i) => i.id === 'clinical_knowledge/0'));
+  // The rest share a field, not the item: history passages ("This question refers to the
+  // following information …") that dev and test items quote and ask different things about.
+  const passages = r.items.filter((i) => i.dirty && i.field === 'question' && /^high_school_(european|us|world)_history/.test(i.id));
+  assert.ok(passages.length >= 10, `${passages.length} shared history passages`);
+  for (const i of passages) assert.ok(!i.fields.some((f) => f.field.includes('+') && f.matched === f.grams));
+  // GPT-3's any-overlap rule (minIdfShare 0) adds template matches at low scores (moral scenarios).
+  const any = new ContaminationScanner(buildIndex([dev]), { minIdfShare: 0 });
+  for (const it of tst.items) any.scanText(it.id, itemTexts(it, 'both').join('\n'));
+  const ra = any.result().benchmarks[0]!;
+  assert.ok(ra.dirty > r.dirty);
+  assert.ok(ra.items.some((i) => i.dirty && i.id.startsWith('moral_scenarios/') && i.score < 0.1));
+  assert.ok(!r.items.some((i) => i.dirty && i.id.startsWith('moral_scenarios/')));
+  console.log(`# MMLU dev vs test: any-overlap ${ra.dirty}/${ra.total} (${((100 * ra.dirty) / ra.total).toFixed(1)}%), IDF share ≥ 0.5 ${r.dirty}/${r.total}; ${overlapKinds(r.items.filter((i) => i.dirty))[0]}`);
   console.log(`# MMLU dev indexed, test scanned: ${r.dirty}/${r.total} dev items overlap test (${exact.length} exact duplicates: ${exact.map((i) => i.id).join(', ')})`);
 });
 
