@@ -109,10 +109,16 @@ for (const kind of ['plain', 'gzip'] as const) {
         const cut = seed % (f.bytes.length + 1);
         const r = await readDamaged(f.bytes.subarray(0, cut), ext);
         assertIntactBefore(f, cut, r, ext);
-        // no silent loss: a record that did not come out was reported
-        if (!r.error && cut > 0 && r.out.length < f.records.length) assert.ok(r.skips.length > 0, 'a truncation is reported as a skip');
+        // No silent loss: a record that began before the cut and did not come out was reported.
+        // Records that begin at or after the cut are not in the file at all; a cut inside a
+        // record's closing CRLFCRLF (e.g. 4 bytes before its end) leaves its content whole, so it
+        // comes out and nothing is lost (a fixed check against all records failed there, seen
+        // at cut 76721 of 82788, where the third record ends at 76725).
+        const begun = f.records.filter((x, i) => (i === 0 ? 0 : f.records[i - 1]!.end) < cut).length;
+        if (!r.error && cut > 0 && r.out.length < begun) assert.ok(r.skips.length > 0, 'a truncation is reported as a skip');
       }),
-      { numRuns: 60 },
+      // Always also try a cut 2 bytes before the end of the third record (inside its separator).
+      { numRuns: 60, examples: [[fx().records[2]!.end - 2]] },
     );
   });
 
