@@ -15,9 +15,11 @@ test('--serve: on loopback only, refreshes while a sluice run in another process
   writeInputs(dir, 8, 30);
   writeReportPipeline(dir, { delayMs: 40 });
   const server = startCli(['report', 'pipeline.ts', '--serve', '--port', '0'], { cwd: dir });
-  const browser = await launch();
+  // Listen before launching Chromium: a 'data' event emitted while launch() runs is not replayed,
+  // and the server (compiled JS) can print its address before Chromium is up.
   let stderr = '';
   server.child.stderr!.on('data', (d) => (stderr += d));
+  const browser = await launch();
   try {
     let url = '';
     for (let t0 = Date.now(); !url && Date.now() - t0 < 60_000; await sleep(50)) url = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)?.[1] ?? '';
