@@ -14,12 +14,10 @@
  * on the input files and the config, not on task or worker counts.
  */
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
-import { storage } from '../../engine/storage/index.ts';
 import type { CustomStage, CustomTaskContext, Doc, Json, StageExpansion, StageRef } from '../../engine/types.ts';
-import { ExternalSorter, encodeRecord, mergeRunBatches } from './extsort.ts';
+import { encodeRecord, mergeRunBatches } from './extsort.ts';
 import { fileTasks, resourceOptions } from './minhash/stages.ts';
-import { filesMatching, pad, PartWriter } from './parts.ts';
+import { filesMatching, outputRunSorter, pad, PartWriter, scratchRunSorter } from './parts.ts';
 import { applyRowActions, type RowAction } from './rows.ts';
 
 /** A document's group key and keeper rank (lower rank is kept; ties: input order). */
@@ -68,12 +66,7 @@ async function hashesTask(ctx: CustomTaskContext, spec: HashGroupsSpec): Promise
   const input = ctx.inputs[0]!;
   const file = ctx.index;
   const uri = input.files()[file];
-  const sorter = new ExternalSorter({
-    keyWords: 8,
-    partitions: spec.partitions,
-    bufferBytes: Math.floor(spec.bufferMB * 1048576),
-    spill: (part, run, bytes, records) => ctx.writeFile(`run-t${pad(file)}-s${pad(run)}-p${pad(part, 4)}.run`, bytes, records),
-  });
+  const sorter = outputRunSorter(ctx, { keyWords: 8, partitions: spec.partitions, bufferMB: spec.bufferMB });
   const key = new Uint32Array(8);
   let row = 0;
   let keyed = 0;
@@ -103,18 +96,7 @@ async function groupsTask(ctx: CustomTaskContext, spec: HashGroupsSpec): Promise
   const hashes = ctx.inputs[0]!;
   const part = ctx.index;
   const runs = filesMatching(hashes, new RegExp(`^run-t\\d+-s\\d+-p${pad(part, 4)}\\.run$`));
-  const scratch = join(ctx.tmpDir, 'drops');
-  await mkdir(scratch, { recursive: true });
-  const localRuns: string[] = [];
-  const drops = new ExternalSorter({
-    keyWords: 2,
-    bufferBytes: Math.floor(spec.bufferMB * 1048576),
-    spill: async (_p, run, bytes) => {
-      const path = join(scratch, `drops-${pad(run)}.run`);
-      await storage.write(path, bytes);
-      localRuns.push(path);
-    },
-  });
+  const { sorter: drops, runs: localRuns } = await scratchRunSorter(ctx, 'drops', { keyWords: 2, bufferMB: spec.bufferMB });
   let cur: Uint32Array | null = null;
   let keeper: [string, string | null] = ['', null];
   let groups = 0;

@@ -20,17 +20,14 @@
  *
  * Output is a function of the input files and the config only, never of worker or task counts.
  */
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
 import { toJson } from '../../engine/json.ts';
-import { storage } from '../../engine/storage/index.ts';
 import type { CustomStage, CustomTaskContext, Doc, StageExpansion, StageRef } from '../../engine/types.ts';
 import { BloomFilter } from './bloom.ts';
-import { ExternalSorter, encodeRecord, mergeRunBatches } from './extsort.ts';
+import { encodeRecord, mergeRunBatches } from './extsort.ts';
 import { fileTasks, resourceOptions } from './minhash/stages.ts';
-import { filesMatching, pad, PartWriter } from './parts.ts';
+import { filesMatching, outputRunSorter, pad, PartWriter, scratchRunSorter } from './parts.ts';
 import { applyCuts, auditFlow, type Cut, type CutReasons } from './spans.ts';
 import { hashRange, parseUnit, splitUnits, type UnitKind } from './units.ts';
 
@@ -83,12 +80,7 @@ async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): 
   const input = ctx.inputs[0]!;
   const file = ctx.index;
   const uri = input.files()[file];
-  const sorter = new ExternalSorter({
-    keyWords: 7,
-    partitions: cfg.partitions,
-    bufferBytes: Math.floor(cfg.bufferMB * 1048576),
-    spill: (part, run, bytes, records) => ctx.writeFile(`run-t${pad(file)}-s${pad(run)}-p${pad(part, 4)}.run`, bytes, records),
-  });
+  const sorter = outputRunSorter(ctx, { keyWords: 7, partitions: cfg.partitions, bufferMB: cfg.bufferMB });
   const key = new Uint32Array(7);
   let row = 0;
   let units = 0;
@@ -122,18 +114,7 @@ async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): 
 async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
   const part = ctx.index;
   const runs = filesMatching(ctx.inputs[0]!, new RegExp(`^run-t\\d+-s\\d+-p${pad(part, 4)}\\.run$`));
-  const scratch = join(ctx.tmpDir, 'cuts');
-  await mkdir(scratch, { recursive: true });
-  const localRuns: string[] = [];
-  const cuts = new ExternalSorter({
-    keyWords: 3,
-    bufferBytes: Math.floor(cfg.bufferMB * 1048576),
-    spill: async (_p, run, bytes) => {
-      const path = join(scratch, `cuts-${pad(run)}.run`);
-      await storage.write(path, bytes);
-      localRuns.push(path);
-    },
-  });
+  const { sorter: cuts, runs: localRuns } = await scratchRunSorter(ctx, 'cuts', { keyWords: 3, bufferMB: cfg.bufferMB });
   let cur: Uint32Array | null = null;
   let keeper: Uint8Array = new Uint8Array(0);
   let pl: Uint8Array | null = null;

@@ -6,6 +6,9 @@
  */
 import type { CustomTaskContext, Dataset } from '../../engine/types.ts';
 import { storage } from '../../engine/storage/index.ts';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ExternalSorter } from './extsort.ts';
 
 /** Zero-padded decimal, the naming convention of every dedup artifact. */
 export function pad(n: number, width = 5): string {
@@ -137,4 +140,40 @@ export async function* lines(stream: AsyncIterable<Uint8Array>): AsyncGenerator<
   }
   const rest = take(dec.decode());
   if (rest) yield rest;
+}
+
+/**
+ * An external sorter whose sorted runs become files of the task's output, named
+ * `run-t<task>-s<run>-<tag><partition>.run`, for a later stage to merge per partition. The buffer
+ * is `bufferMB` MiB; `tag` is `p` (hash partitions) or `b` (MinHash bands).
+ */
+export function outputRunSorter(ctx: CustomTaskContext, opts: { keyWords: number; partitions: number; bufferMB: number; tag?: string }): ExternalSorter {
+  const file = ctx.index;
+  const tag = opts.tag ?? 'p';
+  return new ExternalSorter({
+    keyWords: opts.keyWords,
+    partitions: opts.partitions,
+    bufferBytes: Math.floor(opts.bufferMB * 1048576),
+    spill: (part, run, bytes, records) => ctx.writeFile(`run-t${pad(file)}-s${pad(run)}-${tag}${pad(part, 4)}.run`, bytes, records),
+  });
+}
+
+/**
+ * An external sorter that spills its runs to local scratch files under `<task tmp>/<name>/`
+ * (not task output: they are merged within the same task); `runs` lists their paths in spill order.
+ */
+export async function scratchRunSorter(ctx: CustomTaskContext, name: string, opts: { keyWords: number; bufferMB: number }): Promise<{ sorter: ExternalSorter; runs: string[] }> {
+  const scratch = join(ctx.tmpDir, name);
+  await mkdir(scratch, { recursive: true });
+  const runs: string[] = [];
+  const sorter = new ExternalSorter({
+    keyWords: opts.keyWords,
+    bufferBytes: Math.floor(opts.bufferMB * 1048576),
+    spill: async (_p, run, bytes) => {
+      const path = join(scratch, `${name}-${pad(run)}.run`);
+      await storage.write(path, bytes);
+      runs.push(path);
+    },
+  });
+  return { sorter, runs };
 }

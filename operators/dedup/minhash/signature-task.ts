@@ -4,8 +4,7 @@
  * sorter (memory: the sort buffer plus one part of each side file). See layout.ts for outputs.
  */
 import type { CustomTaskContext } from '../../../engine/types.ts';
-import { ExternalSorter } from '../extsort.ts';
-import { pad, PartWriter } from '../parts.ts';
+import { outputRunSorter, pad, PartWriter } from '../parts.ts';
 import type { MinHashConfig } from './config.ts';
 import { encodeRow, rowRecordSize, type SigTaskInfo } from './layout.ts';
 import { scoreAt } from './select.ts';
@@ -35,12 +34,7 @@ export async function signatureTask(ctx: CustomTaskContext, cfg: MinHashConfig):
   const rowsOut = new PartWriter(ctx, `rows-t${pad(file)}`, '.bin', rowsPerPart * rowRecordSize(k));
   const idsOut = new PartWriter(ctx, `ids-t${pad(file)}`, '.jsonl', partBytes);
   const shOut = cfg.verify ? new PartWriter(ctx, `sh-t${pad(file)}`, '.bin', partBytes) : null;
-  const sorter = new ExternalSorter({
-    keyWords: 4,
-    partitions: cfg.bands,
-    bufferBytes: Math.floor(cfg.bufferMB * 1048576),
-    spill: (band, run, bytes, records) => ctx.writeFile(`run-t${pad(file)}-s${pad(run)}-b${pad(band, 4)}.run`, bytes, records),
-  });
+  const sorter = outputRunSorter(ctx, { keyWords: 4, partitions: cfg.bands, bufferMB: cfg.bufferMB, tag: 'b' });
   const sig = new Uint32Array(k);
   const keys = new Uint32Array(2 * cfg.bands);
   const key = new Uint32Array(4);

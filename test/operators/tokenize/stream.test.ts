@@ -5,18 +5,9 @@ import { loadEncoding } from '../../../operators/tokenize/bpe/tiktoken-format.ts
 import { BpeTokenizer } from '../../../operators/tokenize/bpe/tokenizer.ts';
 import { decodeStream, encodeStream, formatIds, parseIdStream, safeCut } from '../../../operators/tokenize/stream.ts';
 import { BIN } from '../../helpers/cli.ts';
+import { mulberry32 } from '../../../engine/random.ts';
 
-/** A deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 // Pieces that sit on the boundaries the cut rule reasons about: line breaks (LF, CR LF, runs),
 // one and two spaces, tabs, Unicode spaces (NBSP, NEL), letters, digits, punctuation, contractions,
