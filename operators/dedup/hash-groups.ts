@@ -15,9 +15,9 @@
  */
 import { join } from 'node:path';
 import type { CustomStage, CustomTaskContext, Doc, Json, StageExpansion, StageRef } from '../../engine/types.ts';
-import { encodeRecord, mergeRunBatches } from './extsort.ts';
+import { mergeRunBatches } from './extsort.ts';
 import { fileTasks, resourceOptions } from './minhash/stages.ts';
-import { filesMatching, outputRunSorter, pad, PartWriter, scratchRunSorter } from './parts.ts';
+import { filesMatching, outputRunSorter, pad, scratchRunSorter, writeRunsPerFile } from './parts.ts';
 import { applyRowActions, type RowAction } from './rows.ts';
 
 /** A document's group key and keeper rank (lower rank is kept; ties: input order). */
@@ -115,17 +115,7 @@ async function groupsTask(ctx: CustomTaskContext, spec: HashGroupsSpec): Promise
   }
   await drops.finish();
   // Per input file, one sorted sequence of drops in parts (each part itself a sorted run).
-  let writer: PartWriter | null = null;
-  let file = -1;
-  for await (const batch of mergeRunBatches(localRuns, { keyWords: 2, fanIn: spec.fanIn, tmpDir: ctx.tmpDir })) for (const rec of batch) {
-    if (rec.key[0] !== file) {
-      await writer?.flush();
-      file = rec.key[0]!;
-      writer = new PartWriter(ctx, `drops-g${pad(part, 4)}-f${pad(file)}`, '.run', 16 << 20);
-    }
-    await writer!.write(encodeRecord(rec.key, rec.payload));
-  }
-  await writer?.flush();
+  await writeRunsPerFile(ctx, localRuns, { keyWords: 2, fanIn: spec.fanIn, prefix: `drops-g${pad(part, 4)}` });
   await ctx.writeFile(`groups-g${pad(part, 4)}.json`, JSON.stringify({ partition: part, groups, dropped }));
   ctx.setInfo({ [`partition${part}`]: { groups, dropped } });
 }

@@ -25,9 +25,9 @@ import { parseConfig } from '../../engine/operator.ts';
 import { toJson } from '../../engine/json.ts';
 import type { CustomStage, CustomTaskContext, Doc, StageExpansion, StageRef } from '../../engine/types.ts';
 import { BloomFilter } from './bloom.ts';
-import { encodeRecord, mergeRunBatches } from './extsort.ts';
+import { mergeRunBatches } from './extsort.ts';
 import { fileTasks, resourceOptions } from './minhash/stages.ts';
-import { filesMatching, outputRunSorter, pad, PartWriter, scratchRunSorter } from './parts.ts';
+import { filesMatching, outputRunSorter, pad, scratchRunSorter, writeRunsPerFile } from './parts.ts';
 import { applyCuts, auditFlow, type Cut, type CutReasons } from './spans.ts';
 import { hashRange, parseUnit, splitUnits, type UnitKind } from './units.ts';
 
@@ -144,19 +144,7 @@ async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
     }
   }
   await cuts.finish();
-  let writer: PartWriter | null = null;
-  let file = -1;
-  for await (const batch of mergeRunBatches(localRuns, { keyWords: 3, fanIn: cfg.fanIn, tmpDir: ctx.tmpDir })) {
-    for (const rec of batch) {
-      if (rec.key[0] !== file) {
-        await writer?.flush();
-        file = rec.key[0]!;
-        writer = new PartWriter(ctx, `cuts-g${pad(part, 4)}-f${pad(file)}`, '.run', 16 << 20);
-      }
-      await writer!.write(encodeRecord(rec.key, rec.payload));
-    }
-  }
-  await writer?.flush();
+  await writeRunsPerFile(ctx, localRuns, { keyWords: 3, fanIn: cfg.fanIn, prefix: `cuts-g${pad(part, 4)}` });
   await ctx.writeFile(`groups-g${pad(part, 4)}.json`, JSON.stringify({ partition: part, groups, repeats }));
   ctx.setInfo({ [`partition${part}`]: { groups, repeats } });
 }

@@ -8,7 +8,7 @@ import type { CustomTaskContext, Dataset } from '../../engine/types.ts';
 import { storage } from '../../engine/storage/index.ts';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ExternalSorter } from './extsort.ts';
+import { encodeRecord, ExternalSorter, mergeRunBatches } from './extsort.ts';
 
 /** Zero-padded decimal, the naming convention of every dedup artifact. */
 export function pad(n: number, width = 5): string {
@@ -176,4 +176,25 @@ export async function scratchRunSorter(ctx: CustomTaskContext, name: string, opt
     },
   });
   return { sorter, runs };
+}
+
+/**
+ * Merges sorted local runs whose keys start with an input file index and writes, per file, one
+ * sorted sequence of parts `<prefix>-f<file>-NNNNN.run` (16 MiB each) into the task's output, so
+ * the next stage reads only its own file's records.
+ */
+export async function writeRunsPerFile(ctx: CustomTaskContext, runs: string[], opts: { keyWords: number; fanIn: number; prefix: string }): Promise<void> {
+  let writer: PartWriter | null = null;
+  let file = -1;
+  for await (const batch of mergeRunBatches(runs, { keyWords: opts.keyWords, fanIn: opts.fanIn, tmpDir: ctx.tmpDir })) {
+    for (const rec of batch) {
+      if (rec.key[0] !== file) {
+        await writer?.flush();
+        file = rec.key[0]!;
+        writer = new PartWriter(ctx, `${opts.prefix}-f${pad(file)}`, '.run', 16 << 20);
+      }
+      await writer!.write(encodeRecord(rec.key, rec.payload));
+    }
+  }
+  await writer?.flush();
 }

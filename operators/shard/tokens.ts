@@ -76,11 +76,7 @@ export function tokens(options: ShardTokensOptions): StageExpansion<ShardsInfo> 
   if (layout === 'megatron') return megatronTokens(c, options);
   if (c.shardTokens < c.seqLen) throw new Error(`shard.tokens: config key 'shardTokens': ${c.shardTokens} is less than one sequence (seqLen ${c.seqLen})`);
   const shardSequences = Math.floor(c.shardTokens / c.seqLen);
-  // A shard is one object: with the multipart part size ($SLUICE_S3_PART_SIZE, default 16 MiB) it must stay under 10,000 parts.
-  const partSize = s3PartSize();
-  const maxObject = 10_000 * partSize;
-  const maxBytes = 1024 + shardSequences * c.seqLen * 4;
-  if (maxBytes > maxObject) throw new Error(`shard.tokens: config key 'shardTokens': a shard of ${c.shardTokens} tokens can reach ${maxBytes} bytes, over S3's 10,000 parts of ${partSize} bytes; use at most ${Math.floor((maxObject - 1024) / 4)}`);
+  checkShardFitsS3(c.shardTokens, 1024 + shardSequences * c.seqLen * 4, 1024);
   const chunkSequences = c.chunkSequences ?? Math.max(1, Math.floor((1 << 24) / c.seqLen));
   const tokenizer = c.tokenizer as StageRef | string;
   const tokRef = typeof tokenizer === 'string' ? undefined : tokenizer;
@@ -104,13 +100,21 @@ export function tokens(options: ShardTokensOptions): StageExpansion<ShardsInfo> 
   };
 }
 
+/**
+ * A shard is one object: with the multipart part size ($SLUICE_S3_PART_SIZE, default 16 MiB) it
+ * must fit S3's 10,000 parts. `maxBytes` is the largest the shard can get (tokens at 4 bytes plus
+ * `headerBytes`); the error names the largest `shardTokens` that fits.
+ */
+function checkShardFitsS3(shardTokens: number, maxBytes: number, headerBytes: number): void {
+  const partSize = s3PartSize();
+  const maxObject = 10_000 * partSize;
+  if (maxBytes > maxObject) throw new Error(`shard.tokens: config key 'shardTokens': a shard of ${shardTokens} tokens can reach ${maxBytes} bytes, over S3's 10,000 parts of ${partSize} bytes; use at most ${Math.floor((maxObject - headerBytes) / 4)}`);
+}
+
 /** `shard.tokens` in the megatron layout: pack (seqLen 1: the plain token stream) → Megatron writer → manifest. */
 function megatronTokens(c: z.output<typeof schema>, options: ShardTokensOptions): StageExpansion<ShardsInfo> {
   if (options.seqLen !== undefined) throw new Error(`shard.tokens: config key 'seqLen': not used by format 'megatron' (one sequence per whole document; Megatron-LM cuts --seq-length samples itself)`);
-  const maxBytes = c.shardTokens * 4;
-  const partSize = s3PartSize();
-  const maxObject = 10_000 * partSize;
-  if (maxBytes > maxObject) throw new Error(`shard.tokens: config key 'shardTokens': a shard of ${c.shardTokens} tokens can reach ${maxBytes} bytes, over S3's 10,000 parts of ${partSize} bytes; use at most ${Math.floor(maxObject / 4)}`);
+  checkShardFitsS3(c.shardTokens, c.shardTokens * 4, 0);
   const chunkSequences = c.chunkSequences ?? 1 << 24;
   const tokenizer = c.tokenizer as StageRef | string;
   const tokRef = typeof tokenizer === 'string' ? undefined : tokenizer;
