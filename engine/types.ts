@@ -36,6 +36,13 @@ export interface Doc {
   meta: DocMeta;
   /** Token ids, always uint32 in docs and doc datasets; stores narrow them (formats/tokens.ts). */
   tokens?: Uint32Array;
+  /**
+   * Per-token loss mask, parallel to `tokens` (same length): 1 = the token is a training target
+   * (its prediction from the tokens before it is in the loss), 0 = context only (a prompt, a
+   * system turn). Absent = every token is trained, as in pretraining. Written by `chat.tokenize`;
+   * carried by doc datasets (`loss_mask` column) into token shards.
+   */
+  lossMask?: Uint8Array;
 }
 
 /** Provenance and annotations of a document; free-form beyond the well-known keys. */

@@ -4,7 +4,9 @@
  *
  * Columns ({@link DOC_COLUMNS}): `id` utf8, `text` utf8, `url` utf8 (nullable, = meta.url), `meta`
  * utf8 (JSON of Doc.meta without `url`), `tokens` binary (little-endian uint32 token ids, null
- * without tokens; the width rule is formats/tokens.ts). This module converts docs to and from
+ * without tokens; the width rule is formats/tokens.ts), `loss_mask` binary (one byte per token, 1 = the
+ * token is a training target, 0 = context only; null when the doc has no mask, which means every
+ * token is trained: see {@link Doc.lossMask}). This module converts docs to and from
  * Arrow tables; the Parquet file I/O (row groups, zstd, atomic writes) is engine/parquet.ts.
  */
 import * as arrow from 'apache-arrow';
@@ -12,7 +14,7 @@ import type { Doc, DocMeta } from '../engine/types.ts';
 import { tokenBytes, uint32Tokens } from './tokens.ts';
 
 /** The columns of a doc dataset, in file order. */
-export const DOC_COLUMNS = ['id', 'text', 'url', 'meta', 'tokens'] as const;
+export const DOC_COLUMNS = ['id', 'text', 'url', 'meta', 'tokens', 'loss_mask'] as const;
 
 /** One column of a doc dataset. */
 export type DocColumn = (typeof DOC_COLUMNS)[number];
@@ -30,6 +32,7 @@ export const DOC_SCHEMA = new arrow.Schema([
   new arrow.Field('url', new arrow.Utf8(), true),
   new arrow.Field('meta', new arrow.Utf8(), false),
   new arrow.Field('tokens', new arrow.Binary(), true),
+  new arrow.Field('loss_mask', new arrow.Binary(), true),
 ]);
 
 function metaJson(meta: DocMeta): string {
@@ -97,6 +100,7 @@ export function docsToTable(docs: Doc[]): arrow.Table {
   const urls: (string | null)[] = new Array(docs.length);
   const metas: string[] = new Array(docs.length);
   const tokens: (Uint8Array | null)[] = new Array(docs.length);
+  const masks: (Uint8Array | null)[] = new Array(docs.length);
   for (let i = 0; i < docs.length; i++) {
     const d = docs[i]!;
     ids[i] = d.id;
@@ -104,6 +108,8 @@ export function docsToTable(docs: Doc[]): arrow.Table {
     urls[i] = typeof d.meta.url === 'string' ? d.meta.url : null;
     metas[i] = metaJson(d.meta);
     tokens[i] = d.tokens ? tokenBytes(d.tokens) : null;
+    if (d.lossMask && (!d.tokens || d.lossMask.length !== d.tokens.length)) throw new Error(`doc ${d.id}: loss mask has ${d.lossMask.length} entries for ${d.tokens?.length ?? 0} tokens`);
+    masks[i] = d.lossMask ?? null;
   }
   return new arrow.Table(DOC_SCHEMA, {
     id: utf8Vector(ids),
@@ -111,6 +117,7 @@ export function docsToTable(docs: Doc[]): arrow.Table {
     url: utf8Vector(urls),
     meta: utf8Vector(metas),
     tokens: binaryVector(tokens),
+    loss_mask: binaryVector(masks),
   } as never);
 }
 
@@ -120,7 +127,8 @@ function str(v: unknown): string | null {
 
 /**
  * Converts a doc-schema Arrow table to docs. A column the table lacks (a projected read) leaves
- * its field empty: `id`/`text` '', `meta` {} (no url), no `tokens`; `meta` JSON is parsed only
+ * its field empty: `id`/`text` '', `meta` {} (no url), no `tokens` or `lossMask` (files written
+ * before the `loss_mask` column existed read as unmasked); `meta` JSON is parsed only
  * when the column is present.
  */
 export function tableToDocs(t: arrow.Table): Doc[] {
@@ -129,6 +137,7 @@ export function tableToDocs(t: arrow.Table): Doc[] {
   const url = t.getChild('url');
   const meta = t.getChild('meta');
   const tokens = t.getChild('tokens');
+  const mask = t.getChild('loss_mask');
   const out: Doc[] = new Array(t.numRows);
   for (let i = 0; i < t.numRows; i++) {
     const m = meta ? (JSON.parse(str(meta.get(i)) ?? '{}') as DocMeta) : {};
@@ -136,6 +145,8 @@ export function tableToDocs(t: arrow.Table): Doc[] {
     const doc: Doc = { id: str(id?.get(i)) ?? '', text: str(text?.get(i)) ?? '', meta: u !== null ? { url: u, ...m } : m };
     const tk = tokens?.get(i) as Uint8Array | null | undefined;
     if (tk) doc.tokens = uint32Tokens(tk, `doc ${doc.id} tokens`);
+    const lm = mask?.get(i) as Uint8Array | null | undefined;
+    if (lm) doc.lossMask = lm.slice();
     out[i] = doc;
   }
   return out;
