@@ -15,10 +15,10 @@ import { FastText } from 'fasttext.wasm';
 import { LABEL_PREFIX, type LossName } from './args.ts';
 import { FastTextModel } from './model.ts';
 
-/** One training example: a text and its label (a name, or an integer score for a score model). */
+/** One training example: a text and its label (a name, or an integer score for a score model), or several labels. */
 export interface Example {
   text: string;
-  label: string | number;
+  label: string | number | Array<string | number>;
 }
 
 /** Hyper-parameters, named and defaulted as `fasttext supervised` names and defaults them. */
@@ -81,8 +81,10 @@ function checkInt(name: string, v: number, min: number): number {
 export async function trainFastText(examples: Iterable<Example> | AsyncIterable<Example>, options: TrainOptions = {}): Promise<FastTextModel> {
   const o = {
     epoch: 5, lr: 0.1, wordNgrams: 1, dim: 100, bucket: 2_000_000, minCount: 1, loss: 'softmax' as LossName,
-    minn: 0, maxn: 0, ws: 5, neg: 5, lrUpdateRate: 100, t: 1e-4, seed: 0, ...options,
-  };
+    minn: 0, maxn: 0, ws: 5, neg: 5, lrUpdateRate: 100, t: 1e-4, seed: 0,
+    // An option given as undefined keeps its default.
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as Required<Omit<TrainOptions, 'onProgress'>> & Pick<TrainOptions, 'onProgress'>;
   checkInt('epoch', o.epoch, 1);
   checkInt('wordNgrams', o.wordNgrams, 1);
   checkInt('dim', o.dim, 1);
@@ -111,9 +113,10 @@ export async function trainFastText(examples: Iterable<Example> | AsyncIterable<
   for await (const ex of examples) {
     const where = `training example ${n + 1}`;
     if (typeof ex?.text !== 'string') throw new TrainingDataError(`${where}: text is not a string`);
-    const label = labelToken(ex.label, where);
-    classes.add(label);
-    const line = `${label} ${ex.text.replace(/[\r\n\v\f\0]+/g, ' ')}\n`;
+    const labels = (Array.isArray(ex.label) ? ex.label : [ex.label]).map((l) => labelToken(l, where));
+    if (!labels.length) throw new TrainingDataError(`${where}: no label`);
+    for (const l of labels) classes.add(l);
+    const line = `${labels.join(' ')} ${ex.text.replace(/[\r\n\v\f\0]+/g, ' ')}\n`;
     pending.push(line);
     pendingLen += line.length;
     n++;
