@@ -127,7 +127,14 @@ export class ByteWriter {
     this.bytes(s);
     this.u8(0);
   }
+  /** Small arrays are copied into the buffer; large ones (matrices) are referenced as their own chunk. */
   bytes(b: Uint8Array): void {
+    if (b.length <= 4096) {
+      this.room(b.length);
+      this.buf.set(b, this.used);
+      this.used += b.length;
+      return;
+    }
     this.flush();
     this.chunks.push(b);
   }

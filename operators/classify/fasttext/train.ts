@@ -9,7 +9,10 @@
  * 2 GiB for the training text plus the model (`bucket × dim × 4` bytes for the n-gram rows).
  *
  * Training is single-threaded and seeded, so the same examples and options give the same model
- * bytes on every run.
+ * bytes on every run. They are not the Debian CLI's bytes: words of equal count sort in a
+ * different order under Emscripten's libc++ than under libstdc++ (`std::sort` is not stable), so
+ * rows are initialised in another order — the same vocabulary and counts, an equally good model
+ * (held-out accuracy in bench/RESULTS.md), different weights.
  */
 import { FastText } from 'fasttext.wasm';
 import { LABEL_PREFIX, type LossName } from './args.ts';
