@@ -20,6 +20,8 @@ export interface Matrix {
   addRowTo(x: Float64Array, i: number): void;
   /** `row i · x` (float32). */
   dotRow(x: Float32Array, i: number): number;
+  /** `out[i] = row i · x` for the first `out.length` rows. */
+  mulVec(x: Float32Array, out: Float32Array): void;
   write(w: ByteWriter): void;
 }
 
@@ -52,6 +54,10 @@ export class DenseMatrix implements Matrix {
     const n = this.cols;
     const o = i * n;
     for (let j = 0; j < n; j++) x[j] += d[o + j]!;
+  }
+
+  mulVec(x: Float32Array, out: Float32Array): void {
+    for (let i = 0; i < out.length; i++) out[i] = this.dotRow(x, i);
   }
 
   dotRow(x: Float32Array, i: number): number {
@@ -173,6 +179,10 @@ export class QuantMatrix implements Matrix {
       const o = m * dsub;
       for (let k = 0; k < d; k++) x[o + k] += fround(alpha * centroids[c + k]!);
     }
+  }
+
+  mulVec(x: Float32Array, out: Float32Array): void {
+    for (let i = 0; i < out.length; i++) out[i] = this.dotRow(x, i);
   }
 
   dotRow(x: Float32Array, i: number): number {
