@@ -9,6 +9,8 @@ export { filter } from './operators/filter/index.ts';
 export { defineThresholdFilter } from './operators/filter/define-threshold.ts';
 export type { ClassifierOptions, ClassifierThresholdInfo } from './operators/filter/classifier.ts';
 export type { TextClassifier, LabelProbability } from './operators/classify/model.ts';
+export { classify, FastTextModel, FastTextFormatError, TrainingDataError } from './operators/classify/fasttext/index.ts';
+export type { Prediction, Example, TrainOptions, Evaluation, ClassifyTrainOptions, ClassifyTrainInfo } from './operators/classify/fasttext/index.ts';
 export type { RuleSpec, NumericRule, ToggleRule, ThresholdFilterDefinition, ThresholdFilterFactory, ThresholdFilterOptions } from './operators/filter/define-threshold.ts';
 export { registerRules } from './operators/filter/rules.ts';
 export type { ThresholdRule } from './operators/filter/rules.ts';
