@@ -34,6 +34,8 @@ export class FastTextModel {
   private readonly ids = new Ids();
   private readonly hidden: Float32Array;
   private readonly acc: Float64Array;
+  /** The sum `touchRows` returns, kept so the reads it makes cannot be optimised away. */
+  private touched = 0;
   private buf = new Uint8Array(1 << 12);
   /** Label names without the `__label__` prefix, in the model's order (most frequent first). */
   readonly labels: string[];
@@ -108,6 +110,7 @@ export class FastTextModel {
     const a = this.ids.a;
     // Summed in double, rounded once: fastText sums in float; the difference is below float32
     // precision for realistic row counts, and double accumulation measured 1.3× faster here.
+    if (this.input instanceof DenseMatrix) this.touched += this.input.touchRows(a, n);
     for (let i = 0; i < n; i++) this.input.addRowTo(acc, a[i]!);
     const inv = fround(1 / n);
     for (let j = 0; j < h.length; j++) h[j] = fround(acc[j]!) * inv;
