@@ -21,24 +21,74 @@ export interface Scored {
   id: number;
 }
 
-/** Keeps the k best pairs, in fastText's `findKBest` order of admission. */
+/**
+ * The k best (score, label) pairs, kept exactly as fastText keeps them: a heap under
+ * `comparePairs` (greater score first) driven by libstdc++'s `push_heap`, `pop_heap` and
+ * `sort_heap` algorithms, so labels of equal score (common with one-vs-all's sigmoid table)
+ * come out in the order the `fasttext` CLI prints them.
+ */
 class TopK {
   readonly items: Scored[] = [];
   constructor(readonly k: number) {}
   full(): boolean {
     return this.items.length >= this.k;
   }
+  /** The heap's front: the smallest kept score. */
   min(): number {
-    return this.items[this.items.length - 1]!.score;
+    return this.items[0]!.score;
+  }
+  private static pushHeap(a: Scored[], hole: number, top: number, v: Scored): void {
+    let parent = (hole - 1) >> 1;
+    while (hole > top && a[parent]!.score > v.score) {
+      a[hole] = a[parent]!;
+      hole = parent;
+      parent = (hole - 1) >> 1;
+    }
+    a[hole] = v;
+  }
+  private static adjustHeap(a: Scored[], hole: number, len: number, v: Scored): void {
+    const top = hole;
+    let child = hole;
+    while (child < (len - 1) >> 1) {
+      child = 2 * (child + 1);
+      if (a[child]!.score > a[child - 1]!.score) child--;
+      a[hole] = a[child]!;
+      hole = child;
+    }
+    if ((len & 1) === 0 && child === (len - 2) >> 1) {
+      child = 2 * (child + 1);
+      a[hole] = a[child - 1]!;
+      hole = child - 1;
+    }
+    TopK.pushHeap(a, hole, top, v);
+  }
+  /** `pop_heap(a, a + len)`: moves the front to `a[len - 1]`. */
+  private static popHeap(a: Scored[], len: number): void {
+    if (len <= 1) return;
+    const last = len - 1;
+    const v = a[last]!;
+    a[last] = a[0]!;
+    TopK.adjustHeap(a, 0, last, v);
   }
   add(score: number, id: number): void {
     const a = this.items;
-    let i = a.length;
-    while (i > 0 && a[i - 1]!.score < score) i--;
-    a.splice(i, 0, { score, id });
-    if (a.length > this.k) a.pop();
+    a.push({ score, id });
+    TopK.pushHeap(a, a.length - 1, 0, a[a.length - 1]!);
+    if (a.length > this.k) {
+      TopK.popHeap(a, a.length);
+      a.pop();
+    }
+  }
+  /** `sort_heap`: best first. */
+  sorted(): Scored[] {
+    const a = this.items;
+    for (let len = a.length; len > 1; len--) TopK.popHeap(a, len);
+    return a;
   }
 }
+
+/** Below `front × NEAR` (relative gap 2^-17), `log(p + 1e-5)` is smaller than the front's even after float32 rounding (ulp ≤ 2^-20 for |log| < 16). */
+const NEAR = 1 - 2 ** -17;
 
 const SIGMOID_TABLE_SIZE = 512;
 const MAX_SIGMOID = 8;
@@ -137,19 +187,24 @@ export class OutputLayer {
     const top = new TopK(k);
     if (this.loss === 'hs') {
       this.dfs(top, threshold, 2 * this.nlabels - 2, 0, hidden);
-      return top.items;
+      return top.sorted();
     }
     const o = this.compute(hidden);
-    // Ranked by probability, logged at the end: log is monotonic, and one Math.log per label
-    // was a tenth of the prediction time (measured).
+    // fastText's findKBest. `log` is monotonic: a probability well below the front's (by more
+    // than float32's rounding of the log can hide) is skipped without computing its log, which
+    // was a tenth of the prediction time (measured); near-ties take the exact path.
+    let frontP = -1;
     for (let i = 0; i < this.nlabels; i++) {
       const p = o[i]!;
       if (p < threshold) continue;
-      if (top.full() && p < top.min()) continue;
-      top.add(p, i);
+      if (top.full()) {
+        if (p + 1e-5 < frontP * NEAR) continue;
+        if (stdLog(p) < top.min()) continue;
+      }
+      top.add(stdLog(p), i);
+      if (top.full()) frontP = Math.exp(top.min());
     }
-    for (const it of top.items) it.score = stdLog(it.score);
-    return top.items;
+    return top.sorted();
   }
 
   private dfs(top: TopK, threshold: number, node: number, score: number, hidden: Float32Array): void {

@@ -47,7 +47,7 @@ function cliPredict(model: string, texts: string[], k: number): Array<Array<[str
     });
 }
 
-/** Asserts Sluice's predictions equal the CLI's: same top label on ≥ 99.9% (here: all), probabilities within 2e-6. */
+/** Asserts Sluice's predictions equal the CLI's: the same labels in the same order, probabilities within 2e-6 (+1e-5 relative); top label on ≥ 99.9%. */
 function assertSame(model: FastTextModel, path: string, texts: string[], k: number): void {
   const cli = cliPredict(path, texts, k);
   assert.equal(cli.length, texts.length);
@@ -56,7 +56,10 @@ function assertSame(model: FastTextModel, path: string, texts: string[], k: numb
     const ours = model.predict(t, k);
     if (ours[0]?.label === cli[i]![0]![0]) same++;
     assert.equal(ours.length, cli[i]!.length, `line ${i}`);
-    ours.forEach((p, j) => assert.ok(Math.abs(p.prob - cli[i]![j]![1]) < 2e-6 + 1e-5 * p.prob, `line ${i} #${j}: ${p.label} ${p.prob} vs ${cli[i]![j]!.join(' ')}`));
+    ours.forEach((p, j) => {
+      assert.equal(p.label, cli[i]![j]![0], `line ${i} #${j}`);
+      assert.ok(Math.abs(p.prob - cli[i]![j]![1]) < 2e-6 + 1e-5 * p.prob, `line ${i} #${j}: ${p.label} ${p.prob} vs ${cli[i]![j]!.join(' ')}`);
+    });
   });
   assert.ok(same / texts.length >= 0.999, `top label agrees on ${same}/${texts.length}`);
 }
@@ -92,12 +95,14 @@ test('a .bin and a quantized .ftz the fasttext CLI writes load in Sluice, predic
   writeFileSync(join(dir, 'many.txt'), train.map((e, i) => `__label__c${i % 300} ${e.text}`).join('\n') + '\n');
   execFileSync(FASTTEXT, ['supervised', '-input', join(dir, 'many.txt'), '-output', join(dir, 'many'), '-dim', '8', '-epoch', '1', '-thread', '1', '-verbose', '0']);
   execFileSync(FASTTEXT, ['quantize', '-output', join(dir, 'many'), '-input', join(dir, 'many.txt'), '-qout', '-dsub', '4', '-verbose', '0']);
+  // One-vs-all: many labels share a probability (fastText's sigmoid table), so the order of ties must be fastText's.
+  execFileSync(FASTTEXT, ['supervised', '-input', join(dir, 'train.txt'), '-output', join(dir, 'ova'), '-dim', '8', '-epoch', '3', '-lr', '0.5', '-loss', 'ova', '-thread', '1', '-verbose', '0']);
   const texts = held.map((e) => e.text);
-  for (const f of ['cli.bin', 'cli.ftz', 'many.ftz']) {
+  for (const f of ['cli.bin', 'cli.ftz', 'many.ftz', 'ova.bin']) {
     const path = join(dir, f);
     const model = loadFastText(path);
     assert.equal(model.quantized, f.endsWith('.ftz'));
-    assert.equal(model.args.loss, f === 'many.ftz' ? 'softmax' : 'hs');
+    assert.equal(model.args.loss, f === 'many.ftz' ? 'softmax' : f === 'ova.bin' ? 'ova' : 'hs');
     if (f === 'many.ftz') assert.ok(model.output.quantized);
     assertSame(model, path, texts, 3);
     assert.ok(Buffer.from(model.toBytes()).equals(readFileSync(path)), `${f} round-trips`);
