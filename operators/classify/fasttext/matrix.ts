@@ -3,8 +3,8 @@
  * columns, float32 row-major) and `QuantMatrix` (product quantization: bool qnorm, int64 rows, int64 columns, int32 code count, one byte code per
  * sub-vector, 256 centroids per sub-quantizer, optionally a separately quantized norm per row,
  * as `fasttext quantize` writes `.ftz` files). Both add a row into a vector and take a row's dot
- * product in float32 as fastText's C++ `real` (float) arithmetic does (dense dot products sum in
- * double and round once), so probabilities match the CLI's to about the printed digit.
+ * product in float32, rounding at every step as fastText's C++ `real` (float) arithmetic does, so
+ * probabilities print as the CLI's.
  */
 import type { ByteReader, ByteWriter } from './bytes.ts';
 import { FastTextFormatError } from './bytes.ts';
@@ -16,8 +16,8 @@ export interface Matrix {
   readonly rows: number;
   readonly cols: number;
   readonly quantized: boolean;
-  /** `x += row i` (summed in double; the caller rounds the mean to float32). */
-  addRowTo(x: Float64Array, i: number): void;
+  /** `x += row i` (float32). */
+  addRowTo(x: Float32Array, i: number): void;
   /** `row i · x` (float32). */
   dotRow(x: Float32Array, i: number): number;
   /** `out[i] = row i · x` for the first `out.length` rows. */
@@ -66,36 +66,55 @@ export class DenseMatrix implements Matrix {
     return s;
   }
 
-  addRowTo(x: Float64Array, i: number): void {
+  addRowTo(x: Float32Array, i: number): void {
     const d = this.data;
     const n = this.cols;
     const o = i * n;
     for (let j = 0; j < n; j++) x[j] += d[o + j]!;
   }
 
+  /**
+   * `out[i] = row i · x` for the first `out.length` rows, each sum rounded to float32 at every
+   * step as fastText's loop does (so probabilities print as the CLI's). Four rows at a time: the
+   * rounding makes each sum a chain of dependent steps, and four independent chains run
+   * side by side (measured 1.5× faster than one row after another).
+   */
   mulVec(x: Float32Array, out: Float32Array): void {
-    for (let i = 0; i < out.length; i++) out[i] = this.dotRow(x, i);
+    const d = this.data;
+    const n = this.cols;
+    const rows = out.length;
+    let i = 0;
+    for (; i + 3 < rows; i += 4) {
+      const o0 = i * n;
+      const o1 = o0 + n;
+      const o2 = o1 + n;
+      const o3 = o2 + n;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let j = 0; j < n; j++) {
+        const xj = x[j]!;
+        s0 = fround(s0 + fround(d[o0 + j]! * xj));
+        s1 = fround(s1 + fround(d[o1 + j]! * xj));
+        s2 = fround(s2 + fround(d[o2 + j]! * xj));
+        s3 = fround(s3 + fround(d[o3 + j]! * xj));
+      }
+      out[i] = s0;
+      out[i + 1] = s1;
+      out[i + 2] = s2;
+      out[i + 3] = s3;
+    }
+    for (; i < rows; i++) out[i] = this.dotRow(x, i);
   }
 
   dotRow(x: Float32Array, i: number): number {
     const d = this.data;
     const n = this.cols;
     const o = i * n;
-    // Four double accumulators, rounded to float32 once: 1.6× faster than rounding every step
-    // as fastText's sequential float loop does (measured), and within a float32 ulp or two of it.
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    let j = 0;
-    for (; j + 3 < n; j += 4) {
-      s0 += d[o + j]! * x[j]!;
-      s1 += d[o + j + 1]! * x[j + 1]!;
-      s2 += d[o + j + 2]! * x[j + 2]!;
-      s3 += d[o + j + 3]! * x[j + 3]!;
-    }
-    for (; j < n; j++) s0 += d[o + j]! * x[j]!;
-    return fround(s0 + s1 + (s2 + s3));
+    let s = 0;
+    for (let j = 0; j < n; j++) s = fround(s + fround(d[o + j]! * x[j]!));
+    return s;
   }
 }
 
@@ -186,7 +205,7 @@ export class QuantMatrix implements Matrix {
     return this.qnorm ? this.npq!.centroids[this.npq!.centroid(0, this.normCodes![i]!)]! : 1;
   }
 
-  addRowTo(x: Float64Array, i: number): void {
+  addRowTo(x: Float32Array, i: number): void {
     const alpha = this.norm(i);
     const { nsubq, dsub, lastdsub, centroids } = this.pq;
     const code = i * nsubq;
