@@ -3,7 +3,7 @@
  * fields and the sampling threshold `t` as a double, in this order. The label prefix is not
  * stored: every fastText model uses `__label__`.
  */
-import type { ByteReader, ByteWriter } from './bytes.ts';
+import type { ModelReader, ByteWriter } from './bytes.ts';
 import { FastTextFormatError } from './bytes.ts';
 
 /** fastText's `loss_name` enum values. */
@@ -40,7 +40,7 @@ function nameOf<T extends Record<string, number>>(table: T, value: number, what:
 }
 
 /** Reads the args block. */
-export function readArgs(r: ByteReader): FastTextArgs {
+export function readArgs(r: ModelReader): FastTextArgs {
   const dim = r.i32('dim');
   const ws = r.i32('ws');
   const epoch = r.i32('epoch');

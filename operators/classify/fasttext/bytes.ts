@@ -12,73 +12,112 @@ export class FastTextFormatError extends Error {
   }
 }
 
-/** A cursor over the bytes of a model file; every read checks the bounds. */
-export class ByteReader {
-  private readonly view: DataView;
+/**
+ * A cursor over a model file; every read checks the bounds. Subclasses supply the bytes: from
+ * memory (`ByteReader`) or read from a file window by window (`FileReader`, file-reader.ts), so
+ * a model larger than Node's 2 GiB single-read limit loads with its matrices read straight into
+ * their arrays.
+ */
+export abstract class ModelReader {
   pos = 0;
+  private dv: DataView | undefined;
+  private dvOf: Uint8Array | undefined;
   constructor(
-    readonly bytes: Uint8Array,
     readonly source: string,
-  ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
+    readonly size: number,
+  ) {}
 
-  private need(n: number, what: string): void {
-    if (this.pos + n > this.bytes.byteLength) {
-      throw new FastTextFormatError(`${this.source}: truncated fastText model: ${what} needs ${n} bytes at offset ${this.pos}, the file has ${this.bytes.byteLength}`);
+  /** Bytes left after the cursor. */
+  get remaining(): number {
+    return this.size - this.pos;
+  }
+  /** A buffer holding bytes `[pos, pos + n)` from index `at` (valid until the next read). */
+  protected abstract window(n: number): { b: Uint8Array; at: number };
+  /** The bytes `[pos, end)` where `end` is the next NUL at or after `pos`, or null when there is none. */
+  protected abstract untilNul(): Uint8Array | null;
+
+  protected need(n: number, what: string): void {
+    if (n > this.remaining) {
+      throw new FastTextFormatError(`${this.source}: truncated fastText model: ${what} needs ${n} bytes at offset ${this.pos}, the file has ${this.size}`);
     }
   }
+  private take(n: number, what: string): { v: DataView; at: number; b: Uint8Array } {
+    this.need(n, what);
+    const { b, at } = this.window(n);
+    if (this.dvOf !== b) {
+      this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      this.dvOf = b;
+    }
+    this.pos += n;
+    return { v: this.dv!, at, b };
+  }
   i32(what = 'int32'): number {
-    this.need(4, what);
-    const v = this.view.getInt32(this.pos, true);
-    this.pos += 4;
-    return v;
+    const { v, at } = this.take(4, what);
+    return v.getInt32(at, true);
   }
   /** An int64 as a JS number (exact up to 2^53, which every count and size in a model is). */
   i64(what = 'int64'): number {
-    this.need(8, what);
-    const v = this.view.getBigInt64(this.pos, true);
-    this.pos += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new FastTextFormatError(`${this.source}: ${what} = ${v} at offset ${this.pos - 8} is out of range`);
+    const { v, at } = this.take(8, what);
+    const x = v.getBigInt64(at, true);
+    if (x > BigInt(Number.MAX_SAFE_INTEGER) || x < -BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new FastTextFormatError(`${this.source}: ${what} = ${x} at offset ${this.pos - 8} is out of range`);
     }
-    return Number(v);
+    return Number(x);
   }
   f64(what = 'double'): number {
-    this.need(8, what);
-    const v = this.view.getFloat64(this.pos, true);
-    this.pos += 8;
-    return v;
+    const { v, at } = this.take(8, what);
+    return v.getFloat64(at, true);
   }
   bool(what = 'bool'): boolean {
-    this.need(1, what);
-    return this.bytes[this.pos++]! !== 0;
+    return this.u8(what) !== 0;
   }
   u8(what = 'byte'): number {
-    this.need(1, what);
-    return this.bytes[this.pos++]!;
+    const { b, at } = this.take(1, what);
+    return b[at]!;
   }
-  /** The bytes of a NUL-terminated string (without the NUL). */
+  /** The bytes of a NUL-terminated string (without the NUL), copied. */
   cstring(what = 'string'): Uint8Array {
-    const end = this.bytes.indexOf(0, this.pos);
-    if (end < 0) throw new FastTextFormatError(`${this.source}: truncated fastText model: ${what} at offset ${this.pos} has no terminating NUL`);
-    const s = this.bytes.subarray(this.pos, end);
-    this.pos = end + 1;
-    return s;
+    const s = this.untilNul();
+    if (!s) throw new FastTextFormatError(`${this.source}: truncated fastText model: ${what} at offset ${this.pos} has no terminating NUL`);
+    const out = s.slice();
+    this.pos += s.length + 1;
+    return out;
   }
-  /** `n` float32 values, copied into an aligned array. */
+  /** `n` float32 values in a fresh (aligned) array. */
   f32s(n: number, what = 'floats'): Float32Array {
     this.need(n * 4, what);
     const out = new Float32Array(n);
-    new Uint8Array(out.buffer).set(this.bytes.subarray(this.pos, this.pos + n * 4));
-    this.pos += n * 4;
+    this.readInto(new Uint8Array(out.buffer), what);
     return out;
   }
+  /** `n` bytes in a fresh array. */
   u8s(n: number, what = 'bytes'): Uint8Array {
     this.need(n, what);
-    const out = this.bytes.slice(this.pos, this.pos + n);
-    this.pos += n;
+    const out = new Uint8Array(n);
+    this.readInto(out, what);
     return out;
+  }
+  /** Fills `dst` with the next `dst.length` bytes. */
+  protected readInto(dst: Uint8Array, what: string): void {
+    const { b, at } = this.take(dst.length, what);
+    dst.set(b.subarray(at, at + dst.length));
+  }
+}
+
+/** A model file's bytes in memory. */
+export class ByteReader extends ModelReader {
+  constructor(
+    readonly bytes: Uint8Array,
+    source: string,
+  ) {
+    super(source, bytes.byteLength);
+  }
+  protected window(_n: number): { b: Uint8Array; at: number } {
+    return { b: this.bytes, at: this.pos };
+  }
+  protected untilNul(): Uint8Array | null {
+    const end = this.bytes.indexOf(0, this.pos);
+    return end < 0 ? null : this.bytes.subarray(this.pos, end);
   }
 }
 

@@ -10,7 +10,7 @@
  * input; word n-grams of 2..wordNgrams consecutive tokens (unknown ones included) add hashed
  * bucket rows.
  */
-import type { ByteReader, ByteWriter } from './bytes.ts';
+import type { ModelReader, ByteWriter } from './bytes.ts';
 import { FastTextFormatError } from './bytes.ts';
 import type { FastTextArgs } from './args.ts';
 import { LABEL_PREFIX } from './args.ts';
@@ -117,7 +117,7 @@ export class Dictionary {
   }
 
   /** Reads `Dictionary::save`'s layout. */
-  static read(r: ByteReader, args: FastTextArgs): Dictionary {
+  static read(r: ModelReader, args: FastTextArgs): Dictionary {
     const size = r.i32('dictionary size');
     const nwords = r.i32('nwords');
     const nlabels = r.i32('nlabels');

@@ -6,7 +6,7 @@
  * product in float32, rounding at every step as fastText's C++ `real` (float) arithmetic does, so
  * probabilities print as the CLI's.
  */
-import type { ByteReader, ByteWriter } from './bytes.ts';
+import type { ModelReader, ByteWriter } from './bytes.ts';
 import { FastTextFormatError } from './bytes.ts';
 
 const fround = Math.fround;
@@ -34,11 +34,11 @@ export class DenseMatrix implements Matrix {
     readonly data: Float32Array,
   ) {}
 
-  static read(r: ByteReader, what: string): DenseMatrix {
+  static read(r: ModelReader, what: string): DenseMatrix {
     const m = r.i64(`${what} rows`);
     const n = r.i64(`${what} columns`);
-    if (m < 0 || n < 0 || m * n * 4 > r.bytes.byteLength - r.pos) {
-      throw new FastTextFormatError(`${r.source}: truncated or not a fastText model: ${what} matrix of ${m} × ${n} floats does not fit in the ${r.bytes.byteLength - r.pos} bytes left`);
+    if (m < 0 || n < 0 || m * n * 4 > r.remaining) {
+      throw new FastTextFormatError(`${r.source}: truncated or not a fastText model: ${what} matrix of ${m} × ${n} floats does not fit in the ${r.remaining} bytes left`);
     }
     return new DenseMatrix(m, n, r.f32s(m * n, `${what} matrix`));
   }
@@ -130,7 +130,7 @@ export class ProductQuantizer {
     readonly centroids: Float32Array,
   ) {}
 
-  static read(r: ByteReader): ProductQuantizer {
+  static read(r: ModelReader): ProductQuantizer {
     const dim = r.i32('pq dim');
     const nsubq = r.i32('pq nsubq');
     const dsub = r.i32('pq dsub');
@@ -168,12 +168,12 @@ export class QuantMatrix implements Matrix {
     readonly npq: ProductQuantizer | undefined,
   ) {}
 
-  static read(r: ByteReader, what: string): QuantMatrix {
+  static read(r: ModelReader, what: string): QuantMatrix {
     const qnorm = r.bool(`${what} qnorm`);
     const m = r.i64(`${what} rows`);
     const n = r.i64(`${what} columns`);
     const codesize = r.i32(`${what} codesize`);
-    if (codesize < 0 || codesize > r.bytes.byteLength - r.pos) throw new FastTextFormatError(`${r.source}: truncated or not a fastText model: ${what} has ${codesize} codes`);
+    if (codesize < 0 || codesize > r.remaining) throw new FastTextFormatError(`${r.source}: truncated or not a fastText model: ${what} has ${codesize} codes`);
     const codes = r.u8s(codesize, `${what} codes`);
     const pq = ProductQuantizer.read(r);
     if (pq.dim !== n || codesize !== m * pq.nsubq) {

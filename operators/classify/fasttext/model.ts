@@ -7,9 +7,9 @@
  * 11 is read too), args, dictionary, bool quantized-input, input matrix, bool quantized-output,
  * output matrix.
  */
-import { readFileSync } from 'node:fs';
 import { rename, writeFile, open } from 'node:fs/promises';
-import { ByteReader, ByteWriter, FastTextFormatError } from './bytes.ts';
+import { ByteReader, ByteWriter, FastTextFormatError, type ModelReader } from './bytes.ts';
+import { FileReader } from './file-reader.ts';
 import { LABEL_PREFIX, readArgs, writeArgs, type FastTextArgs } from './args.ts';
 import { Dictionary, Ids } from './dictionary.ts';
 import { DenseMatrix, QuantMatrix, type Matrix } from './matrix.ts';
@@ -63,8 +63,13 @@ export class FastTextModel {
 
   /** Parses fastText model bytes; `source` names them in errors. */
   static fromBytes(bytes: Uint8Array, source = 'model'): FastTextModel {
-    const r = new ByteReader(bytes, source);
-    if (bytes.byteLength < 8) throw new FastTextFormatError(`${source}: not a fastText model: ${bytes.byteLength} bytes`);
+    return FastTextModel.read(new ByteReader(bytes, source));
+  }
+
+  /** Parses a model from a reader (bytes in memory, or a file read window by window). */
+  static read(r: ModelReader): FastTextModel {
+    const source = r.source;
+    if (r.size < 8) throw new FastTextFormatError(`${source}: not a fastText model: ${r.size} bytes`);
     const magic = r.i32('magic');
     if (magic !== FASTTEXT_MAGIC) throw new FastTextFormatError(`${source}: not a fastText model (magic number ${magic}, expected ${FASTTEXT_MAGIC})`);
     const version = r.i32('version');
@@ -79,7 +84,7 @@ export class FastTextModel {
     if (!quantInput && dict.isPruned) throw new FastTextFormatError(`${source}: invalid fastText model: a pruned dictionary with a dense input matrix`);
     const qout = r.bool('qout flag');
     const output = quantInput && qout ? QuantMatrix.read(r, 'output') : DenseMatrix.read(r, 'output');
-    if (r.pos !== bytes.byteLength) throw new FastTextFormatError(`${source}: not a fastText model: ${bytes.byteLength - r.pos} bytes after the output matrix`);
+    if (r.remaining !== 0) throw new FastTextFormatError(`${source}: not a fastText model: ${r.remaining} bytes after the output matrix`);
     try {
       return new FastTextModel(args, dict, input, output);
     } catch (e) {
@@ -178,12 +183,13 @@ export class FastTextModel {
 }
 
 /**
- * Loads a supervised fastText model (`.bin`, or quantized `.ftz`) from a path or its bytes.
+ * Loads a supervised fastText model (`.bin`, or quantized `.ftz`) from a path or its bytes. A
+ * path is read window by window, matrices straight into their arrays (no 2 GiB limit).
  * Throws `FastTextFormatError` naming the file when it is not a fastText model (wrong magic,
  * unsupported version, a word-vector model, truncated or trailing bytes).
  */
 export function loadFastText(source: string | Uint8Array): FastTextModel {
-  if (typeof source === 'string') return FastTextModel.fromBytes(readFileSync(source), source);
+  if (typeof source === 'string') return FileReader.with(source, (r) => FastTextModel.read(r));
   return FastTextModel.fromBytes(source);
 }
 

@@ -11,8 +11,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataPath, needData, REPO } from '../../helpers/data.ts';
-import { FastTextFormatError, loadFastText, trainFastText, TrainingDataError, type Example, type FastTextModel } from '../../../operators/classify/fasttext/index.ts';
+import { FastTextFormatError, loadFastText, trainFastText, TrainingDataError, type Example } from '../../../operators/classify/fasttext/index.ts';
 import { formatG6 } from '../../../operators/classify/fasttext/format.ts';
+import { FileReader } from '../../../operators/classify/fasttext/file-reader.ts';
+import { FastTextModel } from '../../../operators/classify/fasttext/model.ts';
 
 const FASTTEXT = '/usr/bin/fasttext';
 const noCli = existsSync(FASTTEXT) ? false : `skipped: ${FASTTEXT} is absent (Debian package fasttext)`;
@@ -106,6 +108,9 @@ test('a .bin and a quantized .ftz the fasttext CLI writes load in Sluice, predic
     if (f === 'many.ftz') assert.ok(model.output.quantized);
     assertSame(model, path, texts, 3);
     assert.ok(Buffer.from(model.toBytes()).equals(readFileSync(path)), `${f} round-trips`);
+    // Read through 7-byte windows: every field and string straddles window edges somewhere.
+    const small = FileReader.with(path, (r) => FastTextModel.read(r), 7);
+    assert.ok(Buffer.from(small.toBytes()).equals(readFileSync(path)), `${f} read in 7-byte windows round-trips`);
   }
 });
 
