@@ -26,7 +26,7 @@ train    Trains a supervised fastText classifier and writes it in fastText's .bi
          the expected score's Pearson r and F1 at score ≥ 3.
 predict  Reads lines on stdin; prints the k most probable labels of each with their probability,
          \`__label__x prob [__label__y prob …]\`, as \`fasttext predict-prob\` does.
-           --k 1  --threshold 0
+           --k 1 (--k=-1: every label)  --threshold 0 (lowest probability printed)
 eval     Accuracy, per-label precision/recall/F1 and the confusion matrix on labeled data; for a
          score model also Pearson r and P/R/F1 of expected score ≥ --threshold (default 3).
 
@@ -95,14 +95,28 @@ async function predict(argv: string[]): Promise<number> {
   const threshold = numOption('threshold', v.threshold) ?? 0;
   const dec = new TextDecoder();
   let buf = '';
-  for await (const l of lines(process.stdin)) {
-    const preds = model.predict(l.data ? dec.decode(l.data) : '', k, threshold);
-    buf += preds.map((p) => `__label__${p.label} ${formatG6(p.prob)}`).join(' ') + '\n';
+  // fastText gives an unterminated last line no `</s>`: each line is predicted when the next
+  // arrives, the last one once stdin ends and its final byte is known.
+  let lastByte = -1;
+  async function* tracked(): AsyncGenerator<Buffer> {
+    for await (const c of process.stdin as AsyncIterable<Buffer>) {
+      if (c.length) lastByte = c[c.length - 1]!;
+      yield c;
+    }
+  }
+  const emit = async (text: string, eos: boolean) => {
+    buf += model.predict(text, k, threshold, eos).map((p) => `__label__${p.label} ${formatG6(p.prob)}`).join(' ') + '\n';
     if (buf.length > 1 << 16) {
       await out(buf);
       buf = '';
     }
+  };
+  let held: string | undefined;
+  for await (const l of lines(tracked())) {
+    if (held !== undefined) await emit(held, true);
+    held = l.data ? dec.decode(l.data) : '';
   }
+  if (held !== undefined) await emit(held, lastByte === 0x0a);
   if (buf) await out(buf);
   return 0;
 }

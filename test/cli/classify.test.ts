@@ -41,6 +41,10 @@ test('classify train (JSONL, flags) → predict prints like fasttext predict-pro
   const theirs = execFileSync(FASTTEXT, ['predict-prob', model, '-', '2'], { input: queries.join('\n') + '\n' }).toString();
   assert.equal(ours.stdout, theirs);
   assert.match(ours.stdout.split('\n')[0]!, /^__label__sport 0\.\d+ __label__food 0\.\d+$/);
+  // A last line without a newline has no `</s>` in fastText: the same probabilities as the CLI's.
+  const unterminated = sluice(['predict', '--model', model, '--k', '2'], 'who scored the goal');
+  assert.equal(unterminated.stdout, execFileSync(FASTTEXT, ['predict-prob', model, '-', '2'], { input: 'who scored the goal' }).toString());
+  assert.notEqual(unterminated.stdout, ours.stdout.split('\n')[0] + '\n');
 
   writeFileSync(join(dir, 'test.txt'), '__label__sport the goal in the final\n__label__food fry the onions in butter\nno label\n');
   const e = sluice(['eval', '--model', model, '--in', join(dir, 'test.txt')]);

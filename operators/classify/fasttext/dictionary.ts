@@ -278,10 +278,10 @@ export class Dictionary {
 
   /**
    * The input rows of one line of UTF-8 `bytes[0, n)` as fastText's supervised `getLine` builds
-   * them, followed by `</s>`. Every whitespace byte, newlines included, separates tokens: the
+   * them, followed by `</s>` (unless `eos` is false). Every whitespace byte, newlines included, separates tokens: the
    * whole text is one example (fastText itself would stop at the first newline).
    */
-  lineIds(bytes: Uint8Array, n: number, out: Ids): void {
+  lineIds(bytes: Uint8Array, n: number, out: Ids, eos = true): void {
     out.n = 0;
     this.hashes.n = 0;
     let s = -1;
@@ -292,7 +292,8 @@ export class Dictionary {
       } else if (s < 0) s = i;
     }
     if (s >= 0) this.token(out, bytes, s, n);
-    this.token(out, EOS, 0, EOS.length);
+    // fastText reads `</s>` from the newline: its CLI's last line, unterminated, has none.
+    if (eos) this.token(out, EOS, 0, EOS.length);
     const k = this.args.wordNgrams;
     if (k > 1 && this.args.bucket > 0) {
       const hs = this.hashes.a;

@@ -103,10 +103,10 @@ export class FastTextModel {
   }
 
   /** The hidden vector of a text: the mean of its input rows (fastText's `computeHidden`). */
-  private computeHidden(text: string): boolean {
+  private computeHidden(text: string, eos = true): boolean {
     if (this.buf.length < text.length * 3) this.buf = new Uint8Array(text.length * 3 + 16);
     const { written } = encoder.encodeInto(text, this.buf);
-    this.dict.lineIds(this.buf, written, this.ids);
+    this.dict.lineIds(this.buf, written, this.ids, eos);
     const h = this.hidden;
     const acc = this.acc;
     acc.fill(0);
@@ -125,11 +125,13 @@ export class FastTextModel {
    * The `k` most probable labels of `text` (all labels when `k` is -1) whose probability is at
    * least `threshold`, best first: the labels and probabilities `fasttext predict-prob` prints
    * for the text as one line. Newlines count as spaces (the whole text is one example; fastText
-   * itself would read only up to the first). Defaults: k = 1, threshold = 0.
+   * itself would read only up to the first). Defaults: k = 1, threshold = 0. `eos: false` leaves
+   * out the end-of-line token `</s>`, as fastText does for an input's last line when it has no
+   * newline.
    */
-  predict(text: string, k = 1, threshold = 0): Prediction[] {
+  predict(text: string, k = 1, threshold = 0, eos = true): Prediction[] {
     if (k === 0 || k < -1 || !Number.isInteger(k)) throw new RangeError(`predict: k must be a positive integer or -1, got ${k}`);
-    if (!this.computeHidden(text)) return [];
+    if (!this.computeHidden(text, eos)) return [];
     const top = this.layer.predict(this.hidden, k === -1 ? this.dict.nlabels : k, threshold);
     return top.map((s) => ({ label: this.labels[s.id]!, prob: fround(Math.exp(s.score)) }));
   }
