@@ -1,0 +1,43 @@
+/**
+ * Tiny trained checkpoints for generation and serving tests: a 1-layer GPT (d 16, context 24,
+ * byte vocabulary 256, 12k parameters) trained for 80 tfjs steps (0.8 CPU s) on three repeated
+ * sentences. Measured: at 40 steps greedy decoding still wrote only spaces (the unigram mode); at
+ * 80 it writes "the the  athe …", letters and spaces without near-ties. A byte tokenizer with `\0`
+ * as end-of-text.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeBin } from '../../../formats/bin.ts';
+import { trainModel } from '../../../trainer/api.ts';
+import type { GenTokenizer } from '../../../trainer/generate/generate.ts';
+
+/** The training text, repeated. */
+export const TINY_TEXT = 'the cat sat on the mat. the dog ran to the pond. a bird sang in the tree.\n';
+
+/** Byte-level tokenizer: id = byte; id 0 (NUL) is end-of-text. */
+export const byteTokenizer: GenTokenizer & { encode(t: string): Uint8Array } = {
+  encode: (t: string) => Uint8Array.from(Buffer.from(t, 'utf8')),
+  tokenBytes: (id: number) => Uint8Array.of(id),
+  eotId: 0,
+};
+
+/** Trains a tiny checkpoint into `dir/<name>` and returns its path. */
+export async function tinyCheckpoint(dir: string, name: string, positions: 'learned' | 'rotary' = 'learned', backend: 'tfjs' | 'torch' = 'tfjs'): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const shard = join(dir, `${name}-corpus.bin`);
+  writeFileSync(shard, encodeBin(Array.from(Buffer.from(TINY_TEXT.repeat(100)))));
+  const out = join(dir, name);
+  await trainModel({
+    backend,
+    model: { vocabSize: 256, contextLength: 24, layers: 1, dModel: 16, heads: 2, positions },
+    steps: 80,
+    batchSize: 8,
+    evalEvery: 80,
+    evalBatches: 1,
+    optimizer: { lr: 3e-2 },
+    data: { train: [shard], eotToken: 0 },
+    outDir: out,
+    ...(backend === 'torch' ? { torch: { device: 'cpu' as const, threads: 1 } } : {}),
+  });
+  return out;
+}
