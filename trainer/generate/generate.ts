@@ -10,7 +10,8 @@ import { checkSampling, logSumExp, sampleToken, topLogprobs, type SamplingOption
 
 /** What generation needs of a tokenizer (a `BpeTokenizer` fits). */
 export interface GenTokenizer {
-  encode(text: string): ArrayLike<number>;
+  /** Token ids of `text`; `allowedSpecial: 'all'` reads special-token strings as the specials (chat prompts). */
+  encode(text: string, opts?: { allowedSpecial?: 'all' }): ArrayLike<number>;
   /** The bytes of one token (throws or returns nothing for an id with no bytes). */
   tokenBytes(id: number): Uint8Array;
   eotId?: number;

@@ -44,6 +44,8 @@ export interface TextGenerator {
   /** The underlying decoder (for benchmarks and tests of the cache). */
   readonly model: DecodeModel;
   encode(text: string): number[];
+  /** Token ids of a rendered chat prompt: special-token strings (`<|im_start|>`, …) become the specials. */
+  encodeChat(text: string): number[];
   /** Generates from a text or token-id prompt. */
   generate(prompt: string | ArrayLike<number>, opts?: GenerateOptions): Promise<Generation>;
   /** The same, streaming chunks; the generator's return value is the {@link Generation}. */
@@ -60,7 +62,7 @@ export async function openGenerator(model: Dataset | string, opts: OpenGenerator
   if (!tokenizer) throw new Error(`${dir}: the checkpoint records no tokenizer; pass { tokenizer } to openGenerator (or train with { tokenizer })`);
   // A tokenizer passed in names its own end-of-text; otherwise the checkpoint's record wins.
   const eot = (opts.tokenizer ? (opts.tokenizer.eotId ?? meta.eotToken) : (meta.eotToken ?? tokenizer.eotId)) ?? undefined;
-  const tok: GenTokenizer = { encode: (t) => tokenizer.encode(t), tokenBytes: (id) => tokenizer.tokenBytes(id), ...(eot !== undefined ? { eotId: eot } : {}) };
+  const tok: GenTokenizer = { encode: (t, o) => tokenizer.encode(t, o), tokenBytes: (id) => tokenizer.tokenBytes(id), ...(eot !== undefined ? { eotId: eot } : {}) };
   let backend = opts.backend;
   if (!backend) backend = meta.backend === 'torch' && findPython(opts.torch?.python) ? 'torch' : 'tfjs';
   let dm: DecodeModel;
@@ -91,6 +93,7 @@ export async function openGenerator(model: Dataset | string, opts: OpenGenerator
     tokenizer: tok,
     model: dm,
     encode: (t) => Array.from(tok.encode(t)),
+    encodeChat: (t) => Array.from(tok.encode(t, { allowedSpecial: 'all' })),
     generate: (p, o) => generateTokens(dm, tok, ids(p), o),
     stream: (p, o) => generateStream(dm, tok, ids(p), o),
     close: () => dm.close(),

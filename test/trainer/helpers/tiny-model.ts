@@ -8,6 +8,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBin } from '../../../formats/bin.ts';
+import { BpeTokenizer } from '../../../operators/tokenize/bpe/tokenizer.ts';
+import { BpeTrainer } from '../../../operators/tokenize/bpe/trainer.ts';
+import { tokenizerFiles } from '../../../operators/tokenize/load.ts';
 import { trainModel } from '../../../trainer/api.ts';
 import type { GenTokenizer } from '../../../trainer/generate/generate.ts';
 
@@ -39,5 +42,33 @@ export async function tinyCheckpoint(dir: string, name: string, positions: 'lear
     outDir: out,
     ...(backend === 'torch' ? { torch: { device: 'cpu' as const, threads: 1 } } : {}),
   });
+  return out;
+}
+
+/**
+ * A tiny checkpoint with its own tokenizer, as a train stage writes it: a byte-level BPE
+ * (context 48, vocabulary 300: `<|endoftext|>`, `<|im_start|>`, `<|im_end|>`, 256 bytes, 41 merges) trained on
+ * {@link TINY_TEXT}, its files beside the model and `config.json` naming it (`tokenizer: "."`).
+ */
+export async function tinyBpeCheckpoint(dir: string, name: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const trainer = new BpeTrainer({ vocabSize: 300, specials: ['<|endoftext|>', '<|im_start|>', '<|im_end|>'] });
+  trainer.add(TINY_TEXT);
+  const def = trainer.train().definition;
+  const tok = new BpeTokenizer(def);
+  const shard = join(dir, `${name}-corpus.bin`);
+  writeFileSync(shard, encodeBin(Array.from(tok.encode(TINY_TEXT.repeat(100)))));
+  const out = join(dir, name);
+  await trainModel({
+    model: { vocabSize: 300, contextLength: 48, layers: 1, dModel: 16, heads: 2 },
+    steps: 80,
+    batchSize: 8,
+    evalEvery: 80,
+    evalBatches: 1,
+    optimizer: { lr: 3e-2 },
+    data: { train: [shard], eotToken: tok.eotId, tokenizer: '.' },
+    outDir: out,
+  });
+  for (const [f, text] of Object.entries(tokenizerFiles(def))) writeFileSync(join(out, f), text);
   return out;
 }
