@@ -44,6 +44,11 @@ export interface BenchmarkSpec {
   fewshot?: number;
   /** Score only the first `limit` items (the contamination check always covers all). */
   limit?: number;
+  /**
+   * MMLU (subject-tagged items): the primary average, `item` (default: every question weighs the
+   * same) or `subject` (every subject weighs the same). Both are reported (`acc`, `acc_subject_avg`).
+   */
+  average?: 'item' | 'subject';
 }
 
 /** Perplexity text: a UTF-8 file, one document per blank-line-separated block or the whole file. */
@@ -171,7 +176,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
             const methods = b.items[0]?.kind === 'choice' ? (spec.methods ?? (b.format === 'mmlu' ? ['text', 'letter'] : ['text'])) : ['text' as const];
             for (const method of methods) {
               ctx.progress.note(`${b.name} (${method})`);
-              const r = await scoreBenchmark(scorer, b, { method, fewshot: spec.fewshot, limit: spec.limit, seed: opts.seed });
+              const r = await scoreBenchmark(scorer, b, { method, fewshot: spec.fewshot, limit: spec.limit, seed: opts.seed, average: spec.average });
               results.push(r);
               ctx.log(`eval ${b.name} [${r.method}${r.fewshot ? `, ${r.fewshot}-shot` : ''}]: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${fmtScore(v.value)} ± ${fmtScore(v.stderr)}`).join(', ')} (n=${r.n})`);
             }
