@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyFilters, buildPrompt, evaluateGenerative, exactMatch, GSM8K, parseGenerativeJsonl, type GenerativeTask } from '../../evals/generate-until.ts';
@@ -15,7 +15,10 @@ import { renderChat, resolveTemplate } from '../../operators/chat/template.ts';
 import { openGenerator } from '../../trainer/generate/open.ts';
 import type { Benchmark, ChoiceItem } from '../../formats/benchmarks.ts';
 import { BigramScorer } from './helpers/bigram-scorer.ts';
-import { byteTokenizer, tinyCheckpoint } from '../trainer/helpers/tiny-model.ts';
+import { byteTokenizer, tinyBpeCheckpoint, tinyCheckpoint } from '../trainer/helpers/tiny-model.ts';
+import { localTaskContext } from '../../engine/testing.ts';
+import type { CustomTaskContext, Dataset, Json, Manifest } from '../../engine/types.ts';
+import { evaluate } from '../../evals/stage.ts';
 
 const RESPONSES = [
   'Natalia sold 48/2 = 24 clips in May.\n#### 72',
@@ -146,4 +149,54 @@ test('MMLU: acc over items and acc_subject_avg over subjects, both reported; ave
   const { primaryMetric } = await import('../../evals/multiple-choice.ts');
   assert.equal(primaryMetric(r), 'acc_subject_avg');
   assert.equal(primaryMetric(await scoreBenchmark(scorer, bench, { method: 'text' })), 'acc');
+});
+
+test('the evaluate stage scores generative benchmarks: scores.json, the summary line, skipped lines audited', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-genstage-'));
+  try {
+    const ck = await tinyBpeCheckpoint(dir, 'm');
+    const bench = join(dir, 'mc.jsonl');
+    writeFileSync(bench, JSON.stringify({ query: 'the cat sat on the', choices: ['mat', 'pond'], gold: 0 }) + '\n');
+    const gsm = join(dir, 'gsm.jsonl');
+    writeFileSync(gsm, [JSON.stringify({ question: 'the dog', answer: 'ran #### 3' }), '{broken', JSON.stringify({ question: 'a bird', answer: 'sang #### 4' })].join('\n') + '\n');
+    const model: Dataset = { stage: 'model', dir: ck, manifest: { format: 'sluice.dataset/1', pipeline: 'p', stage: 'model', fingerprint: 'fp', output: 'artifact', tasks: 1, files: [], rows: 0, bytes: 0, stats: { operators: {}, skipped: {} } } as Manifest, files: () => [], readDocs: () => (async function* () {})() };
+    const outDir = join(dir, 'eval');
+    mkdirSync(outDir);
+    const base = localTaskContext({ dir: outDir, datasets: new Map([['model', model]]), stage: 'eval' });
+    const info: Record<string, Json> = {};
+    const skips: string[] = [];
+    const ctx: CustomTaskContext = Object.assign(base, {
+      inputs: [model],
+      log: () => undefined,
+      async writeFile(name: string, data: Uint8Array | string) {
+        writeFileSync(join(outDir, name), data);
+      },
+      async writeDocs(): Promise<{ rows: number }> {
+        throw new Error('not used');
+      },
+      setInfo(i: Record<string, Json>) {
+        Object.assign(info, i);
+      },
+    });
+    ctx.audit.skip = (source: string, reason: string) => void skips.push(`${source}: ${reason}`);
+    const stage = evaluate({ kind: 'stage', name: 'model', pipeline: 'p' }, { benchmarks: [{ path: bench }], generative: [{ path: gsm, maxGenToks: 6, chatTemplate: 'chatml' }], scorerOptions: { backend: 'tfjs' } });
+    await stage.run(ctx);
+    base.dispose();
+    const scores = JSON.parse(readFileSync(join(outDir, 'scores.json'), 'utf8')) as { generative: Array<{ benchmark: string; chat: boolean; n: number; metrics: Record<string, { value: number }> }>; generativeItems: Array<{ items: Array<{ prompt: string; response: string }> }> };
+    assert.equal(scores.generative[0]!.benchmark, 'gsm');
+    assert.equal(scores.generative[0]!.n, 2);
+    assert.equal(scores.generative[0]!.chat, true);
+    assert.deepEqual(Object.keys(scores.generative[0]!.metrics), ['exact_match,strict-match', 'exact_match,flexible-extract']);
+    assert.equal(scores.generativeItems[0]!.items[0]!.prompt, '<|im_start|>user\nQuestion: the dog\nAnswer:<|im_end|>\n<|im_start|>assistant\n');
+    // The same greedy generation directly.
+    const g = await openGenerator(ck, { backend: 'tfjs' });
+    const direct = await g.generate(g.encodeChat(scores.generativeItems[0]!.items[0]!.prompt), { temperature: 0, maxTokens: 6, stop: GSM8K.until });
+    await g.close();
+    assert.equal(scores.generativeItems[0]!.items[0]!.response, direct.text);
+    assert.match(String(info.summary), /gsm \[generate_until, chat\]: exact_match,strict-match 0\.0+ ± /);
+    assert.equal(skips.length, 1);
+    assert.match(skips[0]!, /^gsm:2: invalid JSON/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
