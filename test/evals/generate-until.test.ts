@@ -15,10 +15,17 @@ import { renderChat, resolveTemplate } from '../../operators/chat/template.ts';
 import { openGenerator } from '../../trainer/generate/open.ts';
 import type { Benchmark, ChoiceItem } from '../../formats/benchmarks.ts';
 import { BigramScorer } from './helpers/bigram-scorer.ts';
-import { byteTokenizer, tinyBpeCheckpoint, tinyCheckpoint } from '../trainer/helpers/tiny-model.ts';
+import { tinyBpeCheckpoint } from '../trainer/helpers/tiny-model.ts';
 import { localTaskContext } from '../../engine/testing.ts';
 import type { CustomTaskContext, Dataset, Json, Manifest } from '../../engine/types.ts';
 import { evaluate } from '../../evals/stage.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sluice-genuntil-'));
+let ck: string;
+test.before(async () => {
+  ck = await tinyBpeCheckpoint(dir, 'm');
+});
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 const RESPONSES = [
   'Natalia sold 48/2 = 24 clips in May.\n#### 72',
@@ -95,8 +102,7 @@ test('generate_until prompts: few-shot text, one chat turn, or multi-turn few-sh
 });
 
 test('generate_until with a tiny GPT: greedy until a stop string, filters, exact match per filter', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-genuntil-'));
-  const g = await openGenerator(await tinyCheckpoint(dir, 'm'), { backend: 'tfjs', tokenizer: byteTokenizer });
+  const g = await openGenerator(ck, { backend: 'tfjs' });
   try {
     // The model's own greedy first word is the target of item 0, so one filter scores 1 there.
     const first = await g.generate('the dog', { temperature: 0, maxTokens: 8, stop: [' '] });
@@ -122,13 +128,14 @@ test('generate_until with a tiny GPT: greedy until a stop string, filters, exact
     assert.equal(r.items[0]!.filtered.digits, '[invalid]');
     assert.equal(r.metrics['exact_match,word']!.value, (r.items[0]!.exactMatch.word! + r.items[1]!.exactMatch.word!) / 2);
     assert.equal(r.metrics['exact_match,digits']!.value, 0);
-    // Context longer than the window: cut from the left to context − max_gen_toks (24 − 8).
-    const long = await evaluateGenerative(g, task, [{ id: 'l', index: 0, input: 'x'.repeat(40) + 'the dog', target: '' }]);
-    const direct = await g.generate(Array.from(Buffer.from(('x'.repeat(40) + 'the dog').slice(-16))), { temperature: 0, maxTokens: 8, stop: [' '] });
+    // Context longer than the window: cut from the left to context − max_gen_toks (48 − 8).
+    const input = 'x'.repeat(60) + 'the dog';
+    assert.ok(g.encode(input).length > 48);
+    const long = await evaluateGenerative(g, task, [{ id: 'l', index: 0, input, target: '' }]);
+    const direct = await g.generate(g.encode(input).slice(-40), { temperature: 0, maxTokens: 8, stop: [' '] });
     assert.equal(long.items[0]!.response, direct.text);
   } finally {
     await g.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -154,7 +161,6 @@ test('MMLU: acc over items and acc_subject_avg over subjects, both reported; ave
 test('the evaluate stage scores generative benchmarks: scores.json, the summary line, skipped lines audited', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-genstage-'));
   try {
-    const ck = await tinyBpeCheckpoint(dir, 'm');
     const bench = join(dir, 'mc.jsonl');
     writeFileSync(bench, JSON.stringify({ query: 'the cat sat on the', choices: ['mat', 'pond'], gold: 0 }) + '\n');
     const gsm = join(dir, 'gsm.jsonl');

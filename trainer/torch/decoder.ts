@@ -20,7 +20,7 @@ export interface TorchDecodeOptions {
 type Answer = { head: Record<string, unknown>; data?: Buffer };
 
 /** Starts generate.py on the local checkpoint directory `dir`; resolves once the model is loaded. */
-export async function torchDecodeModel(dir: string, vocabSize: number, contextLength: number, opts: TorchDecodeOptions = {}): Promise<DecodeModel & { device: string }> {
+export async function torchDecodeModel(dir: string, vocabSize: number, contextLength: number, opts: TorchDecodeOptions = {}): Promise<DecodeModel & { device: string; pid: number | undefined }> {
   const python = findPython(opts.python);
   if (!python) throw new Error('generate: backend torch needs a Python with torch (set SLUICE_PYTHON or install python3-torch)');
   const child: ChildProcessWithoutNullStreams = spawn(python, [join(TORCH_DIR, 'generate.py'), dir, opts.device ?? 'auto'], { env: { ...process.env, PYTHONUNBUFFERED: '1' } });
@@ -93,6 +93,7 @@ export async function torchDecodeModel(dir: string, vocabSize: number, contextLe
   return {
     backend: 'torch',
     device: String(ready.head.device),
+    pid: child.pid,
     vocabSize,
     contextLength,
     session(): DecodeBackend {
