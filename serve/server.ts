@@ -217,7 +217,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (!opts.chat) throw new ApiError(400, `The model '${opts.name}' has no chat template; start sluice serve with --template, or use /v1/completions`, 'invalid_request_error', 'messages', 'no_chat_template');
     const o = chatOptions(r, g.contextLength);
     const stop = [...(o.stop ?? []), ...(opts.chat.stop ?? [])];
-    const ids = promptIds(opts.chat.render(chatMessages(r)), true);
+    let rendered: string;
+    try {
+      rendered = opts.chat.render(chatMessages(r));
+    } catch (e) {
+      // A template that raises (e.g. roles out of the order it accepts) is the request's fault.
+      throw new ApiError(400, `The chat template cannot render these messages: ${(e as Error).message}`, 'invalid_request_error', 'messages', 'invalid_value');
+    }
+    const ids = promptIds(rendered, true);
     const n = r.n ?? 1;
     const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
     const signal = clientGone(res);

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -130,6 +130,16 @@ test('serve: errors are OpenAI error objects (unknown model, bad value, unsuppor
   });
   await assert.rejects(client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'x' }], presence_penalty: 1 }), (e: unknown) => e instanceof OpenAI.BadRequestError && e.code === 'unsupported_parameter');
   await assert.rejects(client.completions.create({ model: 'tiny', prompt: 'the cat sat on the mat. '.repeat(20) }), (e: unknown) => e instanceof OpenAI.BadRequestError && e.code === 'context_length_exceeded');
+  // A template that raises answers 400 naming the messages.
+  const strict = join(dir, 'strict.jinja');
+  writeFileSync(strict, "{% if messages[0]['role'] != 'user' %}{{ raise_exception('the first message must be the user\\'s') }}{% endif %}{{ messages[0]['content'] }}");
+  const s2 = await startServer({ generator: gen, name: 'tiny', chat: chatFormat(resolveTemplate(strict)) });
+  try {
+    const c2 = new OpenAI({ baseURL: s2.baseURL, apiKey: 'unused', maxRetries: 0 });
+    await assert.rejects(c2.chat.completions.create({ model: 'tiny', messages: [{ role: 'system', content: 'x' }] }), (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'messages' && /must be the user's/.test(e.message));
+  } finally {
+    await s2.close();
+  }
   const res = await fetch(`${server.url}/v1/embeddings`, { method: 'POST', body: '{}' });
   assert.equal(res.status, 404);
   assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'unknown_url');
