@@ -29,4 +29,5 @@ export { evaluate } from './evals/stage.ts';
 export { contamination } from './evals/contamination/index.ts';
 export { crawl } from './operators/crawl/crawl.ts';
 export { train, openGenerator } from './trainer/index.ts';
+export { startServer, type ServerOptions, type RunningServer, type ChatFormat } from './serve/server.ts';
 export { datasets } from './datasets/index.ts';
