@@ -89,7 +89,7 @@ const bench: Bench = {
         }
       }
       return {
-        title: 'Generation: tokens/s with and without the KV cache',
+        title: 'Generation: tokens per CPU second with and without the KV cache',
         rows,
         notes: `Model: ${(paramCounts(model).total / 1e6).toFixed(2)}M parameters (4 layers, d_model 128, context 256, vocabulary 512), random init; greedy, batch 1, 16 prompt tokens, ${newTokens} new tokens, so the uncached runs recompute windows of 17 to ${16 + newTokens} tokens. Figures are tokens per CPU second (this process plus the torch subprocess, from /proc), medians of 3 runs after a warm-up: on this shared 2-core machine wall time measures the other jobs' load (wall figures in the notes column). Ratios are uncached CPU time over cached CPU time for the same backend. The uncached path is each backend's training forward over the window (logits of every position). The torch figures include one JSON request and one raw float32 logits row over a pipe per token. Load average when the bench started: ${load.toFixed(2)} (2 cores, shared).`,
       };

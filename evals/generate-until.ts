@@ -64,7 +64,7 @@ export interface GenerativeTask {
   fewshotDelimiter?: string;
 }
 
-/** lm-evaluation-harness's `gsm8k` task (lm_eval/tasks/gsm8k/gsm8k.yaml). */
+/** lm-evaluation-harness's `gsm8k` task (lm_eval/tasks/gsm8k/gsm8k.yaml, version 3.0). */
 export const GSM8K: GenerativeTask = {
   name: 'gsm8k',
   until: ['Question:', '</s>', '<|im_end|>'],
