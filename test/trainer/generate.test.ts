@@ -137,6 +137,27 @@ test('sampling: temperature 0 and top-k 1 are argmax; top-p keeps the nucleus; t
   assert.equal(sampleToken(logits, checkSampling({ topK: 3 }), () => 0.999999), 2, 'the third most likely');
   assert.equal(sampleToken(logits, checkSampling({}), () => 0.999999), 4, 'no filter: the last id can be drawn');
   assert.deepEqual(topLogprobs(logits, 2).map((t) => t.token), [1, 3]);
+  // Top-p by partitioning equals top-p by a full sort (ties included: logits on a coarse grid).
+  const reference = (l: Float32Array, topP: number, u: number) => {
+    const ids = Array.from(l, (_, i) => i).sort((a, b) => l[b]! - l[a]! || a - b);
+    const p = ids.map((i) => Math.exp(l[i]! - Math.max(...l)));
+    const total = p.reduce((a, b) => a + b, 0);
+    let keep = ids.length;
+    for (let j = 0, c = 0; j < ids.length; j++) if ((c += p[j]!) >= topP * total) {
+      keep = j + 1;
+      break;
+    }
+    let r = u * p.slice(0, keep).reduce((a, b) => a + b, 0);
+    for (let j = 0; j < keep; j++) if ((r -= p[j]!) < 0) return ids[j]!;
+    return ids[keep - 1]!;
+  };
+  let seed = 3;
+  const next = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  for (let trial = 0; trial < 30; trial++) {
+    const l = Float32Array.from({ length: 200 }, () => Math.round(next() * 12) / 2);
+    const topP = 0.05 + 0.9 * next();
+    for (const u of [0, 0.3, 0.77, 0.999999]) assert.equal(sampleToken(l, checkSampling({ topP }), () => u), reference(l, topP, u), `trial ${trial}, topP ${topP}, u ${u}`);
+  }
   assert.throws(() => checkSampling({ topP: 0 }), /topP must be in \(0, 1\]/);
   assert.throws(() => checkSampling({ temperature: -1 }), /temperature must be a number ≥ 0/);
 });

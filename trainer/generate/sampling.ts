@@ -71,39 +71,82 @@ export function topLogprobs(logits: ArrayLike<number>, n: number, lse = logSumEx
 }
 
 /**
+ * The nucleus of `p` (unnormalised probabilities of the tokens `ids`): the shortest prefix, in
+ * order of probability (descending, lower id first on a tie), whose mass reaches `need`. Expected
+ * O(n) by repeated partitioning around a pivot, then only the nucleus is sorted: sorting all of a
+ * 50k vocabulary every token cost 47 ms a token (measured), this a few.
+ */
+function nucleus(ids: Int32Array, p: Float64Array, need: number): number[] {
+  const out: number[] = [];
+  let got = 0;
+  let cur = ids;
+  while (cur.length) {
+    const pivot = p[cur[cur.length >> 1]!]!;
+    const above: number[] = [];
+    const equal: number[] = [];
+    const below: number[] = [];
+    let massAbove = 0;
+    for (const i of cur) {
+      const v = p[i]!;
+      if (v > pivot) {
+        above.push(i);
+        massAbove += v;
+      } else if (v === pivot) equal.push(i);
+      else below.push(i);
+    }
+    if (got + massAbove >= need && above.length) {
+      cur = Int32Array.from(above);
+      continue;
+    }
+    out.push(...above);
+    got += massAbove;
+    equal.sort((a, b) => a - b);
+    for (const i of equal) {
+      out.push(i);
+      got += p[i]!;
+      if (got >= need) return sortByProb(out, p);
+    }
+    cur = Int32Array.from(below);
+  }
+  return sortByProb(out, p);
+}
+
+const sortByProb = (ids: number[], p: Float64Array) => ids.sort((a, b) => p[b]! - p[a]! || a - b);
+
+/**
  * Chooses the next token from `logits` with `o` (validated by {@link checkSampling}) and the
- * uniform draw `rand` (called once unless greedy).
+ * uniform draw `rand` (called once unless greedy). The draw walks the kept tokens in id order
+ * without filters, in order of probability with top-k or top-p.
  */
 export function sampleToken(logits: ArrayLike<number>, o: Required<SamplingOptions>, rand: () => number): number {
   const V = logits.length;
   if (o.temperature === 0 || o.topK === 1) return argmax(logits);
-  // Candidates, most likely first: all of them, or the top k.
-  let ids: number[];
-  if (o.topK > 0 && o.topK < V) ids = topLogprobs(logits, o.topK, 0).map((t) => t.token);
-  else if (o.topP < 1) ids = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b]! - logits[a]! || a - b);
-  else ids = Array.from({ length: V }, (_, i) => i);
   const t = o.temperature;
+  let ids: Int32Array;
+  if (o.topK > 0 && o.topK < V) ids = Int32Array.from(topLogprobs(logits, o.topK, 0), (x) => x.token);
+  else {
+    ids = new Int32Array(V);
+    for (let i = 0; i < V; i++) ids[i] = i;
+  }
   let m = -Infinity;
-  for (const i of ids) if (logits[i]! / t > m) m = logits[i]! / t;
-  const p = ids.map((i) => Math.exp(logits[i]! / t - m));
-  let total = p.reduce((a, b) => a + b, 0);
-  let keep = ids.length;
+  for (let j = 0; j < ids.length; j++) if (logits[ids[j]!]! > m) m = logits[ids[j]!]!;
+  const p = new Float64Array(V);
+  let total = 0;
+  for (let j = 0; j < ids.length; j++) {
+    const i = ids[j]!;
+    total += p[i] = Math.exp((logits[i]! - m) / t);
+  }
+  let order: ArrayLike<number> = ids;
   if (o.topP < 1) {
-    // The smallest prefix (in probability order) whose mass reaches topP; at least one token.
-    let c = 0;
-    for (let j = 0; j < ids.length; j++) {
-      c += p[j]!;
-      if (c >= o.topP * total) {
-        keep = j + 1;
-        break;
-      }
-    }
-    total = p.slice(0, keep).reduce((a, b) => a + b, 0);
+    const kept = nucleus(ids, p, o.topP * total);
+    total = 0;
+    for (const i of kept) total += p[i]!;
+    order = kept;
   }
   let r = rand() * total;
-  for (let j = 0; j < keep; j++) {
-    r -= p[j]!;
-    if (r < 0) return ids[j]!;
+  for (let j = 0; j < order.length; j++) {
+    r -= p[order[j]!]!;
+    if (r < 0) return order[j]!;
   }
-  return ids[keep - 1]!;
+  return order[order.length - 1]!;
 }
