@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -148,8 +148,12 @@ test('serve: errors are OpenAI error objects (unknown model, bad value, unsuppor
   assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'invalid_json');
 });
 
-test('sluice serve --port 0 prints listening on http://127.0.0.1:PORT and answers', async () => {
-  const { child, done } = startCli(['serve', ck, '--port', '0', '--template', 'chatml', '--name', 'cli-model'], { cwd: dir });
+test('sluice serve <stage dir> --port 0 prints listening on http://127.0.0.1:PORT and answers', async () => {
+  // A train stage's directory: <workdir>/train/<fingerprint>/ with the manifest; the latest output is served, named after the stage.
+  const out = join(dir, 'work', 'train', 'fp1');
+  cpSync(ck, out, { recursive: true });
+  writeFileSync(join(out, 'manifest.json'), JSON.stringify({ format: 'sluice.dataset/1', pipeline: 'p', stage: 'train', fingerprint: 'fp1' }));
+  const { child, done } = startCli(['serve', join(dir, 'work', 'train'), '--port', '0', '--template', 'chatml'], { cwd: dir });
   try {
     let out = '';
     const url = await new Promise<string>((resolve, reject) => {
@@ -161,8 +165,8 @@ test('sluice serve --port 0 prints listening on http://127.0.0.1:PORT and answer
       void done.then((r) => reject(new Error(`sluice serve exited ${r.code}: ${r.stderr}`)));
     });
     const c = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
-    assert.deepEqual((await c.models.list()).data.map((m) => m.id), ['cli-model']);
-    const r = await c.chat.completions.create({ model: 'cli-model', messages: [{ role: 'user', content: 'the dog' }], max_tokens: 4, temperature: 0 });
+    assert.deepEqual((await c.models.list()).data.map((m) => m.id), ['train']);
+    const r = await c.chat.completions.create({ model: 'train', messages: [{ role: 'user', content: 'the dog' }], max_tokens: 4, temperature: 0 });
     assert.equal(r.choices[0]!.message.role, 'assistant');
   } finally {
     process.kill(-child.pid!, 'SIGTERM');

@@ -15,14 +15,17 @@ import { gelu, layerNorm, linearBias, matmul } from './ops.ts';
 export function tfjsDecodeModel(model: TfjsGPT): DecodeModel {
   const c = model.config;
   const rope = c.positions === 'rotary' ? rotaryTables(model.tf, c.contextLength, c.dModel / c.heads) : null;
+  // The tied head transposed once, not every step (a V×d copy: 38M floats a token for GPT-2).
+  const head = c.tiedHead ? model.tf.keep(model.tf.transpose(model.params.get('wte')!)) : null;
   return {
     backend: 'tfjs',
     vocabSize: c.vocabSize,
     contextLength: c.contextLength,
-    session: () => new TfjsSession(model, rope),
+    session: () => new TfjsSession(model, rope, head),
     async close() {
       rope?.cos.dispose();
       rope?.sin.dispose();
+      head?.dispose();
       model.dispose();
     },
   };
@@ -39,6 +42,7 @@ class TfjsSession implements DecodeBackend {
   constructor(
     private readonly m: TfjsGPT,
     private readonly rope: { cos: Tensor2D; sin: Tensor2D } | null,
+    private readonly headT: Tensor | null,
   ) {
     this.vocabSize = m.config.vocabSize;
     this.contextLength = m.config.contextLength;
@@ -124,7 +128,7 @@ class TfjsSession implements DecodeBackend {
       x = tf.add(x, lin(h, p + 'mlp.c_proj'));
     }
     const last = ln(tf.slice(x, [n - 1, 0], [1, d]), 'ln_f');
-    const head = c.tiedHead ? tf.transpose(P('wte')) : P('lm_head.weight');
+    const head = this.headT ?? P('lm_head.weight');
     return [matmul(tf, last, head as Tensor2D), ...newK, ...newV];
   }
 
