@@ -1,11 +1,11 @@
 /**
  * Incremental decoding of the tfjs GPT with a key/value cache (batch 1). The uncached path is the
  * training forward (`TfjsGPT.logits`) over the whole window; the cached path here runs only the
- * new tokens, attending over the cached keys and values of the earlier positions. Both use the
- * forward ops as trainer/tfjs/ops.ts in the same order on the same parameters, so greedy decoding gives the same tokens
- * (tested in test/trainer/generate.test.ts).
+ * new tokens, attending over the cached keys and values of the earlier positions. Both run the
+ * forward ops of trainer/tfjs/ops.ts in the same order on the same parameters, so greedy decoding
+ * gives the same tokens (tested in test/trainer/generate.test.ts).
  */
-import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
+import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
 import type { DecodeBackend, DecodeModel } from '../generate/lm.ts';
 import type { Tf } from './backend.ts';
 import type { TfjsGPT } from './model.ts';
