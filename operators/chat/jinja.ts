@@ -54,7 +54,7 @@ interface InterpreterInternals {
   renderFor(node: Node, env: Environment): string;
   executeSet(node: Node, env: Environment): void;
 }
-const Base = Interpreter as unknown as new (env: Environment) => InterpreterInternals;
+const Base = Interpreter as new (env: Environment) => InterpreterInternals;
 
 // The runtime value classes, taken from values the library builds (it does not export them).
 const probe = new Environment();
