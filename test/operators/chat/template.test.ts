@@ -41,7 +41,7 @@ const a1 = m('assistant', ' I am fine, thanks.\n');
 const u2 = m('user', 'Write a haiku\r\n\r\nabout rain.');
 const a2 = m('assistant', 'Rain taps the window\n\nsoft grey\u00a0hours');
 // Non-ASCII, and the whitespace on which Python's str.strip and JS's trim disagree (U+FEFF, U+0085, U+001F).
-const uNa = m('user', ' Grüße aus Köln — 東京 🌧️ naïve café שלום \u200b\u3000\x85');
+const uNa = m('user', ' Grüße aus Köln — 東京 🌧️ naïve cafe\u0301 שלום \u200b\u3000\x85');
 const aNa = m('assistant', '\x1fÇa va ! 你好 👍🏽\ufeff');
 const CONVERSATIONS: Record<string, unknown[]> = {
   single: [u1],
