@@ -52,8 +52,20 @@ test('mask modes on a multi-turn ChatML conversation', () => {
   };
   assert.equal(run('assistant'), 'Hello!<|im_end|>\n|Ciao, ünïcode 👋<|im_end|>\n');
   assert.equal(run('last'), 'Ciao, ünïcode 👋<|im_end|>\n');
-  assert.equal(run('completion'), 'Hello!<|im_end|>\n<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\nCiao, ünïcode 👋<|im_end|>\n');
+  assert.equal(run('completion'), 'Ciao, ünïcode 👋<|im_end|>\n', 'the prompt runs to the last user turn');
   assert.equal(run('none'), '');
+  // A completion of several messages (a tool call and its result): 'completion' trains all of them, 'last' only the final answer.
+  const tool = [m('user', 'Weather?'), m('assistant', 'call get_weather'), m('tool', '12°C'), m('assistant', 'It is 12°C.')];
+  const t2 = (mask: 'completion' | 'last', promptMessages?: number) => {
+    const r = tokenizeChat(tool, { tokenizer: gpt2, template: t, mask, ...(promptMessages !== undefined ? { promptMessages } : {}) });
+    return trained(r.tokens, r.lossMask);
+  };
+  assert.equal(t2('completion'), 'call get_weather<|im_end|>\n<|im_start|>tool\n12°C<|im_end|>\n<|im_start|>assistant\nIt is 12°C.<|im_end|>\n');
+  assert.equal(t2('last'), 'It is 12°C.<|im_end|>\n');
+  // A preference pair's prompt given explicitly (train.dpo's use): everything after it, here from the tool turn on.
+  assert.equal(t2('completion', 3), 'It is 12°C.<|im_end|>\n');
+  assert.equal(t2('completion', 2), '<|im_start|>tool\n12°C<|im_end|>\n<|im_start|>assistant\nIt is 12°C.<|im_end|>\n');
+  assert.throws(() => t2('completion', 9), /promptMessages 9 is not between 0 and the 4 messages/);
   // A template without a generation prompt (Llama 2 style): the turn starts where the previous ones end.
   const noGen: ChatTemplate = { name: 'nogen', source: "{% for x in messages %}{% if x.role == 'user' %}[INST] {{ x.content }} [/INST]{% else %} {{ x.content }} </s>{% endif %}{% endfor %}" };
   const r = tokenizeChat([m('user', 'Q'), m('assistant', 'A')], { tokenizer: gpt2, template: noGen });
