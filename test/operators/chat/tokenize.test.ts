@@ -10,7 +10,9 @@ import { loadEncoding } from '../../../operators/tokenize/bpe/tiktoken-format.ts
 import { runOperators } from '../../../engine/testing.ts';
 import type { Doc } from '../../../engine/types.ts';
 import { chatOf, type ChatMessage } from '../../../formats/chat.ts';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { BpeTrainer } from '../../../operators/tokenize/bpe/trainer.ts';
+import { loadTokenizer, tokenizerFiles } from '../../../operators/tokenize/load.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -104,4 +106,20 @@ test('chat.tokenize: truncation right/left/drop, template raises and emptied mas
   assert.equal(strict.audit.drops[0]!.details!.source, 'chat.jsonl:9');
   await assert.rejects(runOperators([chatTokenize(base)], [{ id: 'p', text: 'plain', meta: {} }]), /doc p has no meta.chat: read it with read.chat/);
   assert.throws(() => chatTokenize({ tokenizer: 'gpt2', template: 'chatml', mask: 'all' as never }), /mask/);
+});
+
+test("chat.tokenize uses the tokenizer's own chat template (tokenizer_config.json beside its files) over the template option", async () => {
+  const trainer = new BpeTrainer({ vocabSize: 300, specials: ['<|endoftext|>', '<|turn|>'] });
+  trainer.add('user assistant hello there general kenobi '.repeat(20));
+  const tokDir = join(mkdtempSync(join(tmpdir(), 'sluice-chat-owntok-')), 'tok');
+  mkdirSync(tokDir);
+  for (const [name, data] of Object.entries(tokenizerFiles(trainer.train().definition))) writeFileSync(join(tokDir, name), data);
+  writeFileSync(join(tokDir, 'tokenizer_config.json'), JSON.stringify({ eos_token: '<|endoftext|>', chat_template: "{% for x in messages %}<|turn|>{{ x.role }}: {{ x.content }}{% if x.role == 'assistant' %}{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}<|turn|>assistant: {% endif %}" }));
+  const { out } = await runOperators([chatTokenize({ tokenizer: tokDir, template: 'chatml' })], [chatDoc('1', [m('user', 'hello there'), m('assistant', 'general kenobi')])]);
+  const tok = await loadTokenizer(tokDir);
+  const d = out[0]!;
+  assert.equal(tok.decode(d.tokens!), '<|turn|>user: hello there<|turn|>assistant: general kenobi<|endoftext|>');
+  assert.equal(d.tokens![0], tok.specials.get('<|turn|>'), 'the template\'s special is one token');
+  // ' general' straddles the generation prompt's space and the answer: trained.
+  assert.equal(tok.decode(d.tokens!.filter((_, i) => d.lossMask![i])), ' general kenobi<|endoftext|>');
 });
