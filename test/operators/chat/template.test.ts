@@ -183,9 +183,12 @@ test('resolveTemplate and templateForTokenizer: built-ins, .jinja files, tokeniz
   const own = await templateForTokenizer(tokDir, 'chatml');
   assert.equal(renderChat(own, [m('user', 'q')] as ChatMessage[]), '<|begin|>q<|end|>');
   assert.equal(renderChat(resolveTemplate(join(tokDir, 'tokenizer_config.json')), [m('user', 'q')] as ChatMessage[]), '<|begin|>q<|end|>');
-  // chat_template.jinja beside it wins over the config's string, keeping the config's tokens.
+  // chat_template.jinja beside it wins over the config's string, keeping the config's tokens,
+  // also when the config has no template (transformers' newer layout).
   writeFileSync(join(tokDir, 'chat_template.jinja'), '{{ bos_token }}J{{ messages | length }}');
   assert.equal(renderChat(await templateForTokenizer(tokDir), []), '<|begin|>J0');
+  writeFileSync(join(tokDir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<|b2|>' }));
+  assert.equal(renderChat(await templateForTokenizer(tokDir), []), '<|b2|>J0');
   assert.equal((await templateForTokenizer('cl100k_base', 'zephyr')).name, 'zephyr');
   await assert.rejects(templateForTokenizer('cl100k_base'), /has no chat template/);
   assert.throws(() => resolveTemplate('no-such-template'), /not a built-in \(chatml, llama-3, zephyr\) and no such file/);
