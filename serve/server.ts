@@ -6,10 +6,10 @@
  *
  * node:http, not a framework: the server has five routes and one JSON body each, a streamed
  * response writes server-sent events to the raw socket (which fastify or hono would hand over
- * to us anyway: `reply.hijack()`, `streamSSE` on the raw Node response), every error path must
- * answer OpenAI's error object rather than the framework's, and zod (already a dependency)
- * validates the bodies. A framework would add a dependency and its import time to every
- * `sluice serve` and change none of that code.
+ * anyway: `reply.hijack()`, hono's Node adapter), every error path must answer OpenAI's error
+ * object rather than the framework's, and zod (already a dependency) validates the bodies.
+ * Measured (import, CPU s): node:http 0.05, hono + @hono/node-server 0.07 (2 packages), fastify
+ * 0.15 (50 packages); hono would replace only the routing and body reading here.
  *
  * One model decodes one sequence at a time (tfjs runs on this thread; the torch subprocess
  * answers in order), so requests queue and run one after another; a client that disconnects
