@@ -150,8 +150,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   /** Token ids of a prompt; a prompt longer than the context is a 400. */
   function promptIds(p: string | number[], specials: boolean): number[] {
-    const ids = typeof p === 'string' ? (specials ? g.encodeChat(p) : g.encode(p)) : p;
-    if (ids.length === 0) throw new ApiError(400, 'The prompt is empty', 'invalid_request_error', 'prompt', 'invalid_value');
+    let ids = typeof p === 'string' ? (specials ? g.encodeChat(p) : g.encode(p)) : p;
+    // An empty prompt starts from end-of-text, as OpenAI's default prompt '<|endoftext|>' does.
+    if (ids.length === 0 && g.eotToken !== undefined) ids = [g.eotToken];
+    if (ids.length === 0) throw new ApiError(400, 'The prompt is empty and the model names no end-of-text token to start from', 'invalid_request_error', 'prompt', 'invalid_value');
     if (ids.length > g.contextLength) throw new ApiError(400, `This model's maximum context length is ${g.contextLength} tokens; the prompt has ${ids.length}`, 'invalid_request_error', 'prompt', 'context_length_exceeded');
     for (const t of ids) if (t >= g.vocabSize) throw new ApiError(400, `Token id ${t} is outside the vocabulary (${g.vocabSize})`, 'invalid_request_error', 'prompt', 'invalid_value');
     return ids;

@@ -56,6 +56,11 @@ test('serve: models, completions with logprobs and seeds, streaming equals non-s
   assert.equal(c.usage!.prompt_tokens, direct.promptTokens);
   assert.equal(c.usage!.completion_tokens, direct.completionTokens);
 
+  // An empty prompt starts from end-of-text.
+  const empty = await client.completions.create({ model: 'tiny', prompt: '', max_tokens: 3, temperature: 0 });
+  assert.equal(empty.usage!.prompt_tokens, 1);
+  assert.equal(empty.choices[0]!.text, (await gen.generate([gen.eotToken!], { temperature: 0, maxTokens: 3 })).text);
+
   // A seed fixes a sampled completion; n choices use seed, seed + 1, ….
   const s1 = await client.completions.create({ model: 'tiny', prompt: 'a bird ', max_tokens: 10, temperature: 1, seed: 11, n: 2 });
   const s2 = await client.completions.create({ model: 'tiny', prompt: 'a bird ', max_tokens: 10, temperature: 1, seed: 11, n: 2 });
