@@ -2,13 +2,14 @@
  * The OpenAI API surface `sluice serve` implements: request schemas (zod) for `/v1/completions`
  * and `/v1/chat/completions`, their translation into {@link GenerateOptions}, the response and
  * stream-chunk shapes (completions and chat logprobs differ), and the OpenAI error object.
- * Parameters Sluice cannot honour (penalties, logit bias, tools, `echo`, `suffix`, `best_of` > n)
+ * Parameters Sluice cannot honour (penalties, logit bias, tools, `suffix`, `best_of` > n)
  * are rejected with a 400 naming them, never silently ignored; unknown fields are ignored, as
  * OpenAI clients send extras. `top_k` is vLLM's extension (0 or -1: off).
  */
 import { z } from 'zod';
 import type { GenerateOptions, Generation, GeneratedToken, FinishReason } from '../trainer/generate/generate.ts';
 import type { ChatMessage } from '../formats/chat.ts';
+import type { PromptTokenScore } from '../trainer/generate/lm.ts';
 
 /** An error answered as OpenAI does: `{"error": {"message", "type", "param", "code"}}` with an HTTP status. */
 export class ApiError extends Error {
@@ -102,7 +103,6 @@ function commonOptions(r: CompletionRequest | ChatRequest): GenerateOptions {
 
 /** Generation options of a completions request (max_tokens default 16, as OpenAI's). */
 export function completionOptions(r: CompletionRequest): GenerateOptions {
-  if (r.echo) unsupported('echo', '= true');
   if (r.suffix) unsupported('suffix', '');
   if (r.best_of && r.best_of !== (r.n ?? 1)) unsupported('best_of', '≠ n');
   return { ...commonOptions(r), maxTokens: r.max_tokens ?? 16, topLogprobs: r.logprobs ?? 0 };
@@ -155,6 +155,57 @@ export function completionLogprobs(tokens: GeneratedToken[], base = 0) {
     token_logprobs: tokens.map((t) => t.logprob),
     top_logprobs: tokens.map((t) => Object.fromEntries(t.top.map((x) => [x.text, x.logprob]))),
     text_offset: tokens.map((t) => base + t.offset),
+  };
+}
+
+/** The echoed prompt of a completions request: its text and its tokens' logprobs (the first has none, as OpenAI's). */
+export interface EchoedPrompt {
+  text: string;
+  tokens: string[];
+  logprobs: Array<number | null>;
+  top: Array<Record<string, number> | null>;
+  offsets: number[];
+}
+
+/**
+ * The echo of a prompt: `ids` with their scores (`scores[j]` for `ids[j + 1]`); token texts from
+ * `tokenBytes`, offsets by incremental UTF-8 decoding; `text` is the prompt as sent when it was
+ * text, else its decoding.
+ */
+export function echoPrompt(ids: number[], scores: PromptTokenScore[], tokenBytes: (id: number) => Uint8Array, sent?: string): EchoedPrompt {
+  const bytes = (id: number) => {
+    try {
+      return tokenBytes(id);
+    } catch {
+      return new Uint8Array(0);
+    }
+  };
+  const dec = new TextDecoder('utf-8');
+  let text = '';
+  const offsets: number[] = [];
+  const str = (id: number) => Buffer.from(bytes(id)).toString('utf8');
+  for (const id of ids) {
+    offsets.push(text.length);
+    text += dec.decode(bytes(id), { stream: true });
+  }
+  text += dec.decode();
+  return {
+    text: sent ?? text,
+    tokens: ids.map(str),
+    logprobs: [null, ...scores.map((s) => s.logprob)],
+    top: [null, ...scores.map((s) => Object.fromEntries(s.top.map((t) => [str(t.token), t.logprob])))],
+    offsets,
+  };
+}
+
+/** Completions logprobs of an echoed prompt followed by generated tokens. */
+export function echoedLogprobs(e: EchoedPrompt, tokens: GeneratedToken[]) {
+  const gen = completionLogprobs(tokens, e.text.length);
+  return {
+    tokens: [...e.tokens, ...gen.tokens],
+    token_logprobs: [...e.logprobs, ...gen.token_logprobs],
+    top_logprobs: [...e.top, ...gen.top_logprobs],
+    text_offset: [...e.offsets, ...gen.text_offset],
   };
 }
 

@@ -31,7 +31,10 @@ import {
   completionOptions,
   completionPrompts,
   completionRequest,
+  echoedLogprobs,
+  echoPrompt,
   finishReason,
+  type EchoedPrompt,
   parseBody,
   usage,
 } from './openai.ts';
@@ -173,19 +176,30 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   async function completions(r: ReturnType<typeof completionRequest.parse>, res: ServerResponse): Promise<void> {
     checkModel(r.model);
     const o = completionOptions(r);
-    const prompts = completionPrompts(r).map((p) => promptIds(p, false));
+    const sent = completionPrompts(r);
+    const prompts = sent.map((p) => promptIds(p, false));
     const n = r.n ?? 1;
     const id = `cmpl-${randomBytes(12).toString('hex')}`;
     const signal = clientGone(res);
     const base = { id, object: 'text_completion', created: Math.floor(Date.now() / 1000), model: opts.name };
     const withLogprobs = r.logprobs !== null && r.logprobs !== undefined;
+    /** The echoed prompt (`echo: true`): its text, and its tokens' logprobs from one forward. */
+    const echoOf = async (pi: number): Promise<EchoedPrompt | null> => {
+      if (!r.echo) return null;
+      const ids = prompts[pi]!;
+      const text = sent[pi];
+      return echoPrompt(ids, withLogprobs ? await g.model.scorePrompt(ids, o.topLogprobs ?? 0) : [], (t) => g.tokenizer.tokenBytes(t), typeof text === 'string' ? text : undefined);
+    };
+    const logprobsOf = (e: EchoedPrompt | null, tokens: Generation['tokens']) => (!withLogprobs ? null : e ? echoedLogprobs(e, tokens) : completionLogprobs(tokens));
     if (r.stream) {
       startSse(res);
       const gens: Generation[] = [];
       await serial(async () => {
         for (const [pi, ids] of prompts.entries()) {
+          const e = await echoOf(pi);
           for (let i = 0; i < n; i++) {
             const index = pi * n + i;
+            if (e) sse(res, { ...base, choices: [{ index, text: e.text, logprobs: withLogprobs ? echoedLogprobs(e, []) : null, finish_reason: null }] });
             const it = g.stream(ids, { ...o, ...choiceSeed(o, i), signal });
             for (let c = await it.next(); ; c = await it.next()) {
               if (c.done) {
@@ -193,7 +207,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
                 sse(res, { ...base, choices: [{ index, text: '', logprobs: null, finish_reason: finishReason(c.value.finishReason) }] });
                 break;
               }
-              sse(res, { ...base, choices: [{ index, text: c.value.text, logprobs: withLogprobs ? completionLogprobs(c.value.tokens) : null, finish_reason: null }] });
+              const lp = withLogprobs ? completionLogprobs(c.value.tokens, e ? e.text.length : 0) : null;
+              sse(res, { ...base, choices: [{ index, text: c.value.text, logprobs: lp, finish_reason: null }] });
             }
             if (signal.aborted) return;
           }
@@ -202,14 +217,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (r.stream_options?.include_usage) sse(res, { ...base, choices: [], usage: totalUsage(gens, n) });
       return endSse(res);
     }
-    const gens = await serial(async () => {
+    const { gens, echoes } = await serial(async () => {
       const out: Generation[] = [];
-      for (const ids of prompts) for (let i = 0; i < n; i++) out.push(await g.generate(ids, { ...o, ...choiceSeed(o, i), signal }));
-      return out;
+      const ech: Array<EchoedPrompt | null> = [];
+      for (const [pi, ids] of prompts.entries()) {
+        const e = await echoOf(pi);
+        for (let i = 0; i < n; i++) {
+          out.push(await g.generate(ids, { ...o, ...choiceSeed(o, i), signal }));
+          ech.push(e);
+        }
+      }
+      return { gens: out, echoes: ech };
     });
     send(res, 200, {
       ...base,
-      choices: gens.map((x, index) => ({ index, text: x.text, logprobs: withLogprobs ? completionLogprobs(x.tokens) : null, finish_reason: finishReason(x.finishReason) })),
+      choices: gens.map((x, index) => ({ index, text: (echoes[index]?.text ?? '') + x.text, logprobs: logprobsOf(echoes[index] ?? null, x.tokens), finish_reason: finishReason(x.finishReason) })),
       usage: totalUsage(gens, n),
     });
   }

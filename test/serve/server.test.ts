@@ -15,6 +15,7 @@ import { resolveTemplate, renderChat } from '../../operators/chat/template.ts';
 import { chatFormat } from '../../serve/chat-format.ts';
 import { startServer, type RunningServer } from '../../serve/server.ts';
 import { openGenerator, type TextGenerator } from '../../trainer/generate/open.ts';
+import { openScorer } from '../../trainer/scorer.ts';
 import { startCli } from '../helpers/cli.ts';
 import { tinyBpeCheckpoint } from '../trainer/helpers/tiny-model.ts';
 
@@ -55,6 +56,26 @@ test('serve: models, completions with logprobs and seeds, streaming equals non-s
   assert.ok(lp.top_logprobs!.every((d) => Object.keys(d).length === 2));
   assert.equal(c.usage!.prompt_tokens, direct.promptTokens);
   assert.equal(c.usage!.completion_tokens, direct.completionTokens);
+
+  // echo with max_tokens 0 (how lm-evaluation-harness's local-completions scores a
+  // log-likelihood): the prompt's token logprobs, equal to the eval scorer's, the first null.
+  const ids = gen.encode('the dog ran to the pond.');
+  const scorer = await openScorer(ck, { backend: 'tfjs' });
+  const [ref] = await scorer.logprobs([ids]);
+  await scorer.close();
+  const echo = await client.completions.create({ model: 'tiny', prompt: ids, max_tokens: 0, echo: true, logprobs: 1, temperature: 0 });
+  const el = echo.choices[0]!.logprobs!;
+  assert.equal(echo.choices[0]!.text, 'the dog ran to the pond.');
+  assert.equal(el.token_logprobs![0], null);
+  assert.equal(el.tokens!.join(''), 'the dog ran to the pond.');
+  el.token_logprobs!.slice(1).forEach((x, j) => assert.ok(Math.abs(x - ref![j]!) < 1e-5, `position ${j + 1}: ${x} vs ${ref![j]}`));
+  assert.ok(el.top_logprobs!.slice(1).every((d) => Object.keys(d!).length === 1));
+  // echo plus generated tokens: the text and the offsets run on from the prompt.
+  const echo2 = await client.completions.create({ model: 'tiny', prompt: 'the dog ', max_tokens: 4, echo: true, logprobs: 0, temperature: 0 });
+  const plain = await gen.generate('the dog ', { temperature: 0, maxTokens: 4 });
+  assert.equal(echo2.choices[0]!.text, 'the dog ' + plain.text);
+  assert.equal(echo2.choices[0]!.logprobs!.tokens!.length, gen.encode('the dog ').length + plain.tokens.length);
+  assert.equal(echo2.choices[0]!.logprobs!.text_offset!.at(-plain.tokens.length), 'the dog '.length);
 
   // An empty prompt starts from end-of-text.
   const empty = await client.completions.create({ model: 'tiny', prompt: '', max_tokens: 3, temperature: 0 });

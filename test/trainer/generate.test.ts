@@ -66,6 +66,14 @@ test('torch: cached and uncached greedy decoding give the same tokens, and the s
       const ts = await t.generate(prompt, { temperature: 0.8, topP: 0.9, seed: 5, maxTokens: 20, ignoreEos: true });
       const fs = await f.generate(prompt, { temperature: 0.8, topP: 0.9, seed: 5, maxTokens: 20, ignoreEos: true });
       assert.deepEqual(ids(ts), ids(fs));
+      // Prompt scores (completions `echo`) agree across backends.
+      const p = Array.from(Buffer.from('the dog ran to the pond.'));
+      const [a, b] = [await t.model.scorePrompt(p, 2), await f.model.scorePrompt(p, 2)];
+      assert.equal(a.length, p.length - 1);
+      a.forEach((x, j) => {
+        assert.ok(Math.abs(x.logprob - b[j]!.logprob) < 1e-4, `position ${j}`);
+        assert.deepEqual(x.top.map((y) => y.token), b[j]!.top.map((y) => y.token));
+      });
     } finally {
       await t.close();
       await f.close();

@@ -19,6 +19,12 @@ export interface DecodeBackend {
   close(): Promise<void>;
 }
 
+/** One prompt position's score: its token's log-probability and the most likely alternatives. */
+export interface PromptTokenScore {
+  logprob: number;
+  top: Array<{ token: number; logprob: number }>;
+}
+
 /** A model that opens decoding sessions. */
 export interface DecodeModel {
   readonly backend: 'tfjs' | 'torch';
@@ -26,6 +32,12 @@ export interface DecodeModel {
   readonly contextLength: number;
   /** A fresh session (its own cache). */
   session(): DecodeBackend;
+  /**
+   * Log-probabilities of each token of `tokens` after the first given those before it (one
+   * forward; at most `contextLength` tokens), each with the `topN` most likely alternatives:
+   * what a completions request with `echo` reports for its prompt.
+   */
+  scorePrompt(tokens: number[], topN: number): Promise<PromptTokenScore[]>;
   /** Releases the model (tensors, subprocess). */
   close(): Promise<void>;
 }

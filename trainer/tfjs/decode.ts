@@ -6,7 +6,8 @@
  * gives the same tokens (tested in test/trainer/generate.test.ts).
  */
 import type { Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
-import type { DecodeBackend, DecodeModel } from '../generate/lm.ts';
+import type { DecodeBackend, DecodeModel, PromptTokenScore } from '../generate/lm.ts';
+import { logSumExp, topLogprobs } from '../generate/sampling.ts';
 import type { Tf } from './backend.ts';
 import type { TfjsGPT } from './model.ts';
 
@@ -23,6 +24,23 @@ export function tfjsDecodeModel(model: TfjsGPT): DecodeModel {
     vocabSize: c.vocabSize,
     contextLength: c.contextLength,
     session: () => new TfjsSession(model, rope, head),
+    async scorePrompt(tokens: number[], topN: number): Promise<PromptTokenScore[]> {
+      const T = tokens.length;
+      if (T < 2) return [];
+      if (T > c.contextLength) throw new Error(`generate: ${T} tokens exceed the context length ${c.contextLength}`);
+      for (const t of tokens) if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) throw new Error(`generate: token ${t} outside the vocabulary (${c.vocabSize})`);
+      const rows = Int32Array.from({ length: T - 1 }, (_, i) => i);
+      const logits = model.tf.tidy(() => model.logits(Int32Array.from(tokens), 1, T, rows));
+      const data = (await logits.data()) as Float32Array;
+      logits.dispose();
+      const V = c.vocabSize;
+      return rows.reduce<PromptTokenScore[]>((out, j) => {
+        const row = data.subarray(j * V, (j + 1) * V);
+        const lse = logSumExp(row);
+        out.push({ logprob: row[tokens[j + 1]!]! - lse, top: topLogprobs(row, topN, lse) });
+        return out;
+      }, []);
+    },
     async close() {
       rope?.cos.dispose();
       rope?.sin.dispose();

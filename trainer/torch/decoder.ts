@@ -96,6 +96,13 @@ export async function torchDecodeModel(dir: string, vocabSize: number, contextLe
     pid: child.pid,
     vocabSize,
     contextLength,
+    async scorePrompt(tokens, topN) {
+      if (tokens.length < 2) return [];
+      const a = await ask({ op: 'score', tokens, top: topN });
+      const lp = a.head.logprobs as number[];
+      const top = a.head.top as Array<Array<[number, number]>>;
+      return lp.map((logprob, j) => ({ logprob, top: top[j]!.map(([token, l]) => ({ token, logprob: l })) }));
+    },
     session(): DecodeBackend {
       const id = ++sessions;
       return {

@@ -10,6 +10,9 @@ Prints one JSON line `{"ready": true, ...}`, then answers each stdin line:
   `cache`, the tokens extend session S's cache; without, they are the whole sequence (the model's
   own forward, trainer/torch/gpt.py).
 - `{"op": "close", "session": S}`: frees S's cache; answers `{"ok": true}`.
+- `{"op": "score", "tokens": [...], "top": N}`: the log-probability of each token after the first
+  and the N most likely alternatives at each position, `{"logprobs": [...], "top": [[[id, lp], …], …]}`
+  (a completions request with `echo`).
 An error answers `{"error": "..."}` and the process keeps serving.
 """
 import json
@@ -79,6 +82,25 @@ def main():
             if op == 'close':
                 sessions.pop(req['session'], None)
                 out.write(b'{"ok": true}\n')
+                out.flush()
+                continue
+            if op == 'score':
+                tokens = req['tokens']
+                if len(tokens) > ctx:
+                    raise ValueError(f'{len(tokens)} tokens exceed the context length {ctx}')
+                if any(not isinstance(t, int) or t < 0 or t >= vocab for t in tokens):
+                    raise ValueError(f'token id outside the vocabulary ({vocab})')
+                idx = torch.tensor([tokens], dtype=torch.long, device=device)
+                with torch.no_grad():
+                    lp = torch.log_softmax(model(idx)[0, :-1].float(), dim=-1)
+                    picked = lp.gather(-1, idx[0, 1:].unsqueeze(-1)).squeeze(-1).double().cpu().tolist()
+                    k = min(int(req.get('top', 0)), vocab)
+                    if k > 0:
+                        tv, ti = lp.topk(k, dim=-1)
+                        top = [[[int(i), float(v)] for v, i in zip(rv, ri)] for rv, ri in zip(tv.double().cpu().tolist(), ti.cpu().tolist())]
+                    else:
+                        top = [[] for _ in picked]
+                out.write((json.dumps({'logprobs': picked, 'top': top}) + '\n').encode())
                 out.flush()
                 continue
             if op != 'forward':
