@@ -59,7 +59,7 @@ Examples:
       const g = r.gguf;
       process.stdout.write(`wrote ${r.files[0]} (${mb} MB): GGUF, architecture ${g.architecture}, ${g.tensors} tensors, ${dtype ?? 'f32'}; tokenizer gpt2/${g.vocab.pre}, ${g.vocab.size} tokens, ${g.vocab.merges} merges\n`);
     } else {
-      process.stdout.write(`wrote ${r.files.length} files (${mb} MB) into ${abs(values.out)}: ${r.files.map((f) => f.split('/').pop()).join(', ')}\n`);
+      process.stdout.write(`wrote ${r.files.length} files (${mb} MB) into ${abs(values.out)}: ${r.files.map((f) => f.split('/').pop()!).sort().join(', ')}\n`);
     }
     for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
     return 0;
