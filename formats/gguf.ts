@@ -45,45 +45,57 @@ export interface ByteSink {
 /** The alignment of tensor data (GGUF's default, `general.alignment`). */
 export const GGUF_ALIGNMENT = 32;
 
+/** A growable little-endian byte buffer (one allocation per doubling, not one per value). */
 class Bytes {
-  private parts: Uint8Array[] = [];
+  private buf = new Uint8Array(1 << 16);
+  private dv = new DataView(this.buf.buffer);
   length = 0;
-  private push(b: Uint8Array) {
-    this.parts.push(b);
-    this.length += b.length;
+  private room(n: number): number {
+    if (this.length + n > this.buf.length) {
+      let size = this.buf.length * 2;
+      while (size < this.length + n) size *= 2;
+      const next = new Uint8Array(size);
+      next.set(this.buf.subarray(0, this.length));
+      this.buf = next;
+      this.dv = new DataView(next.buffer);
+    }
+    const at = this.length;
+    this.length += n;
+    return at;
   }
-  private num(size: number, set: (dv: DataView) => void) {
-    const b = new Uint8Array(size);
-    set(new DataView(b.buffer));
-    this.push(b);
+  /** Reserves `n` bytes at the end and returns the (possibly new) view to write them through. */
+  private at(n: number): DataView {
+    this.room(n);
+    return this.dv;
   }
-  u8 = (v: number) => this.num(1, (d) => d.setUint8(0, v));
-  i8 = (v: number) => this.num(1, (d) => d.setInt8(0, v));
-  u16 = (v: number) => this.num(2, (d) => d.setUint16(0, v, true));
-  i16 = (v: number) => this.num(2, (d) => d.setInt16(0, v, true));
-  u32 = (v: number) => this.num(4, (d) => d.setUint32(0, v, true));
-  i32 = (v: number) => this.num(4, (d) => d.setInt32(0, v, true));
-  f32 = (v: number) => this.num(4, (d) => d.setFloat32(0, v, true));
-  f64 = (v: number) => this.num(8, (d) => d.setFloat64(0, v, true));
-  u64 = (v: bigint | number) => this.num(8, (d) => d.setBigUint64(0, BigInt(v), true));
-  i64 = (v: bigint | number) => this.num(8, (d) => d.setBigInt64(0, BigInt(v), true));
+  u8 = (v: number) => this.at(1).setUint8(this.length - 1, v);
+  i8 = (v: number) => this.at(1).setInt8(this.length - 1, v);
+  u16 = (v: number) => this.at(2).setUint16(this.length - 2, v, true);
+  i16 = (v: number) => this.at(2).setInt16(this.length - 2, v, true);
+  u32 = (v: number) => this.at(4).setUint32(this.length - 4, v, true);
+  i32 = (v: number) => this.at(4).setInt32(this.length - 4, v, true);
+  f32 = (v: number) => this.at(4).setFloat32(this.length - 4, v, true);
+  f64 = (v: number) => this.at(8).setFloat64(this.length - 8, v, true);
+  u64 = (v: bigint | number) => this.at(8).setBigUint64(this.length - 8, BigInt(v), true);
+  i64 = (v: bigint | number) => this.at(8).setBigInt64(this.length - 8, BigInt(v), true);
   str(s: string) {
     const b = Buffer.from(s, 'utf8');
     this.u64(b.length);
-    this.push(b);
+    const at = this.room(b.length);
+    this.buf.set(b, at);
   }
   pad(to: number) {
-    const n = (to - (this.length % to)) % to;
-    if (n) this.push(new Uint8Array(n));
+    this.room((to - (this.length % to)) % to); // fresh bytes are zero
   }
   bytes(): Uint8Array {
-    return Buffer.concat(this.parts);
+    return this.buf.subarray(0, this.length);
   }
 }
 
+const RANGES: Record<string, [number, number]> = { u8: [0, 255], i8: [-128, 127], u16: [0, 65535], i16: [-32768, 32767], u32: [0, 2 ** 32 - 1], i32: [-(2 ** 31), 2 ** 31 - 1] };
+
 function checkNumber(key: string, type: string, v: number) {
-  const ranges: Record<string, [number, number]> = { u8: [0, 255], i8: [-128, 127], u16: [0, 65535], i16: [-32768, 32767], u32: [0, 2 ** 32 - 1], i32: [-(2 ** 31), 2 ** 31 - 1] };
-  const r = ranges[type];
+  const r = RANGES[type];
   if (r && !(Number.isInteger(v) && v >= r[0] && v <= r[1])) throw new Error(`gguf: key ${key}: ${v} is not a ${type}`);
   if (!r && !Number.isFinite(v)) throw new Error(`gguf: key ${key}: ${v} is not a finite ${type}`);
 }
