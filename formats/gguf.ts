@@ -5,9 +5,10 @@
  * tensor aligned to `general.alignment` (32 bytes). All integers little-endian. Spec:
  * ggml-org/ggml `docs/gguf.md`; the reader it must satisfy is llama.cpp's `gguf.cpp`.
  *
- * Written here rather than with a package: the format is ~150 lines to write, the npm packages
- * that know it (`@huggingface/gguf`) read metadata but do not write tensors, and the test loads
- * the result with llama.cpp itself (node-llama-cpp), the reader that matters.
+ * Written here rather than with a package: the format is ~150 lines to write; `@huggingface/gguf`
+ * parses files and re-serialises the metadata of an existing one (its header editor) but writes
+ * no tensor descriptors or data; and the tests load the result with llama.cpp itself
+ * (node-llama-cpp) and check it with node-llama-cpp's own GGUF parser.
  */
 
 /** GGUF metadata value types (`gguf_type`). */
