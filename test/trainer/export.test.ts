@@ -244,6 +244,28 @@ test('export: errors name what cannot be exported; usage errors exit 2', async (
   assert.match(missing.stderr, /nope: not a model checkpoint \(no config\.json\)/);
 });
 
+test('export gguf: a word llama.cpp would tokenize differently is reported, and llama.cpp does tokenize it differently', async () => {
+  // "abc" is a token, but the merge list (b c, a b, ab c) never builds it from its bytes: Sluice
+  // looks whole words up first and gets [abc]; llama.cpp's gpt-2 pre-tokenizer only merges and
+  // gets [a, bc].
+  const tokens: Array<Uint8Array | undefined> = Array.from({ length: 256 }, (_, b) => Uint8Array.of(b));
+  const byte = (c: string) => c.charCodeAt(0);
+  tokens[256] = Buffer.from('bc');
+  tokens[257] = Buffer.from('ab');
+  tokens[258] = Buffer.from('abc');
+  const t = new BpeTokenizer({ name: 'odd', tokens, merges: [[byte('b'), byte('c')], [byte('a'), byte('b')], [257, byte('c')]], specials: { '<|endoftext|>': 259 }, pattern: 'gpt2', wholeTokenFirst: true });
+  assert.deepEqual([...t.encode('abc')], [258]);
+  const ckpt = join(dir, 'odd');
+  await writeFixtureCheckpoint(ckpt, { contextLength: 16, layers: 1, dModel: 8, heads: 2 }, t);
+  const r = await exportCheckpoint(ckpt, { format: 'gguf', out: join(dir, 'odd.gguf') });
+  assert.equal(r.gguf!.vocab.differentTokens, 1);
+  assert.deepEqual(r.notes, [`llama.cpp's tokenizer (pre-tokenizer gpt-2) encodes 1 vocabulary word(s) differently from Sluice's, e.g. "abc"; prompts holding them tokenize differently`]);
+  const model = await (await llama()).loadModel({ modelPath: join(dir, 'odd.gguf'), vocabOnly: true });
+  assert.deepEqual([...model.tokenize('abc')], [byte('a'), 256]);
+  assert.deepEqual([...model.tokenize('ab bc')], [...t.encode('ab bc')], 'other words agree');
+  await model.dispose();
+});
+
 test('gguf: f32ToF16 rounds as numpy float16 does (normals, subnormals, ties, overflow)', () => {
   assert.equal(f32ToF16(-0), 0x8000); // JSON has no -0
   const xs = [0, 1, -2.5, 65504, 65520, 1e6, 6.1e-5, 5.96e-8, 2.98e-8, 1e-9, 0.1, 1 / 3, 1.00048828125, 1.000732421875, 3.0e-6, -7.7e-6, 1234.567, Infinity, -Infinity];
