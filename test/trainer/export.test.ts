@@ -128,6 +128,18 @@ test('export gguf: rotary, separate head, no biases, mlpRatio 3 → llama.cpp gp
   assert.ok(half.maxDiff < 0.05, `f16 first-token log-probabilities differ by ${half.maxDiff}`);
 });
 
+test('export gguf: rotary with a tied head → gptneox with output.weight a copy of the embedding; the same 5 greedy continuations', async () => {
+  const ckpt = join(dir, 'rotary-tied');
+  const c = await writeFixtureCheckpoint(ckpt, { contextLength: 64, layers: 2, dModel: 32, heads: 2, positions: 'rotary' }, tok, 8);
+  const file = join(dir, 'rotary-tied.gguf');
+  const { result, maxDiff } = await checkGguf(ckpt, c, file, { minMargin: 0.05 });
+  assert.equal(result.gguf!.architecture, 'gptneox');
+  assert.ok(maxDiff < 0.02, `first-token log-probabilities differ by ${maxDiff}`);
+  const info = await readGgufFileInfo(file);
+  const out = info.tensorInfo!.find((t) => t.name === 'output.weight')!;
+  assert.deepEqual(out.dimensions.map(Number), [32, tok.vocabSize]);
+});
+
 /** Sluice's next-token log-probabilities after a few prefixes of each prompt, for the numpy reader. */
 async function cases(ckpt: string, c: FullModelConfig) {
   const { tensors } = await readModelCheckpoint(ckpt);
