@@ -18,10 +18,13 @@
  */
 import { readdirSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
+import { lazyPackage } from '../../engine/modules/lazy.ts';
 import { outputLength, readAnnotations, type Annotation, type SkippedRecord } from './annotations.ts';
 import { design, fitL1LogisticCV } from './logistic.ts';
 import { normalisePreference } from './winrate.ts';
+
+/** csv-parse, loaded on first use (engine/modules/lazy.ts). */
+const csvSync = lazyPackage<typeof import('csv-parse/sync')>('csv-parse/sync');
 
 /** One instruction's estimated difficulty. */
 export interface InstructionDifficulty {
@@ -120,7 +123,7 @@ export function readDifficultyCsv(path: string): Map<string, number> {
   }
   let rows: Array<Record<string, string>>;
   try {
-    rows = parseCsv(text, { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+    rows = csvSync().parse(text, { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
   } catch (e) {
     throw new Error(`${path}: not a valid CSV (${(e as Error).message})`);
   }

@@ -6,14 +6,17 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
+import { lazyPackage } from '../../engine/modules/lazy.ts';
 import { fitDifficulty, readAnnotationDir } from './difficulty.ts';
 import { lengthControlledWinRate } from './glm.ts';
 import { winRate } from './winrate.ts';
 
+/** csv-parse, loaded on first use (engine/modules/lazy.ts). */
+const csvSync = lazyPackage<typeof import('csv-parse/sync')>('csv-parse/sync');
+
 /** Published figures per model. */
 export function readLeaderboard(path: string): Map<string, { win_rate: number; length_controlled_winrate: number }> {
-  const rows = parseCsv(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+  const rows = csvSync().parse(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
   const out = new Map<string, { win_rate: number; length_controlled_winrate: number }>();
   for (const r of rows) {
     const name = r[''] ?? r.name ?? r.model;
