@@ -123,6 +123,7 @@ export function lengthControlledWinRate(annotations: Annotation[], inputs: GlmIn
         y.push(t);
         s.push(1);
       });
+      if (!annotations.some((a) => !Number.isNaN(target(a.preference)))) throw new Error(`none of the ${annotations.length} annotations has a valid preference (1 … 2): nothing to fit`);
       const fit = fitL1LogisticCV(design(rows, 3), y, s);
       const test = design(diff.map((d) => [[1, d], [2, 1]] as Array<[number, number]>), 3);
       const pred = Array.from(linear(test, fit.coef), sigmoid);
@@ -138,6 +139,7 @@ export function lengthControlledWinRate(annotations: Annotation[], inputs: GlmIn
         rows.push([[0, x[i]!], [1, 1]]);
         y.push(t);
       });
+      if (!y.length) throw new Error(`none of the ${annotations.length} annotations has a valid preference (1 … 2): nothing to fit`);
       const fit = fitL1LogisticCV(design(rows, 2), y, y.map(() => 1));
       const p = sigmoid(fit.coef[1]!);
       return result(annotations.map(() => p), x, { 'np.tanh(std_delta_len)': fit.coef[0]!, 'not_gamed_baseline.astype(float)': fit.coef[1]! }, fit.C);

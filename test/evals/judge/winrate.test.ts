@@ -108,6 +108,9 @@ test('length_controlled_v1: difficulty and gamed-baseline rows (not_gamed = 0, w
   const self = model.map((a) => ({ ...a, generator2: a.generator1 }));
   assert.equal(lengthControlledWinRate(self, { glm: 'length_controlled_v1', difficulty }).length_controlled_winrate, 50);
   assert.throws(() => lengthControlledWinRate(model, { glm: 'length_controlled_v1', difficulty: new Map() }), /200 of 200 instructions have no difficulty/);
+  const unparsed = model.map((a) => ({ ...a, preference: NaN }));
+  assert.throws(() => lengthControlledWinRate(unparsed, { glm: 'length_controlled_v1', difficulty }), /none of the 200 annotations has a valid preference/);
+  assert.throws(() => lengthControlledWinRate(unparsed, { glm: 'minimal' }), /none of the 200 annotations has a valid preference/);
 });
 
 test('fitDifficulty: the joint fit recovers per-instruction terms (first instruction the reference); CSV round-trip', () => {
