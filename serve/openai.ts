@@ -4,7 +4,8 @@
  * stream-chunk shapes (completions and chat logprobs differ), and the OpenAI error object.
  * Parameters Sluice cannot honour (penalties, logit bias, tools, `suffix`, `best_of` > n)
  * are rejected with a 400 naming them, never silently ignored; unknown fields are ignored, as
- * OpenAI clients send extras. `top_k` is vLLM's extension (0 or -1: off).
+ * OpenAI clients send extras. `top_k` (0 or -1: off) and `truncate_prompt_tokens` are vLLM's
+ * extensions.
  */
 import { z } from 'zod';
 import type { GenerateOptions, Generation, GeneratedToken, FinishReason } from '../trainer/generate/generate.ts';
@@ -45,6 +46,8 @@ const common = {
   frequency_penalty: z.number().nullish(),
   logit_bias: z.record(z.string(), z.number()).nullish(),
   user: z.string().nullish(),
+  /** vLLM's extension: keep only the prompt's last k tokens. */
+  truncate_prompt_tokens: z.number().int().min(1).nullish(),
 };
 
 /** `POST /v1/completions` body. */

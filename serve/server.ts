@@ -60,6 +60,12 @@ export interface ServerOptions {
   chat?: ChatFormat;
   /** Largest request body in bytes (default 16 MiB). */
   maxBodyBytes?: number;
+  /**
+   * A prompt longer than the context: `error` (default, 400 `context_length_exceeded`, as OpenAI)
+   * or `left` (keep its last `contextLength` tokens, for tiny models behind long prompts). A
+   * request's own `truncate_prompt_tokens` (vLLM's) keeps its last k tokens either way.
+   */
+  truncate?: 'error' | 'left';
 }
 
 /** A running server. */
@@ -151,12 +157,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
   }
 
-  /** Token ids of a prompt; a prompt longer than the context is a 400. */
-  function promptIds(p: string | number[], specials: boolean): number[] {
+  /** Token ids of a prompt, cut to its last `keep` tokens when given; a prompt longer than the context is a 400 unless `truncate: 'left'`. */
+  function promptIds(p: string | number[], specials: boolean, keep?: number | null): number[] {
     let ids = typeof p === 'string' ? (specials ? g.encodeChat(p) : g.encode(p)) : p;
     // An empty prompt starts from end-of-text, as OpenAI's default prompt '<|endoftext|>' does.
     if (ids.length === 0 && g.eotToken !== undefined) ids = [g.eotToken];
     if (ids.length === 0) throw new ApiError(400, 'The prompt is empty and the model names no end-of-text token to start from', 'invalid_request_error', 'prompt', 'invalid_value');
+    if (keep) ids = ids.slice(-keep);
+    if (ids.length > g.contextLength && opts.truncate === 'left') ids = ids.slice(-g.contextLength);
     if (ids.length > g.contextLength) throw new ApiError(400, `This model's maximum context length is ${g.contextLength} tokens; the prompt has ${ids.length}`, 'invalid_request_error', 'prompt', 'context_length_exceeded');
     for (const t of ids) if (t >= g.vocabSize) throw new ApiError(400, `Token id ${t} is outside the vocabulary (${g.vocabSize})`, 'invalid_request_error', 'prompt', 'invalid_value');
     return ids;
@@ -177,7 +185,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     checkModel(r.model);
     const o = completionOptions(r);
     const sent = completionPrompts(r);
-    const prompts = sent.map((p) => promptIds(p, false));
+    const prompts = sent.map((p) => promptIds(p, false, r.truncate_prompt_tokens));
     const n = r.n ?? 1;
     const id = `cmpl-${randomBytes(12).toString('hex')}`;
     const signal = clientGone(res);
@@ -248,7 +256,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       // A template that raises (e.g. roles out of the order it accepts) is the request's fault.
       throw new ApiError(400, `The chat template cannot render these messages: ${(e as Error).message}`, 'invalid_request_error', 'messages', 'invalid_value');
     }
-    const ids = promptIds(rendered, true);
+    const ids = promptIds(rendered, true, r.truncate_prompt_tokens);
     const n = r.n ?? 1;
     const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
     const signal = clientGone(res);

@@ -41,6 +41,7 @@ function modelName(dir: string): string {
 export const serveCommand: Command = {
   usage: `sluice serve <checkpoint|stage-output> [--port P] [--host 127.0.0.1] [--template T]
              [--name N] [--backend tfjs|torch] [--device auto|cpu|cuda] [--tokenizer SPEC]
+             [--truncate error|left]
 
 Serves a Sluice GPT checkpoint (a directory with config.json and model.safetensors, the output
 of a train stage, or the stage's directory <workdir>/<stage>: its latest output) over an
@@ -66,6 +67,8 @@ Options:
                   Default: the backend that trained it, torch only when a Python with torch exists
   --device D      torch device (default auto)
   --tokenizer S   tokenizer spec overriding the checkpoint's (encoding name, file or directory)
+  --truncate M    a prompt longer than the context: error (default: 400 context_length_exceeded,
+                  as OpenAI) or left (keep its last tokens; for small models behind long prompts)
 
 Examples:
   sluice serve runs/quickstart/train
@@ -81,6 +84,7 @@ Examples:
       backend: { type: 'string' },
       device: { type: 'string' },
       tokenizer: { type: 'string' },
+      truncate: { type: 'string' },
     });
     if (positionals.length !== 1) throw new UsageError('give one checkpoint or train stage output directory');
     const port = intOption('port', values.port, 0) ?? DEFAULT_PORT;
@@ -89,6 +93,8 @@ Examples:
     if (backend !== undefined && backend !== 'tfjs' && backend !== 'torch') throw new UsageError(`--backend must be tfjs or torch (got '${backend}')`);
     const device = values.device;
     if (device !== undefined && device !== 'auto' && device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be auto, cpu or cuda (got '${device}')`);
+    const truncate = values.truncate;
+    if (truncate !== undefined && truncate !== 'error' && truncate !== 'left') throw new UsageError(`--truncate must be error or left (got '${truncate}')`);
     const dir = resolveCheckpointDir(positionals[0]!);
     const { openGenerator } = await import('../../trainer/generate/open.ts');
     const { loadTokenizer } = await import('../../operators/tokenize/load.ts');
@@ -104,7 +110,7 @@ Examples:
     const eot = generator.eotToken;
     const eosText = eot !== undefined ? Buffer.from(generator.tokenizer.tokenBytes(eot)).toString('utf8') : undefined;
     const name = values.name ?? modelName(dir);
-    const server = await startServer({ generator, name, host: values.host, port, ...(template ? { chat: chatFormat(template, eosText) } : {}) });
+    const server = await startServer({ generator, name, host: values.host, port, truncate, ...(template ? { chat: chatFormat(template, eosText) } : {}) });
     process.stderr.write(`serving ${name} (${dir}; ${generator.backend}; context ${generator.contextLength}; chat template ${template ? template.name : 'none: /v1/chat/completions answers 400'})\n`);
     process.stdout.write(`listening on ${server.url}\n`);
     await new Promise<void>((res) => {

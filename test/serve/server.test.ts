@@ -166,6 +166,18 @@ test('serve: errors are OpenAI error objects (unknown model, bad value, unsuppor
   } finally {
     await s2.close();
   }
+  // Long prompts: truncate_prompt_tokens (vLLM's) keeps the last k; a server started with truncate 'left' keeps the last contextLength.
+  const long = 'the cat sat on the mat. '.repeat(20);
+  const cut = await client.completions.create({ model: 'tiny', prompt: long, max_tokens: 3, temperature: 0, truncate_prompt_tokens: 10 } as OpenAI.CompletionCreateParamsNonStreaming);
+  assert.equal(cut.usage!.prompt_tokens, 10);
+  assert.equal(cut.choices[0]!.text, (await gen.generate(gen.encode(long).slice(-10), { temperature: 0, maxTokens: 3 })).text);
+  const s3 = await startServer({ generator: gen, name: 'tiny', truncate: 'left' });
+  try {
+    const c3 = new OpenAI({ baseURL: s3.baseURL, apiKey: 'unused', maxRetries: 0 });
+    assert.equal((await c3.completions.create({ model: 'tiny', prompt: long, max_tokens: 1 })).usage!.prompt_tokens, gen.contextLength);
+  } finally {
+    await s3.close();
+  }
   const res = await fetch(`${server.url}/v1/embeddings`, { method: 'POST', body: '{}' });
   assert.equal(res.status, 404);
   assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'unknown_url');
