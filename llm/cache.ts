@@ -15,7 +15,7 @@ import { canonicalJson, sha256 } from '../engine/runtime.ts';
 import type { Json } from '../engine/types.ts';
 
 /** The cache key of a request: sha256 of the canonical JSON (sorted keys) of what decides its answer. */
-export function cacheKey(material: Json): string {
+export function cacheKey(material: unknown): string {
   return sha256(canonicalJson(material));
 }
 
