@@ -10,9 +10,20 @@
  * and the endpoint's address are never part of them, nor of the stored values.
  */
 import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { cacheDir } from '../datasets/fetch.ts';
 import { canonicalJson, sha256 } from '../engine/runtime.ts';
 import type { Json } from '../engine/types.ts';
+
+/**
+ * The default cache file of model calls (judge runs, `classify.annotate`):
+ * `<SLUICE_CACHE or ~/.cache/sluice>/llm/responses.jsonl`. Several processes may append to it at
+ * once: each entry is one `O_APPEND` write of a whole line, which local file systems do not
+ * interleave.
+ */
+export function defaultCachePath(): string {
+  return join(cacheDir(), 'llm', 'responses.jsonl');
+}
 
 /** The cache key of a request: sha256 of the canonical JSON (sorted keys) of what decides its answer. */
 export function cacheKey(material: unknown): string {

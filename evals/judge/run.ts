@@ -10,10 +10,8 @@
  * answers already stored. An answer that cannot be parsed becomes `preference: null` with its
  * `parse_error`; a generation that cannot be read skips its instruction with the reason.
  */
-import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { cacheDir } from '../../datasets/fetch.ts';
-import { ResponseCache, cacheKey } from '../../llm/cache.ts';
+import { ResponseCache, cacheKey, defaultCachePath } from '../../llm/cache.ts';
 import { ModelClient } from '../../llm/client.ts';
 import { resolveEndpoint } from '../../llm/endpoint.ts';
 import type { ChatMessage } from '../../formats/chat.ts';
@@ -89,11 +87,6 @@ export interface JudgeRunResult {
     cacheHits: number;
     retries: number;
   };
-}
-
-/** The default response cache of judge runs and `classify.annotate`. */
-export function defaultCachePath(): string {
-  return join(cacheDir(), 'llm', 'responses.jsonl');
 }
 
 const isGenerator = (m: JudgeRunOptions['model']): m is GeneratorOptions => 'model' in m;
