@@ -2,8 +2,10 @@
 import { UsageError } from '../command.ts';
 import { intOption, parse } from '../args.ts';
 
-export const JUDGE_RUN_USAGE = `sluice judge run --baseline F --template F --judge-model M [--judge-endpoint URL]
-                 (--outputs F | --model M [--model-endpoint URL] [--max-tokens N] [--temperature T] [--system S])
+export const JUDGE_RUN_USAGE = `sluice judge run --baseline F --template F
+                 (--judge-model M [--judge-endpoint URL] | --judge-serve CKPT)
+                 (--outputs F | --model M [--model-endpoint URL] | --model-serve CKPT)
+                 [--max-tokens N] [--temperature T] [--system S] [--chat-template T]
                  [--name N] --out DIR [--limit N] [--seed S] [--concurrency N] [--cache F] [--json]
 
 Generates the model's answers to the baseline's instructions (chat completions from an
@@ -20,8 +22,12 @@ resumes. Endpoints default to OPENAI_BASE_URL; OPENAI_API_KEY is sent, never pri
                       AlpacaEval's alpaca_eval_clf.txt)
   --judge-model M     judge model name at the judge endpoint (required)
   --judge-endpoint U  judge base URL (default OPENAI_BASE_URL)
+  --judge-serve CKPT  offline judge: run 'sluice serve CKPT --port 0' for the run and judge with
+                      it (a checkpoint or train stage output; --judge-model defaults to its id)
   --outputs F         the model's answers as a model_outputs.json (instead of generating)
   --model M           model name to generate with at --model-endpoint (default OPENAI_BASE_URL)
+  --model-serve CKPT  generate with 'sluice serve CKPT --port 0', started for the run
+  --chat-template T   --template of the servers started by --judge-serve / --model-serve
   --max-tokens N      longest generated answer (default 2048); --temperature T (default 0)
   --system S          a system message before each instruction when generating
   --name N            the model's name in the annotations (default --model, or the outputs' generator)
@@ -43,6 +49,9 @@ export async function judgeRun(argv: string[]): Promise<number> {
     template: { type: 'string' },
     'judge-model': { type: 'string' },
     'judge-endpoint': { type: 'string' },
+    'judge-serve': { type: 'string' },
+    'model-serve': { type: 'string' },
+    'chat-template': { type: 'string' },
     outputs: { type: 'string' },
     model: { type: 'string' },
     'model-endpoint': { type: 'string' },
@@ -58,28 +67,52 @@ export async function judgeRun(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
   });
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  for (const k of ['baseline', 'template', 'judge-model', 'out'] as const) if (!v[k]) throw new UsageError(`--${k} is required`);
-  if (!v.outputs === !v.model) throw new UsageError('give either --outputs F (answers to judge) or --model M (generate them)');
+  for (const k of ['baseline', 'template', 'out'] as const) if (!v[k]) throw new UsageError(`--${k} is required`);
+  if (!v['judge-model'] && !v['judge-serve']) throw new UsageError('give --judge-model M (at --judge-endpoint or OPENAI_BASE_URL) or --judge-serve CKPT');
+  if (v['judge-serve'] && v['judge-endpoint']) throw new UsageError('--judge-serve and --judge-endpoint exclude each other');
+  if (v['model-serve'] && v['model-endpoint']) throw new UsageError('--model-serve and --model-endpoint exclude each other');
+  if ([v.outputs, v.model ?? v['model-serve']].filter(Boolean).length !== 1) throw new UsageError('give either --outputs F (answers to judge), or --model M / --model-serve CKPT (generate them)');
   let temperature: number | undefined;
   if (v.temperature !== undefined) {
     temperature = Number(v.temperature);
     if (!Number.isFinite(temperature) || temperature < 0) throw new UsageError(`--temperature must be a number ≥ 0 (got '${v.temperature}')`);
   }
+  const limit = intOption('limit', v.limit);
+  const seed = intOption('seed', v.seed, 0);
+  const concurrency = intOption('concurrency', v.concurrency);
+  const maxTokens = intOption('max-tokens', v['max-tokens']);
   const { runJudge } = await import('../../evals/judge/run.ts');
   const { writeJudgeRun } = await import('../../evals/judge/write.ts');
-  const result = await runJudge({
-    baseline: v.baseline!,
-    template: v.template!,
-    judge: { model: v['judge-model']!, endpoint: v['judge-endpoint'] },
-    model: v.model
-      ? { model: v.model, endpoint: v['model-endpoint'], name: v.name, maxTokens: intOption('max-tokens', v['max-tokens']), temperature, system: v.system }
-      : { outputs: v.outputs!, name: v.name },
-    limit: intOption('limit', v.limit),
-    seed: intOption('seed', v.seed, 0),
-    concurrency: intOption('concurrency', v.concurrency),
-    cache: v.cache,
-    log: (l) => process.stderr.write(`judge: ${l}\n`),
-  });
+  const { spawnServe } = await import('../../llm/serve-process.ts');
+  const log = (l: string) => process.stderr.write(`judge: ${l}\n`);
+  const servers: Array<{ close(): Promise<void> }> = [];
+  let result;
+  try {
+    const serve = async (target: string, what: string) => {
+      log(`starting sluice serve ${target} (${what})`);
+      const s = await spawnServe(target, { template: v['chat-template'], log: (l) => log(`[serve ${what}] ${l}`) });
+      servers.push(s);
+      log(`${what}: ${s.model} at ${s.endpoint}`);
+      return s;
+    };
+    const judgeServer = v['judge-serve'] ? await serve(v['judge-serve'], 'judge') : undefined;
+    const modelServer = v['model-serve'] ? await serve(v['model-serve'], 'model') : undefined;
+    const judge = judgeServer ? { model: v['judge-model'] ?? judgeServer.model, endpoint: judgeServer.endpoint } : { model: v['judge-model']!, endpoint: v['judge-endpoint'] };
+    const gen = { name: v.name, maxTokens, temperature, system: v.system };
+    result = await runJudge({
+      baseline: v.baseline!,
+      template: v.template!,
+      judge,
+      model: modelServer ? { ...gen, model: v.model ?? modelServer.model, endpoint: modelServer.endpoint } : v.model ? { ...gen, model: v.model, endpoint: v['model-endpoint'] } : { outputs: v.outputs!, name: v.name },
+      limit,
+      seed,
+      concurrency,
+      cache: v.cache,
+      log,
+    });
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+  }
   await writeJudgeRun(v.out!, result);
   const s = result.summary;
   if (v.json) process.stdout.write(JSON.stringify(s, null, 1) + '\n');

@@ -1,8 +1,10 @@
 /**
  * The judge inside the eval stage: `evaluate(model, { judge: { endpoint, model, template, baseline, … } })`.
- * The evaluated model's answers come from `generator` (an OpenAI-compatible endpoint serving it),
- * from `serve` (a function that serves the model stage and returns its endpoint), or from a
- * `model_outputs.json` (`outputs`); the judge is any OpenAI-compatible endpoint. The stage writes
+ * The evaluated model's answers come from a `model_outputs.json` (`outputs`), from `generator` (an
+ * OpenAI-compatible endpoint serving it), from `serve` (a function serving the model stage), or by
+ * default from `sluice serve` of the model stage, started for the run. The judge is any
+ * OpenAI-compatible endpoint, or, offline, `sluice serve` of the checkpoint `judge.checkpoint`
+ * names. The stage writes
  * `annotations.json` (AlpacaEval's format), `model_outputs.json` and `judge-run.json` next to its
  * scores, and records the run summary in its manifest info under `judge`.
  *
@@ -11,12 +13,13 @@
  * settings are in it.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { CustomTaskContext, Dataset, Json } from '../../engine/types.ts';
 import { toJson } from '../../engine/json.ts';
 import { runJudge, type GeneratorOptions, type JudgeRunResult } from './run.ts';
 import { judgeRunFiles } from './write.ts';
+import { spawnServe } from '../../llm/serve-process.ts';
 
 /** A served model: its endpoint, the model name to ask for, and how to stop it. */
 export interface ServedModel {
@@ -29,15 +32,19 @@ export interface ServedModel {
 export interface JudgeEvalOptions {
   /** Judge base URL (default `OPENAI_BASE_URL`). */
   endpoint?: string;
-  /** Judge model name at that endpoint. */
-  model: string;
+  /** Judge model name at that endpoint (default with `checkpoint`: the id its server lists). */
+  model?: string;
+  /** Offline judge: `sluice serve` of this checkpoint (or train stage output), started for the run. */
+  checkpoint?: string;
+  /** `--template` of the `sluice serve` processes started here (default: the tokenizer's own). */
+  chatTemplate?: string;
   /** Judge prompt file (AlpacaEval's `alpaca_eval_clf.txt`). */
   template: string;
   /** Baseline `model_outputs.json` (its instructions are the evaluation set). */
   baseline: string;
   /** Generate the evaluated model's answers at this endpoint (overrides `serve`). */
   generator?: GeneratorOptions;
-  /** Serves the evaluated model stage for generation (used when `generator` and `outputs` are absent). */
+  /** Serves the evaluated model stage for generation (default: `sluice serve` of its output directory). */
   serve?: (model: Dataset, ctx: CustomTaskContext) => Promise<ServedModel>;
   /** Or: the evaluated model's answers as a `model_outputs.json`. */
   outputs?: string;
@@ -56,10 +63,32 @@ const sha = (path: string) => createHash('sha256').update(readFileSync(path)).di
 
 /** The judge option with paths made absolute (against `base`) and checked to exist. */
 export function resolveJudgeOptions(j: JudgeEvalOptions, base: string): JudgeEvalOptions {
-  if (!j || typeof j.model !== 'string' || !j.model) throw new Error("evaluate: judge.model (the judge's model name) is required");
+  if (!j || ((typeof j.model !== 'string' || !j.model) && !j.checkpoint)) throw new Error("evaluate: judge.model (the judge's model name) or judge.checkpoint (a judge model to serve) is required");
+  if (j.checkpoint && j.endpoint) throw new Error('evaluate: judge.checkpoint and judge.endpoint exclude each other');
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   for (const k of ['template', 'baseline'] as const) if (typeof j[k] !== 'string') throw new Error(`evaluate: judge.${k} (a file path) is required`);
-  return { ...j, template: abs(j.template), baseline: abs(j.baseline), ...(j.outputs ? { outputs: abs(j.outputs) } : {}) };
+  return { ...j, template: abs(j.template), baseline: abs(j.baseline), ...(j.outputs ? { outputs: abs(j.outputs) } : {}), ...(j.checkpoint ? { checkpoint: abs(j.checkpoint) } : {}) };
+}
+
+/** A checkpoint directory's identity for the fingerprint: its path and each file's name, size and mtime. */
+function dirStamp(dir: string): string {
+  const h = createHash('sha256').update(dir);
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = `${d}/${e.name}`;
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        const st = statSync(p);
+        h.update(`${p}\0${st.size}\0${st.mtimeMs}\0`);
+      }
+    }
+  };
+  try {
+    walk(dir);
+  } catch (e) {
+    throw new Error(`evaluate: judge.checkpoint ${dir}: ${(e as Error).message}`);
+  }
+  return h.digest('hex').slice(0, 16);
 }
 
 /** What of the judge option enters the stage fingerprint. */
@@ -72,7 +101,9 @@ export function judgeFingerprint(j: JudgeEvalOptions): Json {
     }
   };
   return toJson({
-    judge: j.model,
+    judge: j.model ?? null,
+    checkpoint: j.checkpoint ? dirStamp(j.checkpoint) : null,
+    chatTemplate: j.chatTemplate ?? null,
     template: read(j.template, 'template'),
     baseline: read(j.baseline, 'baseline'),
     outputs: j.outputs ? read(j.outputs, 'outputs') : null,
@@ -86,19 +117,32 @@ export function judgeFingerprint(j: JudgeEvalOptions): Json {
 
 /** Runs the judge for the eval stage, writes its files, and returns the summary for the stage info. */
 export async function runJudgeEval(j: JudgeEvalOptions, modelDs: Dataset | null, ctx: CustomTaskContext): Promise<JudgeRunResult['summary']> {
-  let served: ServedModel | undefined;
+  const servers: ServedModel[] = [];
+  const serveLog = (what: string) => (l: string) => ctx.log(`judge: [serve ${what}] ${l}`);
   try {
     let model: Parameters<typeof runJudge>[0]['model'];
     if (j.outputs) model = { outputs: j.outputs, name: j.name };
     else if (j.generator) model = { ...j.generator, name: j.generator.name ?? j.name };
-    else if (modelDs && j.serve) {
-      served = await j.serve(modelDs, ctx);
+    else if (modelDs) {
+      let served: ServedModel;
+      if (j.serve) served = await j.serve(modelDs, ctx);
+      else {
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(modelDs.dir)) throw new Error(`evaluate: judge: sluice serve needs a local model stage, not ${modelDs.dir}; pass judge.generator or judge.serve`);
+        served = await spawnServe(modelDs.dir, { template: j.chatTemplate, log: serveLog('model') });
+      }
+      servers.push(served);
       model = { endpoint: served.endpoint, model: served.model, name: j.name ?? modelDs.stage, maxTokens: j.maxTokens, temperature: j.temperature };
-    } else throw new Error('evaluate: judge needs the answers to judge: judge.outputs (a model_outputs.json), judge.generator (an endpoint serving the model) or judge.serve (a function serving the model stage)');
+    } else throw new Error('evaluate: judge needs the answers to judge: a model stage, judge.outputs (a model_outputs.json) or judge.generator (an endpoint serving the model)');
+    let judge = { endpoint: j.endpoint, model: j.model ?? '' };
+    if (j.checkpoint) {
+      const s = await spawnServe(j.checkpoint, { template: j.chatTemplate, log: serveLog('judge') });
+      servers.push(s);
+      judge = { endpoint: s.endpoint, model: j.model ?? s.model };
+    }
     const r = await runJudge({
       baseline: j.baseline,
       template: j.template,
-      judge: { endpoint: j.endpoint, model: j.model },
+      judge,
       model,
       seed: j.seed,
       limit: j.limit,
@@ -112,6 +156,6 @@ export async function runJudgeEval(j: JudgeEvalOptions, modelDs: Dataset | null,
     ctx.log(`judge ${s.judge}: ${s.generator} vs ${s.baseline}: ${s.judged} judged, ${s.unparseable} unparseable, ${s.skipped.length} skipped (calls ${s.calls}, cached ${s.cacheHits})`);
     return s;
   } finally {
-    await served?.close();
+    await Promise.all(servers.map((s) => s.close()));
   }
 }
