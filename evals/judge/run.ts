@@ -111,7 +111,10 @@ export async function runJudge(opts: JudgeRunOptions): Promise<JudgeRunResult> {
   }
   const cache = await ResponseCache.open(opts.cache ?? defaultCachePath());
   if (cache.skippedLines) log(`cache ${cache.path}: skipped ${cache.skippedLines} unreadable line(s) (a torn write from a killed run)`);
-  const clientOpts = { concurrency: opts.concurrency ?? 4, timeoutMs: opts.timeoutMs, retries: opts.retries, cache, signal: opts.signal, onRetry: (n: number, why: string, ms: number) => log(`retry ${n} in ${(ms / 1000).toFixed(1)} s: ${why}`) };
+  // The first call that fails for good stops the others (their answers so far stay cached).
+  const stop = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  const clientOpts = { concurrency: opts.concurrency ?? 4, timeoutMs: opts.timeoutMs, retries: opts.retries, cache, signal, onRetry: (n: number, why: string, ms: number) => log(`retry ${n} in ${(ms / 1000).toFixed(1)} s: ${why}`) };
   const judgeClient = new ModelClient(resolveEndpoint({ baseUrl: opts.judge.endpoint }), clientOpts);
   const clients = [judgeClient];
   const skipped: JudgeRunResult['summary']['skipped'] = [];
@@ -124,7 +127,7 @@ export async function runJudge(opts: JudgeRunOptions): Promise<JudgeRunResult> {
       generatorName = spec.name ?? spec.model;
       const gen = new ModelClient(resolveEndpoint({ baseUrl: spec.endpoint }), clientOpts);
       clients.push(gen);
-      answers = await generate(gen, baseline, spec, generatorName, skipped, log);
+      answers = await generate(gen, baseline, spec, generatorName, skipped, log, stop);
     } else {
       const outs = await readModelOutputs(spec.outputs, spec.name);
       generatorName = spec.name ?? outs[0]?.generator ?? 'model';
@@ -146,7 +149,10 @@ export async function runJudge(opts: JudgeRunOptions): Promise<JudgeRunResult> {
         const messages = fillPrompt(template, { instruction: b.instruction, output_1: first, output_2: second });
         const key = cacheKey({ kind: 'judge', protocol: PROTOCOL, judge: opts.judge.model, template: templateText, instruction: b.instruction, output_1: b.output, output_2: model.output, modelFirst: swapped });
         const t0 = performance.now();
-        const res = await judgeClient.chat(judgeRequest(opts.judge.model, messages), key);
+        const res = await judgeClient.chat(judgeRequest(opts.judge.model, messages), key).catch((e: unknown) => {
+          stop.abort(e);
+          throw e;
+        });
         const seconds = res.ok && res.cached ? 0 : (performance.now() - t0) / 1000;
         const rec: Annotation = {
           instruction: b.instruction,
@@ -202,14 +208,17 @@ export async function runJudge(opts: JudgeRunOptions): Promise<JudgeRunResult> {
 }
 
 /** The model's answer to each instruction (chat completions); unreadable answers are skipped with their reason. */
-async function generate(client: ModelClient, baseline: ModelOutput[], g: GeneratorOptions, name: string, skipped: JudgeRunResult['summary']['skipped'], log: (l: string) => void): Promise<Map<string, ModelOutput>> {
+async function generate(client: ModelClient, baseline: ModelOutput[], g: GeneratorOptions, name: string, skipped: JudgeRunResult['summary']['skipped'], log: (l: string) => void, stop: AbortController): Promise<Map<string, ModelOutput>> {
   const out = new Map<string, ModelOutput>();
   let done = 0;
   await Promise.all(
     baseline.map(async (b) => {
       const messages: ChatMessage[] = [...(g.system ? [{ role: 'system' as const, content: g.system }] : []), { role: 'user', content: b.instruction }];
       const req: ChatRequest = { model: g.model, messages, max_tokens: g.maxTokens ?? 2048, temperature: g.temperature ?? 0, seed: g.seed ?? 0 };
-      const res = await client.chat(req, cacheKey({ kind: 'generate', ...req }));
+      const res = await client.chat(req, cacheKey({ kind: 'generate', ...req })).catch((e: unknown) => {
+        stop.abort(e);
+        throw e;
+      });
       const content = res.ok ? res.value.choices[0]!.message.content : null;
       if (!res.ok) skipped.push({ instruction: b.instruction, reason: `generation unparseable: ${res.reason}` });
       else if (typeof content !== 'string') skipped.push({ instruction: b.instruction, reason: 'generation has no message content' });

@@ -158,3 +158,19 @@ test('sluice judge run --outputs: writes annotations.json, model_outputs.json, j
     await srv.close();
   }
 });
+
+test('judge run: a call that fails for good stops the run; what was answered stays cached', { skip }, async () => {
+  const base = handler();
+  let judged = 0;
+  const srv = await startScriptedServer((r) => {
+    if (isJudge(r) && ++judged === 3) return { status: 400, body: { error: { message: 'context length exceeded' } } };
+    return base(r);
+  });
+  const cache = join(mkdtempSync(join(tmpdir(), 'sluice-judge-')), 'c.jsonl');
+  try {
+    await assert.rejects(runJudge({ baseline: BASELINE, template: TEMPLATE, judge: { endpoint: srv.baseUrl, model: 'j' }, model: { endpoint: srv.baseUrl, model: 'g' }, limit: N, cache, concurrency: 1 }), /HTTP 400: context length exceeded/);
+    assert.equal(srv.seen.filter(isJudge).length, 3, 'no judge call after the failure');
+  } finally {
+    await srv.close();
+  }
+});
