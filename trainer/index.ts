@@ -4,3 +4,5 @@ export { trainModel } from './api.ts';
 export type * from './api.ts';
 export { openScorer, type OpenScorerOptions } from './scorer.ts';
 export { paramCounts, flopsPerToken } from '../formats/model.ts';
+export { openGenerator, type OpenGeneratorOptions, type TextGenerator } from './generate/open.ts';
+export type { GenerateOptions, Generation, GenerationChunk, GeneratedToken, FinishReason } from './generate/generate.ts';

@@ -19,5 +19,6 @@ export const commands: CommandEntry[] = [
   { name: 'datasets', summary: 'list registered corpora and benchmarks; fetch them into the cache (sha256-verified)', load: async () => (await import('./datasets.ts')).datasetsCommand },
   { name: 'report', summary: 'a browsable report of a workdir: the DAG by status, stage figures, every report linked', load: async () => (await import('./report.ts')).reportCommand },
   { name: 'judge', summary: 'LLM judge: generate answers, judge them pairwise against a baseline (AlpacaEval protocol)', load: async () => (await import('./judge.ts')).judgeCommand },
+  { name: 'serve', summary: 'serve a trained checkpoint over an OpenAI-compatible HTTP API (completions, chat, SSE, logprobs)', load: async () => (await import('./serve.ts')).serveCommand },
   { name: 'stats', summary: "compare two stages' statistics per domain (or language, source, meta key): what a filter did", load: async () => (await import('./stats.ts')).statsCommand },
 ];
