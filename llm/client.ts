@@ -41,9 +41,20 @@ export class EndpointError extends Error {
     message: string,
     /** HTTP status of the last attempt, or null for a network error or timeout. */
     readonly status: number | null,
+    /** The OpenAI error object's `code` (e.g. `context_length_exceeded`), when the body had one. */
+    readonly code: string | null = null,
   ) {
     super(message);
     this.name = 'EndpointError';
+  }
+
+  /**
+   * True when the endpoint refused this request for what it contains (400, 413, 422: a prompt
+   * over the context length, a body too large), so other requests may still succeed; false for
+   * errors that concern every request (authentication, unknown model, rate limits, outages).
+   */
+  get requestRejected(): boolean {
+    return this.status === 400 || this.status === 413 || this.status === 422;
   }
 }
 
@@ -76,6 +87,16 @@ function retryableError(e: unknown): string | null {
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(code)) return code;
   return null;
+}
+
+/** The `code` of an OpenAI-style error body, or null. */
+function errorCode(body: string): string | null {
+  try {
+    const j = JSON.parse(body) as { error?: { code?: unknown } };
+    return typeof j.error?.code === 'string' ? j.error.code : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The error message an OpenAI-style error body carries, else a short snippet of the body. */
@@ -159,7 +180,7 @@ export class ModelClient {
         if (res.statusCode >= 200 && res.statusCode < 300) return text;
         status = res.statusCode;
         reason = `HTTP ${status}: ${errorMessage(text)}`;
-        if (!retryableStatus(status)) throw new EndpointError(redact(`${path} failed: ${reason}`, this.endpoint), status);
+        if (!retryableStatus(status)) throw new EndpointError(redact(`${path} failed: ${reason}`, this.endpoint), status, errorCode(text));
         ask = retryAfterMs(res.headers);
       } catch (e) {
         if (e instanceof EndpointError) throw e;

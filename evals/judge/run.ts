@@ -7,12 +7,15 @@
  * Every model call goes through the shared client (llm/client.ts) and its JSONL cache: a judge
  * call is keyed by (judge model, template, instruction, both outputs, order), a generation by
  * (model, messages, decoding settings). Re-running is free, and a killed run resumes from the
- * answers already stored. An answer that cannot be parsed becomes `preference: null` with its
- * `parse_error`; a generation that cannot be read skips its instruction with the reason.
+ * answers already stored. An answer that cannot be parsed, or a judge request the endpoint
+ * refuses for its content (400/413/422: a prompt over the judge's context), becomes
+ * `preference: null` with its `parse_error`; a generation that cannot be read or is refused skips
+ * its instruction with the reason. Any other failure (bad key, unknown model, retries exhausted)
+ * stops the run.
  */
 import { readFile } from 'node:fs/promises';
 import { ResponseCache, cacheKey, defaultCachePath } from '../../llm/cache.ts';
-import { ModelClient } from '../../llm/client.ts';
+import { EndpointError, ModelClient, type CallResult } from '../../llm/client.ts';
 import { resolveEndpoint } from '../../llm/endpoint.ts';
 import type { ChatMessage } from '../../formats/chat.ts';
 import type { ChatRequest } from '../../llm/types.ts';
@@ -149,10 +152,7 @@ export async function runJudge(opts: JudgeRunOptions): Promise<JudgeRunResult> {
         const messages = fillPrompt(template, { instruction: b.instruction, output_1: first, output_2: second });
         const key = cacheKey({ kind: 'judge', protocol: PROTOCOL, judge: opts.judge.model, template: templateText, instruction: b.instruction, output_1: b.output, output_2: model.output, modelFirst: swapped });
         const t0 = performance.now();
-        const res = await judgeClient.chat(judgeRequest(opts.judge.model, messages), key).catch((e: unknown) => {
-          stop.abort(e);
-          throw e;
-        });
+        const res = await judgeClient.chat(judgeRequest(opts.judge.model, messages), key).catch((e: unknown) => rejected(e, stop));
         const seconds = res.ok && res.cached ? 0 : (performance.now() - t0) / 1000;
         const rec: Annotation = {
           instruction: b.instruction,
@@ -167,7 +167,7 @@ export async function runJudge(opts: JudgeRunOptions): Promise<JudgeRunResult> {
           time_per_example: Number(seconds.toFixed(4)),
           raw_completion: res.ok ? res.value.choices[0]! : null,
         };
-        if (!res.ok) rec.parse_error = `${res.reason}: ${res.body.slice(0, 200)}`;
+        if (!res.ok) rec.parse_error = res.body ? `${res.reason}: ${res.body.slice(0, 200)}` : res.reason;
         else {
           const p = parseJudgement(res.value.choices[0]!);
           if (p.ok) {
@@ -207,6 +207,17 @@ export async function runJudge(opts: JudgeRunOptions): Promise<JudgeRunResult> {
   }
 }
 
+/**
+ * A request the endpoint refused for its content (a prompt over the judge's context length):
+ * that item's result, recorded with the reason and not cached, so the run goes on. Any other
+ * failure stops the run: it concerns every request (a bad key, an unknown model, an outage).
+ */
+function rejected(e: unknown, stop: AbortController): CallResult<never> {
+  if (e instanceof EndpointError && e.requestRejected) return { ok: false, reason: `the endpoint rejected the request: ${e.message}`, body: '' };
+  stop.abort(e);
+  throw e;
+}
+
 /** The model's answer to each instruction (chat completions); unreadable answers are skipped with their reason. */
 async function generate(client: ModelClient, baseline: ModelOutput[], g: GeneratorOptions, name: string, skipped: JudgeRunResult['summary']['skipped'], log: (l: string) => void, stop: AbortController): Promise<Map<string, ModelOutput>> {
   const out = new Map<string, ModelOutput>();
@@ -215,12 +226,9 @@ async function generate(client: ModelClient, baseline: ModelOutput[], g: Generat
     baseline.map(async (b) => {
       const messages: ChatMessage[] = [...(g.system ? [{ role: 'system' as const, content: g.system }] : []), { role: 'user', content: b.instruction }];
       const req: ChatRequest = { model: g.model, messages, max_tokens: g.maxTokens ?? 2048, temperature: g.temperature ?? 0, seed: g.seed ?? 0 };
-      const res = await client.chat(req, cacheKey({ kind: 'generate', ...req })).catch((e: unknown) => {
-        stop.abort(e);
-        throw e;
-      });
+      const res = await client.chat(req, cacheKey({ kind: 'generate', ...req })).catch((e: unknown) => rejected(e, stop));
       const content = res.ok ? res.value.choices[0]!.message.content : null;
-      if (!res.ok) skipped.push({ instruction: b.instruction, reason: `generation unparseable: ${res.reason}` });
+      if (!res.ok) skipped.push({ instruction: b.instruction, reason: `generation failed: ${res.reason}` });
       else if (typeof content !== 'string') skipped.push({ instruction: b.instruction, reason: 'generation has no message content' });
       else out.set(b.instruction, { instruction: b.instruction, output: content, generator: name, ...(b.dataset ? { dataset: b.dataset } : {}) });
       if (++done % 50 === 0 || done === baseline.length) log(`generated ${done}/${baseline.length}`);

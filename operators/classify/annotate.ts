@@ -8,7 +8,9 @@
  * - Sampling is deterministic: a document is in the sample when sha256(seed, id) falls below
  *   `sample`; the others are dropped with reason `annotate.notSampled`.
  * - An answer with no readable score is dropped with reason `annotate.unparseable`, the reason and
- *   the answer's start in the audit details: never guessed.
+ *   the answer's start in the audit details: never guessed. A request the endpoint refuses for its
+ *   content (400/413/422, e.g. over the model's context length) drops the document with reason
+ *   `annotate.rejected` and the endpoint's message; other failures (bad key, outage) fail the task.
  * - Calls go through the shared model client (llm/client.ts): limited concurrency, retry with
  *   backoff on 429/5xx, and the JSONL response cache, so re-running a stage (or resuming a killed
  *   one) asks only for documents not yet scored.
@@ -21,7 +23,7 @@ import { z } from 'zod';
 import { parseConfig, registerOperator } from '../../engine/operator.ts';
 import type { Doc, Json, Operator } from '../../engine/types.ts';
 import { toJson } from '../../engine/json.ts';
-import { ModelClient } from '../../llm/client.ts';
+import { EndpointError, ModelClient } from '../../llm/client.ts';
 import { ResponseCache, cacheKey, defaultCachePath } from '../../llm/cache.ts';
 import { resolveEndpoint } from '../../llm/endpoint.ts';
 import type { ChatRequest } from '../../llm/types.ts';
@@ -114,7 +116,15 @@ export function annotate(options: AnnotateOptions): Operator {
               }
               const text = doc.text.length > c.maxChars ? doc.text.slice(0, c.maxChars) : doc.text;
               const req: ChatRequest = { model: c.model, messages: [{ role: 'user', content: prompt.template.replace('{text}', () => text) }], max_tokens: c.maxTokens, temperature: c.temperature, seed: 0 };
-              const res = await client.chat(req, cacheKey({ kind: 'annotate', ...req }));
+              let res;
+              try {
+                res = await client.chat(req, cacheKey({ kind: 'annotate', ...req }));
+              } catch (e) {
+                // Refused for its content (e.g. longer than the model's context): this doc only.
+                if (!(e instanceof EndpointError && e.requestRejected)) throw e;
+                ctx.audit.drop(name, doc, 'annotate.rejected', undefined, { reason: e.message });
+                return null;
+              }
               const answer = res.ok ? res.value.choices[0]!.message.content : null;
               const parsed = !res.ok ? { ok: false as const, reason: res.reason } : typeof answer !== 'string' ? { ok: false as const, reason: 'the answer has no text' } : parseScore(answer, prompt);
               if (!parsed.ok) {
