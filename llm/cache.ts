@@ -81,6 +81,7 @@ export class ResponseCache {
     return this.entries.get(key);
   }
 
+  /** Whether `key` has a stored value. */
   has(key: string): boolean {
     return this.entries.has(key);
   }

@@ -2,6 +2,7 @@
 import { UsageError } from '../command.ts';
 import { intOption, parse } from '../args.ts';
 
+/** Usage text of `sluice judge run` (printed by `sluice judge --help` and on usage errors). */
 export const JUDGE_RUN_USAGE = `sluice judge run --baseline F --template F
                  (--judge-model M [--judge-endpoint URL] | --judge-serve CKPT)
                  (--outputs F | --model M [--model-endpoint URL] | --model-serve CKPT)

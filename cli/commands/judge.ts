@@ -12,6 +12,7 @@ const SUBCOMMANDS: Record<string, { usage: string; run: (argv: string[]) => Prom
   run: { usage: JUDGE_RUN_USAGE, run: judgeRun },
 };
 
+/** `sluice judge`: dispatches to the sub-command named first. */
 export const judgeCommand: Command = {
   usage: Object.values(SUBCOMMANDS)
     .map((s) => s.usage)

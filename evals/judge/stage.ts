@@ -19,14 +19,10 @@ import type { CustomTaskContext, Dataset, Json } from '../../engine/types.ts';
 import { toJson } from '../../engine/json.ts';
 import { runJudge, type GeneratorOptions, type JudgeRunResult } from './run.ts';
 import { judgeRunFiles } from './write.ts';
-import { spawnServe } from '../../llm/serve-process.ts';
+import { spawnServe, type ServeProcess } from '../../llm/serve-process.ts';
 
-/** A served model: its endpoint, the model name to ask for, and how to stop it. */
-export interface ServedModel {
-  endpoint: string;
-  model: string;
-  close(): Promise<void>;
-}
+/** A served model: its endpoint, the model name to ask for, and how to stop it (what `spawnServe` returns). */
+export type ServedModel = ServeProcess;
 
 /** `evaluate`'s `judge` option. */
 export interface JudgeEvalOptions {
