@@ -127,8 +127,12 @@ export class TfjsGPT {
     return tf.add(tf.mul(x, cos), tf.mul(rot, sin)) as Tensor3D;
   }
 
-  /** Logits `[B·T, V]` for token ids `[B, T]` (row-major), T ≤ contextLength. */
-  logits(ids: Int32Array, B: number, T: number): Tensor2D {
+  /**
+   * Logits `[B·T, V]` for token ids `[B, T]` (row-major), T ≤ contextLength. With `rows` (indices
+   * into the B·T positions), only those rows `[rows.length, V]`: the vocabulary projection is a
+   * third of a small model's forward FLOPs, and an eval needs the continuation's positions only.
+   */
+  logits(ids: Int32Array, B: number, T: number, rows?: Int32Array): Tensor2D {
     const tf = this.tf;
     const c = this.config;
     if (T > c.contextLength) throw new Error(`trainer: sequence of ${T} tokens exceeds the context length ${c.contextLength}`);
@@ -170,6 +174,7 @@ export class TfjsGPT {
       const h = gelu(tf, this.linear(this.layerNorm(x, p + 'ln_2'), p + 'mlp.c_fc')) as Tensor2D;
       x = tf.add(x, this.linear(h, p + 'mlp.c_proj'));
     }
+    if (rows) x = tf.gather(x, tf.tensor1d(rows, 'int32'));
     x = this.layerNorm(x, 'ln_f');
     const head = c.tiedHead ? tf.transpose(this.p('wte')) : this.p('lm_head.weight');
     return matmul(tf, x, head as Tensor2D);
