@@ -10,7 +10,8 @@
  * re-run asks again). Errors that end a call — a 4xx other than 408/429, retries exhausted —
  * throw `EndpointError`, whose message names the URL path and status and never the API key.
  */
-import { Agent, request, errors as undiciErrors } from 'undici';
+import type { Agent } from 'undici';
+import { lazyPackage } from '../engine/modules/lazy.ts';
 import type { Json } from '../engine/types.ts';
 import { redact, type Endpoint } from './endpoint.ts';
 import { Semaphore } from './limit.ts';
@@ -65,6 +66,9 @@ export interface ClientStats {
   retries: number;
 }
 
+// Loaded on first use: importing Sluice's API must not load the HTTP client (engine/modules/lazy.ts).
+const undici = lazyPackage<typeof import('undici')>('undici');
+
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -81,6 +85,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 /** A network-level failure worth retrying (timeouts, resets, refused or dropped connections). */
 function retryableError(e: unknown): string | null {
+  const undiciErrors = undici().errors;
   if (e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError || e instanceof undiciErrors.ConnectTimeoutError) return 'timeout';
   if (e instanceof undiciErrors.SocketError) return 'connection dropped';
   if (e instanceof DOMException && e.name === 'TimeoutError') return 'timeout';
@@ -134,7 +139,7 @@ export class ModelClient {
   ) {
     this.timeoutMs = opts.timeoutMs ?? 120_000;
     this.slots = new Semaphore(opts.concurrency ?? 4);
-    this.agent = new Agent({ headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, connectTimeout: Math.min(this.timeoutMs, 30_000), keepAliveTimeout: 10_000 });
+    this.agent = new (undici().Agent)({ headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, connectTimeout: Math.min(this.timeoutMs, 30_000), keepAliveTimeout: 10_000 });
   }
 
   /**
@@ -175,7 +180,7 @@ export class ModelClient {
       try {
         this.stats.requests++;
         const signals = [AbortSignal.timeout(this.timeoutMs), ...(this.opts.signal ? [this.opts.signal] : [])];
-        const res = await request(url, { method: 'POST', headers, body: payload, dispatcher: this.agent, signal: AbortSignal.any(signals) });
+        const res = await undici().request(url, { method: 'POST', headers, body: payload, dispatcher: this.agent, signal: AbortSignal.any(signals) });
         const text = await res.body.text();
         if (res.statusCode >= 200 && res.statusCode < 300) return text;
         status = res.statusCode;

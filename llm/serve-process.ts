@@ -7,8 +7,10 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { request } from 'undici';
+import { lazyPackage } from '../engine/modules/lazy.ts';
 import { PACKAGE_ROOT } from '../engine/modules/package-root.ts';
+
+const undici = lazyPackage<typeof import('undici')>('undici');
 
 /** A running `sluice serve`: its OpenAI base URL, the model id it serves, and how to stop it. */
 export interface ServeProcess {
@@ -81,7 +83,7 @@ export async function spawnServe(target: string, opts: SpawnServeOptions = {}): 
       });
     });
     const endpoint = `${url.replace(/\/+$/, '')}/v1`;
-    const res = await request(`${endpoint}/models`);
+    const res = await undici().request(`${endpoint}/models`);
     const body = (await res.body.json()) as { data?: Array<{ id?: unknown }> };
     const model = body.data?.[0]?.id;
     if (typeof model !== 'string') throw new Error(`sluice serve ${target}: /v1/models names no model`);
