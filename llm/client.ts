@@ -152,17 +152,21 @@ export class ModelClient {
       this.stats.cacheHits++;
       return { ok: true, value: cache.get(key) as unknown as ChatResponse, cached: true };
     }
-    const text = await this.slots.run(() => this.post('/chat/completions', body));
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return { ok: false, reason: 'response body is not JSON', body: redact(text.slice(0, 500), this.endpoint) };
-    }
-    const why = notChatCompletion(parsed);
-    if (why) return { ok: false, reason: why, body: redact(text.slice(0, 500), this.endpoint) };
-    if (key !== undefined && cache) await cache.put(key, parsed as Json);
-    return { ok: true, value: parsed as ChatResponse, cached: false };
+    // The slot is held until the answer is stored, so with concurrency N at most N answers
+    // received are not yet on disk when the process is killed.
+    return this.slots.run(async (): Promise<CallResult<ChatResponse>> => {
+      const text = await this.post('/chat/completions', body);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return { ok: false, reason: 'response body is not JSON', body: redact(text.slice(0, 500), this.endpoint) };
+      }
+      const why = notChatCompletion(parsed);
+      if (why) return { ok: false, reason: why, body: redact(text.slice(0, 500), this.endpoint) };
+      if (key !== undefined && cache) await cache.put(key, parsed as Json);
+      return { ok: true, value: parsed as ChatResponse, cached: false };
+    });
   }
 
   /** One POST with retries; resolves to the 2xx body text. */

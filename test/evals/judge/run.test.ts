@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataPath, needData } from '../../helpers/data.ts';
-import { runCli } from '../../helpers/cli.ts';
+import { runCli, startCli } from '../../helpers/cli.ts';
 import { startScriptedServer, chatCompletion, type SeenRequest } from '../../helpers/openai-server.ts';
 import { runJudge } from '../../../evals/judge/run.ts';
 
@@ -194,6 +194,46 @@ test('judge run: a request refused for its content (400, over the context length
     const again = await runJudge(opts);
     assert.equal(again.summary.judged, 4);
     assert.equal(again.summary.calls, 1);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('sluice judge run killed with SIGKILL mid-run: the next run asks only what the cache lacks', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-judge-kill-'));
+  const baseline = JSON.parse(readFileSync(BASELINE, 'utf8')).slice(0, N);
+  writeFileSync(join(dir, 'outputs.json'), JSON.stringify(baseline.map((b: { instruction: string }) => ({ instruction: b.instruction, output: 'short', generator: 'm' }))));
+  const base = handler();
+  let answered = 0;
+  let hold = true;
+  let onFifth: () => void = () => {};
+  const fifth = new Promise<void>((ok) => (onFifth = ok));
+  const srv = await startScriptedServer((r) => {
+    if (hold && answered === 4) {
+      onFifth();
+      return { hang: true };
+    }
+    answered++;
+    return base(r);
+  });
+  const args = ['judge', 'run', '--baseline', BASELINE, '--template', TEMPLATE, '--judge-endpoint', srv.baseUrl, '--judge-model', 'j', '--outputs', join(dir, 'outputs.json'), '--limit', String(N), '--concurrency', '1', '--cache', join(dir, 'c.jsonl'), '--out', join(dir, 'out'), '--json'];
+  try {
+    const run = startCli(args, { cwd: dir });
+    await fifth;
+    process.kill(-run.child.pid!, 'SIGKILL');
+    const killed = await run.done;
+    assert.equal(killed.signal, 'SIGKILL');
+    const stored = readFileSync(join(dir, 'c.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+    // Concurrency 1: each answer is on disk before the next request goes out.
+    assert.equal(stored, 4);
+    hold = false;
+    const before = srv.seen.length;
+    const res = await runCli(args, { cwd: dir });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(srv.seen.length - before, N - stored, 'only the judgements the cache lacks are asked');
+    const summary = JSON.parse(res.stdout);
+    assert.equal(summary.judged, N);
+    assert.equal(summary.cacheHits, stored);
   } finally {
     await srv.close();
   }
