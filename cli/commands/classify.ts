@@ -21,6 +21,8 @@ train    Trains a supervised fastText classifier and writes it in fastText's .bi
          per line) or JSONL ({"text": …, "label": …}); gzip/zstd detected. Lines without a label
          are skipped and counted. Hyper-parameters and defaults are fastText's (supervised):
            --epoch 5  --lr 0.1  --wordNgrams 1  --dim 100  --bucket 2000000  --minCount 1
+         (training runs in fasttext.wasm, whose 2 GiB heap caps bucket × dim × 4 at 450 MiB: the
+         default bucket is lowered to fit, with a note; a larger --bucket is an error)
            --loss softmax (| hs | ova | ns)  --minn 0  --maxn 0  --seed 0
          Integer labels (e.g. FineWeb-Edu 0–5 scores) make a score model: \`eval\` then reports
          the expected score's Pearson r and F1 at score ≥ 3.
@@ -81,6 +83,7 @@ async function train(argv: string[]): Promise<number> {
     epoch: intOption('epoch', v.epoch), lr: numOption('lr', v.lr), wordNgrams: intOption('wordNgrams', v.wordNgrams), dim: intOption('dim', v.dim),
     bucket: intOption('bucket', v.bucket, 0), minCount: intOption('minCount', v.minCount), loss: v.loss as LossName | undefined,
     minn: intOption('minn', v.minn, 0), maxn: intOption('maxn', v.maxn, 0), seed: intOption('seed', v.seed, 0),
+    onNote: (note) => process.stderr.write(`note: ${note}\n`),
   });
   await model.save(v.out);
   process.stderr.write(`trained on ${examples.length} examples in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${model.labels.length} labels, ${model.dict.nwords} words → ${v.out}\n`);

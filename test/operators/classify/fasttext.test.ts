@@ -146,6 +146,8 @@ test('bad input: not a fastText file, truncated, a word-vector model, an unknown
   await assert.rejects(trainFastText([]), (e: Error) => e instanceof TrainingDataError && /empty training set/.test(e.message));
   await assert.rejects(trainFastText([{ text: 'a', label: 'x' }, { text: 'b', label: 'x' }]), /1 class \(__label__x\): a classifier needs at least two/);
   await assert.rejects(trainFastText([{ text: 'a', label: 'two words' }]), /training example 1: label "two words" is empty or contains whitespace/);
+  // fasttext.wasm cannot save an n-gram table this large: a clear error before training, not an abort.
+  await assert.rejects(trainFastText([{ text: 'a', label: 'x' }, { text: 'b', label: 'y' }], { wordNgrams: 2, bucket: 2_000_000 }), /bucket 2,000,000 × dim 100 × 4 bytes is over the 450 MiB .*use bucket ≤ 1,100,000 at dim 100/);
 });
 
 test('probabilities print as C++ iostream prints a float (fasttext predict-prob)', () => {
