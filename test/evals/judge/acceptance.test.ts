@@ -1,10 +1,14 @@
 /**
  * Issue 17's acceptance on the shared AlpacaEval folder: win_rate equal to the leaderboard's to
  * 0.01 points; the length-controlled win rate within 1.5 points for ≥ 85% of models, median error
- * ≤ 0.5, Spearman ≥ 0.99, with difficulty fitted over all the annotation files at hand. The joint
- * difficulty fit costs ~20 s of CPU, over this suite's budget, so the test runs only with
- * SLUICE_JUDGE_ACCEPTANCE=1 (and is skipped, visibly, otherwise); `npm run bench -- judge` prints
- * the same figures. It fails when any figure misses — see docs/judge.md for the measured ones.
+ * ≤ 0.5, Spearman ≥ 0.99, with difficulty fitted over all the annotation files at hand and the
+ * default GLM (λ = 0.2 towards AlpacaEval's gamed baselines when their annotations are in the
+ * folder). The joint difficulty fit costs 20–70 s of CPU, over this suite's budget, so the test
+ * runs only with SLUICE_JUDGE_ACCEPTANCE=1 (and is skipped, visibly, otherwise); `npm run bench --
+ * judge` prints the same figures. It fails when any figure misses. Measured on the 12 shared
+ * models: the win rate passes; LC does not (5 of 12 within 1.5, median 3.30, Spearman 0.937),
+ * because the shared folder lacks the gamed baselines' annotations that set AlpacaEval's length
+ * slopes — see docs/judge.md for the cause and every variant tried.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +21,7 @@ test('spearman: average ranks on ties', () => {
   assert.ok(Math.abs(spearman([1, 2, 2, 3], [1, 2, 3, 4]) - 0.9486832980505138) < 1e-12);
 });
 
-const gate = process.env.SLUICE_JUDGE_ACCEPTANCE === '1' ? needData('alpaca-eval/annotations') : 'skipped: set SLUICE_JUDGE_ACCEPTANCE=1 (≈20 s CPU); npm run bench -- judge prints the same figures';
+const gate = process.env.SLUICE_JUDGE_ACCEPTANCE === '1' ? needData('alpaca-eval/annotations') : 'skipped: set SLUICE_JUDGE_ACCEPTANCE=1 (20–70 s CPU); npm run bench -- judge prints the same figures';
 
 test('AlpacaEval 2.0 reproduced on the shared models (issue 17 acceptance)', { skip: gate }, () => {
   const c = compareWithLeaderboard(dataPath('alpaca-eval/annotations'), dataPath('alpaca-eval/leaderboard_weighted_alpaca_eval_gpt4_turbo.csv'));
