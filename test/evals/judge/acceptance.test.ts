@@ -12,13 +12,35 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { compareWithLeaderboard, spearman } from '../../../evals/judge/leaderboard.ts';
 import { dataPath, needData } from '../../helpers/data.ts';
+import { tempProject } from '../../helpers/cli.ts';
+import { instructions, modelRecords } from './fixtures.ts';
 
 test('spearman: average ranks on ties', () => {
   assert.equal(spearman([1, 2, 3, 4], [10, 20, 30, 40]), 1);
   assert.equal(spearman([1, 2, 3, 4], [4, 3, 2, 1]), -1);
   assert.ok(Math.abs(spearman([1, 2, 2, 3], [1, 2, 3, 4]) - 0.9486832980505138) < 1e-12);
+});
+
+test('compareWithLeaderboard: regularises towards <baseline>_verbose/_concise by default, never gpt4_gamed', () => {
+  const dir = tempProject();
+  const insts = instructions(31);
+  const write = (m: string, recs: unknown) => {
+    mkdirSync(join(dir, 'ann', m), { recursive: true });
+    writeFileSync(join(dir, 'ann', m, 'annotations.json'), JSON.stringify(recs));
+  };
+  write('m1', modelRecords('m1', insts, { slope: -1.5, diffCoef: 1, bias: -1 }, 0.6, 1));
+  write('m2', modelRecords('m2', insts, { slope: -2, diffCoef: 1, bias: 0.5 }, 1.3, 2));
+  write('base_concise', modelRecords('base_concise', insts, { slope: -1.5, diffCoef: 1, bias: 0 }, 0.5, 3, 0));
+  write('gpt4_gamed', modelRecords('gpt4_gamed', insts, { slope: -9, diffCoef: 1, bias: -3 }, 0.01, 4));
+  writeFileSync(join(dir, 'lb.csv'), ',win_rate,length_controlled_winrate\nm1,20,25\nm2,60,55\n');
+  const c = compareWithLeaderboard(join(dir, 'ann'), join(dir, 'lb.csv'));
+  assert.deepEqual(c.gamed, ['base_concise']);
+  assert.deepEqual(c.models.map((m) => m.model), ['m1', 'm2']);
+  assert.deepEqual(compareWithLeaderboard(join(dir, 'ann'), join(dir, 'lb.csv'), { gamedModels: ['gpt4_gamed'] }).gamed, ['gpt4_gamed']);
 });
 
 const gate = process.env.SLUICE_JUDGE_ACCEPTANCE === '1' ? needData('alpaca-eval/annotations') : 'skipped: set SLUICE_JUDGE_ACCEPTANCE=1 (20–70 s CPU); npm run bench -- judge prints the same figures';
