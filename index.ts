@@ -25,6 +25,12 @@ export type { StatsOptions } from './operators/stats/stage.ts';
 
 
 export { extract } from './operators/extract/index.ts';
+export { classify } from './operators/classify/index.ts';
+export type { AnnotateOptions } from './operators/classify/annotate.ts';
+export { ModelClient, EndpointError } from './llm/client.ts';
+export type { ClientOptions, CallResult } from './llm/client.ts';
+export { ResponseCache, cacheKey } from './llm/cache.ts';
+export { resolveEndpoint } from './llm/endpoint.ts';
 export { defineFilter, defineMap, registerOperator, createOperator, listOperators, parseConfig, ConfigError } from './engine/operator.ts';
 export { storage, Storage } from './engine/storage/index.ts';
 export { runOperators, readSource, localTaskContext, MemoryAudit } from './engine/testing.ts';
@@ -33,5 +39,6 @@ export { scaling, plan } from './plan/index.ts';
 export { evaluate } from './evals/stage.ts';
 export { contamination } from './evals/contamination/index.ts';
 export { crawl } from './operators/crawl/crawl.ts';
-export { train } from './trainer/index.ts';
+export { train, openGenerator, exportCheckpoint } from './trainer/index.ts';
+export { startServer, type ServerOptions, type RunningServer, type ChatFormat } from './serve/server.ts';
 export { datasets } from './datasets/index.ts';

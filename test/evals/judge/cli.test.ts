@@ -58,7 +58,7 @@ test('sluice judge: usage errors name the input', async () => {
   const glm = await runCli(['judge', 'winrate', '--annotations', 'a.json', '--glm', 'v9'], { cwd: dir });
   assert.match(glm.stderr, /--glm must be one of length_controlled_v1, minimal/);
   const sub = await runCli(['judge', 'nope'], { cwd: dir });
-  assert.match(sub.stderr, /unknown judge sub-command 'nope'/);
+  assert.match(sub.stderr, /unknown sub-command 'nope'/);
 });
 
 test('win_rate of every shared model equals the AlpacaEval 2.0 leaderboard to 0.01 points', { skip: needData('alpaca-eval/annotations') }, () => {
