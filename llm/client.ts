@@ -126,6 +126,11 @@ function notChatCompletion(v: unknown): string | null {
   return null;
 }
 
+/** `v` as a chat completion when it is one (checked by {@link notChatCompletion}), else null. */
+function chatCompletion(v: unknown): ChatResponse | null {
+  return notChatCompletion(v) === null ? (v as ChatResponse) : null;
+}
+
 /** An OpenAI-compatible API client (see the module comment). Call `close()` when done. */
 export class ModelClient {
   private readonly agent: Agent;
@@ -148,9 +153,10 @@ export class ModelClient {
    */
   async chat(body: ChatRequest, key?: string): Promise<CallResult<ChatResponse>> {
     const cache = this.opts.cache;
-    if (key !== undefined && cache?.has(key)) {
+    const hit = key !== undefined ? chatCompletion(cache?.get(key)) : null;
+    if (hit) {
       this.stats.cacheHits++;
-      return { ok: true, value: cache.get(key) as unknown as ChatResponse, cached: true };
+      return { ok: true, value: hit, cached: true };
     }
     // The slot is held until the answer is stored, so with concurrency N at most N answers
     // received are not yet on disk when the process is killed.

@@ -3,15 +3,15 @@
  * length-controlled win rate of judge annotations, and instruction difficulty by a joint fit over
  * models (dispatched by judge.ts).
  */
-import { existsSync, writeFileSync, renameSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { writeFileSync, renameSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { parse } from '../args.ts';
 import { ANNOTATION_FORMATS, readAnnotations, type AnnotationFormat } from '../../evals/judge/annotations.ts';
 import { GAMED_LAMBDA, GLM_NAMES, type GlmName } from '../../evals/judge/glm.ts';
 import { judgeWinRate } from '../../evals/judge/report.ts';
-import { fitDifficulty, difficultyCsv, readAnnotationDir, readDifficultyCsv } from '../../evals/judge/difficulty.ts';
+import { fitDifficulty, difficultyCsv, gamedBaselineFiles, readAnnotationDir, readDifficultyCsv } from '../../evals/judge/difficulty.ts';
 import { judgeHtml } from '../../evals/judge/html.ts';
 
 /** Writes through a temporary file and a rename, so a crash never leaves half a file. */
@@ -35,8 +35,9 @@ AlpacaEval's win rate and length-controlled win rate of one model's judge annota
   --difficulty F.csv     instruction difficulty from \`sluice judge difficulty\` (required by
                          length_controlled_v1)
   --gamed F.json|none    annotations of a gamed baseline (the baseline's own outputs made shorter
-                         or longer); repeatable. Default: gpt4_gamed/annotations.json beside the
-                         model's folder when it exists, else none
+                         or longer); repeatable. Default: the folders beside the model's whose
+                         name is the baseline's with verbose/concise (AlpacaEval's
+                         gpt4_1106_preview_verbose, _concise), else none. gpt4_gamed is not one
   --lambda X             weight of the gamed-baseline rows, shared among them (default ${GAMED_LAMBDA})
   --html FILE            also write the judge.html report
   --json                 print JSON: win_rate, standard_error, length_controlled_winrate,
@@ -73,8 +74,9 @@ export async function winrate(argv: string[]): Promise<number> {
   let gamedPaths: string[];
   if (values.gamed?.length) gamedPaths = values.gamed.includes('none') ? [] : values.gamed;
   else {
-    const beside = join(dirname(dirname(resolve(values.annotations))), 'gpt4_gamed', 'annotations.json');
-    gamedPaths = glm === 'length_controlled_v1' && existsSync(beside) ? [beside] : [];
+    // AlpacaEval's gamed baselines are `<baseline>_verbose` / `<baseline>_concise` beside the model's folder; gpt4_gamed is not one.
+    const baseline = set.annotations[0]?.generator1 ?? '';
+    gamedPaths = glm === 'length_controlled_v1' ? gamedBaselineFiles(dirname(dirname(resolve(values.annotations))), baseline) : [];
   }
   const gamed = gamedPaths.map((p) => readAnnotations(p).annotations);
   const difficulty = values.difficulty ? readDifficultyCsv(values.difficulty) : undefined;
