@@ -10,6 +10,7 @@
  * (`classify.noLabel`). The held-out share is chosen by a hash of the doc id, so it does not
  * depend on input order or task count.
  */
+import { toJson } from '../../../engine/json.ts';
 import { z } from 'zod';
 import { parseConfig } from '../../../engine/operator.ts';
 import type { CustomStage, Json, StageRef } from '../../../engine/types.ts';
@@ -75,7 +76,7 @@ export function train(input: StageRef | StageRef[], options: ClassifyTrainOption
     type: 'classify.train',
     name: 'classify.train',
     version: '1',
-    config: c as unknown as Json,
+    config: toJson(c),
     inputs,
     output: 'artifact',
     async run(ctx) {

@@ -151,12 +151,8 @@ export async function trainFastText(examples: Iterable<Example> | AsyncIterable<
   if (n === 0) throw new TrainingDataError('empty training set: no examples');
   if (classes.size < 2) throw new TrainingDataError(`training data has ${classes.size} class (${[...classes].join(', ')}): a classifier needs at least two`);
 
-  const core = ft.core as unknown as {
-    Args: new () => Record<string, unknown>;
-    ModelName: Record<string, unknown>;
-    LossName: Record<string, unknown>;
-    FastText: new () => { train(a: unknown, cb: (progress: number, loss: number) => void): void; saveModel(path: string): void };
-  };
+  const core: object = ft.core;
+  if (!hasTrainingApi(core)) throw new Error('fasttext.wasm: this build does not expose its training API (Args, ModelName, LossName)');
   const a = new core.Args();
   Object.assign(a, {
     input: '/train.txt', output: '/model', model: core.ModelName.supervised, loss: core.LossName[o.loss],
@@ -172,4 +168,17 @@ export async function trainFastText(examples: Iterable<Example> | AsyncIterable<
   }
   const model = FastTextModel.fromBytes(fs.readFile('/model.bin'), 'trained model');
   return model;
+}
+
+/** What fasttext.wasm's Embind module exposes for training (bound at run time; its type declarations list only inference). */
+interface TrainingApi {
+  Args: new () => Record<string, unknown>;
+  ModelName: Record<string, unknown>;
+  LossName: Record<string, unknown>;
+  FastText: new () => { train(a: unknown, cb: (progress: number, loss: number) => void): void; saveModel(path: string): void };
+}
+
+/** Checks that the module has the training bindings (Embind classes are functions, enums objects). */
+function hasTrainingApi(core: object): core is TrainingApi {
+  return ['Args', 'ModelName', 'LossName', 'FastText'].every((k) => k in core);
 }
