@@ -21,7 +21,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defineFilter, docBytes, parseConfig, registerOperator } from '../../engine/operator.ts';
 import { toJson } from '../../engine/json.ts';
-import type { CustomStage, CustomTaskContext, Doc, Json, Operator, StageExpansion, StageRefs, TaskContext } from '../../engine/types.ts';
+import type { CustomStage, CustomTaskContext, Doc, Json, Operator, StageExpansion, StageRef, StageRefs, TaskContext } from '../../engine/types.ts';
 import { loadTextClassifier, type TextClassifier } from '../classify/model.ts';
 import { topFractionThreshold, type TopFraction } from '../classify/top-fraction.ts';
 import { CommonOptions, verdictFromRules } from './common.ts';
@@ -44,8 +44,12 @@ const Options = z
   })
   .strict();
 
-/** Options of `filter.classifier`. */
-export type ClassifierOptions = z.input<typeof Options>;
+/**
+ * Options of `filter.classifier`. `model` is a file (local path relative to the pipeline file, or
+ * `s3://`) or the handle of a `classify.train` stage, whose `model.bin` is then used (the stage
+ * runs first and its fingerprint enters this one's).
+ */
+export type ClassifierOptions = Omit<z.input<typeof Options>, 'model'> & { model: string | StageRef };
 type Config = z.output<typeof Options>;
 
 /** What `<stage>.threshold` records (and `<stage>` repeats) in its manifest info. */
@@ -103,7 +107,9 @@ export function scorer(model: TextClassifier, o: Pick<Config, 'model' | 'label' 
   }
 }
 
-function modelUri(model: string, ctx: TaskContext): string {
+/** Where the model is: the `classify.train` stage's `model.bin`, or the path (relative paths against the pipeline's folder). */
+async function modelUri(model: string, ref: StageRef | undefined, ctx: TaskContext): Promise<string> {
+  if (ref) return ctx.storage.join((await ctx.dataset(ref)).dir, 'model.bin');
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(model) ? model : resolve(ctx.baseDir, model);
 }
 
@@ -111,21 +117,22 @@ function modelUri(model: string, ctx: TaskContext): string {
  * The streaming filter (minScore or annotate): one score per doc, `modelScore`, rounded to 1e-6.
  * (Not `score`: the audit reads a filter's `score` as the violated rule's copy of a named score.)
  */
-function scoringFilter(o: Config, name: string, mode: 'drop' | 'annotate', type = 'filter.classifier'): Operator {
+function scoringFilter(o: Config, ref: StageRef | undefined, name: string, mode: 'drop' | 'annotate', type = 'filter.classifier'): Operator {
   const { mode: _m, name: _n, ...config } = o;
   const rules = classifierRules({ ...config, keepTopFraction: null } as Json);
   let score: ((text: string) => number) | undefined;
-  return defineFilter({
+  const filter = defineFilter({
     type,
     name,
     version: '1',
     config: { mode, ...config } as Json,
     mode,
     async setup(ctx) {
-      score ??= scorer(await loadTextClassifier(modelUri(o.model, ctx), ctx.storage), o);
+      score ??= scorer(await loadTextClassifier(await modelUri(o.model, ref, ctx), ctx.storage), o);
     },
     test: (doc) => verdictFromRules(rules, { modelScore: Math.round(score!(doc.text) * 1e6) / 1e6 }),
   });
+  return ref ? { ...filter, refs: [ref] } : filter;
 }
 
 /** Streams a file of little-endian float64s (a chunk may end mid-value: the rest is carried over). */
@@ -159,7 +166,7 @@ function custom<Info extends Record<string, Json>, In extends StageRefs>(
   return { kind: 'custom', type, name, version: '1', config, inputs, output, taskCount, run };
 }
 
-function topFraction(o: Config, name: string): StageExpansion<ClassifierThresholdInfo> {
+function topFraction(o: Config, ref: StageRef | undefined, name: string): StageExpansion<ClassifierThresholdInfo> {
   const fraction = o.keepTopFraction!;
   const config = toJson(o);
   return {
@@ -169,7 +176,7 @@ function topFraction(o: Config, name: string): StageExpansion<ClassifierThreshol
     version: '1',
     config,
     expand(p, stage, inputs) {
-      const scored = p.stage(`${stage}.score`, inputs, [scoringFilter({ ...o, keepTopFraction: undefined, minScore: null }, name, 'annotate')]);
+      const scored = p.stage(`${stage}.score`, inputs, [scoringFilter({ ...o, keepTopFraction: undefined, minScore: null }, ref, name, 'annotate')]);
       const threshold = p.stage<ClassifierThresholdInfo>(
         `${stage}.threshold`,
         custom('filter.classifier.threshold', name, config, [scored] as const, 'artifact', () => 1, async (ctx: CustomTaskContext<ClassifierThresholdInfo, readonly [typeof scored]>) => {
@@ -232,7 +239,8 @@ function topFraction(o: Config, name: string): StageExpansion<ClassifierThreshol
 }
 
 /**
- * Model-based quality filter. Options: `model` (fastText `.bin`/`.ftz`, local or `s3://`),
+ * Model-based quality filter. Options: `model` (fastText `.bin`/`.ftz`, local or `s3://`, or a
+ * `classify.train` stage handle),
  * `label` (the positive label), `score` (`probability` default, or `expected` for numeric-label
  * score models), and one of `minScore` (a streaming filter; default `null`: keep all) or
  * `keepTopFraction` (a corpus-wide stage expansion). `mode: 'annotate'` (with `minScore`) only
@@ -242,14 +250,19 @@ function topFraction(o: Config, name: string): StageExpansion<ClassifierThreshol
 export function classifier(options: ClassifierOptions & { keepTopFraction: number }): StageExpansion<ClassifierThresholdInfo>;
 export function classifier(options: ClassifierOptions & { keepTopFraction?: undefined }): Operator;
 export function classifier(options: ClassifierOptions): Operator | StageExpansion<ClassifierThresholdInfo> {
-  const o = parseConfig('filter.classifier', Options, options);
+  const m = options?.model;
+  const ref = m !== null && typeof m === 'object' ? m : undefined;
+  if (ref && ref.kind !== 'stage') throw new Error(`filter.classifier: 'model' must be a path or a classify.train stage handle, got ${JSON.stringify(m)}`);
+  // A stage's model is named in the config by its stage; its fingerprint enters through `refs`.
+  const o = parseConfig('filter.classifier', Options, { ...options, model: ref ? `stage:${ref.name}/model.bin` : m });
   checkConfig(o);
   const name = o.name ?? 'classifier';
-  return o.keepTopFraction !== undefined ? topFraction(o, name) : scoringFilter(o, name, o.mode);
+  return o.keepTopFraction !== undefined ? topFraction(o, ref, name) : scoringFilter(o, ref, name, o.mode);
 }
 
 registerOperator('filter.classifier', 'fastText classifier score: keep P(label) ≥ minScore (meta.quality.<name>.modelScore)', (c) => {
   const o = (c ?? {}) as ClassifierOptions;
+  if (typeof o.model !== 'string') throw new Error(`filter.classifier: 'model' must be a file path in 'sluice apply'`);
   if (o.keepTopFraction !== undefined) throw new Error(`filter.classifier: keepTopFraction needs the whole corpus; use it in a pipeline stage, not 'sluice apply'`);
   return classifier({ ...o, keepTopFraction: undefined });
 });
