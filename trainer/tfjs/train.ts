@@ -199,7 +199,9 @@ export async function trainTfjs(a: BackendArgs): Promise<BackendResult> {
       for (const b of micro) {
         check(b.x);
         check(b.y);
-        const { value, grads } = tf.variableGrads(() => model.loss(b.x, b.y, B, T, lossOptions(b, denom)) as Scalar, vars);
+        // Unmasked: each micro-batch's mean over its B·T targets, weighted 1/gradAccum.
+        const f = () => (b.mask ? model.loss(b.x, b.y, B, T, lossOptions(b, denom)) : tf.div(model.loss(b.x, b.y, B, T, lossOptions(b, denom)), run.gradAccum)) as Scalar;
+        const { value, grads } = tf.variableGrads(f, vars);
         lossSum += value.dataSync()[0]!;
         value.dispose();
         const named: NamedTensorMap = {};
