@@ -142,12 +142,13 @@ export default pipeline({ name: 'sft', workdir: 'runs' }, (p) => {
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout) as RunSummary;
   const sft = summary.stages.find((s) => s.stage === 'sft')!;
-  const info = sft.info!;
-  for (const k of ['heldout_loss_before', 'heldout_loss_after', 'initial_loss']) assert.equal(typeof info[k], 'number', `${k} in the summary: ${JSON.stringify(info)}`);
+  const info = summary.results!.sft!;
+  for (const k of ['heldout_loss_before', 'heldout_loss_after', 'initial_loss']) assert.equal(typeof info[k], 'number', `${k} in the summary: ${JSON.stringify(summary.results)}`);
   assert.ok((info.heldout_loss_after as number) < (info.heldout_loss_before as number), JSON.stringify(info));
   assert.ok((info.heldout_loss_before as number) < Math.log(300) - 0.5, `the base model's weights, not a random init: ${info.heldout_loss_before}`);
-  assert.equal(info.attention, 'document', "the shards' attention");
-  const files = (JSON.parse(readFileSync(join(sft.dir, 'manifest.json'), 'utf8')) as Manifest).files.map((f) => f.path).sort();
+  const manifest = JSON.parse(readFileSync(join(sft.dir, 'manifest.json'), 'utf8')) as Manifest;
+  assert.equal(manifest.info!.attention, 'document', "the shards' attention");
+  const files = manifest.files.map((f) => f.path).sort();
   assert.deepEqual(files, ['config.json', 'metrics.jsonl', 'model.safetensors', 'report.html', 'sluice-tokenizer.json', 'tokenizer.json', 'tokenizer.tiktoken']);
 
   // from: a checkpoint path, on the torch backend.
@@ -167,11 +168,13 @@ export default pipeline({ name: 'sft', workdir: 'runs' }, (p) => {
   );
   const r2 = await runCli(['run', 'path.ts', '--json', '--workers', '1'], { cwd: proj });
   assert.equal(r2.code, 0, r2.stderr);
-  const t = (JSON.parse(r2.stdout) as RunSummary).stages.find((s) => s.stage === 'sftTorch')!;
-  assert.equal(t.info!.backend, 'torch');
+  const s2 = JSON.parse(r2.stdout) as RunSummary;
+  const t = s2.results!.sftTorch!;
+  const tm = JSON.parse(readFileSync(join(s2.stages.find((s) => s.stage === 'sftTorch')!.dir, 'manifest.json'), 'utf8')) as Manifest;
+  assert.equal(tm.info!.backend, 'torch');
   // The same base weights and held-out batches: the torch step-0 loss equals the tfjs one.
-  assert.ok(Math.abs((t.info!.heldout_loss_before as number) - (info.heldout_loss_before as number)) < 1e-4, `${t.info!.heldout_loss_before} vs ${info.heldout_loss_before}`);
-  assert.ok((t.info!.heldout_loss_after as number) < (t.info!.heldout_loss_before as number));
+  assert.ok(Math.abs((t.heldout_loss_before as number) - (info.heldout_loss_before as number)) < 1e-4, `${t.heldout_loss_before} vs ${info.heldout_loss_before}`);
+  assert.ok((t.heldout_loss_after as number) < (t.heldout_loss_before as number));
 });
 
 test('train.sft: bad options name the option', () => {
