@@ -88,6 +88,8 @@ export function sft(shards: StageRef<ShardsInfo>, options: SftStageOptions): Cus
       if (!(await ctx.storage.exists(metaUri))) throw new Error(`train.sft: 'from' ${fromRef ? `stage '${fromRef.name}' (${fromDir})` : fromDir} is not a model checkpoint (no config.json)`);
       const meta = JSON.parse(Buffer.from(await ctx.storage.read(metaUri)).toString('utf8')) as CheckpointMeta;
       if (meta.format !== 'sluice.gpt/1') throw new Error(`train.sft: ${metaUri}: format ${JSON.stringify(meta.format)}, expected "sluice.gpt/1"`);
+      const sm = shardManifest(ds);
+      if ((sm.pack ?? 'greedy') !== 'greedy' && sm.seqLen > meta.model.contextLength) throw new Error(`train.sft: the shards' rows have ${sm.seqLen} tokens (pack '${sm.pack}'), longer than the 'from' model's context of ${meta.model.contextLength}: a trainer row would cut documents; write the shards with seqLen ${meta.model.contextLength}`);
       if (set.vocabSize > meta.model.vocabSize) throw new Error(`train.sft: the shards' tokenizer has ${set.vocabSize} ids but the 'from' model's vocabulary has ${meta.model.vocabSize}; were they tokenized with another tokenizer?`);
       // The tokenizer travels with the checkpoint: the base model's files are copied beside the new one.
       let copied = 0;

@@ -271,6 +271,14 @@ def _flex():
 _FLEX = None
 
 
+def _flex_failed(e):
+    """FlexAttention failed: use the boolean-mask SDPA from now on, and say so on stderr."""
+    global _FLEX
+    _FLEX = False
+    import sys
+    print(f'document attention: FlexAttention failed ({type(e).__name__}: {e}); using SDPA with a boolean mask', file=sys.stderr)
+
+
 class DocumentMask:
     """Document attention for one batch: segment ids [B, T]. On CUDA with FlexAttention (torch >=
     2.5) a block mask, so fully masked blocks are skipped; elsewhere a boolean [B, 1, T, T] mask
@@ -279,6 +287,7 @@ class DocumentMask:
 
     def __init__(self, segments):
         B, T = segments.shape
+        self.segments = segments
         self.block = None
         self.allowed = None
         flex = _flex() if segments.is_cuda else None
@@ -289,14 +298,26 @@ class DocumentMask:
             def mask_mod(b, h, q_idx, kv_idx):
                 return (kv_idx <= q_idx) & (seg[b, q_idx] == seg[b, kv_idx])
 
-            self.block = create_block_mask(mask_mod, B, None, T, T, device=segments.device)
-        else:
-            causal = torch.ones(T, T, dtype=torch.bool, device=segments.device).tril()
-            self.allowed = ((segments[:, :, None] == segments[:, None, :]) & causal)[:, None]
+            try:
+                self.block = create_block_mask(mask_mod, B, None, T, T, device=segments.device)
+            except Exception as e:  # noqa: BLE001 - an older or partial FlexAttention: fall back
+                _flex_failed(e)
+        if self.block is None:
+            self._boolean()
+
+    def _boolean(self):
+        T = self.segments.size(1)
+        causal = torch.ones(T, T, dtype=torch.bool, device=self.segments.device).tril()
+        self.allowed = ((self.segments[:, :, None] == self.segments[:, None, :]) & causal)[:, None]
 
     def attend(self, q, k, v):
         if self.block is not None:
-            return _flex()[0](q, k, v, block_mask=self.block)
+            try:
+                return _flex()[0](q, k, v, block_mask=self.block)
+            except Exception as e:  # noqa: BLE001 - e.g. a dtype or compile failure: fall back once, say so
+                _flex_failed(e)
+                self.block = None
+                self._boolean()
         if hasattr(F, 'scaled_dot_product_attention'):
             return F.scaled_dot_product_attention(q, k, v, attn_mask=self.allowed)
         att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.size(-1)))
