@@ -168,7 +168,8 @@ def main():
         if extra is None:
             return {}
         out = {k: v.to(device, non_blocking=True) for k, v in extra.items()}
-        out['denom'] = max(denom, 1)
+        # A tensor, not a Python float: torch.compile would recompile for every new constant.
+        out['denom'] = torch.tensor(float(max(denom, 1)), device=device)
         return out
 
     def evaluate():
