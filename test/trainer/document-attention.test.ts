@@ -69,7 +69,7 @@ const configs: Array<[string, ModelConfig]> = [
 function nll(model: TfjsGPT, b: Batch, rows: number, layout: boolean): Float32Array {
   const tf = model.tf;
   return tf.tidy(() => {
-    const logits = model.logits(b.x, rows, b.x.length / rows, layout ? { segments: b.segments!, positions: b.positions! } : undefined);
+    const logits = model.logits(b.x, rows, b.x.length / rows, undefined, layout ? { segments: b.segments!, positions: b.positions! } : undefined);
     return tf.neg(targetLogprobs(tf, logits, tf.tensor1d(b.y, 'int32') as Tensor1D)).dataSync() as Float32Array;
   });
 }
