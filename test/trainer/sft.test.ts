@@ -107,14 +107,17 @@ for (const backend of ['tfjs', 'torch'] as const) {
     const r = await trainModel(o);
     assert.ok(r.resumedFromStep >= 2 && r.resumedFromStep < 8, `resumed from ${r.resumedFromStep}`);
     assert.deepEqual(curve(readMetrics(r.metricsPath)), curve(rm), 'identical losses, step for step, the step-0 validation included');
-    // Another base checkpoint on the same state directory is refused.
-    const other = join(dir, `${backend}-other-base`);
-    cpSync(join(dir, 'base'), other, { recursive: true });
-    await assert.rejects(trainModel({ ...o, init: other }), /different run configuration/);
+    // Another base checkpoint on the same state directory is refused (the fingerprint is the
+    // backends' shared fingerprintParts; checked once, on tfjs, to spare a Python start).
+    if (backend === 'tfjs') {
+      const other = join(dir, `${backend}-other-base`);
+      cpSync(join(dir, 'base'), other, { recursive: true });
+      await assert.rejects(trainModel({ ...o, init: other }), /different run configuration/);
+    }
   });
 }
 
-test('pipeline: train → train.sft (from the stage) and train.sft (from a checkpoint path, torch): the run --json summary reports heldout_loss_before/after and initial_loss under the stage names', { skip: python ? false : 'skipped: no python3 with torch' }, async () => {
+test('pipeline: train → train.sft (from the stage) and train.sft (from a checkpoint path): the run --json summary reports heldout_loss_before/after and initial_loss under the stage names', async () => {
   const proj = tempProject('sluice-sft-pipe-');
   mkdirSync(join(proj, 'data'));
   const lines = Buffer.from(corpusBytes(12_000, 7)).toString().split('\n').filter((l) => l.length > 3);
@@ -151,7 +154,7 @@ export default pipeline({ name: 'sft', workdir: 'runs' }, (p) => {
   const files = manifest.files.map((f) => f.path).sort();
   assert.deepEqual(files, ['config.json', 'metrics.jsonl', 'model.safetensors', 'report.html', 'sluice-tokenizer.json', 'tokenizer.json', 'tokenizer.tiktoken']);
 
-  // from: a checkpoint path, on the torch backend.
+  // from: a checkpoint path.
   const baseDir = summary.stages.find((s) => s.stage === 'base')!.dir;
   writeFileSync(
     join(proj, 'path.ts'),
@@ -162,18 +165,19 @@ export default pipeline({ name: 'sft', workdir: 'runs' }, (p) => {
   const enc = p.stage('encoded', docs, [tokenize.encode({ tokenizer: bpe })]);
   const chat = p.stage('chat', enc, [halfMask]);
   const sftShards = p.stage('sftShards', chat, shard.tokens({ tokenizer: bpe, seqLen: 32, pack: 'bfd', attention: 'document', valFraction: 0.1 }));
-  p.stage('sftTorch', train.sft(sftShards, { from: ${JSON.stringify(baseDir)}, backend: 'torch', torch: { device: 'cpu', threads: 1 }, steps: 6, batchSize: 4, evalEvery: 6, evalBatches: 2, optimizer: { lr: 5e-3 } }));
+  p.stage('sftPath', train.sft(sftShards, { from: ${JSON.stringify(baseDir)}, steps: 4, batchSize: 4, evalEvery: 4, evalBatches: 2, optimizer: { lr: 5e-3 } }));
 });
 `,
   );
   const r2 = await runCli(['run', 'path.ts', '--json', '--workers', '1'], { cwd: proj });
   assert.equal(r2.code, 0, r2.stderr);
   const s2 = JSON.parse(r2.stdout) as RunSummary;
-  const t = s2.results!.sftTorch!;
-  const tm = JSON.parse(readFileSync(join(s2.stages.find((s) => s.stage === 'sftTorch')!.dir, 'manifest.json'), 'utf8')) as Manifest;
-  assert.equal(tm.info!.backend, 'torch');
-  // The same base weights and held-out batches: the torch step-0 loss equals the tfjs one.
-  assert.ok(Math.abs((t.heldout_loss_before as number) - (info.heldout_loss_before as number)) < 1e-4, `${t.heldout_loss_before} vs ${info.heldout_loss_before}`);
+  const t = s2.results!.sftPath!;
+  const tm = JSON.parse(readFileSync(join(s2.stages.find((s) => s.stage === 'sftPath')!.dir, 'manifest.json'), 'utf8')) as Manifest;
+  assert.equal(tm.info!.from, baseDir);
+  assert.ok(tm.files.some((f) => f.path === 'tokenizer.json'), "the base checkpoint's tokenizer is copied");
+  // The same base weights and held-out batches as the 'sft' stage: the same loss before training.
+  assert.equal(t.heldout_loss_before, info.heldout_loss_before);
   assert.ok((t.heldout_loss_after as number) < (t.heldout_loss_before as number));
 });
 
