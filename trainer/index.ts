@@ -1,4 +1,4 @@
-/** The trainer's public surface: the `train` stage (and `train.sft`), `trainModel`, and the checkpoint scorer. */
+/** The trainer's public surface: the `train` stage (with `train.sft`), `trainModel`, the checkpoint scorer, and checkpoint export. */
 import { train as trainStage } from './stage.ts';
 import { sft } from './sft.ts';
 
@@ -9,4 +9,5 @@ export type { SftStageOptions } from './sft.ts';
 export { trainModel } from './api.ts';
 export type * from './api.ts';
 export { openScorer, type OpenScorerOptions } from './scorer.ts';
+export { exportCheckpoint, type ExportOptions, type ExportResult, type ExportFormat } from './export/index.ts';
 export { paramCounts, flopsPerToken } from '../formats/model.ts';
