@@ -33,5 +33,6 @@ export { scaling, plan } from './plan/index.ts';
 export { evaluate } from './evals/stage.ts';
 export { contamination } from './evals/contamination/index.ts';
 export { crawl } from './operators/crawl/crawl.ts';
-export { train, exportCheckpoint } from './trainer/index.ts';
+export { train, openGenerator, exportCheckpoint } from './trainer/index.ts';
+export { startServer, type ServerOptions, type RunningServer, type ChatFormat } from './serve/server.ts';
 export { datasets } from './datasets/index.ts';

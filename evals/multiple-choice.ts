@@ -14,6 +14,13 @@
  *   scored as the letters `" A"`, `" B"`, … (headed by "The following are multiple choice
  *   questions (with answers) about <subject>." when the item has a subject).
  *
+ * MMLU-style benchmarks (items with a subject) report two averages, because harnesses differ
+ * (lm-evaluation-harness #1525): `acc`/`acc_norm` over items (every question weighs the same;
+ * lm-eval's group default since 0.4.2, `weight_by_size`) and `acc_subject_avg`/
+ * `acc_norm_subject_avg`, the mean of per-subject accuracies (every subject weighs the same).
+ * `average: 'subject'` makes the latter the primary metric (the summary's and the
+ * contamination table's); both are always in `metrics`.
+ *
  * k-shot: k examples drawn with a seeded PRNG (per item: `seed + index`, so results do not depend
  * on order or batching) from the few-shot pool (default: the benchmark without the item),
  * each rendered with its gold answer, joined by a blank line before the item.
@@ -38,6 +45,8 @@ export interface McOptions {
   fewshotPool?: EvalItem[];
   /** Score only the first `limit` items. */
   limit?: number;
+  /** Primary average of subject-tagged (MMLU) items: `item` (default) or `subject`; both are reported. */
+  average?: 'item' | 'subject';
   /** Requests per scorer call (default 16). */
   batchSize?: number;
   /** Bootstrap resamples for non-mean metrics (default 1000). */
@@ -58,6 +67,8 @@ export interface ItemScore {
   acc: number;
   /** Choice items only: the length-normalised prediction's correctness. */
   accNorm?: number;
+  /** The item's subject (MMLU), for the per-subject average. */
+  subject?: string;
 }
 
 export interface McResult {
@@ -66,6 +77,8 @@ export interface McResult {
   method: string;
   fewshot: number;
   n: number;
+  /** Which average is primary for subject-tagged items (see the module comment). */
+  average?: 'item' | 'subject';
   metrics: Record<string, Estimate>;
   items: ItemScore[];
 }
@@ -161,20 +174,29 @@ export async function scoreBenchmark(scorer: TokenScorer, bench: Benchmark, opts
       }
       const pred = argmax(lls);
       const sc: ItemScore = { id: item.id, index: item.index, lls, gold: sp.gold, pred, acc: pred === sp.gold ? 1 : 0 };
-      if (item.kind === 'choice') sc.accNorm = argmax(lls.map((ll, i) => ll / codePoints(sp.conts[i]!))) === sp.gold ? 1 : 0;
+      if (item.kind === 'choice') {
+        sc.accNorm = argmax(lls.map((ll, i) => ll / codePoints(sp.conts[i]!))) === sp.gold ? 1 : 0;
+        if (item.subject !== undefined) sc.subject = item.subject;
+      }
       scores.push(sc);
     });
     opts.onProgress?.(scores.length, items.length);
   }
-  return { benchmark: bench.name, method: methodName, fewshot: k, n: scores.length, metrics: metricsOf(kind, scores, opts.bootstrapIters ?? 1000), items: scores };
+  return { benchmark: bench.name, method: methodName, fewshot: k, n: scores.length, ...(opts.average ? { average: opts.average } : {}), metrics: metricsOf(kind, scores, opts.bootstrapIters ?? 1000), items: scores };
 }
 
 /** The benchmark-level metrics of item scores. */
 export function metricsOf(kind: EvalItem['kind'], scores: ItemScore[], bootstrapIters = 1000): Record<string, Estimate> {
   const est = (xs: number[]): Estimate => ({ value: mean(xs), stderr: meanStderr(xs) });
   switch (kind) {
-    case 'choice':
-      return { acc: est(scores.map((s) => s.acc)), acc_norm: est(scores.map((s) => s.accNorm!)) };
+    case 'choice': {
+      const m: Record<string, Estimate> = { acc: est(scores.map((s) => s.acc)), acc_norm: est(scores.map((s) => s.accNorm!)) };
+      if (scores.length && scores.every((s) => s.subject !== undefined)) {
+        m.acc_subject_avg = subjectAverage(scores, (s) => s.acc);
+        m.acc_norm_subject_avg = subjectAverage(scores, (s) => s.accNorm!);
+      }
+      return m;
+    }
     case 'partial':
       return { acc: est(scores.map((s) => s.acc)) };
     case 'cloze': {
@@ -192,7 +214,28 @@ export function metricsOf(kind: EvalItem['kind'], scores: ItemScore[], bootstrap
   }
 }
 
-/** The primary metric of a result (what the contamination table compares): `acc`, else the first. */
+/**
+ * The mean over subjects of the per-subject mean of `value`; its standard error is
+ * √(Σ se_s²) / S over the S subjects (independent subjects, each se as {@link meanStderr}).
+ */
+export function subjectAverage(scores: ItemScore[], value: (s: ItemScore) => number): Estimate {
+  const by = new Map<string, number[]>();
+  for (const s of scores) {
+    const k = s.subject ?? '';
+    let xs = by.get(k);
+    if (!xs) by.set(k, (xs = []));
+    xs.push(value(s));
+  }
+  const groups = [...by.values()];
+  const S = groups.length;
+  return { value: mean(groups.map(mean)), stderr: Math.sqrt(groups.reduce((a, xs) => a + meanStderr(xs) ** 2, 0)) / S };
+}
+
+/**
+ * The primary metric of a result (what the summary and the contamination table compare): `acc`
+ * (`acc_subject_avg` when the result averages per subject), else the first.
+ */
 export function primaryMetric(r: McResult): string {
+  if (r.average === 'subject' && 'acc_subject_avg' in r.metrics) return 'acc_subject_avg';
   return 'acc' in r.metrics ? 'acc' : Object.keys(r.metrics)[0]!;
 }

@@ -14,12 +14,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { CustomStage, CustomTaskContext, Dataset, Json, StageRef } from '../engine/types.ts';
 import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../operators/read/benchmarks.ts';
 import { scoreBenchmark, type ChoiceMethod, type McResult } from './multiple-choice.ts';
 import { heldOutLoss, perplexity, type HeldOutResult, type PerplexityResult } from './perplexity.ts';
 import type { TokenScorer } from './scorer.ts';
+import type { ChatFormatting, GenerativeResult } from './generate-until.ts';
 import { buildIndex, type IndexFields, type NgramOption, type NgramUnit } from '../formats/contamination/ngram-index.ts';
 import { ContaminationScanner, type DirtyRule } from './contamination/scan.ts';
 import { contaminationReport, fmtScore, reportMarkdown, tableMarkdown, type ContaminationReport } from './contamination/report.ts';
@@ -44,6 +45,42 @@ export interface BenchmarkSpec {
   fewshot?: number;
   /** Score only the first `limit` items (the contamination check always covers all). */
   limit?: number;
+  /**
+   * MMLU (subject-tagged items): the primary average, `item` (default: every question weighs the
+   * same) or `subject` (every subject weighs the same). Both are reported (`acc`, `acc_subject_avg`).
+   */
+  average?: 'item' | 'subject';
+}
+
+/**
+ * A generative benchmark (lm-eval `generate_until`, evals/generate-until.ts): a JSONL file of
+ * GSM8K `{question, answer}` or `{input, target}` items, scored by greedy generation.
+ */
+export interface GenerativeSpec {
+  /** JSONL file (relative to the working directory at declaration). */
+  path: string;
+  /** Name in the scores (default: the file name without extension). */
+  name?: string;
+  /** `gsm8k` (default): lm-eval's GSM8K task (until, max_gen_toks 256, strict-match and flexible-extract). */
+  task?: 'gsm8k';
+  /** Overrides the task's stop strings. */
+  until?: string[];
+  /** Overrides the task's most new tokens. */
+  maxGenToks?: number;
+  /** Few-shot examples (default 0), drawn from `fewshotPath` (default: the benchmark without the item). */
+  fewshot?: number;
+  fewshotPath?: string;
+  /** Score only the first `limit` items. */
+  limit?: number;
+  /**
+   * `--apply_chat_template`: a chat template (built-in name, Jinja file or tokenizer_config.json;
+   * `tokenizer`: the model tokenizer's own). Default: plain text prompts.
+   */
+  chatTemplate?: string;
+  /** Few-shot examples as user/assistant turns (`--fewshot_as_multiturn`; default false). */
+  fewshotAsMultiturn?: boolean;
+  /** A system message first (`--system_instruction`). */
+  systemInstruction?: string;
 }
 
 /** Perplexity text: a UTF-8 file, one document per blank-line-separated block or the whole file. */
@@ -81,6 +118,8 @@ export interface ContaminationOptions {
 
 export interface EvaluateOptions {
   benchmarks: BenchmarkSpec[];
+  /** Generative benchmarks (greedy generation, exact match after answer extraction). */
+  generative?: GenerativeSpec[];
   perplexity?: PerplexitySpec[];
   /** A `shard.tokens` stage whose validation split gives the held-out loss. */
   heldOut?: StageRef;
@@ -125,10 +164,12 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const benchmarks = opts.benchmarks.map((b) => ({ ...b, path: abs(b.path), ...(b.labels ? { labels: abs(b.labels) } : {}) }));
   const ppl = (opts.perplexity ?? []).map((p) => ({ ...p, path: abs(p.path) }));
+  const gen = (opts.generative ?? []).map((g) => ({ ...g, path: abs(g.path), ...(g.fewshotPath ? { fewshotPath: abs(g.fewshotPath) } : {}) }));
   const against = opts.contamination?.against ?? [];
   const config: Json = {
     benchmarks: benchmarks.map((b) => toJson({ ...b, sha256: contentHash(b.path) })),
     perplexity: ppl.map((p) => toJson({ ...p, sha256: contentHash(p.path) })),
+    ...(gen.length ? { generative: gen.map((g) => toJson({ ...g, sha256: contentHash(g.path), ...(g.fewshotPath ? { fewshotSha256: contentHash(g.fewshotPath) } : {}) })) } : {}),
     heldOut: opts.heldOut?.name ?? null,
     heldOutTokens: opts.heldOutTokens ?? 1_000_000,
     // Defaults resolved, so the fingerprint names the method even when the options are left out.
@@ -157,6 +198,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
       }
       // 1. Scores.
       const results: McResult[] = [];
+      const generative: GenerativeResult[] = [];
       const texts: Record<string, Omit<PerplexityResult, 'perDoc'>> = {};
       let held: HeldOutResult | null = null;
       let scorer: TokenScorer | undefined;
@@ -171,7 +213,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
             const methods = b.items[0]?.kind === 'choice' ? (spec.methods ?? (b.format === 'mmlu' ? ['text', 'letter'] : ['text'])) : ['text' as const];
             for (const method of methods) {
               ctx.progress.note(`${b.name} (${method})`);
-              const r = await scoreBenchmark(scorer, b, { method, fewshot: spec.fewshot, limit: spec.limit, seed: opts.seed });
+              const r = await scoreBenchmark(scorer, b, { method, fewshot: spec.fewshot, limit: spec.limit, seed: opts.seed, average: spec.average });
               results.push(r);
               ctx.log(`eval ${b.name} [${r.method}${r.fewshot ? `, ${r.fewshot}-shot` : ''}]: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${fmtScore(v.value)} ± ${fmtScore(v.stderr)}`).join(', ')} (n=${r.n})`);
             }
@@ -185,6 +227,10 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
             const { perDoc: _, ...r } = await perplexity(scorer, docs);
             texts[p.name] = r;
             ctx.log(`eval ${p.name}: word_perplexity ${r.word_perplexity.value.toFixed(3)}, byte_perplexity ${r.byte_perplexity.value.toFixed(4)}, bits_per_byte ${r.bits_per_byte.value.toFixed(4)}`);
+          }
+          if (gen.length) {
+            ctx.progress.note('generative benchmarks');
+            generative.push(...(await runGenerative(modelDs, gen, opts, ctx)));
           }
           if (opts.heldOut) {
             const m = shardManifest(await ctx.dataset(opts.heldOut));
@@ -232,13 +278,15 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
       const scores = {
         model: model?.name ?? null,
         benchmarks: results.map((r) => ({ benchmark: r.benchmark, method: r.method, fewshot: r.fewshot, n: r.n, metrics: r.metrics })),
+        ...(generative.length ? { generative: generative.map((r) => ({ benchmark: r.benchmark, method: r.method, fewshot: r.fewshot, chat: r.chat, n: r.n, metrics: r.metrics })) } : {}),
         perplexity: texts,
         heldOut: held,
       };
-      await ctx.writeFile('scores.json', JSON.stringify({ ...scores, items: results.map((r) => ({ benchmark: r.benchmark, method: r.method, items: r.items })) }) + '\n', results.length);
+      await ctx.writeFile('scores.json', JSON.stringify({ ...scores, items: results.map((r) => ({ benchmark: r.benchmark, method: r.method, items: r.items })), ...(generative.length ? { generativeItems: generative.map((r) => ({ benchmark: r.benchmark, items: r.items })) } : {}) }) + '\n', results.length);
       // One paragraph for the end-of-run summary: each score, then GPT-3's contamination table.
       const summary = [
         ...results.map((r) => `${r.benchmark} [${r.method}${r.fewshot ? `, ${r.fewshot}-shot` : ''}]: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${fmtScore(v.value)} ± ${fmtScore(v.stderr)}`).join(', ')} (n=${r.n})`),
+        ...generative.map((r) => genLine(r)),
         ...(held ? [`held-out loss ${held.loss.toFixed(4)} nats/token (perplexity ${held.perplexity.toFixed(2)}, ${held.tokens.toLocaleString("en-US")} tokens)`] : []),
         ...(report ? ['', `contamination (${report.method.ruleText}; N=${report.method.ngram}):`, tableMarkdown(report)] : []),
       ].join('\n');
@@ -249,6 +297,46 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
       });
     },
   };
+}
+
+const genLine = (r: GenerativeResult) => `${r.benchmark} [generate_until${r.fewshot ? `, ${r.fewshot}-shot` : ''}${r.chat ? ', chat' : ''}]: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${fmtScore(v.value)} ± ${fmtScore(v.stderr)}`).join(', ')} (n=${r.n})`;
+
+/**
+ * Scores the generative benchmarks: the model opened for generation (`openGenerator`, the
+ * scorer options' backend and device), each file read, its task's prompts generated greedily.
+ */
+async function runGenerative(model: Dataset, specs: GenerativeSpec[], opts: EvaluateOptions, ctx: CustomTaskContext): Promise<GenerativeResult[]> {
+  const { openGenerator } = await import('../trainer/generate/open.ts');
+  const { resolveTemplate, templateForTokenizer, renderChat } = await import('../operators/chat/template.ts');
+  const { evaluateGenerative, GSM8K, parseGenerativeJsonl } = await import('./generate-until.ts');
+  const so = opts.scorerOptions ?? {};
+  const g = await openGenerator(model, { backend: so.backend, tfjs: so.tfjs, torch: so.torch, signal: ctx.signal });
+  const out: GenerativeResult[] = [];
+  try {
+    for (const spec of specs) {
+      const name = spec.name ?? basename(spec.path).replace(/\.jsonl?$/, '');
+      const read = async (path: string) => {
+        const { text, invalidAt } = await readInputText(path);
+        if (invalidAt !== null) throw new Error(`evaluate: generative benchmark ${path} is not valid UTF-8 at byte ${invalidAt}`);
+        return parseGenerativeJsonl(text, name, (s) => ctx.audit.skip(s.source, s.reason));
+      };
+      const items = await read(spec.path);
+      const pool = spec.fewshotPath ? await read(spec.fewshotPath) : undefined;
+      const task = { ...GSM8K, name, ...(spec.until ? { until: spec.until } : {}), ...(spec.maxGenToks !== undefined ? { maxGenToks: spec.maxGenToks } : {}) };
+      let chat: ChatFormatting | undefined;
+      if (spec.chatTemplate) {
+        const tokSpec = g.meta.tokenizer === '.' ? model.dir : g.meta.tokenizer;
+        const t = spec.chatTemplate === 'tokenizer' ? await templateForTokenizer(tokSpec ?? '') : resolveTemplate(spec.chatTemplate);
+        chat = { render: (m) => renderChat(t, m, { addGenerationPrompt: true }), fewshotAsMultiturn: spec.fewshotAsMultiturn, systemInstruction: spec.systemInstruction };
+      }
+      const r = await evaluateGenerative(g, task, items, { fewshot: spec.fewshot, fewshotPool: pool, seed: opts.seed, chat, limit: spec.limit, onProgress: (d, n) => ctx.progress.note(`${name} ${d}/${n}`) });
+      out.push(r);
+      ctx.log(`eval ${genLine(r)}`);
+    }
+  } finally {
+    await g.close();
+  }
+  return out;
 }
 
 /** The trainer's scorer for a model stage (imported lazily: it loads tfjs). */

@@ -11,3 +11,5 @@ export type * from './api.ts';
 export { openScorer, type OpenScorerOptions } from './scorer.ts';
 export { exportCheckpoint, type ExportOptions, type ExportResult, type ExportFormat } from './export/index.ts';
 export { paramCounts, flopsPerToken } from '../formats/model.ts';
+export { openGenerator, type OpenGeneratorOptions, type TextGenerator } from './generate/open.ts';
+export type { GenerateOptions, Generation, GenerationChunk, GeneratedToken, FinishReason } from './generate/generate.ts';

@@ -21,5 +21,6 @@ export const commands: CommandEntry[] = [
   { name: 'report', summary: 'a browsable report of a workdir: the DAG by status, stage figures, every report linked', load: async () => (await import('./report.ts')).reportCommand },
   { name: 'judge', summary: 'LLM-judge evaluation: AlpacaEval win rates, length control, instruction difficulty', load: async () => (await import('./judge.ts')).judgeCommand },
   { name: 'export', summary: 'export a trained checkpoint as GGUF (llama.cpp, Ollama) or Hugging Face GPT-2 safetensors', load: async () => (await import('./export.ts')).exportCommand },
+  { name: 'serve', summary: 'serve a trained checkpoint over an OpenAI-compatible HTTP API (completions, chat, SSE, logprobs)', load: async () => (await import('./serve.ts')).serveCommand },
   { name: 'stats', summary: "compare two stages' statistics per domain (or language, source, meta key): what a filter did", load: async () => (await import('./stats.ts')).statsCommand },
 ];

@@ -6,7 +6,7 @@
  */
 import type { Json } from '../../engine/types.ts';
 import type { McResult } from '../multiple-choice.ts';
-import { primaryMetric } from '../multiple-choice.ts';
+import { primaryMetric, subjectAverage } from '../multiple-choice.ts';
 import { mean } from '../stats.ts';
 import type { BenchmarkContamination, ContaminationMethod, CorpusInfo, ItemContamination, ScanResult } from './scan.ts';
 
@@ -50,6 +50,8 @@ function subsetScore(r: McResult, metric: string, keep: (id: string) => boolean)
       return mean(items.map((s) => s.acc));
     case 'acc_norm':
       return mean(items.map((s) => s.accNorm ?? NaN));
+    case 'acc_subject_avg':
+      return subjectAverage(items, (s) => s.acc).value;
     case 'perplexity':
       return Math.exp(-mean(items.map((s) => s.lls[0]!)));
     default:
