@@ -53,6 +53,21 @@ export interface StageSummary {
   /** The first few of each reason: the input and the details (file, error, how far reading got). */
   skipExamples: Record<string, SkipExample[]>;
   seconds: number;
+  /**
+   * The scalar entries (numbers, strings, booleans, null) of the stage's manifest `info`: what a
+   * stage reports about itself (e.g. `train.sft`'s `heldout_loss_before`/`heldout_loss_after`/
+   * `initial_loss`), without its nested objects and lists (shard lists, model configs). Absent
+   * when the manifest has no info.
+   */
+  info?: Record<string, string | number | boolean | null>;
+}
+
+/** The scalar entries of a manifest's info, as a stage summary carries them (see {@link StageSummary.info}). */
+export function infoOf(m: Manifest | null | undefined): Pick<StageSummary, 'info'> {
+  if (!m?.info) return {};
+  const out: Record<string, string | number | boolean | null> = {};
+  for (const [k, v] of Object.entries(m.info)) if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out[k] = v;
+  return { info: out };
 }
 
 /** The skip counts and examples of a manifest, as a stage summary carries them. */
@@ -66,22 +81,6 @@ export interface RunSummary {
   workdir: string;
   stages: StageSummary[];
   seconds: number;
-  /**
-   * Per stage name, the key figures a stage records as `info.results` in its manifest (e.g. a
-   * `train.dpo` stage's `reward_accuracy_before` / `reward_accuracy_after`); only stages that
-   * record some, and only when at least one does.
-   */
-  results?: Record<string, Record<string, Json>>;
-}
-
-/** The `info.results` of the given stages' manifests, by stage name (see {@link RunSummary.results}). */
-export async function stageResults(rt: Runtime, stages: string[]): Promise<Record<string, Record<string, Json>> | undefined> {
-  const out: Record<string, Record<string, Json>> = {};
-  for (const s of stages) {
-    const r = (await rt.manifest(s))?.info?.results;
-    if (r && typeof r === 'object' && !Array.isArray(r)) out[s] = r as Record<string, Json>;
-  }
-  return Object.keys(out).length ? out : undefined;
 }
 
 /** What the runner hands an executor that takes over a whole run (`PipelineExecutor`). */
@@ -255,7 +254,7 @@ export async function run(file: string, opts: RunOptions = {}): Promise<RunSumma
       }
       const existing = await rt.manifest(stage.name);
       if (existing) {
-        summaries.push({ stage: stage.name, fingerprint, dir, status: 'skipped', tasks: existing.tasks, tasksRun: 0, tasksSkipped: existing.tasks, docsIn: Number(existing.stats.docsIn ?? 0), docsOut: Number(existing.stats.docsOut ?? 0), ...skipsOf(existing), seconds: 0 });
+        summaries.push({ stage: stage.name, fingerprint, dir, status: 'skipped', tasks: existing.tasks, tasksRun: 0, tasksSkipped: existing.tasks, docsIn: Number(existing.stats.docsIn ?? 0), docsOut: Number(existing.stats.docsOut ?? 0), ...skipsOf(existing), seconds: 0, ...infoOf(existing) });
         progress.log(`${stage.name}: up to date (${fingerprint}), skipped`);
         continue;
       }
@@ -296,6 +295,7 @@ export async function run(file: string, opts: RunOptions = {}): Promise<RunSumma
         docsOut: Number(manifest.stats.docsOut),
         ...skipsOf(manifest),
         seconds,
+        ...infoOf(manifest),
       };
       summaries.push(summary);
       const skips = Object.values(summary.skipped).reduce((a, b) => a + b, 0);
@@ -305,8 +305,7 @@ export async function run(file: string, opts: RunOptions = {}): Promise<RunSumma
     progress.stop();
     await executor.close();
   }
-  const results = await stageResults(rt, summaries.map((x) => x.stage));
-  return { pipeline: p.name, workdir: rt.workdir, stages: summaries, seconds: (performance.now() - t0) / 1000, ...(results ? { results } : {}) };
+  return { pipeline: p.name, workdir: rt.workdir, stages: summaries, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** A stage's state in `sluice status`. */

@@ -8,11 +8,11 @@
  * checkpoints in the task's state directory (a SIGKILLed task resumes with identical losses),
  * metrics, report, and the model checkpoint plus the tokenizer's files in its output.
  *
- * Its manifest `info.results` (which the `sluice run --json` summary shows under `results` and
- * the stage's name) reports `heldout_loss_before` (validation loss of the `from` weights, before
- * any update), `heldout_loss_after` (validation loss at the end) and `initial_loss` (the
- * training loss of the first step, computed on the `from` weights), all masked means in nats
- * per trained token; `info` carries them at its top level too.
+ * Its manifest `info` (and so the `sluice run --json` summary, whose stage entries carry the
+ * scalar entries of their `info`, under the stage's name) reports `heldout_loss_before`
+ * (validation loss of the `from` weights, before any update), `heldout_loss_after` (validation
+ * loss at the end) and `initial_loss` (the training loss of the first step, computed on the
+ * `from` weights), all masked means in nats per trained token.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -128,7 +128,6 @@ export function sft(shards: StageRef<ShardsInfo>, options: SftStageOptions): Cus
       const figures = sftFigures(records);
       const f3 = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
       ctx.setInfo({
-        results: { ...figures },
         ...figures,
         from: fromRef ? fromRef.name : fromDir,
         backend: result.backend,

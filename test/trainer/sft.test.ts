@@ -145,12 +145,12 @@ export default pipeline({ name: 'sft', workdir: 'runs' }, (p) => {
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout) as RunSummary;
   const sft = summary.stages.find((s) => s.stage === 'sft')!;
-  const info = summary.results!.sft!;
-  for (const k of ['heldout_loss_before', 'heldout_loss_after', 'initial_loss']) assert.equal(typeof info[k], 'number', `${k} in the summary: ${JSON.stringify(summary.results)}`);
+  const info = sft.info!;
+  for (const k of ['heldout_loss_before', 'heldout_loss_after', 'initial_loss']) assert.equal(typeof info[k], 'number', `${k} in the summary: ${JSON.stringify(info)}`);
   assert.ok((info.heldout_loss_after as number) < (info.heldout_loss_before as number), JSON.stringify(info));
   assert.ok((info.heldout_loss_before as number) < Math.log(300) - 0.5, `the base model's weights, not a random init: ${info.heldout_loss_before}`);
+  assert.equal(info.attention, 'document', "the shards' attention");
   const manifest = JSON.parse(readFileSync(join(sft.dir, 'manifest.json'), 'utf8')) as Manifest;
-  assert.equal(manifest.info!.attention, 'document', "the shards' attention");
   const files = manifest.files.map((f) => f.path).sort();
   assert.deepEqual(files, ['config.json', 'metrics.jsonl', 'model.safetensors', 'report.html', 'sluice-tokenizer.json', 'tokenizer.json', 'tokenizer.tiktoken']);
 
@@ -172,9 +172,10 @@ export default pipeline({ name: 'sft', workdir: 'runs' }, (p) => {
   const r2 = await runCli(['run', 'path.ts', '--json', '--workers', '1'], { cwd: proj });
   assert.equal(r2.code, 0, r2.stderr);
   const s2 = JSON.parse(r2.stdout) as RunSummary;
-  const t = s2.results!.sftPath!;
-  const tm = JSON.parse(readFileSync(join(s2.stages.find((s) => s.stage === 'sftPath')!.dir, 'manifest.json'), 'utf8')) as Manifest;
-  assert.equal(tm.info!.from, baseDir);
+  const st = s2.stages.find((s) => s.stage === 'sftPath')!;
+  const t = st.info!;
+  const tm = JSON.parse(readFileSync(join(st.dir, 'manifest.json'), 'utf8')) as Manifest;
+  assert.equal(t.from, baseDir);
   assert.ok(tm.files.some((f) => f.path === 'tokenizer.json'), "the base checkpoint's tokenizer is copied");
   // The same base weights and held-out batches as the 'sft' stage: the same loss before training.
   assert.equal(t.heldout_loss_before, info.heldout_loss_before);
