@@ -9,6 +9,8 @@ export { filter } from './operators/filter/index.ts';
 export { defineThresholdFilter } from './operators/filter/define-threshold.ts';
 export type { ClassifierOptions, ClassifierThresholdInfo } from './operators/filter/classifier.ts';
 export type { TextClassifier, LabelProbability } from './operators/classify/model.ts';
+export { FastTextModel, FastTextFormatError, TrainingDataError } from './operators/classify/fasttext/index.ts';
+export type { Prediction, Example, TrainOptions, Evaluation, ClassifyTrainOptions, ClassifyTrainInfo } from './operators/classify/fasttext/index.ts';
 export type { RuleSpec, NumericRule, ToggleRule, ThresholdFilterDefinition, ThresholdFilterFactory, ThresholdFilterOptions } from './operators/filter/define-threshold.ts';
 export { registerRules } from './operators/filter/rules.ts';
 export type { ThresholdRule } from './operators/filter/rules.ts';
@@ -25,6 +27,12 @@ export type { StatsOptions } from './operators/stats/stage.ts';
 
 
 export { extract } from './operators/extract/index.ts';
+export { classify } from './operators/classify/index.ts';
+export type { AnnotateOptions } from './operators/classify/annotate.ts';
+export { ModelClient, EndpointError } from './llm/client.ts';
+export type { ClientOptions, CallResult } from './llm/client.ts';
+export { ResponseCache, cacheKey } from './llm/cache.ts';
+export { resolveEndpoint } from './llm/endpoint.ts';
 export { defineFilter, defineMap, registerOperator, createOperator, listOperators, parseConfig, ConfigError } from './engine/operator.ts';
 export { storage, Storage } from './engine/storage/index.ts';
 export { runOperators, readSource, localTaskContext, MemoryAudit } from './engine/testing.ts';

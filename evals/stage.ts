@@ -30,6 +30,7 @@ import { readBin } from '../formats/bin.ts';
 import type { OpenScorerOptions } from '../trainer/scorer.ts';
 import { toJson } from '../engine/json.ts';
 import { readInputText } from '../operators/read/open.ts';
+import { judgeFingerprint, resolveJudgeOptions, runJudgeEval, type JudgeEvalOptions } from './judge/stage.ts';
 
 /** A benchmark to evaluate: a file (or MMLU directory) in one of the loader formats. */
 export interface BenchmarkSpec {
@@ -117,7 +118,8 @@ export interface ContaminationOptions {
 }
 
 export interface EvaluateOptions {
-  benchmarks: BenchmarkSpec[];
+  /** Benchmarks to score (may be empty when `judge` is given). */
+  benchmarks?: BenchmarkSpec[];
   /** Generative benchmarks (greedy generation, exact match after answer extraction). */
   generative?: GenerativeSpec[];
   perplexity?: PerplexitySpec[];
@@ -134,6 +136,12 @@ export interface EvaluateOptions {
   seed?: number;
   /** Instance name (default `evaluate`). */
   name?: string;
+  /**
+   * The LLM judge (AlpacaEval's weighted_alpaca_eval_gpt4_turbo protocol, evals/judge/): the model's
+   * answers judged pairwise against a baseline; writes `annotations.json`, `model_outputs.json`,
+   * `judge-run.json`.
+   */
+  judge?: JudgeEvalOptions;
 }
 
 /** sha256 of a file, or of a directory's files (names and contents), for the fingerprint. */
@@ -159,10 +167,11 @@ const refsOf = (xs: Array<StageRef | undefined | null>) => xs.filter((x): x is S
  * declaration; their contents enter the fingerprint, so editing a benchmark re-runs the stage.
  */
 export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomStage {
-  if (!opts || !Array.isArray(opts.benchmarks) || opts.benchmarks.length === 0) throw new Error(`evaluate: 'benchmarks' must list at least one benchmark`);
+  if (!opts || ((!Array.isArray(opts.benchmarks) || opts.benchmarks.length === 0) && !opts.judge)) throw new Error(`evaluate: 'benchmarks' must list at least one benchmark (or give 'judge')`);
   const base = process.cwd();
+  const judge = opts.judge ? resolveJudgeOptions(opts.judge, base) : undefined;
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
-  const benchmarks = opts.benchmarks.map((b) => ({ ...b, path: abs(b.path), ...(b.labels ? { labels: abs(b.labels) } : {}) }));
+  const benchmarks = (opts.benchmarks ?? []).map((b) => ({ ...b, path: abs(b.path), ...(b.labels ? { labels: abs(b.labels) } : {}) }));
   const ppl = (opts.perplexity ?? []).map((p) => ({ ...p, path: abs(p.path) }));
   const gen = (opts.generative ?? []).map((g) => ({ ...g, path: abs(g.path), ...(g.fewshotPath ? { fewshotPath: abs(g.fewshotPath) } : {}) }));
   const against = opts.contamination?.against ?? [];
@@ -179,6 +188,8 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
     model: model?.name ?? null,
     scorerOptions: opts.scorerOptions ? toJson({ backend: opts.scorerOptions.backend ?? null, torch: opts.scorerOptions.torch ?? null, tokenizer: opts.scorerOptions.tokenizer ? 'custom' : null }) : null,
     seed: opts.seed ?? 1234,
+    // Only present with a judge, so the fingerprints of judge-less eval stages are unchanged.
+    ...(judge ? { judge: judgeFingerprint(judge) } : {}),
   };
   const name = opts.name ?? 'evaluate';
   return {
@@ -187,7 +198,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
     name,
     version: '1',
     config,
-    functions: opts.scorer ? { scorer: opts.scorer } : undefined,
+    functions: opts.scorer || judge?.serve ? { ...(opts.scorer ? { scorer: opts.scorer } : {}), ...(judge?.serve ? { serve: judge.serve } : {}) } : undefined,
     inputs: refsOf([model, ...against, opts.heldOut]),
     output: 'artifact',
     async run(ctx) {
@@ -203,9 +214,10 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
       let held: HeldOutResult | null = null;
       let scorer: TokenScorer | undefined;
       let report: ContaminationReport | null = null;
+      let judged: Awaited<ReturnType<typeof runJudgeEval>> | null = null;
       // The model stays open through the contamination check: token-level n-grams need its tokenizer.
       try {
-        if (model) {
+        if (model && (benchmarks.length > 0 || ppl.length > 0 || opts.heldOut || opts.contamination)) {
           const modelDs = await ctx.dataset(model);
           scorer = await openModel(modelDs, ctx);
           for (const [i, b] of loaded.entries()) {
@@ -275,6 +287,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
       } finally {
         await scorer?.close();
       }
+      if (judge) judged = await runJudgeEval(judge, model ? await ctx.dataset(model) : null, ctx);
       const scores = {
         model: model?.name ?? null,
         benchmarks: results.map((r) => ({ benchmark: r.benchmark, method: r.method, fewshot: r.fewshot, n: r.n, metrics: r.metrics })),
@@ -289,10 +302,12 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
         ...generative.map((r) => genLine(r)),
         ...(held ? [`held-out loss ${held.loss.toFixed(4)} nats/token (perplexity ${held.perplexity.toFixed(2)}, ${held.tokens.toLocaleString("en-US")} tokens)`] : []),
         ...(report ? ['', `contamination (${report.method.ruleText}; N=${report.method.ngram}):`, tableMarkdown(report)] : []),
+        ...(judged ? [`judge ${judged.judge} (${judged.protocol}): ${judged.generator} vs ${judged.baseline}, ${judged.judged} judged, ${judged.unparseable} unparseable, ${judged.skipped.length} skipped (annotations.json)`] : []),
       ].join('\n');
       ctx.setInfo({
         summary,
         scores: JSON.parse(JSON.stringify(scores)) as Json,
+        ...(judged ? { judge: toJson(judged) } : {}),
         contamination: report ? report.rows.map((r) => ({ benchmark: r.benchmark, metric: r.metric, total: r.total, dirty: r.dirty, dirtyPct: r.dirtyPct, scoreAll: r.scoreAll, scoreClean: r.scoreClean, relDiff: r.relDiff })) : null,
       });
     },

@@ -64,6 +64,22 @@ export function isGamedBaseline(model: string, baseline: string): boolean {
   return baseline !== '' && model.includes(baseline) && (model.includes('verbose') || model.includes('concise'));
 }
 
+/**
+ * The gamed-baseline annotation files in `dir` (folders `<name>/annotations.json` whose name is a
+ * gamed baseline of `baseline` by {@link isGamedBaseline}, e.g. `gpt4_1106_preview_verbose` and
+ * `gpt4_1106_preview_concise`), sorted by name; empty when there are none. These, and only these,
+ * are the sets AlpacaEval regularises towards: `gpt4_gamed` (the baseline cut to ~10 characters) is
+ * a leaderboard entry, not a gamed baseline, and regularising towards it made the median LC error
+ * on the shared models 9.3 points instead of 3.3 (docs/judge.md).
+ */
+export function gamedBaselineFiles(dir: string, baseline: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .sort()
+    .filter((name) => isGamedBaseline(name, baseline) && existsSync(join(dir, name, 'annotations.json')))
+    .map((name) => join(dir, name, 'annotations.json'));
+}
+
 /** Fits instruction difficulty jointly over the models' annotations. */
 export function fitDifficulty(sets: Array<{ model: string; annotations: Annotation[]; skipped?: SkippedRecord[] }>): DifficultyFit {
   const order = new Map<string, number>();

@@ -11,7 +11,10 @@
  * `length_controlled_v1` the rows of the gamed baselines (the baseline's own outputs made shorter
  * or longer, judged against it) join the fit with not_gamed_baseline = 0 and weight λ/G each
  * (λ = 0.2 over G gamed sets; AlpacaEval has G = 2 and writes λ/2), which regularises the length
- * and difficulty slopes towards what explains a pure length change of the baseline. The fit is the
+ * and difficulty slopes towards what explains a pure length change of the baseline. Those sets are
+ * AlpacaEval's `<baseline>_verbose` and `_concise` (difficulty.ts `gamedBaselineFiles`); without
+ * them the fitted length slopes come out steeper than AlpacaEval's and the LC too high (median
+ * error 3.3 points on the 12 shared models; docs/judge.md). The fit is the
  * L1 logistic regression of logistic.ts with C chosen by grouped 5-fold CV. Rows whose preference
  * is NaN are left out of the fit but, as in AlpacaEval, still predicted.
  *

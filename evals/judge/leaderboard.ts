@@ -4,10 +4,9 @@
  * issue 17 — win-rate error, share of models whose length-controlled win rate is within 1.5
  * points, median absolute LC error, and the Spearman correlation of LC with the published LC.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { lazyPackage } from '../../engine/modules/lazy.ts';
-import { fitDifficulty, readAnnotationDir } from './difficulty.ts';
+import { fitDifficulty, isGamedBaseline, readAnnotationDir, type DifficultyFit } from './difficulty.ts';
 import { lengthControlledWinRate } from './glm.ts';
 import { winRate } from './winrate.ts';
 
@@ -69,19 +68,36 @@ export interface LeaderboardComparison {
   medianLcError: number;
   spearmanLc: number;
   difficultyC: number;
+  /** The gamed-baseline sets used (model folder names). */
+  gamed: string[];
+}
+
+/** Options of {@link compareWithLeaderboard}. */
+export interface CompareOptions {
+  /**
+   * Model folders of `dir` used as the gamed-baseline sets. Default: the folders that are gamed
+   * baselines of the models' baseline by AlpacaEval's rule ({@link isGamedBaseline}:
+   * `<baseline>_verbose`, `<baseline>_concise`); none in the shared folder.
+   */
+  gamedModels?: string[];
+  /** λ; 0.2 (glm.ts `GAMED_LAMBDA`) by default. */
+  lambda?: number;
+  /** A difficulty fit to reuse (from {@link fitDifficulty} over the same folder); fitted here when absent. */
+  fit?: DifficultyFit;
 }
 
 /**
- * Fits instruction difficulty over every `<dir>/<model>/annotations.json`, then each model's
- * length-controlled win rate (length_controlled_v1, λ towards the sets named in `gamedModels`,
- * default `gpt4_gamed` when present), and compares the models found in the leaderboard.
+ * Fits instruction difficulty over every `<dir>/<model>/annotations.json` (or reuses `opts.fit`),
+ * then each model's length-controlled win rate (length_controlled_v1, λ towards the gamed-baseline
+ * sets), and compares the models found in the leaderboard.
  */
-export function compareWithLeaderboard(dir: string, leaderboardCsv: string, opts: { gamedModels?: string[]; lambda?: number } = {}): LeaderboardComparison {
+export function compareWithLeaderboard(dir: string, leaderboardCsv: string, opts: CompareOptions = {}): LeaderboardComparison {
   const lb = readLeaderboard(leaderboardCsv);
   const sets = readAnnotationDir(dir);
-  const fit = fitDifficulty(sets);
+  const fit = opts.fit ?? fitDifficulty(sets);
   const difficulty = new Map(fit.instructions.map((d) => [d.instruction, d.difficulty]));
-  const gamedNames = opts.gamedModels ?? (existsSync(join(dir, 'gpt4_gamed', 'annotations.json')) ? ['gpt4_gamed'] : []);
+  const baseline = sets.find((s) => s.annotations.length)?.annotations[0]!.generator1 ?? '';
+  const gamedNames = opts.gamedModels ?? sets.filter((s) => isGamedBaseline(s.model, baseline)).map((s) => s.model);
   const gamed = gamedNames.map((g) => {
     const s = sets.find((x) => x.model === g);
     if (!s) throw new Error(`${dir}: no annotations for the gamed baseline '${g}'`);
@@ -105,5 +121,6 @@ export function compareWithLeaderboard(dir: string, leaderboardCsv: string, opts
     medianLcError: err.length % 2 ? err[mid]! : (err[mid - 1]! + err[mid]!) / 2,
     spearmanLc: spearman(models.map((m) => m.length_controlled_winrate), models.map((m) => m.published_lc)),
     difficultyC: fit.C,
+    gamed: gamedNames,
   };
 }

@@ -9,7 +9,7 @@ import { winRate } from '../../../evals/judge/winrate.ts';
 import { instructions, modelRecords } from './fixtures.ts';
 import type { JudgeSummary } from '../../../evals/judge/report.ts';
 
-test('sluice judge difficulty + winrate: CSV, JSON contract fields, gamed set found beside the model, HTML written', async () => {
+test('sluice judge difficulty + winrate: CSV, JSON contract fields, gamed baseline (not gpt4_gamed) found beside the model, HTML written', async () => {
   const dir = tempProject();
   const insts = instructions(41);
   const specs: Array<[string, number, number, number]> = [['m1', -1.5, -1, 0.6], ['m2', -2, 0.5, 1.3], ['m3', -1, -2, 0.8]];
@@ -19,8 +19,12 @@ test('sluice judge difficulty + winrate: CSV, JSON contract fields, gamed set fo
     if (m === 'm1') recs[5]!.preference = null; // an unparsed judgement: kept out of the rates, still predicted
     writeFileSync(join(dir, 'ann', m, 'annotations.json'), JSON.stringify(recs));
   });
+  // A gamed baseline by AlpacaEval's rule (the baseline's name + verbose/concise) and gpt4_gamed, a
+  // leaderboard entry that is not one: the default must take the first only.
+  mkdirSync(join(dir, 'ann', 'base_verbose'), { recursive: true });
+  writeFileSync(join(dir, 'ann', 'base_verbose', 'annotations.json'), JSON.stringify(modelRecords('base_verbose', insts, { slope: -1.5, diffCoef: 1, bias: 0 }, 1.8, 40, 0)));
   mkdirSync(join(dir, 'ann', 'gpt4_gamed'), { recursive: true });
-  writeFileSync(join(dir, 'ann', 'gpt4_gamed', 'annotations.json'), JSON.stringify(modelRecords('gpt4_gamed', insts, { slope: -1.5, diffCoef: 1, bias: 0 }, 0.3, 40, 0)));
+  writeFileSync(join(dir, 'ann', 'gpt4_gamed', 'annotations.json'), JSON.stringify(modelRecords('gpt4_gamed', insts, { slope: -9, diffCoef: 1, bias: -3 }, 0.01, 41)));
   const d = await runCli(['judge', 'difficulty', '--annotations', 'ann', '--out', 'diff.csv', '--json'], { cwd: dir });
   assert.equal(d.code, 0, d.stderr);
   assert.equal(JSON.parse(d.stdout).instructions, 41);
@@ -32,7 +36,7 @@ test('sluice judge difficulty + winrate: CSV, JSON contract fields, gamed set fo
   assert.equal(s.n, 40);
   assert.equal(s.n_dropped, 1);
   assert.ok(Math.abs(s.win_rate - winRate(readAnnotations(join(dir, 'ann/m1/annotations.json')).annotations.map((a) => a.preference)).win_rate) < 1e-12);
-  assert.deepEqual(s.gamed.map((p) => p.endsWith(join('gpt4_gamed', 'annotations.json'))), [true]);
+  assert.deepEqual(s.gamed.map((p) => p.endsWith(join('ann', 'base_verbose', 'annotations.json'))), [true]);
   assert.ok(existsSync(join(dir, 'judge.html')));
   // --gamed none turns the regularisation off; minimal needs no difficulty.
   const n = await runCli(['judge', 'winrate', '--annotations', 'ann/m1/annotations.json', '--difficulty', 'diff.csv', '--gamed', 'none', '--json'], { cwd: dir });
@@ -54,7 +58,7 @@ test('sluice judge: usage errors name the input', async () => {
   const glm = await runCli(['judge', 'winrate', '--annotations', 'a.json', '--glm', 'v9'], { cwd: dir });
   assert.match(glm.stderr, /--glm must be one of length_controlled_v1, minimal/);
   const sub = await runCli(['judge', 'nope'], { cwd: dir });
-  assert.match(sub.stderr, /unknown judge sub-command 'nope'/);
+  assert.match(sub.stderr, /unknown sub-command 'nope'/);
 });
 
 test('win_rate of every shared model equals the AlpacaEval 2.0 leaderboard to 0.01 points', { skip: needData('alpaca-eval/annotations') }, () => {

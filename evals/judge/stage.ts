@@ -1,0 +1,157 @@
+/**
+ * The judge inside the eval stage: `evaluate(model, { judge: { endpoint, model, template, baseline, … } })`.
+ * The evaluated model's answers come from a `model_outputs.json` (`outputs`), from `generator` (an
+ * OpenAI-compatible endpoint serving it), from `serve` (a function serving the model stage), or by
+ * default from `sluice serve` of the model stage, started for the run. The judge is any
+ * OpenAI-compatible endpoint, or, offline, `sluice serve` of the checkpoint `judge.checkpoint`
+ * names. The stage writes
+ * `annotations.json` (AlpacaEval's format), `model_outputs.json` and `judge-run.json` next to its
+ * scores, and records the run summary in its manifest info under `judge`.
+ *
+ * Endpoint addresses, concurrency and the cache path are transport settings and stay out of the
+ * fingerprint; the judge model, prompt, baseline (by content), order seed, limit and generation
+ * settings are in it.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { CustomTaskContext, Dataset, Json } from '../../engine/types.ts';
+import { toJson } from '../../engine/json.ts';
+import { runJudge, type GeneratorOptions, type JudgeRunResult } from './run.ts';
+import { judgeRunFiles } from './write.ts';
+import { spawnServe, type ServeProcess } from '../../llm/serve-process.ts';
+
+/** A served model: its endpoint, the model name to ask for, and how to stop it (what `spawnServe` returns). */
+export type ServedModel = ServeProcess;
+
+/** `evaluate`'s `judge` option. */
+export interface JudgeEvalOptions {
+  /** Judge base URL (default `OPENAI_BASE_URL`). */
+  endpoint?: string;
+  /** Judge model name at that endpoint (default with `checkpoint`: the id its server lists). */
+  model?: string;
+  /** Offline judge: `sluice serve` of this checkpoint (or train stage output), started for the run. */
+  checkpoint?: string;
+  /** `--template` of the `sluice serve` processes started here (default: the tokenizer's own). */
+  chatTemplate?: string;
+  /** Judge prompt file (AlpacaEval's `alpaca_eval_clf.txt`). */
+  template: string;
+  /** Baseline `model_outputs.json` (its instructions are the evaluation set). */
+  baseline: string;
+  /** Generate the evaluated model's answers at this endpoint (overrides `serve`). */
+  generator?: GeneratorOptions;
+  /** Serves the evaluated model stage for generation (default: `sluice serve` of its output directory). */
+  serve?: (model: Dataset, ctx: CustomTaskContext) => Promise<ServedModel>;
+  /** Or: the evaluated model's answers as a `model_outputs.json`. */
+  outputs?: string;
+  /** Generation settings used with `serve` (max tokens default 2048, temperature 0). */
+  maxTokens?: number;
+  temperature?: number;
+  /** Name written as `generator_2` (default: the model stage's name). */
+  name?: string;
+  seed?: number;
+  limit?: number;
+  concurrency?: number;
+  cache?: string;
+}
+
+const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
+
+/** The judge option with paths made absolute (against `base`) and checked to exist. */
+export function resolveJudgeOptions(j: JudgeEvalOptions, base: string): JudgeEvalOptions {
+  if (!j || ((typeof j.model !== 'string' || !j.model) && !j.checkpoint)) throw new Error("evaluate: judge.model (the judge's model name) or judge.checkpoint (a judge model to serve) is required");
+  if (j.checkpoint && j.endpoint) throw new Error('evaluate: judge.checkpoint and judge.endpoint exclude each other');
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  for (const k of ['template', 'baseline'] as const) if (typeof j[k] !== 'string') throw new Error(`evaluate: judge.${k} (a file path) is required`);
+  return { ...j, template: abs(j.template), baseline: abs(j.baseline), ...(j.outputs ? { outputs: abs(j.outputs) } : {}), ...(j.checkpoint ? { checkpoint: abs(j.checkpoint) } : {}) };
+}
+
+/** A checkpoint directory's identity for the fingerprint: its path and each file's name, size and mtime. */
+function dirStamp(dir: string): string {
+  const h = createHash('sha256').update(dir);
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = `${d}/${e.name}`;
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        const st = statSync(p);
+        h.update(`${p}\0${st.size}\0${st.mtimeMs}\0`);
+      }
+    }
+  };
+  try {
+    walk(dir);
+  } catch (e) {
+    throw new Error(`evaluate: judge.checkpoint ${dir}: ${(e as Error).message}`);
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** What of the judge option enters the stage fingerprint. */
+export function judgeFingerprint(j: JudgeEvalOptions): Json {
+  const read = (p: string, what: string) => {
+    try {
+      return sha(p);
+    } catch (e) {
+      throw new Error(`evaluate: judge.${what} ${p}: ${(e as Error).message}`);
+    }
+  };
+  return toJson({
+    judge: j.model ?? null,
+    checkpoint: j.checkpoint ? dirStamp(j.checkpoint) : null,
+    chatTemplate: j.chatTemplate ?? null,
+    template: read(j.template, 'template'),
+    baseline: read(j.baseline, 'baseline'),
+    outputs: j.outputs ? read(j.outputs, 'outputs') : null,
+    generator: j.generator ? { model: j.generator.model, name: j.generator.name, maxTokens: j.generator.maxTokens ?? 2048, temperature: j.generator.temperature ?? 0, seed: j.generator.seed ?? 0, system: j.generator.system ?? null } : null,
+    serve: j.serve ? { maxTokens: j.maxTokens ?? 2048, temperature: j.temperature ?? 0 } : null,
+    name: j.name ?? null,
+    seed: j.seed ?? 0,
+    limit: j.limit ?? null,
+  });
+}
+
+/** Runs the judge for the eval stage, writes its files, and returns the summary for the stage info. */
+export async function runJudgeEval(j: JudgeEvalOptions, modelDs: Dataset | null, ctx: CustomTaskContext): Promise<JudgeRunResult['summary']> {
+  const servers: ServedModel[] = [];
+  const serveLog = (what: string) => (l: string) => ctx.log(`judge: [serve ${what}] ${l}`);
+  try {
+    let model: Parameters<typeof runJudge>[0]['model'];
+    if (j.outputs) model = { outputs: j.outputs, name: j.name };
+    else if (j.generator) model = { ...j.generator, name: j.generator.name ?? j.name };
+    else if (modelDs) {
+      let served: ServedModel;
+      if (j.serve) served = await j.serve(modelDs, ctx);
+      else {
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(modelDs.dir)) throw new Error(`evaluate: judge: sluice serve needs a local model stage, not ${modelDs.dir}; pass judge.generator or judge.serve`);
+        served = await spawnServe(modelDs.dir, { template: j.chatTemplate, log: serveLog('model') });
+      }
+      servers.push(served);
+      model = { endpoint: served.endpoint, model: served.model, name: j.name ?? modelDs.stage, maxTokens: j.maxTokens, temperature: j.temperature };
+    } else throw new Error('evaluate: judge needs the answers to judge: a model stage, judge.outputs (a model_outputs.json) or judge.generator (an endpoint serving the model)');
+    let judge = { endpoint: j.endpoint, model: j.model ?? '' };
+    if (j.checkpoint) {
+      const s = await spawnServe(j.checkpoint, { template: j.chatTemplate, log: serveLog('judge') });
+      servers.push(s);
+      judge = { endpoint: s.endpoint, model: j.model ?? s.model };
+    }
+    const r = await runJudge({
+      baseline: j.baseline,
+      template: j.template,
+      judge,
+      model,
+      seed: j.seed,
+      limit: j.limit,
+      concurrency: j.concurrency,
+      cache: j.cache,
+      signal: ctx.signal,
+      log: (l) => ctx.log(`judge: ${l}`),
+    });
+    for (const [name, text] of Object.entries(judgeRunFiles(r))) await ctx.writeFile(name, text, name === 'judge-run.json' ? 0 : name === 'annotations.json' ? r.annotations.length : r.modelOutputs.length);
+    const s = r.summary;
+    ctx.log(`judge ${s.judge}: ${s.generator} vs ${s.baseline}: ${s.judged} judged, ${s.unparseable} unparseable, ${s.skipped.length} skipped (calls ${s.calls}, cached ${s.cacheHits})`);
+    return s;
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+  }
+}
