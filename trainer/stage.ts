@@ -98,6 +98,7 @@ export function train(shards: StageRef<ShardsInfo>, options: TrainStageOptions):
       for (const f of readdirSync(out).sort()) await ctx.writeFile(f, readFileSync(join(out, f)));
       ctx.setInfo({
         backend: result.backend,
+        attention: opts.attention ?? set.attention,
         model: { ...result.model },
         params: { ...result.params },
         steps: result.steps,

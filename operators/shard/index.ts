@@ -13,5 +13,5 @@ export const shard = {
   /** A shard manifest as the trainer's ShardSet. */
   shardSet,
 };
-export type { ShardManifest, ShardEntry, ShardLayout, ShardsInfo, TokenDtype } from '../../formats/shards.ts';
+export type { ShardManifest, ShardEntry, ShardLayout, ShardsInfo, TokenDtype, PackMode, AttentionMode } from '../../formats/shards.ts';
 export type { ShardTokensOptions } from './tokens.ts';
