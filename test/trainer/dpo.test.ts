@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { layoutPairs, epochOrder, type PairSet } from '../../trainer/dpo/data.ts';
@@ -141,3 +142,54 @@ test('dpo: tfjs and torch give the same loss and gradients on the same weights (
     assert.ok(worst < 1e-4, `${cfg.loss}: gradients differ by up to ${worst}`);
   }
 });
+
+const trainLosses = (rs: DpoMetricsRecord[]) => rs.flatMap((r) => (r.kind === 'dpo' ? [[r.step, r.loss, r.rewardMargin]] : r.kind === 'dpo-eval' ? [[r.step, r.loss, r.rewardAccuracy]] : []));
+
+/** Starts the child on `opts`, SIGKILLs its process group once `ready()` holds, waits for it to end. */
+async function killMidRun(name: string, opts: object, ready: () => boolean): Promise<boolean> {
+  const cfg = join(dir, `${name}.json`);
+  writeFileSync(cfg, JSON.stringify(opts));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'dpo-child.ts'), cfg], { stdio: 'ignore', detached: true });
+  const exited = new Promise<void>((res) => child.on('close', () => res()));
+  let killed = false;
+  for (let i = 0; i < 12000 && !killed; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    if (ready()) {
+      process.kill(-child.pid!, 'SIGKILL');
+      killed = true;
+    }
+  }
+  await exited;
+  return killed;
+}
+
+for (const backend of ['tfjs', 'torch'] as const) {
+  test(`dpo (${backend}): killed with SIGKILL mid-run and started again, it resumes with identical losses`, { skip: backend === 'torch' ? noTorch : false }, async () => {
+    const torch = { device: 'cpu' as const, threads: 1 };
+    const set = await dpoReference(layout(), await loadCk(base), { backend, tfjs, torch, tmpDir: dir });
+    const setDir = join(dir, `kill-set-${backend}`);
+    writePairSet(setDir, set);
+    const common = { from: base, steps: 12, beta: 0.5, optimizer: { lr: 1e-2 }, evalEvery: 6, checkpointEvery: 2, backend, tfjs, torch };
+    const ref = await trainDpo({ ...common, set, outDir: join(dir, `kill-ref-${backend}`) });
+    const refMetrics = readMetrics(ref.metricsPath);
+    const first = refMetrics.find((x) => x.kind === 'dpo')!;
+    assert.equal(first.loss, Math.LN2, 'ln 2 at the first step on this backend too');
+    assert.equal(ref.before!.rewardAccuracy, 0.5);
+    const outDir = join(dir, `killed-${backend}`);
+    const state = backend === 'tfjs' ? join(outDir, '_state', 'state.json') : join(outDir, '_state', 'dpo-state.pt');
+    const killed = await killMidRun(`kill-${backend}`, { ...common, setDir, outDir }, () => {
+      if (!existsSync(state)) return false;
+      return backend === 'torch' || (JSON.parse(readFileSync(state, 'utf8')) as { step: number }).step >= 4;
+    });
+    assert.ok(killed, 'the child wrote a checkpoint before it was killed');
+    assert.ok(!existsSync(join(outDir, 'metrics.jsonl')), 'no final outputs from the killed run');
+    const r = await trainDpo({ ...common, set, outDir });
+    assert.ok(r.resumedFromStep >= 2 && r.resumedFromStep < 12, `resumed from ${r.resumedFromStep}`);
+    assert.deepEqual(trainLosses(readMetrics(r.metricsPath)), trainLosses(refMetrics), 'identical losses, margins and accuracies, step for step');
+    const a = await readModelCheckpoint(ref.checkpoint);
+    const b = await readModelCheckpoint(r.checkpoint);
+    assert.deepEqual(b.tensors.get('h.1.mlp.c_fc.weight')!.data, a.tensors.get('h.1.mlp.c_fc.weight')!.data, 'bit-identical final weights');
+    // Another β on the same state directory is refused, not silently continued.
+    await assert.rejects(trainDpo({ ...common, beta: 0.2, set, outDir }), /different run configuration/);
+  });
+}
