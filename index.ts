@@ -11,6 +11,9 @@ export type { RuleSpec, NumericRule, ToggleRule, ThresholdFilterDefinition, Thre
 export { registerRules } from './operators/filter/rules.ts';
 export type { ThresholdRule } from './operators/filter/rules.ts';
 export { tokenize } from './operators/tokenize/index.ts';
+export { chat, renderChat, resolveTemplate, templateForTokenizer, tokenizeChat, BUILTIN_TEMPLATES, ChatTemplateError } from './operators/chat/index.ts';
+export type { ChatTemplate, RenderOptions, ChatTokenizeConfig, MaskMode, Truncation, TokenizeChatOptions, TokenizedChat } from './operators/chat/index.ts';
+export type { ChatMessage, ChatRecord, ChatRole, PreferenceRecord } from './formats/chat.ts';
 export { shard } from './operators/shard/index.ts';
 export { dedup } from './operators/dedup/index.ts';
 export { mix } from './operators/mix/mix.ts';
