@@ -258,24 +258,26 @@ def grad_norm_and_clip(raw, clip):
 
 
 def cmd_check(o):
-    """Loss and gradients (canonical names, [in, out]) of `o['batches']` taken as one step, no update."""
+    """For each of `o['cases']` ({loss, gradsOut}): the loss and gradients (canonical names,
+    [in, out], written to gradsOut) of `o['batches']` taken as one step, without an update."""
     device, _, _, autocast = setup(o)
     raw, _ = load_checkpoint(o['from'], device)
     raw.train()
     pairs = PairSet(o['pairsDir'])
-    cfg = o['loss']
     batches = o['batches']
     n = sum(len(b) for b in batches)
-    tot = Totals()
-    for batch in batches:
-        loss, c, r, _ = micro_step(raw, pairs, batch, cfg, 1.0 / n, device, autocast)
-        tot.add(loss, c, r)
-    view = copy.deepcopy(raw)
-    with torch.no_grad():
-        for p, src in zip(view.parameters(), raw.parameters()):
-            p.copy_(src.grad if src.grad is not None else torch.zeros_like(src))
-    write_safetensors(o['gradsOut'], canonical_state(view))
-    emit({'kind': 'check', **tot.summary()})
+    for case in o['cases']:
+        raw.zero_grad(set_to_none=True)
+        tot = Totals()
+        for batch in batches:
+            loss, c, r, _ = micro_step(raw, pairs, batch, case['loss'], 1.0 / n, device, autocast)
+            tot.add(loss, c, r)
+        view = copy.deepcopy(raw)
+        with torch.no_grad():
+            for p, src in zip(view.parameters(), raw.parameters()):
+                p.copy_(src.grad if src.grad is not None else torch.zeros_like(src))
+        write_safetensors(case['gradsOut'], canonical_state(view))
+        emit({'kind': 'check', 'case': case['loss']['loss'], **tot.summary()})
 
 
 def fingerprint(o):
