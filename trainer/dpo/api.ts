@@ -23,8 +23,6 @@ export interface DpoReferenceRun {
   backend: TrainerBackend;
   tfjs: Required<TfjsOptions>;
   torch: TorchOptions;
-  /** Where the pair set's files are, when already written (the torch backend reads them there). */
-  setDir?: string;
   tmpDir: string;
   log?(message: string): void;
 }
@@ -65,8 +63,6 @@ export async function dpoReference(set: PairSet, ref: LoadedCheckpoint, o: DpoRe
 export interface TrainDpoOptions extends DpoTrainOptions {
   /** Pairs with reference log-probabilities (`dpoReference`). */
   set: PairSet;
-  /** The pair set's directory, when its files are written (the torch backend reads them there). */
-  setDir?: string;
   /** The policy's starting checkpoint directory. */
   from: string;
   /** Where the checkpoint, `metrics.jsonl` and `report.html` go. */
@@ -114,7 +110,7 @@ export async function trainDpo(o: TrainDpoOptions): Promise<DpoResult> {
   const ownTmp = o.tmpDir ? null : mkdtempSync(join(tmpdir(), 'sluice-dpo-'));
   const tmpDir = o.tmpDir ?? ownTmp!;
   const metrics = new DpoMetricsLog(o.onMetrics);
-  const args = { run, set: o.set, setDir: o.setDir ?? '', from, outDir: o.outDir, stateDir: o.stateDir ?? store.join(o.outDir, '_state'), tmpDir, store, metrics, log: o.log ?? (() => {}), signal: o.signal };
+  const args = { run, set: o.set, from, outDir: o.outDir, stateDir: o.stateDir ?? store.join(o.outDir, '_state'), tmpDir, store, metrics, log: o.log ?? (() => {}), signal: o.signal };
   let r: DpoBackendResult;
   try {
     switch (run.backend) {

@@ -37,8 +37,6 @@ export interface DpoBackendArgs {
   run: DpoRun;
   /** The pairs with their reference log-probabilities. */
   set: PairSet;
-  /** Where the pair set's files are (the torch backend reads them from there when local). */
-  setDir: string;
   /** The policy's starting checkpoint. */
   from: LoadedCheckpoint;
   /** Where the final checkpoint goes. */
