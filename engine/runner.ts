@@ -66,22 +66,6 @@ export interface RunSummary {
   workdir: string;
   stages: StageSummary[];
   seconds: number;
-  /**
-   * Per stage name, the key figures a stage records as `info.results` in its manifest (e.g. a
-   * `train.dpo` stage's `reward_accuracy_before` / `reward_accuracy_after`); only stages that
-   * record some, and only when at least one does.
-   */
-  results?: Record<string, Record<string, Json>>;
-}
-
-/** The `info.results` of the given stages' manifests, by stage name (see {@link RunSummary.results}). */
-export async function stageResults(rt: Runtime, stages: string[]): Promise<Record<string, Record<string, Json>> | undefined> {
-  const out: Record<string, Record<string, Json>> = {};
-  for (const s of stages) {
-    const r = (await rt.manifest(s))?.info?.results;
-    if (r && typeof r === 'object' && !Array.isArray(r)) out[s] = r as Record<string, Json>;
-  }
-  return Object.keys(out).length ? out : undefined;
 }
 
 /** What the runner hands an executor that takes over a whole run (`PipelineExecutor`). */
@@ -305,8 +289,7 @@ export async function run(file: string, opts: RunOptions = {}): Promise<RunSumma
     progress.stop();
     await executor.close();
   }
-  const results = await stageResults(rt, summaries.map((x) => x.stage));
-  return { pipeline: p.name, workdir: rt.workdir, stages: summaries, seconds: (performance.now() - t0) / 1000, ...(results ? { results } : {}) };
+  return { pipeline: p.name, workdir: rt.workdir, stages: summaries, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** A stage's state in `sluice status`. */
