@@ -53,6 +53,21 @@ export interface StageSummary {
   /** The first few of each reason: the input and the details (file, error, how far reading got). */
   skipExamples: Record<string, SkipExample[]>;
   seconds: number;
+  /**
+   * The scalar entries (numbers, strings, booleans, null) of the stage's manifest `info`: what a
+   * stage reports about itself (e.g. `train.sft`'s `heldout_loss_before`/`heldout_loss_after`/
+   * `initial_loss`), without its nested objects and lists (shard lists, model configs). Absent
+   * when the manifest has no info.
+   */
+  info?: Record<string, string | number | boolean | null>;
+}
+
+/** The scalar entries of a manifest's info, as a stage summary carries them (see {@link StageSummary.info}). */
+export function infoOf(m: Manifest | null | undefined): Pick<StageSummary, 'info'> {
+  if (!m?.info) return {};
+  const out: Record<string, string | number | boolean | null> = {};
+  for (const [k, v] of Object.entries(m.info)) if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out[k] = v;
+  return { info: out };
 }
 
 /** The skip counts and examples of a manifest, as a stage summary carries them. */
@@ -239,7 +254,7 @@ export async function run(file: string, opts: RunOptions = {}): Promise<RunSumma
       }
       const existing = await rt.manifest(stage.name);
       if (existing) {
-        summaries.push({ stage: stage.name, fingerprint, dir, status: 'skipped', tasks: existing.tasks, tasksRun: 0, tasksSkipped: existing.tasks, docsIn: Number(existing.stats.docsIn ?? 0), docsOut: Number(existing.stats.docsOut ?? 0), ...skipsOf(existing), seconds: 0 });
+        summaries.push({ stage: stage.name, fingerprint, dir, status: 'skipped', tasks: existing.tasks, tasksRun: 0, tasksSkipped: existing.tasks, docsIn: Number(existing.stats.docsIn ?? 0), docsOut: Number(existing.stats.docsOut ?? 0), ...skipsOf(existing), seconds: 0, ...infoOf(existing) });
         progress.log(`${stage.name}: up to date (${fingerprint}), skipped`);
         continue;
       }
@@ -280,6 +295,7 @@ export async function run(file: string, opts: RunOptions = {}): Promise<RunSumma
         docsOut: Number(manifest.stats.docsOut),
         ...skipsOf(manifest),
         seconds,
+        ...infoOf(manifest),
       };
       summaries.push(summary);
       const skips = Object.values(summary.skipped).reduce((a, b) => a + b, 0);

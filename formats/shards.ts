@@ -5,13 +5,14 @@
  *
  * ## Stages
  * `p.stage('shards', encoded, shard.tokens({...}))` declares three stages:
- * - `shards.pack` (1 task): streams the encoded docs in input order (only their `id`, `url` and
- *   `tokens` columns), concatenates their tokens (each doc already ends with EOS, see
- *   `tokenize.encode`) and cuts the stream into sequences of exactly `seqLen` tokens (the tail
- *   shorter than `seqLen` is dropped and counted). Writes {@link packedChunkName}
- *   `packed-NNNNN.bin` (raw little-endian uint32, no header, `chunkSequences` sequences each) and
- *   {@link packedStartsName} `packed-NNNNN.starts` (uint32 LE: offsets within the chunk where a
- *   document starts). Its manifest info is {@link PackInfo}.
+ * - `shards.pack` (1 task): streams the encoded docs in input order (only their `id`, `url`,
+ *   `tokens` and `loss_mask` columns) and fills rows of exactly `seqLen` tokens as `pack` says
+ *   ({@link PackMode}: `greedy` concatenates and cuts, the tail shorter than `seqLen` dropped and
+ *   counted; `bfd` and `none` place whole docs and pad, see operators/shard/pack.ts). Writes
+ *   {@link packedChunkName} `packed-NNNNN.bin` (raw little-endian uint32, no header,
+ *   `chunkSequences` sequences each), {@link packedStartsName} `packed-NNNNN.starts` (uint32 LE:
+ *   offsets within the chunk where a document starts) and {@link packedMaskName}
+ *   `packed-NNNNN.mask` (uint8, one per token: the loss mask). Its manifest info is {@link PackInfo}.
  * - `shards.write` (one task per output shard, so a failed run resumes shard by shard): sequence
  *   order is a seeded Fisher–Yates permutation of all N sequences (identity when
  *   `shuffle: false`); the last `round(N × valFraction)` positions of that order are the
@@ -26,10 +27,23 @@
  *
  * ## Files (in `shards.write`'s directory), named `<split>-<5 digits>.<ext>`, split `train` | `val`
  * - `bin` (formats/bin.ts: the nanoGPT/llm.c layout). Beside it `<name>.docs` (uint32 LE):
- *   positions within the shard's token stream where a document starts (the document-boundary index).
+ *   positions within the shard's token stream where a document starts (the document-boundary
+ *   index), and, when any token of the shard set is untrained ({@link ShardManifest.maskedTokens}
+ *   > 0: chat docs with a loss mask, or pads), `<name>.mask`: the loss mask, one uint8 per token
+ *   of the `.bin` in the same order, no header (`np.fromfile(name + '.mask', np.uint8)`). 1: the
+ *   token is a training target; 0: context only (prompts, a padded row's first doc token) or a
+ *   pad. No `.mask` file (shards written before masks existed, or pretraining data with
+ *   nothing masked) means every token is trained.
  * - `parquet` (zstd) and `arrow` (Arrow IPC file): one row per sequence; columns `seq` (int64,
  *   the sequence's index in the packed stream), `tokens` (list<uint16|uint32>, `seqLen` items),
- *   `doc_starts` (list<int32>: positions within the sequence where a document starts).
+ *   `doc_starts` (list<int32>: positions within the sequence where a document starts),
+ *   `loss_mask` (list<uint8>, `seqLen` items, the same values as the `.mask` file; absent in
+ *   shards written before it existed: every token trained).
+ *
+ * Pads (`pack: 'bfd' | 'none'`) are the tokenizer's end-of-text id ({@link ShardManifest.padToken})
+ * at mask 0, after the last document of a row; they start no document. `attention` in the
+ * manifest is what the trainer uses by default: `document` keeps every token's attention inside
+ * its own document (the `.docs` index), `causal` lets it see the whole row.
  * - `megatron`: Megatron-LM indexed datasets, `<name>.bin` + `<name>.idx` (`docs` in the entry),
  *   one sequence per whole document, written by operators/shard/megatron.ts (its own write stage;
  *   the pack stage runs with seqLen 1); byte layout in formats/megatron.ts; dtype uint16 or int32.
@@ -54,6 +68,15 @@ export type ShardSplit = 'train' | 'val';
 
 /** The file extension of each layout's shard files. */
 export const SHARD_EXT: Record<ShardLayout, string> = { bin: 'bin', parquet: 'parquet', arrow: 'arrow', megatron: 'bin' };
+
+/** How `shard.tokens` fills its rows: best-fit decreasing whole docs, concatenate-and-cut, or one doc per row. */
+export type PackMode = 'bfd' | 'greedy' | 'none';
+
+/** What the trainer's attention may cross: only tokens of the same document, or the whole row. */
+export type AttentionMode = 'document' | 'causal';
+
+/** Extension of the loss mask beside a `.bin` shard (uint8 per token). */
+export const MASK_EXT = 'mask';
 
 /** Extension of the document-boundary index beside a shard: `bin` `<name>.docs`, `megatron` `<name>.idx`; none for the Parquet/Arrow layouts (a column). */
 export const DOC_INDEX_EXT: Record<ShardLayout, string | null> = { bin: 'docs', parquet: null, arrow: null, megatron: 'idx' };
@@ -80,6 +103,9 @@ export const packedChunkName = (i: number) => `packed-${String(i).padStart(5, '0
 /** Name of packed chunk `i`'s document-start index. */
 export const packedStartsName = (i: number) => `packed-${String(i).padStart(5, '0')}.starts`;
 
+/** Name of packed chunk `i`'s loss mask (uint8 per token). */
+export const packedMaskName = (i: number) => `packed-${String(i).padStart(5, '0')}.mask`;
+
 /** What the pack stage records in its manifest `info`. */
 export type PackInfo = {
   sequences: number;
@@ -91,6 +117,20 @@ export type PackInfo = {
   droppedTokens: number;
   /** Largest token id seen (-1 when none). */
   maxToken: number;
+  /** How rows were filled (absent in pack outputs written before packing modes: `greedy`). */
+  pack?: PackMode;
+  /** Token id of the pads (`bfd`, `none`); null for `greedy`. */
+  padToken?: number | null;
+  /** Pad tokens written. */
+  padTokens?: number;
+  /** Tokens at mask 0 (pads included). */
+  maskedTokens?: number;
+  /** Docs longer than `seqLen`, dropped by `bfd`/`none` (recorded in the audit as `shard.docTooLong`). */
+  droppedDocs?: number;
+  /** Docs that straddle a row boundary (`greedy` only; 0 otherwise). */
+  splitDocs?: number;
+  /** True when the stage wrote `packed-NNNNN.mask` files (absent in outputs of older versions). */
+  masks?: boolean;
 };
 
 /**
@@ -120,6 +160,8 @@ export type ShardEntry = {
   path: string;
   /** Document-boundary index file: bin layout `<name>.docs`, megatron layout the `<name>.idx`. */
   docs?: string;
+  /** Loss-mask file (bin layout, when the set has masked tokens): `<name>.mask`. */
+  mask?: string;
   /** Megatron layout: the URI without `.bin`/`.idx`, what Megatron-LM's `--data-path` takes. */
   prefix?: string;
   sequences: number;
@@ -143,7 +185,17 @@ export type ShardManifest = {
   shuffle: boolean;
   seed: number;
   valFraction: number;
-  /** Docs and tokens read; tokens dropped from the tail (shorter than one sequence). */
+  /** How rows were filled (absent in manifests written before packing modes: `greedy`). */
+  pack?: PackMode;
+  /** The trainer's default attention for these shards (absent: `causal`). */
+  attention?: AttentionMode;
+  /** Pad token id (`bfd`, `none`), else null. */
+  padToken?: number | null;
+  /** Pad tokens in all rows; the non-pad share is `1 − padTokens / (sequences × seqLen)`. */
+  padTokens?: number;
+  /** Tokens at loss mask 0 (pads included) in all rows; 0: no `.mask` files were written. */
+  maskedTokens?: number;
+  /** Docs packed; tokens read; tokens dropped (`greedy`: the tail shorter than one sequence; `bfd`/`none`: docs longer than `seqLen`). */
   docs: number;
   inputTokens: number;
   droppedTokens: number;
@@ -170,9 +222,10 @@ export function shardManifest(ds: Dataset<StageInfo>): ShardManifest {
 }
 
 /** What the trainer's `ShardSet` needs, from a shard manifest. */
-export function shardSet(m: ShardManifest): { train: string[]; val?: string[]; vocabSize: number; eotToken?: number; tokenizer: string } {
+export function shardSet(m: ShardManifest): { train: string[]; val?: string[]; vocabSize: number; eotToken?: number; tokenizer: string; attention: AttentionMode } {
   if (m.layout !== 'bin') throw new Error(`the trainer reads .bin shards; this shard set is ${m.layout}`);
   return {
+    attention: m.attention ?? 'causal',
     train: m.train.map((s) => s.uri),
     ...(m.val.length ? { val: m.val.map((s) => s.uri) } : {}),
     vocabSize: m.vocabSize,

@@ -6,6 +6,9 @@
  */
 
 import type { ModelConfig, ModelSpec, ParamCounts } from '../formats/model.ts';
+import type { AttentionMode } from '../formats/shards.ts';
+
+export type { AttentionMode } from '../formats/shards.ts';
 
 /** The model shape and its parameter counts: the contract of formats/model.ts, re-exported as the trainer's API. */
 export type { ModelConfig, ModelSpec, ParamCounts, PositionEncoding } from '../formats/model.ts';
@@ -94,6 +97,13 @@ export interface TrainOptions {
    * the validation split (default: 5% of the tokens, at most 1M).
    */
   valTokens?: number;
+  /**
+   * What a token may attend to (default: the shards' recorded `attention`, else `causal`):
+   * `document` keeps attention inside each document of a packed row (from the shards' `.docs`
+   * index, on both backends) and restarts positions at each document start; `causal` attends
+   * over the whole row with positions 0..T−1.
+   */
+  attention?: AttentionMode;
   tfjs?: TfjsOptions;
   torch?: TorchOptions;
 }
@@ -109,6 +119,8 @@ export interface ShardSet {
   eotToken?: number;
   /** Free-form description of the tokenizer (e.g. its artifact URI), recorded in the checkpoint. */
   tokenizer?: string;
+  /** The attention the shards were written for (`shards.json`); `TrainOptions.attention` overrides it. */
+  attention?: AttentionMode;
 }
 
 /** One line of `metrics.jsonl`. */
@@ -147,6 +159,14 @@ export interface TrainModelOptions extends TrainOptions {
   publishDir?: string;
   /** Directory of the resumable checkpoint (default `<outDir>/_state`); a run resumes from it. */
   stateDir?: string;
+  /**
+   * A model checkpoint directory (`config.json` + `model.safetensors`, either backend's) whose
+   * weights start the run instead of a random initialisation (fine-tuning). Its model config must
+   * equal `model`. The optimizer starts fresh.
+   */
+  init?: string;
+  /** Evaluate the validation split once before the first step (a `val` record at step 0; default false). */
+  evalAtStart?: boolean;
   /** Local scratch directory (default: a fresh temp dir, removed at the end). */
   tmpDir?: string;
   /** Called for every metrics record as it is produced. */

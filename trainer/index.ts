@@ -1,13 +1,16 @@
-/** The trainer's public surface: the `train` stage, `trainModel`, and the checkpoint scorer. */
+/** The trainer's public surface: the `train` stage (with `train.sft` and `train.dpo`), `trainModel`, DPO's API, and the checkpoint scorer. */
 import { train as trainStage } from './stage.ts';
+import { sft } from './sft.ts';
 import { dpo } from './dpo/stage.ts';
 
 /**
- * The trainer stages: `train(shards, …)` pretrains a GPT; `train.dpo(pairs, { from, … })`
- * optimises a trained model on preference pairs (trainer/dpo/stage.ts).
+ * `train(shards, {...})` pretrains a GPT; `train.sft(shards, { from, ... })` fine-tunes one on
+ * loss-masked data (trainer/sft.ts); `train.dpo(pairs, { from, ... })` optimises one on
+ * preference pairs (trainer/dpo/stage.ts).
  */
-export const train = Object.assign(trainStage, { dpo });
+export const train = Object.assign(trainStage, { sft, dpo });
 export type { TrainStageOptions } from './stage.ts';
+export type { SftStageOptions } from './sft.ts';
 export type { DpoStageOptions, DpoStageInfo } from './dpo/stage.ts';
 export { trainDpo, dpoReference } from './dpo/api.ts';
 export type { TrainDpoOptions, DpoResult } from './dpo/api.ts';

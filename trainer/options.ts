@@ -2,7 +2,7 @@
  * Resolves TrainOptions into a fully specified run (every default filled in), the form both
  * backends consume: the tfjs loop directly, the torch subprocess as `run.json`.
  */
-import type { ModelSpec, OptimizerConfig, ShardSet, TfjsOptions, TorchOptions, TrainerBackend, TrainOptions } from './api.ts';
+import type { AttentionMode, ModelSpec, OptimizerConfig, ShardSet, TfjsOptions, TorchOptions, TrainerBackend, TrainOptions } from './api.ts';
 import { fullModelConfig, type FullModelConfig, type ModelConfig } from '../formats/model.ts';
 import { fullSchedule, type FullSchedule } from './optim/schedule.ts';
 import { defaultBackend } from './tfjs/backend.ts';
@@ -25,6 +25,7 @@ export interface ResolvedRun {
   seed: number;
   /** null: the default hold-out rule (5%, at most 1M tokens). */
   valTokens: number | null;
+  attention: AttentionMode;
   tfjs: Required<TfjsOptions>;
   torch: TorchOptions;
 }
@@ -53,7 +54,7 @@ export function trainerModelConfig(c: ModelConfig): FullModelConfig {
 }
 
 /** Fills every default of TrainOptions (see trainer/api.ts for each). */
-export function resolveRun(o: TrainOptions, data?: Pick<ShardSet, 'vocabSize'>): ResolvedRun {
+export function resolveRun(o: TrainOptions, data?: Pick<ShardSet, 'vocabSize' | 'attention'>): ResolvedRun {
   const model = resolveModel(o.model, data);
   const batchSize = posInt('batchSize', o.batchSize ?? 8);
   const gradAccum = posInt('gradAccum', o.gradAccum ?? 1);
@@ -76,6 +77,8 @@ export function resolveRun(o: TrainOptions, data?: Pick<ShardSet, 'vocabSize'>):
   for (const k of ['eps', 'weightDecay', 'gradClip'] as const) if (!(opt[k] >= 0)) throw new Error(`trainer: optimizer.${k} must be >= 0, got ${opt[k]}`);
   const backend = o.backend ?? 'tfjs';
   if (backend !== 'tfjs' && backend !== 'torch') throw new Error(`trainer: backend must be 'tfjs' or 'torch', got ${JSON.stringify(backend)}`);
+  const attention = o.attention ?? data?.attention ?? 'causal';
+  if (attention !== 'document' && attention !== 'causal') throw new Error(`trainer: attention must be 'document' or 'causal', got ${JSON.stringify(attention)}`);
   return {
     model,
     optimizer: opt,
@@ -90,6 +93,7 @@ export function resolveRun(o: TrainOptions, data?: Pick<ShardSet, 'vocabSize'>):
     logEvery: posInt('logEvery', o.logEvery ?? 1),
     seed: o.seed ?? 1337,
     valTokens: o.valTokens ?? null,
+    attention,
     tfjs: { backend: o.tfjs?.backend ?? defaultBackend(), threads: o.tfjs?.threads ?? 1 },
     torch: { ...o.torch },
   };

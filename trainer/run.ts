@@ -24,7 +24,7 @@ export async function runTraining(opts: TrainModelOptions): Promise<TrainResult>
   const ownTmp = opts.tmpDir ? null : mkdtempSync(join(tmpdir(), 'sluice-train-'));
   const tmpDir = opts.tmpDir ?? ownTmp!;
   const metrics = new MetricsLog(opts.onMetrics);
-  const args: BackendArgs = { run, data: opts.data, outDir: opts.outDir, stateDir, tmpDir, store, metrics, log: opts.log ?? (() => {}), signal: opts.signal };
+  const args: BackendArgs = { run, data: opts.data, ...(opts.init ? { init: opts.init } : {}), ...(opts.evalAtStart ? { evalAtStart: true } : {}), outDir: opts.outDir, stateDir, tmpDir, store, metrics, log: opts.log ?? (() => {}), signal: opts.signal };
   let r: BackendResult;
   try {
     switch (run.backend) {

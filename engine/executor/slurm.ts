@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../modules/package-root.ts';
 import type { Executor, ExecutorEvents, StageJob } from './types.ts';
-import { skipsOf, type PipelineExecutor, type PipelineRun, type StageSummary } from '../runner.ts';
+import { infoOf, skipsOf, type PipelineExecutor, type PipelineRun, type StageSummary } from '../runner.ts';
 import type { StageDef } from '../pipeline.ts';
 import { Runtime, taskId } from '../runtime.ts';
 import { storage, isRemote } from '../storage/index.ts';
@@ -293,6 +293,7 @@ export class SlurmExecutor implements Executor, PipelineExecutor {
         docsOut: Number(m?.stats.docsOut ?? 0),
         ...skipsOf(m),
         seconds,
+        ...infoOf(m),
       };
     };
     if (this.opts.dryRun || this.opts.detach) {

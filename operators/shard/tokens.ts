@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
 import { s3PartSize } from '../../engine/storage/s3-parts.ts';
 import type { CustomStage, ManifestFile, PipelineBuilder, StageExpansion, StageOptions, StageRef } from '../../engine/types.ts';
-import { DOC_INDEX_EXT, parseShardFileName, SHARD_EXT, shardName, type PackInfo, type ShardEntry, type ShardManifest, type ShardsInfo, type WriteInfo } from '../../formats/shards.ts';
+import { DOC_INDEX_EXT, MASK_EXT, parseShardFileName, SHARD_EXT, shardName, type PackInfo, type ShardEntry, type ShardManifest, type ShardsInfo, type WriteInfo } from '../../formats/shards.ts';
 import { packStage } from './pack.ts';
 import { writeStage, splitPlan } from './write.ts';
 import { megatronWriteStage } from './megatron.ts';
@@ -51,8 +51,25 @@ export interface ShardTokensOptions {
   seed?: number;
   /** Fraction of sequences held out as the validation split (default 0.01; 0 for none). */
   valFraction?: number;
-  /** Sequences per packed chunk in the pack stage: its memory is 4 × seqLen × this bytes (default: 16M tokens' worth). */
+  /** Sequences per packed chunk in the pack stage: its memory is 5 × seqLen × this bytes (default: 16M tokens' worth). */
   chunkSequences?: number;
+  /**
+   * How documents fill the `seqLen`-token rows (default `greedy`):
+   * - `greedy`: concatenate all docs and cut every `seqLen` tokens (docs straddle rows; no pads).
+   * - `bfd`: best-fit decreasing, no doc split: longest first, each into the row it fits most
+   *   tightly (within windows of one pack chunk, `chunkSequences` rows); rows are padded.
+   * - `none`: one doc per row, padded.
+   * With `bfd` and `none`, pads are the tokenizer's end-of-text id at loss mask 0, a doc's first
+   * token is at mask 0 (nothing of its document precedes it), and a doc longer than `seqLen` is
+   * dropped with the audit reason `shard.docTooLong`.
+   */
+  pack?: 'bfd' | 'greedy' | 'none';
+  /**
+   * The attention the trainer uses on these shards unless its own `attention` option says
+   * otherwise (default `causal`): `document` never lets a token attend across a document
+   * boundary (the `.docs` index), `causal` attends over the whole row. Recorded in the manifest.
+   */
+  attention?: 'document' | 'causal';
 }
 
 const VERSION = '1';
@@ -67,6 +84,8 @@ const schema = z.object({
   seed: z.number().int().min(0).max(0xffffffff).default(0),
   valFraction: z.number().min(0).max(0.5).default(0.01),
   chunkSequences: z.number().int().min(1).optional(),
+  pack: z.enum(['bfd', 'greedy', 'none']).default('greedy'),
+  attention: z.enum(['document', 'causal']).default('causal'),
 });
 
 /** Declares the shard stages (see the module comment); use as the operator of `p.stage(name, encoded, …)`. */
@@ -85,17 +104,18 @@ export function tokens(options: ShardTokensOptions): StageExpansion<ShardsInfo> 
     type: 'shard.tokens',
     name: 'shard.tokens',
     version: VERSION,
-    config: { seqLen: c.seqLen, shardTokens: c.shardTokens, format: c.format, shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, tokenizer: tokRef ? { stage: tokRef.name } : (tokenizer as string), chunkSequences },
+    // The defaults (greedy, causal) stay out of the config: shard sets declared before these options existed keep their fingerprints.
+    config: { seqLen: c.seqLen, shardTokens: c.shardTokens, format: c.format, shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, tokenizer: tokRef ? { stage: tokRef.name } : (tokenizer as string), chunkSequences, ...(c.pack !== 'greedy' ? { pack: c.pack } : {}), ...(c.attention !== 'causal' ? { attention: c.attention } : {}) },
     ...(tokRef ? { refs: [tokRef] } : {}),
     expand(p: PipelineBuilder, name: string, inputs: StageRef[], opts: StageOptions): StageRef<ShardsInfo> {
-      const pack = p.stage(`${name}.pack`, packStage(inputs, c.seqLen, chunkSequences, VERSION), undefined, opts);
+      const pack = p.stage(`${name}.pack`, packStage(inputs, { seqLen: c.seqLen, chunkSequences, pack: c.pack, tokenizer }, VERSION), undefined, opts);
       const write = p.stage(
         `${name}.write`,
         writeStage(pack, { layout, seqLen: c.seqLen, shardSequences, shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, tokenizer }, VERSION),
         undefined,
         opts,
       );
-      return p.stage(name, manifestStage(pack, write, { shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, shardSequences }), undefined, opts);
+      return p.stage(name, manifestStage(pack, write, { shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, shardSequences, ...(c.attention !== 'causal' ? { attention: c.attention } : {}) }), undefined, opts);
     },
   };
 }
@@ -114,6 +134,7 @@ function checkShardFitsS3(shardTokens: number, maxBytes: number, headerBytes: nu
 /** `shard.tokens` in the megatron layout: pack (seqLen 1: the plain token stream) → Megatron writer → manifest. */
 function megatronTokens(c: z.output<typeof schema>, options: ShardTokensOptions): StageExpansion<ShardsInfo> {
   if (options.seqLen !== undefined) throw new Error(`shard.tokens: config key 'seqLen': not used by format 'megatron' (one sequence per whole document; Megatron-LM cuts --seq-length samples itself)`);
+  if (c.pack !== 'greedy') throw new Error(`shard.tokens: config key 'pack': not used by format 'megatron' (one sequence per whole document, unpacked)`);
   checkShardFitsS3(c.shardTokens, c.shardTokens * 4, 0);
   const chunkSequences = c.chunkSequences ?? 1 << 24;
   const tokenizer = c.tokenizer as StageRef | string;
@@ -126,7 +147,7 @@ function megatronTokens(c: z.output<typeof schema>, options: ShardTokensOptions)
     config: { seqLen: 0, shardTokens: c.shardTokens, format: c.format, shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, tokenizer: tokRef ? { stage: tokRef.name } : (tokenizer as string), chunkSequences },
     ...(tokRef ? { refs: [tokRef] } : {}),
     expand(p: PipelineBuilder, name: string, inputs: StageRef[], opts: StageOptions): StageRef<ShardsInfo> {
-      const pack = p.stage(`${name}.pack`, packStage(inputs, 1, chunkSequences, VERSION), undefined, opts);
+      const pack = p.stage(`${name}.pack`, packStage(inputs, { seqLen: 1, chunkSequences, pack: 'greedy', tokenizer }, VERSION), undefined, opts);
       const write = p.stage(`${name}.write`, megatronWriteStage(pack, { shardTokens: c.shardTokens, shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, tokenizer }, VERSION), undefined, opts);
       return p.stage(name, manifestStage(pack, write, { shuffle: c.shuffle, seed: c.seed, valFraction: c.valFraction, shardSequences: 0 }), undefined, opts);
     },
@@ -134,7 +155,7 @@ function megatronTokens(c: z.output<typeof schema>, options: ShardTokensOptions)
 }
 
 /** The final stage: gathers the shards the write stage wrote into one {@link ShardManifest} (`shards.json` + info). */
-function manifestStage(pack: StageRef<PackInfo>, write: StageRef<WriteInfo>, o: { shuffle: boolean; seed: number; valFraction: number; shardSequences: number }): CustomStage<ShardsInfo, [StageRef<PackInfo>, StageRef<WriteInfo>]> {
+function manifestStage(pack: StageRef<PackInfo>, write: StageRef<WriteInfo>, o: { shuffle: boolean; seed: number; valFraction: number; shardSequences: number; attention?: 'document' | 'causal' }): CustomStage<ShardsInfo, [StageRef<PackInfo>, StageRef<WriteInfo>]> {
   return {
     kind: 'custom',
     type: 'shard.tokens.manifest',
@@ -162,10 +183,12 @@ function manifestStage(pack: StageRef<PackInfo>, write: StageRef<WriteInfo>, o: 
       const toEntry = ({ f, name }: (typeof shards)[number]): ShardEntry => {
         const stem = shardName(name.split, name.k);
         const docs = indexExt ? `${stem}.${indexExt}` : null;
+        const mask = wi.layout === 'bin' ? `${stem}.${MASK_EXT}` : null;
         return {
           uri: ctx.storage.join(writeDs.dir, f.path),
           path: f.path,
           ...(docs && paths.has(docs) ? { docs } : {}),
+          ...(mask && paths.has(mask) ? { mask } : {}),
           ...(megatron ? { prefix: ctx.storage.join(writeDs.dir, stem) } : {}),
           sequences: f.rows,
           tokens: megatron ? f.bytes / width : f.rows * pi.seqLen,
@@ -190,6 +213,11 @@ function manifestStage(pack: StageRef<PackInfo>, write: StageRef<WriteInfo>, o: 
         shuffle: o.shuffle,
         seed: o.seed,
         valFraction: o.valFraction,
+        pack: pi.pack ?? 'greedy',
+        attention: o.attention ?? 'causal',
+        padToken: pi.padToken ?? null,
+        padTokens: pi.padTokens ?? 0,
+        maskedTokens: pi.masks ? (pi.maskedTokens ?? 0) : 0,
         docs: pi.docs,
         inputTokens: pi.inputTokens,
         droppedTokens: pi.droppedTokens,
@@ -201,7 +229,9 @@ function manifestStage(pack: StageRef<PackInfo>, write: StageRef<WriteInfo>, o: 
       await ctx.writeFile('shards.json', JSON.stringify(m, null, 1) + '\n');
       const fmt = (x: number) => x.toLocaleString('en-US');
       const units = m.layout === 'megatron' ? 'documents' : `sequences of ${m.seqLen}`;
-      const summary = `${fmt(m.tokens.train)} train + ${fmt(m.tokens.val)} validation tokens in ${fmt(m.sequences.train + m.sequences.val)} ${units} (${m.dtype}, ${m.layout}), from ${fmt(m.docs)} docs`;
+      const total = (m.sequences.train + m.sequences.val) * m.seqLen;
+      const padNote = m.padTokens && total ? `, ${m.pack} packing ${(((total - m.padTokens) / total) * 100).toFixed(1)}% non-pad` : '';
+      const summary = `${fmt(m.tokens.train)} train + ${fmt(m.tokens.val)} validation tokens in ${fmt(m.sequences.train + m.sequences.val)} ${units} (${m.dtype}, ${m.layout}${padNote}), from ${fmt(m.docs)} docs`;
       ctx.setInfo({ ...m, summary });
     },
   };

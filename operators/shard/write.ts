@@ -10,7 +10,7 @@ import * as pq from 'parquet-wasm/node';
 import { isRemote, storage } from '../../engine/storage/index.ts';
 import type { CustomStage, Dataset, StageRef } from '../../engine/types.ts';
 import { binHeader } from '../../formats/bin.ts';
-import { DOC_INDEX_EXT, packedChunkName, packedStartsName, shardFileName, shardName, type PackInfo, type ShardLayout, type ShardSplit, type WriteInfo } from '../../formats/shards.ts';
+import { DOC_INDEX_EXT, MASK_EXT, packedChunkName, packedMaskName, packedStartsName, shardFileName, shardName, type PackInfo, type ShardLayout, type ShardSplit, type WriteInfo } from '../../formats/shards.ts';
 import { dtypeOf, narrowTokens, tokenBytes, tokenDtype, type TokenIds } from '../../formats/tokens.ts';
 import { loadTokenizer } from '../tokenize/load.ts';
 
@@ -70,16 +70,20 @@ export function shardOfTask(index: number, plan: ReturnType<typeof splitPlan>, s
   return { split, k, from, to, name: shardName(split, k) };
 }
 
-/** Reads the `seqLen` tokens of each wanted sequence into `out[row]` (rows in `rows`, sequence ids in `seqs`). */
-async function gather(pack: Dataset<PackInfo>, info: PackInfo, seqs: Uint32Array, out: Uint32Array): Promise<void> {
-  const L = info.seqLen;
+/**
+ * Reads the `seqLen` items of each wanted sequence (sequence ids in `seqs`) into row `row` of
+ * `out`, from the pack stage's chunk files `chunkName(i)` of `width` bytes per token (4: tokens,
+ * 1: loss mask).
+ */
+async function gather(pack: Dataset<PackInfo>, info: PackInfo, seqs: Uint32Array, out: Uint8Array, width: number, chunkName: (i: number) => string): Promise<void> {
+  const L = info.seqLen * width;
   const idx = [...seqs.keys()].sort((a, b) => seqs[a]! - seqs[b]!);
   let i = 0;
   while (i < idx.length) {
     const chunk = Math.floor(seqs[idx[i]!]! / info.chunkSequences);
     let j = i;
     while (j < idx.length && Math.floor(seqs[idx[j]!]! / info.chunkSequences) === chunk) j++;
-    const uri = storage.join(pack.dir, packedChunkName(chunk));
+    const uri = storage.join(pack.dir, chunkName(chunk));
     const base = chunk * info.chunkSequences;
     if (!isRemote(uri)) {
       const fh = await open(uri.replace(/^file:\/\//, ''), 'r');
@@ -87,31 +91,31 @@ async function gather(pack: Dataset<PackInfo>, info: PackInfo, seqs: Uint32Array
         for (let k = i; k < j; k++) {
           const row = idx[k]!;
           const local = seqs[row]! - base;
-          const dst = new Uint8Array(out.buffer, row * L * 4, L * 4);
-          const { bytesRead } = await fh.read(dst, 0, L * 4, local * L * 4);
-          if (bytesRead !== L * 4) throw new Error(`${uri}: short read of sequence ${seqs[row]} (${bytesRead} of ${L * 4} bytes)`);
+          const dst = out.subarray(row * L, (row + 1) * L);
+          const { bytesRead } = await fh.read(dst, 0, L, local * L);
+          if (bytesRead !== L) throw new Error(`${uri}: short read of sequence ${seqs[row]} (${bytesRead} of ${L} bytes)`);
         }
       } finally {
         await fh.close();
       }
     } else {
       // Coalesce sequences closer than 1 MiB into one ranged GET.
-      const GAP = (1 << 20) / (L * 4);
+      const GAP = (1 << 20) / L;
       let a = i;
       while (a < j) {
         let b = a + 1;
         while (b < j && seqs[idx[b]!]! - seqs[idx[b - 1]!]! <= GAP) b++;
         const first = seqs[idx[a]!]! - base;
         const last = seqs[idx[b - 1]!]! - base;
-        const stream = await storage.readStream(uri, first * L * 4, (last + 1) * L * 4);
+        const stream = await storage.readStream(uri, first * L, (last + 1) * L);
         const parts: Buffer[] = [];
         for await (const c of stream) parts.push(c as Buffer);
         const bytes = Buffer.concat(parts);
-        if (bytes.byteLength !== (last + 1 - first) * L * 4) throw new Error(`${uri}: short ranged read (${bytes.byteLength} bytes)`);
+        if (bytes.byteLength !== (last + 1 - first) * L) throw new Error(`${uri}: short ranged read (${bytes.byteLength} bytes)`);
         for (let k = a; k < b; k++) {
           const row = idx[k]!;
-          const off = (seqs[row]! - base - first) * L * 4;
-          new Uint8Array(out.buffer, row * L * 4, L * 4).set(bytes.subarray(off, off + L * 4));
+          const off = (seqs[row]! - base - first) * L;
+          out.set(bytes.subarray(off, off + L), row * L);
         }
         a = b;
       }
@@ -155,8 +159,8 @@ function listColumn(values: arrow.Data, offsets: Int32Array, rows: number, item:
   return arrow.makeVector(arrow.makeData({ type, length: rows, nullCount: 0, valueOffsets: offsets, child: values }));
 }
 
-/** The shard as an Arrow table (parquet/arrow layouts). */
-function shardTable(tokens: TokenIds, seqs: Uint32Array, starts: number[][], L: number): arrow.Table {
+/** The shard as an Arrow table (parquet/arrow layouts); `mask` null: every token trained (all ones). */
+function shardTable(tokens: TokenIds, seqs: Uint32Array, starts: number[][], L: number, mask: Uint8Array | null): arrow.Table {
   const rows = seqs.length;
   const tokOffsets = new Int32Array(rows + 1);
   for (let r = 0; r <= rows; r++) tokOffsets[r] = r * L;
@@ -169,15 +173,23 @@ function shardTable(tokens: TokenIds, seqs: Uint32Array, starts: number[][], L: 
     stOffsets[r + 1] = flat.length;
   });
   const stData = arrow.makeData({ type: new arrow.Int32(), length: flat.length, nullCount: 0, data: Int32Array.from(flat) });
+  const maskValues = mask ?? new Uint8Array(tokens.length).fill(1);
+  const maskData = arrow.makeData({ type: new arrow.Uint8(), length: maskValues.length, nullCount: 0, data: maskValues });
   return new arrow.Table({
     seq: arrow.makeVector(BigInt64Array.from(seqs, (s) => BigInt(s))),
     tokens: listColumn(tokData as arrow.Data, tokOffsets, rows, item),
     doc_starts: listColumn(stData, stOffsets, rows, new arrow.Int32()),
+    loss_mask: listColumn(maskData, tokOffsets, rows, new arrow.Uint8()),
   });
 }
 
-/** Encodes one shard in `layout`. Returns the file bytes and, for bin, the doc index bytes. */
-export function encodeShard(layout: PackedLayout, tokens: TokenIds, seqs: Uint32Array, starts: number[][], L: number): { data: Uint8Array; docs?: Uint8Array } {
+/**
+ * Encodes one shard in `layout`. Returns the file bytes and, for bin, the doc index bytes and the
+ * loss mask bytes (`mask` as given: one uint8 per token; none when `mask` is null, which means
+ * every token is trained). Parquet and arrow carry the mask as their `loss_mask` column.
+ */
+export function encodeShard(layout: PackedLayout, tokens: TokenIds, seqs: Uint32Array, starts: number[][], L: number, mask: Uint8Array | null = null): { data: Uint8Array; docs?: Uint8Array; mask?: Uint8Array } {
+  if (mask && mask.length !== tokens.length) throw new Error(`encodeShard: ${mask.length} mask bytes for ${tokens.length} tokens`);
   switch (layout) {
     case 'bin': {
       const header = binHeader(tokens.length, dtypeOf(tokens));
@@ -186,15 +198,15 @@ export function encodeShard(layout: PackedLayout, tokens: TokenIds, seqs: Uint32
       data.set(tokenBytes(tokens), header.length);
       const flat: number[] = [];
       starts.forEach((s, r) => s.forEach((p) => flat.push(r * L + p)));
-      return { data, docs: new Uint8Array(Uint32Array.from(flat).buffer) };
+      return { data, docs: new Uint8Array(Uint32Array.from(flat).buffer), ...(mask ? { mask } : {}) };
     }
     case 'parquet': {
-      const table = shardTable(tokens, seqs, starts, L);
+      const table = shardTable(tokens, seqs, starts, L, mask);
       const props = new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).setDictionaryEnabled(false).setMaxRowGroupSize(8192).setCreatedBy('sluice shard.tokens').build();
       return { data: pq.writeParquet(pq.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), props) };
     }
     case 'arrow':
-      return { data: arrow.tableToIPC(shardTable(tokens, seqs, starts, L), 'file') };
+      return { data: arrow.tableToIPC(shardTable(tokens, seqs, starts, L, mask), 'file') };
     default: {
       const never: never = layout;
       throw new Error(`unknown shard layout ${String(never)}`);
@@ -241,14 +253,21 @@ export function writeStage(pack: StageRef<PackInfo>, o: WriteOptions, version: s
       const order = sequenceOrder(info.sequences, o.shuffle, o.seed);
       const seqs = order.slice(shard.from, shard.to);
       const raw = new Uint32Array(seqs.length * o.seqLen);
-      await gather(packDs, info, seqs, raw);
+      await gather(packDs, info, seqs, new Uint8Array(raw.buffer), 4, packedChunkName);
       const tokens = narrowTokens(raw, dtype);
       const starts = await docStarts(packDs, info, seqs);
-      const enc = encodeShard(o.layout, tokens, seqs, starts, o.seqLen);
+      // The mask travels only when some token is untrained: an all-ones mask is the default.
+      let mask: Uint8Array | null = null;
+      if (info.masks && (info.maskedTokens ?? 0) > 0) {
+        mask = new Uint8Array(seqs.length * o.seqLen);
+        await gather(packDs, info, seqs, mask, 1, packedMaskName);
+      }
+      const enc = encodeShard(o.layout, tokens, seqs, starts, o.seqLen, mask);
       // The manifest stage reads each shard's counts and checksum from these files' manifest entries (rows = sequences).
       const path = shardFileName(shard.split, shard.k, o.layout);
       await ctx.writeFile(path, enc.data, seqs.length);
       if (enc.docs) await ctx.writeFile(`${shard.name}.${DOC_INDEX_EXT.bin}`, enc.docs);
+      if (enc.mask) await ctx.writeFile(`${shard.name}.${MASK_EXT}`, enc.mask);
       ctx.setInfo(common);
       ctx.log(`${path}: ${seqs.length} sequences, ${tokens.length} tokens`);
     },

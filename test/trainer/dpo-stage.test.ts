@@ -21,7 +21,7 @@ function byteTokenizerFiles(): Record<string, string> {
 
 const WORDS = ['red', 'blue', 'green', 'stone', 'river', 'bird'];
 
-test('train.dpo stage: the reference log-probabilities are their own stage, reused when only beta changes; results in run --json; drops audited', async () => {
+test('train.dpo stage: the reference log-probabilities are their own stage, reused when only beta changes; figures under the stage in run --json; drops audited', async () => {
   const dir = tempProject('sluice-dpo-stage-');
   const ck = join(dir, 'base');
   await writeInitCheckpoint(ck, 1, { vocabSize: 259, contextLength: 40, layers: 1, dModel: 32, heads: 2 });
@@ -54,8 +54,9 @@ export default pipeline({ name: 'dpo-test', workdir: 'runs' }, (p) => {
   const first = await run(0.1);
   const status = (s: RunSummary) => Object.fromEntries(s.stages.map((x) => [x.stage, x.status]));
   assert.deepEqual(status(first), { raw: 'ran', prefs: 'ran', 'dpo.ref': 'ran', dpo: 'ran' });
-  assert.equal(first.results?.dpo?.reward_accuracy_before, 0.5, 'policy = reference: accuracy 0.5 by construction');
-  assert.equal(typeof first.results?.dpo?.reward_accuracy_after, 'number');
+  const info = (s: RunSummary) => s.stages.find((x) => x.stage === 'dpo')!.info!;
+  assert.equal(info(first).reward_accuracy_before, 0.5, 'policy = reference: accuracy 0.5 by construction');
+  assert.equal(typeof info(first).reward_accuracy_after, 'number');
   const refStage = first.stages.find((s) => s.stage === 'dpo.ref')!;
   const refManifest = JSON.parse(readFileSync(join(refStage.dir, 'manifest.json'), 'utf8'));
   assert.equal(refManifest.info.pairs, 20);
@@ -70,5 +71,6 @@ export default pipeline({ name: 'dpo-test', workdir: 'runs' }, (p) => {
   assert.deepEqual(status(second), { raw: 'skipped', prefs: 'skipped', 'dpo.ref': 'skipped', dpo: 'ran' }, 'another beta re-runs DPO only');
   assert.equal(statSync(join(refStage.dir, 'pairs.json')).mtimeMs, pairsMtime, 'the reference log-probabilities were not recomputed');
   assert.notEqual(second.stages.find((s) => s.stage === 'dpo')!.dir, dpoDir);
-  assert.equal(second.results?.dpo?.reward_accuracy_before, 0.5);
+  assert.equal(info(second).reward_accuracy_before, 0.5);
+  assert.equal(info(second).beta, 0.3);
 });

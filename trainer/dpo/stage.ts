@@ -10,9 +10,9 @@
  *   loss reuses it.
  * - `<name>`: the DPO training (trainer/dpo/api.ts), resumable task by task, writing the policy
  *   checkpoint (with the tokenizer's files, so `evaluate` and further stages need nothing else),
- *   `metrics.jsonl` and `report.html` (loss and reward-margin curves). Its manifest `info.results`
- *   holds `reward_accuracy_before` and `reward_accuracy_after` on the held-out pairs, which
- *   `sluice run --json` reports under the stage's name.
+ *   `metrics.jsonl` and `report.html` (loss and reward-margin curves). Its manifest `info` holds
+ *   `reward_accuracy_before` and `reward_accuracy_after` on the held-out pairs, which
+ *   `sluice run --json` reports under the stage (`stages[].info`).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -53,7 +53,13 @@ export type DpoStageInfo = {
   pairs: number;
   finalLoss: number;
   tokenizer: string | null;
-  results: { [key: string]: number | null };
+  /** Held-out pairs, before training (the starting model) and after: `sluice run --json` shows them under the stage (`stages[].info`). */
+  reward_accuracy_before: number | null;
+  reward_accuracy_after: number | null;
+  reward_margin_before: number | null;
+  reward_margin_after: number | null;
+  heldout_dpo_loss_before: number | null;
+  heldout_dpo_loss_after: number | null;
   summary: string;
 };
 
@@ -215,14 +221,12 @@ export function dpo(pairs: StageRef, options: DpoStageOptions): StageExpansion<D
         pairs: r.pairs,
         finalLoss: r.finalLoss,
         tokenizer: meta.tokenizer,
-        results: {
-          reward_accuracy_before: b?.rewardAccuracy ?? null,
-          reward_accuracy_after: a?.rewardAccuracy ?? null,
-          reward_margin_before: b?.rewardMargin ?? null,
-          reward_margin_after: a?.rewardMargin ?? null,
-          heldout_dpo_loss_before: b?.loss ?? null,
-          heldout_dpo_loss_after: a?.loss ?? null,
-        },
+        reward_accuracy_before: b?.rewardAccuracy ?? null,
+        reward_accuracy_after: a?.rewardAccuracy ?? null,
+        reward_margin_before: b?.rewardMargin ?? null,
+        reward_margin_after: a?.rewardMargin ?? null,
+        heldout_dpo_loss_before: b?.loss ?? null,
+        heldout_dpo_loss_after: a?.loss ?? null,
         summary: `${r.loss} (β ${r.beta}, ${r.backend}), ${r.steps} steps over ${r.pairs.toLocaleString('en-US')} pairs: final loss ${r.finalLoss.toFixed(4)}; held-out reward accuracy ${b ? b.rewardAccuracy.toFixed(3) : '—'} → ${a ? a.rewardAccuracy.toFixed(3) : '—'}, reward margin ${b ? b.rewardMargin.toFixed(4) : '—'} → ${a ? a.rewardMargin.toFixed(4) : '—'}`,
       });
     },

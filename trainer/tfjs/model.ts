@@ -8,7 +8,7 @@
 import type * as tfNs from '@tensorflow/tfjs';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from '@tensorflow/tfjs';
 import type { FullModelConfig } from '../../formats/model.ts';
-import { bmm, crossEntropy, embed, gelu, layerNorm, linearBias, matmul, matmulConst } from './ops.ts';
+import { bmm, crossEntropy, embed, gelu, layerNorm, linearBias, maskedCrossEntropy, matmul, matmulConst } from './ops.ts';
 import { Rng } from './rng.ts';
 
 type Tf = typeof tfNs;
@@ -106,12 +106,22 @@ export class TfjsGPT {
     return this.config.bias ? linearBias(this.tf, x, w, this.p(prefix + '.bias') as Tensor1D) : matmul(this.tf, x, w);
   }
 
-  private rotary(x: Tensor3D, T: number): Tensor3D {
+  private rotary(x: Tensor3D, T: number, positions?: Tensor1D): Tensor3D {
     const tf = this.tf;
     const hd = this.config.dModel / this.config.heads;
     const half = hd / 2;
-    const cos = this.constant(`cos${T}`, () => rotaryTable(tf, T, hd, Math.cos));
-    const sin = this.constant(`sin${T}`, () => rotaryTable(tf, T, hd, Math.sin));
+    let cos: Tensor;
+    let sin: Tensor;
+    if (positions) {
+      // Per-token positions (document attention): rows of the full tables, [B, 1, T, hd] against [B, H, T, hd].
+      const B = positions.shape[0] / T;
+      const C = this.config.contextLength;
+      cos = tf.reshape(tf.gather(this.constant(`cos${C}`, () => rotaryTable(tf, C, hd, Math.cos)), positions), [B, 1, T, hd]);
+      sin = tf.reshape(tf.gather(this.constant(`sin${C}`, () => rotaryTable(tf, C, hd, Math.sin)), positions), [B, 1, T, hd]);
+    } else {
+      cos = this.constant(`cos${T}`, () => rotaryTable(tf, T, hd, Math.cos));
+      sin = this.constant(`sin${T}`, () => rotaryTable(tf, T, hd, Math.sin));
+    }
     // rotate_half(x) = [-x2, x1] as a constant signed permutation: a plain 2-D matmul, fast on wasm
     const r = this.constant('rot', () => {
       const m = new Float32Array(hd * hd);
@@ -124,11 +134,23 @@ export class TfjsGPT {
     const rT = this.constant('rotT', () => tf.transpose(r)) as Tensor2D;
     const [n] = x.shape;
     const rot = matmulConst(tf, x.reshape([n * T, hd]) as Tensor2D, r, rT).reshape([n, T, hd]);
+    if (positions) {
+      const B = positions.shape[0] / T;
+      const x4 = tf.reshape(x, [B, n / B, T, hd]);
+      const r4 = tf.reshape(rot, [B, n / B, T, hd]);
+      return tf.reshape(tf.add(tf.mul(x4, cos), tf.mul(r4, sin)), [n, T, hd]) as Tensor3D;
+    }
     return tf.add(tf.mul(x, cos), tf.mul(rot, sin)) as Tensor3D;
   }
 
-  /** Logits `[B·T, V]` for token ids `[B, T]` (row-major), T ≤ contextLength. */
-  logits(ids: Int32Array, B: number, T: number): Tensor2D {
+  /**
+   * Logits `[B·T, V]` for token ids `[B, T]` (row-major), T ≤ contextLength. With `layout`
+   * (document attention, see trainer/data/loader.ts `Batch`): a token attends only to earlier
+   * tokens of its own segment, through an additive bias of 0 / −1e9 built from the segment ids
+   * (`[B, 1, T, T]`, added to every head's scores; exp(−1e9) is exactly 0 in float32), and its
+   * position is `layout.positions` instead of its index in the row.
+   */
+  logits(ids: Int32Array, B: number, T: number, layout?: AttentionLayout): Tensor2D {
     const tf = this.tf;
     const c = this.config;
     if (T > c.contextLength) throw new Error(`trainer: sequence of ${T} tokens exceeds the context length ${c.contextLength}`);
@@ -138,16 +160,23 @@ export class TfjsGPT {
     const hd = d / H;
     const idT = tf.tensor1d(ids, 'int32');
     let x = embed(tf, this.p('wte') as Tensor2D, idT);
+    if (layout && (layout.segments.length !== B * T || layout.positions.length !== B * T)) throw new Error(`trainer: attention layout of ${layout.segments.length} segments / ${layout.positions.length} positions for a ${B}×${T} batch`);
+    const posT = layout ? (tf.tensor1d(layout.positions, 'int32') as Tensor1D) : undefined;
     if (c.positions === 'learned') {
       const wpe = this.p('wpe') as Tensor2D;
-      const pos = T === c.contextLength ? wpe : tf.slice(wpe, [0, 0], [T, d]);
-      x = tf.reshape(tf.add(tf.reshape(x, [B, T, d]), pos), [B * T, d]);
+      if (posT) x = tf.add(x, embed(tf, wpe, posT));
+      else {
+        const pos = T === c.contextLength ? wpe : tf.slice(wpe, [0, 0], [T, d]);
+        x = tf.reshape(tf.add(tf.reshape(x, [B, T, d]), pos), [B * T, d]);
+      }
     }
-    const mask = this.constant(`mask${T}`, () => {
-      const m = new Float32Array(T * T);
-      for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
-      return tf.tensor2d(m, [T, T]);
-    });
+    const mask = layout
+      ? documentBias(tf, layout.segments, B, T)
+      : this.constant(`mask${T}`, () => {
+          const m = new Float32Array(T * T);
+          for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
+          return tf.tensor2d(m, [T, T]);
+        });
     const scale = 1 / Math.sqrt(hd);
     for (let i = 0; i < c.layers; i++) {
       const p = `h.${i}.`;
@@ -160,10 +189,11 @@ export class TfjsGPT {
       let q = toHeads(q0!);
       let k = toHeads(k0!);
       if (c.positions === 'rotary') {
-        q = this.rotary(q, T);
-        k = this.rotary(k, T);
+        q = this.rotary(q, T, posT);
+        k = this.rotary(k, T, posT);
       }
-      const att = tf.softmax(tf.add(bmm(tf, tf.mul(q, scale), tf.transpose(k, [0, 2, 1])), mask));
+      const scores = bmm(tf, tf.mul(q, scale), tf.transpose(k, [0, 2, 1]));
+      const att = layout ? tf.reshape(tf.softmax(tf.add(tf.reshape(scores, [B, H, T, T]), mask)), [B * H, T, T]) : tf.softmax(tf.add(scores, mask));
       const y = bmm(tf, att as Tensor3D, toHeads(v0!));
       const merged = tf.reshape(tf.transpose(tf.reshape(y, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, d]) as Tensor2D;
       x = tf.add(x, this.linear(merged, p + 'attn.c_proj'));
@@ -175,10 +205,22 @@ export class TfjsGPT {
     return matmul(tf, x, head as Tensor2D);
   }
 
-  /** Mean cross-entropy of next-token prediction over a `[B, T]` batch (a scalar tensor). */
-  loss(x: Int32Array, y: Int32Array, B: number, T: number): Tensor {
-    const targets = this.tf.tensor1d(y, 'int32') as Tensor1D;
-    return crossEntropy(this.tf, this.logits(x, B, T), targets);
+  /**
+   * Next-token cross-entropy over a `[B, T]` batch (a scalar tensor): the mean over all targets,
+   * or with `opts.mask` the masked sum over `opts.denom` (default: the mask's sum), see
+   * `maskedCrossEntropy`. `opts.layout` gives document attention.
+   */
+  loss(x: Int32Array, y: Int32Array, B: number, T: number, opts: { mask?: Float32Array; denom?: number; layout?: AttentionLayout } = {}): Tensor {
+    const tf = this.tf;
+    const targets = tf.tensor1d(y, 'int32') as Tensor1D;
+    const logits = this.logits(x, B, T, opts.layout);
+    if (!opts.mask) return crossEntropy(tf, logits, targets);
+    let denom = opts.denom;
+    if (denom === undefined) {
+      denom = 0;
+      for (const m of opts.mask) denom += m;
+    }
+    return maskedCrossEntropy(tf, logits, targets, tf.tensor1d(opts.mask, 'float32') as Tensor1D, Math.max(denom, 1));
   }
 
   /** Current parameter values, copied out (name → Float32Array), in checkpoint order. */
@@ -194,6 +236,28 @@ export class TfjsGPT {
     this.params.clear();
     this.consts.clear();
   }
+}
+
+/** Document attention for a `[B, T]` batch: which earlier tokens each token may attend to. */
+export interface AttentionLayout {
+  /** `[B·T]` segment ids: attention stays within a segment (and is causal). */
+  segments: Int32Array;
+  /** `[B·T]` position of each token (restarting at each segment start). */
+  positions: Int32Array;
+}
+
+/** Additive attention bias `[B, 1, T, T]`: 0 where key j ≤ query i in the same segment, −1e9 elsewhere. */
+export function documentBias(tf: Tf, segments: Int32Array, B: number, T: number): Tensor {
+  const m = new Float32Array(B * T * T);
+  for (let b = 0; b < B; b++) {
+    const o = b * T;
+    for (let i = 0; i < T; i++) {
+      const row = (o + i) * T;
+      const si = segments[o + i];
+      for (let j = 0; j < T; j++) m[row + j] = j <= i && segments[o + j] === si ? 0 : -1e9;
+    }
+  }
+  return tf.tensor4d(m, [B, 1, T, T]);
 }
 
 function rotaryTable(tf: Tf, T: number, hd: number, f: (x: number) => number): Tensor2D {

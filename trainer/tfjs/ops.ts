@@ -123,6 +123,37 @@ export function crossEntropy(tf: Tf, logits: Tensor2D, targets: Tensor1D): Tenso
   return f(logits);
 }
 
+/**
+ * Masked next-token cross-entropy: `Σᵢ maskᵢ · −log p(targetᵢ) / denom` over `logits` `[n, V]`,
+ * gradient `maskᵢ · (softmax − onehot) / denom`. `mask` is 1 where the target is trained, 0
+ * elsewhere; `denom` is the number of trained tokens of the whole optimizer batch (every
+ * micro-batch of the step), so the loss is the mean over trained tokens, not a mean of
+ * per-sequence or per-micro-batch means: each trained token weighs the same whatever the length
+ * of its sequence or how many of its neighbours are prompt or padding (a mean of per-sequence
+ * means would weigh a short answer's tokens more than a long one's). With an all-ones mask and
+ * `denom = n` it equals {@link crossEntropy}. Used by `train` and `train.sft`; `train.dpo`
+ * reuses it for its SFT term.
+ */
+export function maskedCrossEntropy(tf: Tf, logits: Tensor2D, targets: Tensor1D, mask: Tensor1D, denom: number): Tensor {
+  const [n, v] = logits.shape;
+  if (mask.shape[0] !== n) throw new Error(`maskedCrossEntropy: mask has ${mask.shape[0]} entries for ${n} targets`);
+  if (!(denom > 0)) throw new Error(`maskedCrossEntropy: denom must be > 0, got ${denom}`);
+  const w = tf.reshape(mask, [n, 1]);
+  const f = custom(tf, (z: Tensor, save: (t: Tensor[]) => void) => {
+    const logp = tf.logSoftmax(z);
+    const onehot = tf.oneHot(targets, v);
+    save([logp, onehot, w]);
+    return {
+      value: tf.div(tf.neg(tf.sum(tf.mul(tf.mul(logp, onehot), w))), denom),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [slogp, sonehot, sw] = saved as [Tensor, Tensor, Tensor];
+        return tf.mul(tf.mul(tf.sub(tf.exp(slogp), sonehot), sw), tf.div(dy as Tensor, denom));
+      },
+    };
+  });
+  return f(logits);
+}
+
 /** Per-row log-probabilities `logp[i, targets[i]]` (no gradient; for scoring). */
 export function targetLogprobs(tf: Tf, logits: Tensor2D, targets: Tensor1D): Tensor1D {
   return tf.tidy(() => tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(targets, logits.shape[1])), 1) as Tensor1D);

@@ -41,11 +41,40 @@ def open_shard(path):
     return np.memmap(path, dtype=dtype, mode='r', offset=SHARD_HEADER_INTS * 4, shape=(count,))
 
 
-class TokenStream:
-    """A virtual concatenation of shards, in order, over the token range [start, end)."""
+def sibling(path, ext):
+    """`<name>.<ext>` beside `<name>.bin`."""
+    return (path[:-4] if path.endswith('.bin') else path) + '.' + ext
 
-    def __init__(self, paths, start=0, end=None):
+
+def open_mask(path, count):
+    """Memory-maps the loss mask `<name>.mask` (uint8 per token) of a shard; None when absent (all trained)."""
+    mp = sibling(path, 'mask')
+    if not os.path.exists(mp):
+        return None
+    if os.path.getsize(mp) != count:
+        raise ValueError(f'{mp}: {os.path.getsize(mp)} mask bytes for the {count} tokens of {path}')
+    return np.memmap(mp, dtype=np.uint8, mode='r', shape=(count,))
+
+
+def read_doc_starts(path, count):
+    """The document starts `<name>.docs` (uint32 LE) of a shard; needed by document attention."""
+    dp = sibling(path, 'docs')
+    if not os.path.exists(dp):
+        raise ValueError(f"{path}: attention 'document' needs the document index {dp}, which does not exist")
+    d = np.fromfile(dp, dtype='<u4').astype(np.int64)
+    if d.size and (d[-1] >= count or np.any(np.diff(d) <= 0)):
+        raise ValueError(f'{dp}: entries are not increasing positions below {count}')
+    return d
+
+
+class TokenStream:
+    """A virtual concatenation of shards, in order, over the token range [start, end), with their
+    loss masks (absent: all trained) and, with `docs`, their document starts (trainer/data/loader.ts)."""
+
+    def __init__(self, paths, start=0, end=None, docs=False):
         self.shards = [open_shard(p) for p in paths]
+        self.masks = [open_mask(p, len(s)) for p, s in zip(paths, self.shards)]
+        self.masked = any(m is not None for m in self.masks)
         self.offsets = [0]
         for s in self.shards:
             self.offsets.append(self.offsets[-1] + len(s))
@@ -54,6 +83,32 @@ class TokenStream:
         self.end = total if end is None else end
         if not 0 <= self.start <= self.end <= total:
             raise ValueError(f'token range [{start}, {end}) outside the {total} tokens of the shards')
+        self.doc_starts = None
+        if docs:
+            g = np.concatenate([read_doc_starts(p, len(s)) + off for p, s, off in zip(paths, self.shards, self.offsets)]) if paths else np.zeros(0, np.int64)
+            self.doc_starts = g[(g >= self.start) & (g < self.end)] - self.start
+
+    def starts_in(self, pos, n):
+        """Positions (relative to pos) of the document starts in [pos, pos+n)."""
+        d = self.doc_starts
+        a, b = np.searchsorted(d, pos, 'left'), np.searchsorted(d, pos + n, 'left')
+        return d[a:b] - pos
+
+    def read_mask(self, pos, n):
+        """Loss-mask bytes [pos, pos+n) as float32 (1 for shards without a mask)."""
+        out = np.ones(n, dtype=np.float32)
+        g = self.start + pos
+        done = 0
+        i = next(k for k in range(len(self.shards)) if self.offsets[k + 1] > g or k == len(self.shards) - 1)
+        while done < n:
+            local = g + done - self.offsets[i]
+            take = min(n - done, len(self.shards[i]) - local)
+            if take > 0:
+                if self.masks[i] is not None:
+                    out[done:done + take] = self.masks[i][local:local + take]
+                done += take
+            i += 1
+        return out
 
     def __len__(self):
         return self.end - self.start
@@ -76,41 +131,75 @@ class TokenStream:
         return out
 
 
-def split_streams(train_paths, val_paths, val_tokens, span):
+def split_streams(train_paths, val_paths, val_tokens, span, docs=False):
     """Train and validation streams, with the validation tail held out when no val shards exist
     (the same rule as trainer/data/loader.ts)."""
-    full = TokenStream(train_paths)
+    full = TokenStream(train_paths, docs=docs)
     if val_paths:
-        return full, TokenStream(val_paths)
+        return full, TokenStream(val_paths, docs=docs)
     total = len(full)
     hold = val_tokens if val_tokens is not None else min(int(total * 0.05), 1_000_000)
     hold = max(hold, span)
     if total - hold < span:
         raise ValueError(f'{total} tokens cannot hold a validation split of {hold} and a training batch of {span}')
-    return TokenStream(train_paths, 0, total - hold), TokenStream(train_paths, total - hold, total)
+    return TokenStream(train_paths, 0, total - hold, docs=docs), TokenStream(train_paths, total - hold, total, docs=docs)
+
+
+def document_layout(batch, ctx, starts):
+    """Segment ids and restarted positions [batch, ctx] (trainer/data/loader.ts documentLayout):
+    a segment starts at each row start and at each document start."""
+    n = batch * ctx
+    is_start = np.zeros(n, dtype=bool)
+    is_start[starts[starts < n]] = True
+    is_start[::ctx] = True
+    seg = np.cumsum(is_start) - 1
+    idx = np.arange(n)
+    seg_start = np.maximum.accumulate(np.where(is_start, idx, 0))
+    return seg.reshape(batch, ctx), (idx - seg_start).reshape(batch, ctx)
 
 
 class Batches:
     """Deterministic micro-batches: B·T+1 contiguous tokens from `pos`, advancing by B·T and
-    wrapping to the start (a new epoch) when fewer than B·T+1 tokens remain."""
+    wrapping to the start (a new epoch) when fewer than B·T+1 tokens remain. `next()` returns
+    (x, y, extra): extra is None, or a dict with `mask` ([B, T] float32, 1 where y is trained)
+    and, with document attention, `segments` and `positions` ([B, T] int64) — the rules of
+    trainer/data/loader.ts's Batch."""
 
-    def __init__(self, stream, batch, ctx, pos=0, epoch=0, pin=False):
+    def __init__(self, stream, batch, ctx, pos=0, epoch=0, pin=False, attention='causal'):
         self.stream, self.batch, self.ctx, self.pos, self.epoch, self.pin = stream, batch, ctx, pos, epoch, pin
+        self.attention = attention
         if len(stream) < batch * ctx + 1:
             raise ValueError(f'{len(stream)} tokens is less than one batch ({batch}×{ctx}+1)')
+        if attention == 'document' and stream.doc_starts is None:
+            raise ValueError("attention 'document' needs the shards' document starts")
 
     def next(self):
         span = self.batch * self.ctx
         if self.pos + span + 1 > len(self.stream):
             self.pos, self.epoch = 0, self.epoch + 1
-        buf = torch.from_numpy(self.stream.read(self.pos, span + 1))
+        at = self.pos
+        buf = torch.from_numpy(self.stream.read(at, span + 1))
+        extra = None
+        doc = self.attention == 'document'
+        if self.stream.masked or doc:
+            mask = self.stream.read_mask(at + 1, span)
+            extra = {}
+            if doc:
+                starts = self.stream.starts_in(at, span + 1)
+                mask[starts[starts >= 1] - 1] = 0
+                seg, pos = document_layout(self.batch, self.ctx, starts)
+                extra['segments'] = torch.from_numpy(seg)
+                extra['positions'] = torch.from_numpy(pos)
+            extra['mask'] = torch.from_numpy(mask).view(self.batch, self.ctx)
         if self.pin:
             # A copy from pageable memory synchronises the stream before it starts, so the host
             # could never queue the next step ahead of the GPU; pinned memory copies asynchronously
             # (PyTorch's caching host allocator reuses the buffers once their copy is done).
             buf = buf.pin_memory()
+            if extra:
+                extra = {k: v.pin_memory() for k, v in extra.items()}
         self.pos += span
-        return buf[:-1].view(self.batch, self.ctx), buf[1:].view(self.batch, self.ctx)
+        return buf[:-1].view(self.batch, self.ctx), buf[1:].view(self.batch, self.ctx), extra
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,6 +256,53 @@ def causal_attention(q, k, v):
     return att.masked_fill(mask, float('-inf')).softmax(dim=-1) @ v
 
 
+def _flex():
+    """torch.nn.attention.flex_attention (torch >= 2.5), compiled, or None."""
+    global _FLEX
+    if _FLEX is None:
+        try:
+            from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+            _FLEX = (torch.compile(flex_attention), create_block_mask)
+        except Exception:  # noqa: BLE001 - any import/compile failure means: not available
+            _FLEX = False
+    return _FLEX or None
+
+
+_FLEX = None
+
+
+class DocumentMask:
+    """Document attention for one batch: segment ids [B, T]. On CUDA with FlexAttention (torch >=
+    2.5) a block mask, so fully masked blocks are skipped; elsewhere a boolean [B, 1, T, T] mask
+    (allowed = same segment and key <= query) for SDPA (torch >= 2.0) or the explicit softmax
+    (Debian's torch 1.13 on CPU)."""
+
+    def __init__(self, segments):
+        B, T = segments.shape
+        self.block = None
+        self.allowed = None
+        flex = _flex() if segments.is_cuda else None
+        if flex is not None:
+            _, create_block_mask = flex
+            seg = segments
+
+            def mask_mod(b, h, q_idx, kv_idx):
+                return (kv_idx <= q_idx) & (seg[b, q_idx] == seg[b, kv_idx])
+
+            self.block = create_block_mask(mask_mod, B, None, T, T, device=segments.device)
+        else:
+            causal = torch.ones(T, T, dtype=torch.bool, device=segments.device).tril()
+            self.allowed = ((segments[:, :, None] == segments[:, None, :]) & causal)[:, None]
+
+    def attend(self, q, k, v):
+        if self.block is not None:
+            return _flex()[0](q, k, v, block_mask=self.block)
+        if hasattr(F, 'scaled_dot_product_attention'):
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=self.allowed)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.size(-1)))
+        return att.masked_fill(~self.allowed, float('-inf')).softmax(dim=-1) @ v
+
+
 class Block(nn.Module):
     def __init__(self, c):
         super().__init__()
@@ -179,14 +315,14 @@ class Block(nn.Module):
         self.c_fc = nn.Linear(d, c['mlpRatio'] * d, bias=bias)
         self.mlp_proj = nn.Linear(c['mlpRatio'] * d, d, bias=bias)
 
-    def forward(self, x, rope):
+    def forward(self, x, rope, doc=None):
         B, T, d = x.shape
         q, k, v = self.c_attn(self.ln_1(x)).split(d, dim=2)
         q, k, v = (t.view(B, T, self.heads, d // self.heads).transpose(1, 2) for t in (q, k, v))
         if rope is not None:
             cos, sin = rope
-            q, k = apply_rotary(q, cos[:T], sin[:T]), apply_rotary(k, cos[:T], sin[:T])
-        y = causal_attention(q, k, v)
+            q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        y = causal_attention(q, k, v) if doc is None else doc.attend(q, k, v)
         x = x + self.c_proj(y.transpose(1, 2).contiguous().view(B, T, d))
         return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate='tanh'))
 
@@ -221,19 +357,44 @@ class GPT(nn.Module):
                     std = std_proj if name.endswith('c_proj.weight') or name.endswith('mlp_proj.weight') else 0.02
                     p.copy_(torch.randn(p.shape, generator=g) * std)
 
-    def forward(self, idx, targets=None):
+    def forward(self, idx, targets=None, mask=None, denom=None, segments=None, positions=None):
+        """Logits [B, T, V] without targets; else the next-token loss: the mean cross-entropy, or
+        with `mask` ([B, T], 1 where the target is trained) the masked sum over `denom` trained
+        targets (default the mask's sum): the mean over trained tokens of the whole optimizer
+        batch (trainer/tfjs/ops.ts maskedCrossEntropy says why). `segments` and `positions`
+        ([B, T]) give document attention (trainer/data/loader.ts Batch)."""
         B, T = idx.shape
         x = self.wte(idx)
         if self.wpe is not None:
-            x = x + self.wpe.weight[:T]
-        rope = (self.rope_cos, self.rope_sin) if self.rope_cos is not None else None
+            x = x + (self.wpe.weight[:T] if positions is None else self.wpe(positions))
+        rope = None
+        if self.rope_cos is not None:
+            if positions is None:
+                rope = (self.rope_cos[:T], self.rope_sin[:T])
+            else:
+                rope = (self.rope_cos[positions][:, None], self.rope_sin[positions][:, None])
+        doc = DocumentMask(segments) if segments is not None else None
         for blk in self.h:
-            x = blk(x, rope)
+            x = blk(x, rope, doc)
         x = self.ln_f(x)
         logits = F.linear(x, self.wte.weight) if self.lm_head is None else self.lm_head(x)
         if targets is None:
             return logits
-        return F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1))
+        flat = logits.float().view(-1, logits.size(-1))
+        if mask is None:
+            return F.cross_entropy(flat, targets.reshape(-1))
+        return masked_cross_entropy(flat, targets.reshape(-1), mask.reshape(-1), denom)
+
+
+def masked_cross_entropy(logits, targets, mask, denom=None):
+    """sum(mask · CE) / denom (default: the mask's sum, at least 1): the mean over trained targets."""
+    ce = F.cross_entropy(logits, targets, reduction='none')
+    d = mask.sum() if denom is None else denom
+    if torch.is_tensor(d):
+        d = d.clamp(min=1)
+    else:
+        d = max(d, 1)
+    return (ce * mask).sum() / d
 
 
 def param_counts(cfg):

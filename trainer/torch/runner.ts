@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseMetricsRecord } from '../metrics.ts';
+import { siblingUri } from '../data/loader.ts';
+import { DOC_INDEX_EXT, MASK_EXT } from '../../formats/shards.ts';
 import type { BackendArgs, BackendResult } from '../tfjs/train.ts';
 import { fingerprintParts } from '../tfjs/train.ts';
 import { PACKAGE_ROOT } from '../../engine/modules/package-root.ts';
@@ -55,15 +57,29 @@ export async function trainTorch(a: BackendArgs): Promise<BackendResult> {
   let n = 0;
   const localise = async (uri: string): Promise<string> => {
     if (!isRemote(uri)) return localPath(uri);
-    const dest = join(work, 'shards', `${n++}.bin`);
-    await pipeline(await store.readStream(uri), createWriteStream(dest));
-    return dest;
+    const stem = join(work, 'shards', `${n++}`);
+    await pipeline(await store.readStream(uri), createWriteStream(`${stem}.bin`));
+    // The loss mask and document index travel with the shard (train.py finds them beside it).
+    for (const ext of [MASK_EXT, DOC_INDEX_EXT.bin!]) {
+      const side = siblingUri(uri, ext);
+      if (await store.exists(side)) await pipeline(await store.readStream(side), createWriteStream(`${stem}.${ext}`));
+    }
+    return `${stem}.bin`;
   };
   const train = [];
   for (const u of a.data.train) train.push(await localise(u));
   const val = [];
   for (const u of a.data.val ?? []) val.push(await localise(u));
 
+  // The initial weights (fine-tuning): a local directory for train.py.
+  let init: string | null = null;
+  if (a.init) {
+    if (isRemote(a.init)) {
+      init = join(work, 'init');
+      mkdirSync(init, { recursive: true });
+      for (const f of ['config.json', 'model.safetensors']) await pipeline(await store.readStream(store.join(a.init, f)), createWriteStream(join(init, f)));
+    } else init = localPath(a.init);
+  }
   const remoteState = isRemote(a.stateDir);
   const stateDir = remoteState ? join(work, 'state') : localPath(a.stateDir);
   mkdirSync(stateDir, { recursive: true });
@@ -85,8 +101,11 @@ export async function trainTorch(a: BackendArgs): Promise<BackendResult> {
     logEvery: run.logEvery,
     seed: run.seed,
     valTokens: run.valTokens,
+    attention: run.attention,
+    ...(init ? { init } : {}),
+    ...(a.evalAtStart ? { evalAtStart: true } : {}),
     data: { train, val: val.length ? val : null, eotToken: a.data.eotToken ?? null, tokenizer: a.data.tokenizer ?? null },
-    dataId: fingerprintParts(run, a.data),
+    dataId: fingerprintParts(run, a.data, a.init, a.evalAtStart),
     outDir: outLocal,
     stateDir,
     torch: run.torch,

@@ -24,7 +24,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gpt import GPT, Batches, canonical_state, flops_per_token, full_config, param_counts, split_streams, write_safetensors  # noqa: E402
+from gpt import GPT, Batches, canonical_state, flops_per_token, full_config, load_canonical, param_counts, read_safetensors, split_streams, write_safetensors  # noqa: E402
 
 
 def emit(obj):
@@ -99,11 +99,19 @@ def main():
         torch.backends.cudnn.allow_tf32 = True
 
     B, T, accum = o['batchSize'], cfg['contextLength'], o['gradAccum']
-    train_stream, val_stream = split_streams(o['data']['train'], o['data'].get('val'), o.get('valTokens'), B * T + 1)
+    attention = o.get('attention', 'causal')
+    train_stream, val_stream = split_streams(o['data']['train'], o['data'].get('val'), o.get('valTokens'), B * T + 1, docs=attention == 'document')
 
     torch.manual_seed(o['seed'])
     raw = GPT(cfg)
     raw.init_weights(o['seed'])
+    if o.get('init'):
+        # Fine-tuning: the weights of a model checkpoint (either backend's), whose config must match.
+        with open(os.path.join(o['init'], 'config.json')) as f:
+            init_cfg = full_config(json.load(f)['model'])
+        if init_cfg != cfg:
+            raise SystemExit(f"init checkpoint {o['init']} has model {json.dumps(init_cfg)}, this run {json.dumps(cfg)}")
+        load_canonical(raw, read_safetensors(os.path.join(o['init'], 'model.safetensors')))
     raw.to(device)
     decay = [p for n, p in raw.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in raw.named_parameters() if p.dim() < 2]
@@ -127,7 +135,7 @@ def main():
     fp = fingerprint(o)
     step, tokens = 0, 0
     history = []  # train/val records so far: saved with the state, replayed on resume
-    loader = Batches(train_stream, B, T, pin=device.type == 'cuda')
+    loader = Batches(train_stream, B, T, pin=device.type == 'cuda', attention=attention)
     if os.path.exists(state_path):
         st = torch.load(state_path, map_location='cpu')
         if st.get('fingerprint') != fp:
@@ -156,17 +164,29 @@ def main():
     autocast = (lambda: torch.autocast('cuda', dtype=torch.bfloat16)) if (device.type == 'cuda' and dtype == torch.bfloat16) else contextlib.nullcontext
     n_val = min(o['evalBatches'], (len(val_stream) - 1) // (B * T))
 
+    def extra_args(extra, denom):
+        if extra is None:
+            return {}
+        out = {k: v.to(device, non_blocking=True) for k, v in extra.items()}
+        out['denom'] = max(denom, 1)
+        return out
+
     def evaluate():
+        # The mean over trained targets of the same n_val batches every time (trainer/tfjs/train.ts).
         model.eval()
-        vb = Batches(val_stream, B, T)
-        total = 0.0
+        vb = Batches(val_stream, B, T, attention=attention)
+        total, count = 0.0, 0.0
         with torch.no_grad():
             for _ in range(n_val):
-                x, y = vb.next()
+                x, y, extra = vb.next()
+                n = float(extra['mask'].sum()) if extra is not None else B * T
+                if n == 0:
+                    continue
                 with autocast():
-                    total += model(x.to(device), y.to(device)).item()
+                    total += model(x.to(device), y.to(device), **extra_args(extra, n)).item() * n
+                count += n
         model.train()
-        return total / n_val
+        return total / count if count else float('nan')
 
     def record(r):
         history.append(r)
@@ -184,17 +204,27 @@ def main():
     val_loss = next((r['valLoss'] for r in reversed(history) if r['kind'] == 'val'), None)
     steady = []  # (tokens, seconds) of intervals after warmup, for the mean throughput
     warm_steps = resumed + min(10, max(1, (o['steps'] - resumed) // 5))
+    if o.get('evalAtStart') and step == 0 and n_val > 0:
+        val_loss = evaluate()
+        record({'kind': 'val', 'step': 0, 'valLoss': val_loss, 'tokens': 0, 'elapsedSeconds': 0})
+        t_last = time.perf_counter()
     while step < o['steps']:
         lr = lr_at(step, o)
         for g in opt.param_groups:
             g['lr'] = lr
         loss_acc = torch.zeros((), device=device)
-        for _ in range(accum):
-            x, y = loader.next()
+        # All micro-batches first: the loss is the mean over the trained targets of the whole step.
+        micro = [loader.next() for _ in range(accum)]
+        masked = micro[0][2] is not None
+        denom = sum(float(e['mask'].sum()) for _, _, e in micro) if masked else B * T * accum
+        for x, y, extra in micro:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             with autocast():
-                loss = model(x, y)
-            (loss / accum).backward()
+                if masked:
+                    loss = model(x, y, **extra_args(extra, denom))
+                else:
+                    loss = model(x, y) / accum
+            loss.backward()
             loss_acc += loss.detach()
         clip = oo['gradClip']
         if clip and clip > 0:
@@ -206,7 +236,7 @@ def main():
         step += 1
         tokens += B * T * accum
         if step % o['logEvery'] == 0 or step == o['steps']:
-            last_loss = (loss_acc / accum).item()  # synchronises
+            last_loss = loss_acc.item() if denom > 0 else float('nan')  # synchronises
             now = time.perf_counter()
             tps = (tokens - tok_last) / (now - t_last)
             if step > warm_steps:

@@ -53,11 +53,12 @@ test('.bin shards: the nanoGPT/llm.c header, uint16 and uint32, read back by our
   assert.throws(() => binHeader(2 ** 31, 'uint16'), /at most 2\^31/);
 });
 
-test('arrow shards: one row per sequence with seq, tokens and doc_starts', () => {
+test('arrow shards: one row per sequence with seq, tokens, doc_starts and loss_mask', () => {
   const { data } = encodeShard('arrow', Uint16Array.from([1, 2, 3, 4, 5, 6]), Uint32Array.of(10, 3), [[0], [1, 2]], 3);
   const t = arrow.tableFromIPC(data);
   assert.equal(t.numRows, 2);
-  assert.deepEqual(t.schema.fields.map((f) => f.name), ['seq', 'tokens', 'doc_starts']);
+  assert.deepEqual(t.schema.fields.map((f) => f.name), ['seq', 'tokens', 'doc_starts', 'loss_mask']);
+  assert.deepEqual([...t.getChild('loss_mask')!.get(1)!], [1, 1, 1], 'no mask given: every token trained');
   assert.equal(t.getChild('seq')!.get(0), 10n);
   assert.deepEqual([...t.getChild('tokens')!.get(1)!], [4, 5, 6]);
   assert.deepEqual([...t.getChild('doc_starts')!.get(1)!], [1, 2]);
