@@ -9,7 +9,9 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Agent, interceptors, request } from 'undici';
+import { lazyPackage } from '../engine/modules/lazy.ts';
+
+const undici = lazyPackage<typeof import('undici')>('undici');
 import { entry, type DatasetEntry, type DatasetFile } from './registry.ts';
 
 /** Where files are looked for and put. */
@@ -65,6 +67,7 @@ async function download(file: DatasetFile, dest: string, opts: FetchOptions): Pr
   const tmp = `${dest}.part-${process.pid}`;
   const hash = createHash('sha256');
   try {
+    const { Agent, interceptors, request } = undici();
     const dispatcher = new Agent({ headersTimeout: 60_000, bodyTimeout: opts.timeoutMs ?? 600_000 }).compose(interceptors.redirect({ maxRedirections: 5 }));
     const res = await request(file.url, { dispatcher });
     if (res.statusCode !== 200) {

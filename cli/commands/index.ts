@@ -13,6 +13,7 @@ export const commands: CommandEntry[] = [
   { name: 'apply', summary: 'run one registered operator over JSONL docs ({id, text, meta})', load: async () => (await import('./apply.ts')).applyCommand },
   { name: 'plan', summary: 'compute, time, cost, energy and loss of a training run; compute-optimal sizes for a budget', load: async () => (await import('./plan.ts')).planCommand },
   { name: 'audit', summary: 'per filter: docs kept/dropped per reason, score histograms, samples, --what-if', load: async () => (await import('./audit.ts')).auditCommand },
+  { name: 'chat', summary: 'render JSONL conversations with a chat template (built-in, .jinja or tokenizer_config.json)', load: async () => (await import('./chat.ts')).chatCommand },
   { name: 'tokenizer', summary: 'train a BPE tokenizer on text files; encode/decode with it or a tiktoken encoding', load: async () => (await import('./tokenizer.ts')).tokenizerCommand },
   { name: 'contamination', summary: 'check benchmark files for n-gram overlap with a training corpus (GPT-3-style report)', load: async () => (await import('./contamination.ts')).contaminationCommand },
   { name: 'cancel', summary: 'cancel the Slurm jobs of a pipeline (arrays, finalize and planner jobs of every run)', load: async () => (await import('./cancel.ts')).cancelCommand },

@@ -5,7 +5,8 @@
  * body), the SSRF guard on every connection, and the exact request/response heads for WARC.
  */
 import { STATUS_CODES } from 'node:http';
-import { Agent, errors, request } from 'undici';
+import type { Agent } from 'undici';
+import { lazyPackage } from '../../engine/modules/lazy.ts';
 import { BlockedAddressError, addressPolicy, guardedConnector, type PrivatePolicy } from './ssrf.ts';
 
 /** A completed HTTP exchange. */
@@ -45,13 +46,15 @@ export interface FetcherOptions {
   allowPrivateNetworks: PrivatePolicy;
 }
 
+const undici = lazyPackage<typeof import('undici')>('undici');
+
 /** Keep-alive HTTP client with the SSRF guard in its connector. */
 export class Fetcher {
   private readonly ips = new Map<string, string>();
   private readonly agent: Agent;
 
   constructor(private readonly opts: FetcherOptions) {
-    this.agent = new Agent({
+    this.agent = new (undici().Agent)({
       connect: guardedConnector(addressPolicy(opts.allowPrivateNetworks), { timeout: opts.timeoutMs }, (host, ip) => this.ips.set(host, ip)),
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
@@ -75,7 +78,7 @@ export class Fetcher {
     signal?.addEventListener('abort', onAbort, { once: true });
     const date = new Date();
     try {
-      const res = await request(url, {
+      const res = await undici().request(url, {
         method: 'GET',
         headers: Object.fromEntries(headers.filter(([k]) => k !== 'host')),
         dispatcher: this.agent,
@@ -127,6 +130,7 @@ function classify(e: unknown, timedOut: boolean, timeoutMs: number): FetchError 
   for (let c: unknown = e; c; c = (c as { cause?: unknown }).cause) {
     if (c instanceof BlockedAddressError) return new FetchError('blocked-address', c.message, { address: c.address, why: c.why });
   }
+  const { errors } = undici();
   if (timedOut || e instanceof errors.HeadersTimeoutError || e instanceof errors.BodyTimeoutError || e instanceof errors.ConnectTimeoutError) {
     return new FetchError('timeout', `no complete response within ${timeoutMs} ms`, { timeoutMs });
   }

@@ -3,7 +3,9 @@
  * `<iframe src>`, resolved against the first `<base href>` (or the page URL). `rel=nofollow`
  * links are left out unless asked for, and `<meta name=robots content=nofollow>` stops extraction.
  */
-import { Parser } from 'htmlparser2';
+import { lazyPackage } from '../../engine/modules/lazy.ts';
+
+const htmlparser2 = lazyPackage<typeof import('htmlparser2')>('htmlparser2');
 import { normalizeUrl } from './url.ts';
 
 export interface Links {
@@ -19,7 +21,7 @@ export function extractLinks(html: string, pageUrl: string, opts: { followNofoll
   let baseSeen = false;
   const raw: string[] = [];
   let nofollowPage = false;
-  const parser = new Parser(
+  const parser = new (htmlparser2().Parser)(
     {
       onopentag(name, attrs) {
         switch (name) {

@@ -14,7 +14,10 @@
  */
 import dns from 'node:dns';
 import type { LookupFunction, Socket } from 'node:net';
-import { buildConnector } from 'undici';
+import type { buildConnector } from 'undici';
+import { lazyPackage } from '../../engine/modules/lazy.ts';
+
+const undici = lazyPackage<typeof import('undici')>('undici');
 import { inPrefix, parseIp, refusalOf } from './address.ts';
 
 /** The audit reason of a URL refused by the guard (docs/web-data.md lists it). */
@@ -107,7 +110,7 @@ export function guardedLookup(refuse: AddressPolicy, resolve: typeof dns.lookup 
  * checked once more and passed to `onConnect` (for WARC-IP-Address).
  */
 export function guardedConnector(refuse: AddressPolicy, options: buildConnector.BuildOptions, onConnect: (hostname: string, ip: string) => void): buildConnector.connector {
-  const connect = buildConnector({ ...options, lookup: guardedLookup(refuse) });
+  const connect = undici().buildConnector({ ...options, lookup: guardedLookup(refuse) });
   return (opts, callback) => {
     // undici hands IPv6 literals over without brackets
     const literal = parseIp(opts.hostname) ? opts.hostname : undefined;

@@ -6,7 +6,9 @@
  * this tree keeps most of the SAX speed because it never materialises the subtrees extraction
  * throws away (scripts, styles, SVG, forms' controls…) and stores only the attributes it reads.
  */
-import { Parser } from 'htmlparser2';
+import { lazyPackage } from '../../engine/modules/lazy.ts';
+
+const htmlparser2 = lazyPackage<typeof import('htmlparser2')>('htmlparser2');
 
 /** An element: tag name (lower case), the attributes extraction reads, children in order. */
 export interface El {
@@ -53,7 +55,7 @@ export function parseHtml(html: string): { root: El; info: PageInfo } {
   let titleDone = false;
   // Collecting the text of a JSON-LD script (a skipped subtree whose text is metadata).
   let ld: string | undefined;
-  const parser = new Parser(
+  const parser = new (htmlparser2().Parser)(
     {
       onopentag(name, attribs) {
         if (skip > 0) {

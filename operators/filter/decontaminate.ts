@@ -19,6 +19,13 @@
  * it removes every distinctive n-gram the report could count, a superset of what the report
  * flags. So removal and reporting never disagree: a report over the filter's output finds no
  * dirty item (tested on the conformance corpus).
+ *
+ * Chat and preference docs (`meta.chat`, `meta.preference`: formats/chat.ts) are checked on all
+ * their text fields (`textFields`: every message's content; for a pair the prompt, chosen *and*
+ * rejected, which `text` does not hold), joined so an n-gram spanning two turns is found too. A
+ * match drops the doc whole, as `decontaminate.contaminatedChat` with the matched fields
+ * (`messages[1]`, `rejected[0]`, …) and items: cutting spans out of a turn would leave a
+ * conversation that no longer reads as one.
  */
 import { z } from 'zod';
 import type { Doc, Json, Operator } from '../../engine/types.ts';
@@ -28,6 +35,7 @@ import { buildIndex, type NgramIndex } from '../../formats/contamination/ngram-i
 import { matchSpans } from '../../formats/contamination/match.ts';
 import { UnitBuffer } from '../../formats/contamination/normalize.ts';
 import { toJson } from '../../engine/json.ts';
+import { chatOf, preferenceOf, textFields } from '../../formats/chat.ts';
 
 const Bench = z.union([
   z.string().min(1),
@@ -88,6 +96,27 @@ export function cutSpans(text: string, spans: Array<[number, number]>, window: n
   return pieces;
 }
 
+/** Names of a chat or preference doc's text fields, in `textFields` order; undefined for other docs. */
+function structuredFieldNames(doc: Doc): string[] | undefined {
+  const c = chatOf(doc);
+  if (c) return c.messages.map((_, i) => `messages[${i}]`);
+  const p = preferenceOf(doc);
+  if (p) return (['prompt', 'chosen', 'rejected'] as const).flatMap((k) => p[k].map((_, i) => `${k}[${i}]`));
+  return undefined;
+}
+
+/** The fields (of `fields` joined by a blank line) that the match spans touch. */
+function fieldsHit(fields: string[], names: string[], spans: Array<[number, number]>): string[] {
+  const hit = new Set<string>();
+  let start = 0;
+  fields.forEach((f, i) => {
+    const end = start + f.length;
+    if (spans.some(([s, e]) => s < end && e > start)) hit.add(names[i]!);
+    start = end + 2;
+  });
+  return [...hit];
+}
+
 /** Removes benchmark spans from training docs (see the module comment for the rules and defaults). */
 export function decontaminate(options: DecontaminateOptions): Operator {
   const cfg = parseConfig('filter.decontaminate', Config, options);
@@ -96,7 +125,7 @@ export function decontaminate(options: DecontaminateOptions): Operator {
     kind: 'operator',
     type: 'filter.decontaminate',
     name,
-    version: '2',
+    version: '3',
     config: toJson(cfg),
     async *process(input, ctx) {
       const index = await indexFor(cfg);
@@ -104,6 +133,18 @@ export function decontaminate(options: DecontaminateOptions): Operator {
       for await (const batch of input) {
         const out: Doc[] = [];
         for (const doc of batch) {
+          const names = structuredFieldNames(doc);
+          if (names) {
+            const fields = textFields(doc);
+            const joined = fields.join('\n\n');
+            const { spans, items } = matchSpans(index, joined, buf);
+            if (spans.length === 0) out.push(doc);
+            else {
+              ctx.audit.score(name, 'removedChars', doc, doc.text.length, false);
+              ctx.audit.drop(name, doc, 'decontaminate.contaminatedChat', spans.length, { items: items.slice(0, 50), spans: spans.length, fields: fieldsHit(fields, names, spans) });
+            }
+            continue;
+          }
           const { spans, items } = matchSpans(index, doc.text, buf);
           if (spans.length === 0) {
             out.push(doc);

@@ -18,7 +18,9 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
+import { lazyPackage } from '../../engine/modules/lazy.ts';
+
+const csvSync = lazyPackage<typeof import('csv-parse/sync')>('csv-parse/sync');
 import { openInput, readInputText } from './open.ts';
 import { jsonlRecords } from './records.ts';
 import type { Benchmark, BenchmarkFormat, EvalItem, SkippedRecord } from '../../formats/benchmarks.ts';
@@ -246,7 +248,7 @@ async function loadMmlu(path: string, name: string, skip: Skip): Promise<EvalIte
     const csv = await readText(file);
     let rows: string[][];
     try {
-      rows = parseCsv(csv, { relax_column_count: true, skip_empty_lines: true }) as string[][];
+      rows = csvSync().parse(csv, { relax_column_count: true, skip_empty_lines: true }) as string[][];
     } catch (e) {
       throw new Error(`benchmark ${file}: invalid CSV: ${(e as Error).message}`);
     }

@@ -102,6 +102,16 @@ test('scorer: tfjs and torch give the same log-probabilities for a checkpoint of
         const alt = await s.logprobs(seq.slice(0, -1).map((_, j) => [...seq.slice(0, j + 1), both.argmax[0]![j]!]));
         alt.forEach((a, j) => assert.ok(a.at(-1)! >= both.logprobs[0]![j]! - 1e-6, `${name}/${backend} position ${j}: argmax ${both.argmax[0]![j]} less likely than token ${seq[j + 1]}`));
         argmaxes.push(both.argmax);
+        // With a tail, only the last k positions are scored: the same values as the full answer's end.
+        const tails = [5, 19, 0, 1];
+        const part = await s.logprobsWithArgmax!(seqs, tails);
+        part.logprobs.forEach((p, i) => {
+          const full = both.logprobs[i]!;
+          assert.equal(p.length, tails[i], `${name}/${backend} seq ${i}: tail length`);
+          p.forEach((v, j) => assert.ok(Math.abs(v - full[full.length - tails[i]! + j]!) < 1e-5, `${name}/${backend} seq ${i} tail ${j}: ${v} vs ${full[full.length - tails[i]! + j]}`));
+          assert.deepEqual(part.argmax[i], both.argmax[i]!.slice(both.argmax[i]!.length - tails[i]!), `${name}/${backend} seq ${i}: tail argmax`);
+        });
+        await assert.rejects(s.logprobs(seqs, [33, 1, 0, 1]), /tail 33 of sequence 0 is outside \[0, 32\]/);
         await assert.rejects(s.logprobs([new Array(34).fill(1)]), /at most maxContext \+ 1 = 33/);
       } finally {
         await s.close();

@@ -148,9 +148,11 @@ export class TfjsGPT {
    * (document attention, see trainer/data/loader.ts `Batch`): a token attends only to earlier
    * tokens of its own segment, through an additive bias of 0 / −1e9 built from the segment ids
    * (`[B, 1, T, T]`, added to every head's scores; exp(−1e9) is exactly 0 in float32), and its
-   * position is `layout.positions` instead of its index in the row.
+   * position is `layout.positions` instead of its index in the row. With `rows` (indices into
+   * the B·T positions), only those rows `[rows.length, V]`: the vocabulary projection is a third
+   * of a small model's forward FLOPs, and an eval needs the continuation's positions only.
    */
-  logits(ids: Int32Array, B: number, T: number, layout?: AttentionLayout): Tensor2D {
+  logits(ids: Int32Array, B: number, T: number, layout?: AttentionLayout, rows?: Int32Array): Tensor2D {
     const tf = this.tf;
     const c = this.config;
     if (T > c.contextLength) throw new Error(`trainer: sequence of ${T} tokens exceeds the context length ${c.contextLength}`);
@@ -200,6 +202,7 @@ export class TfjsGPT {
       const h = gelu(tf, this.linear(this.layerNorm(x, p + 'ln_2'), p + 'mlp.c_fc')) as Tensor2D;
       x = tf.add(x, this.linear(h, p + 'mlp.c_proj'));
     }
+    if (rows) x = tf.gather(x, tf.tensor1d(rows, 'int32'));
     x = this.layerNorm(x, 'ln_f');
     const head = c.tiedHead ? tf.transpose(this.p('wte')) : this.p('lm_head.weight');
     return matmul(tf, x, head as Tensor2D);

@@ -7,7 +7,8 @@ Prints one JSON line `{"ready": true, ...}`, then answers each stdin line
 `{"batch": [[token, ...], ...]}` with `{"logprobs": [[...], ...]}`: for every sequence, the natural
 log-probability of each token after the first given those before it. With `"argmax": true` the
 answer also has `"argmax"`: the most likely next token at each of those positions (from the same
-forward pass; the eval's greedy check for LAMBADA). An error answers
+forward pass; the eval's greedy check for LAMBADA). With `"tail": [k, ...]` each sequence's answer
+holds only its last k values (the positions a log-likelihood request scores). An error answers
 `{"error": "..."}` and the process keeps serving.
 """
 import json
@@ -34,6 +35,7 @@ def main():
         try:
             req = json.loads(line)
             batch, want_argmax = req['batch'], bool(req.get('argmax'))
+            tail = req.get('tail')
             out = [None] * len(batch)
             arg = [None] * len(batch)
             # one forward per group of equal-ish length; pad right (causal: padding never affects earlier positions)
@@ -61,9 +63,11 @@ def main():
                     lp = torch.log_softmax(logits, dim=-1).gather(-1, y.to(device).unsqueeze(-1)).squeeze(-1).double().cpu()
                     am = logits.argmax(dim=-1).cpu() if want_argmax else None
                 for r, i in enumerate(idx):
-                    out[i] = lp[r, :len(batch[i]) - 1].tolist()
+                    end = len(batch[i]) - 1
+                    start = end - tail[i] if tail is not None else 0
+                    out[i] = lp[r, start:end].tolist()
                     if am is not None:
-                        arg[i] = am[r, :len(batch[i]) - 1].tolist()
+                        arg[i] = am[r, start:end].tolist()
             print(json.dumps({'logprobs': out, 'argmax': arg} if want_argmax else {'logprobs': out}), flush=True)
         except Exception as e:  # answer, keep serving
             print(json.dumps({'error': f'{type(e).__name__}: {e}'}), flush=True)

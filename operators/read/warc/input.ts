@@ -7,12 +7,16 @@
 import { isAbsolute, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { lazyPackage } from '../../../engine/modules/lazy.ts';
+
+const undici = lazyPackage<typeof import('undici')>('undici');
 import type { PlanContext, SourcePart, StorageLike } from '../../../engine/types.ts';
 
 let agent: Dispatcher | undefined;
 /** One keep-alive agent that follows up to 5 redirects, shared by every HTTP input. */
 function dispatcher(): Dispatcher {
+  const { Agent, interceptors } = undici();
   return (agent ??= new Agent().compose(interceptors.redirect({ maxRedirections: 5 })));
 }
 
@@ -35,7 +39,7 @@ async function* httpStream(url: string, signal?: AbortSignal): AsyncGenerator<Ui
     if (got > 0) headers.range = `bytes=${got}-`;
     let res;
     try {
-      res = await request(url, { headers, signal, dispatcher: dispatcher() });
+      res = await undici().request(url, { headers, signal, dispatcher: dispatcher() });
     } catch (e) {
       if (attempt < 5 && (got === 0 || ranges)) {
         await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
@@ -67,7 +71,7 @@ async function* httpStream(url: string, signal?: AbortSignal): AsyncGenerator<Ui
 
 /** HEAD of an HTTP resource: size and a version token (ETag, else Last-Modified). */
 async function httpStat(url: string): Promise<{ size: number; version: string }> {
-  const res = await request(url, { method: 'HEAD', headers: { 'user-agent': 'sluice (read.warc)' }, dispatcher: dispatcher() });
+  const res = await undici().request(url, { method: 'HEAD', headers: { 'user-agent': 'sluice (read.warc)' }, dispatcher: dispatcher() });
   await res.body.dump();
   if (res.statusCode >= 400) throw new Error(`cannot read ${url}: HTTP ${res.statusCode}`);
   const size = Number(res.headers['content-length'] ?? -1);

@@ -44,19 +44,19 @@ export class BigramScorer implements TokenScorer {
     return s;
   }
 
-  async logprobs(batch: number[][]): Promise<Float64Array[]> {
+  async logprobs(batch: number[][], tail?: number[]): Promise<Float64Array[]> {
     this.calls++;
-    return batch.map((seq) => {
+    return batch.map((seq, i) => {
       if (seq.length > this.maxContext + 1) throw new Error(`sequence of ${seq.length} > maxContext + 1`);
       const out = new Float64Array(seq.length - 1);
       for (let j = 0; j + 1 < seq.length; j++) out[j] = this.lp(seq[j]!, seq[j + 1]!);
-      return out;
+      return tail ? out.slice(out.length - tail[i]!) : out;
     });
   }
 
-  async logprobsWithArgmax(batch: number[][]): Promise<{ logprobs: Float64Array[]; argmax: Int32Array[] }> {
+  async logprobsWithArgmax(batch: number[][], tail?: number[]): Promise<{ logprobs: Float64Array[]; argmax: Int32Array[] }> {
     this.argmaxCalls++;
-    return { logprobs: await this.logprobs(batch), argmax: this.argmax(batch) };
+    return { logprobs: await this.logprobs(batch, tail), argmax: this.argmax(batch).map((a, i) => (tail ? a.slice(a.length - tail[i]!) : a)) };
   }
 
   /** The most likely next byte after each position. */

@@ -70,3 +70,25 @@ test('decontaminating tinyshakespeare with a planted ARC item removes exactly th
   assert.equal(out[0]!.text, planted.slice(0, out[0]!.text.length));
   assert.deepEqual((out[0]!.meta.decontaminated as { items: string[] }).items, ['arc_challenge/0']);
 });
+
+test('decontaminate checks every text field of chat and preference docs (rejected answers too) and drops a contaminated one whole', async () => {
+  const { dir, file } = benchFile();
+  try {
+    const op = filter.decontaminate({ benchmarks: [file] });
+    const msg = (role: string, content: string) => ({ role, content });
+    const leaked = words(14, 'q');
+    const chat = (id: string, user: string, answer: string) => ({ id, text: `user: ${user}\n\nassistant: ${answer}`, meta: { chat: { messages: [msg('system', 'Be brief.'), msg('user', user), msg('assistant', answer)] } } });
+    // A pair whose text (prompt + chosen) is clean but whose rejected answer holds the benchmark item.
+    const pair = { id: 'pair', text: 'user: tell me\n\nassistant: fine', meta: { preference: { prompt: [msg('user', 'tell me')], chosen: [msg('assistant', 'fine')], rejected: [msg('assistant', `Question: ${leaked} alpha beta`)] } } };
+    const cleanPair = { id: 'cleanPair', text: 'user: tell me\n\nassistant: fine', meta: { preference: { prompt: [msg('user', 'tell me')], chosen: [msg('assistant', 'fine')], rejected: [msg('assistant', 'not fine')] } } };
+    const { out, audit } = await runOperators([op], [chat('clean', 'hello there', 'hi'), chat('leak', `Question: ${leaked}`, 'alpha beta'), pair, cleanPair]);
+    assert.deepEqual(out.map((d) => d.id), ['clean', 'cleanPair']);
+    assert.equal(out[0]!.meta.decontaminated, undefined);
+    assert.deepEqual(audit.drops.map((d) => [d.id, d.reason, d.details!.fields, d.details!.items]), [
+      ['leak', 'decontaminate.contaminatedChat', ['messages[1]', 'messages[2]'], ['bench/0']], // the item's question and answer span two turns
+      ['pair', 'decontaminate.contaminatedChat', ['rejected[0]'], ['bench/0']],
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
