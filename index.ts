@@ -7,6 +7,8 @@ export { read } from './operators/read/index.ts';
 export { map } from './operators/map/index.ts';
 export { filter } from './operators/filter/index.ts';
 export { defineThresholdFilter } from './operators/filter/define-threshold.ts';
+export type { ClassifierOptions, ClassifierThresholdInfo } from './operators/filter/classifier.ts';
+export type { TextClassifier, LabelProbability } from './operators/classify/model.ts';
 export type { RuleSpec, NumericRule, ToggleRule, ThresholdFilterDefinition, ThresholdFilterFactory, ThresholdFilterOptions } from './operators/filter/define-threshold.ts';
 export { registerRules } from './operators/filter/rules.ts';
 export type { ThresholdRule } from './operators/filter/rules.ts';

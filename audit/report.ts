@@ -268,10 +268,10 @@ function binIndex(bins: HistogramBin[], v: number): number {
   return Math.max(0, Math.min(bins.length - 1, i));
 }
 
-/** Rules of an operator spec (undefined for operators without threshold rules). */
-function specRules(spec: OperatorSpec): ThresholdRule[] | undefined {
+/** Rules of an operator spec (undefined for operators without threshold rules); `info`: its stage's manifest info. */
+function specRules(spec: OperatorSpec, info?: Readonly<Record<string, unknown>>): ThresholdRule[] | undefined {
   try {
-    return rulesFor(spec.type, spec.config);
+    return rulesFor(spec.type, spec.config, info);
   } catch {
     return undefined;
   }
@@ -326,7 +326,7 @@ export async function auditStage(stage: StageInput, options: AuditOptions = {}):
 
   const specs = new Map(stage.operators.map((o) => [o.name, o]));
   const rulesOf = new Map<string, ThresholdRule[] | undefined>();
-  for (const o of stage.operators) rulesOf.set(o.name, specRules(o));
+  for (const o of stage.operators) rulesOf.set(o.name, specRules(o, manifest?.info));
   const marksFor = (op: string, key: string): ThresholdMark[] =>
     (rulesOf.get(op) ?? []).filter((r) => r.score === key && r.threshold !== null && !r.fixed).map((r) => ({ config: r.config, bound: r.bound, value: r.threshold!, reason: r.reason }));
 

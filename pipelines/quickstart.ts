@@ -15,13 +15,15 @@
  *
  * Knobs (environment, for smaller test runs): QUICKSTART_PAGES (default 1200), QUICKSTART_STEPS
  * (default 400), QUICKSTART_EVAL_LIMIT (items scored per public benchmark, default 300),
- * QUICKSTART_WORKDIR (default runs/quickstart).
+ * QUICKSTART_MAIL_LIMIT (items scored per mail benchmark, default all), QUICKSTART_WORKDIR
+ * (default runs/quickstart). The contamination check covers every item whatever the limits.
  */
 import { pipeline, extract, filter, map, dedup, tokenize, shard, train, evaluate, datasets } from 'sluice';
 
 const PAGES = Number(process.env.QUICKSTART_PAGES ?? 1200);
 const STEPS = Number(process.env.QUICKSTART_STEPS ?? 400);
 const EVAL_LIMIT = Number(process.env.QUICKSTART_EVAL_LIMIT ?? 300);
+const MAIL_LIMIT = process.env.QUICKSTART_MAIL_LIMIT ? Number(process.env.QUICKSTART_MAIL_LIMIT) : undefined;
 
 const mirror = process.env.SLUICE_DATA_MIRROR;
 const benchmarks = [
@@ -29,7 +31,7 @@ const benchmarks = [
   await datasets.benchmarkSpec('mail_cloze'),
   // Public benchmarks when a mirror or the cache has them (offline otherwise).
   mirror ? await datasets.benchmarkSpec('arc_easy', { optional: true }) : null,
-].filter((b) => b !== null).map((b) => ({ ...b, limit: b.name.startsWith('mail_') ? undefined : EVAL_LIMIT }));
+].filter((b) => b !== null).map((b) => ({ ...b, limit: b.name.startsWith('mail_') ? MAIL_LIMIT : EVAL_LIMIT }));
 
 export default pipeline({ name: 'quickstart', workdir: process.env.QUICKSTART_WORKDIR ?? 'runs/quickstart' }, (p) => {
   const pages = p.stage('crawl', datasets.mailArchiveCrawl({ maxPages: PAGES }));

@@ -44,8 +44,9 @@ async function* readDocs(path: string, encoding: TextEncoding, tally: ReadTally,
 }
 
 function write(out: Writable, doc: Doc): Promise<void> | void {
-  const { tokens, ...rest } = doc;
-  const line = JSON.stringify(tokens ? { ...rest, tokens: [...tokens] } : rest) + '\n';
+  // Typed arrays as JSON arrays (JSON.stringify would write them as objects keyed by index).
+  const { tokens, lossMask, ...rest } = doc;
+  const line = JSON.stringify({ ...rest, ...(tokens ? { tokens: [...tokens] } : {}), ...(lossMask ? { lossMask: [...lossMask] } : {}) }) + '\n';
   if (!out.write(line)) return new Promise((r) => out.once('drain', () => r()));
 }
 

@@ -23,8 +23,10 @@
  * trimmed inside string literals and comments and rejected `{%+`, `+%}` and `{% raw %}`; with
  * it, 600 seeded random templates mixing every marker render as Jinja2 does (tested).
  * Known differences left (rare in chat templates, each an error rather than a different
- * rendering except the last): `1e3` literals, one-element tuples `(1,)`, chained comparisons, the
- * `e`/`round`/`wordcount` filters are unsupported; numbers parsed from JSON carry no int/float
+ * rendering except the last): `1e3` literals, one-element tuples `(1,)`, chained comparisons,
+ * `%`/`format` string formatting, `str * n`, iterating a string, `loop.cycle`, `map`/`select` by
+ * filter name, string methods such as `count`/`find`, the `e`/`round`/`wordcount` filters are
+ * unsupported (test/operators/chat/template.test.ts lists them); numbers parsed from JSON carry no int/float
  * distinction (`1.0` in a tool schema renders `1`, Python `1.0`).
  */
 import type * as JinjaModule from '@huggingface/jinja';

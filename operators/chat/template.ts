@@ -137,30 +137,37 @@ function tokenText(v: unknown): string | undefined {
   return undefined;
 }
 
-/**
- * The template in a `tokenizer_config.json` text: `chat_template` as a string, or as a list of
- * `{name, template}` (the one named `default`); undefined when it has none.
- */
-export function templateFromTokenizerConfig(text: string, where: string): ChatTemplate | undefined {
-  let cfg: Record<string, unknown>;
+/** What a `tokenizer_config.json` says about chat: its template source (if any) and its bos/eos tokens. */
+function readTokenizerConfig(text: string, where: string): { source?: string; bosToken?: string; eosToken?: string } {
+  let cfg: unknown;
   try {
-    cfg = JSON.parse(text) as Record<string, unknown>;
+    cfg = JSON.parse(text);
   } catch (e) {
     throw new Error(`${where}: not JSON (${(e as Error).message})`);
   }
-  if (cfg === null || typeof cfg !== 'object') throw new Error(`${where}: not a JSON object`);
+  if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw new Error(`${where}: not a JSON object`);
+  const c = cfg as Record<string, unknown>;
   let source: string | undefined;
-  const ct = cfg.chat_template;
+  const ct = c.chat_template;
   if (typeof ct === 'string') source = ct;
   else if (Array.isArray(ct)) {
     const d = ct.find((x) => x && typeof x === 'object' && (x as { name?: unknown }).name === 'default') as { template?: unknown } | undefined;
     if (!d || typeof d.template !== 'string') throw new Error(`${where}: chat_template is a list without a 'default' entry`);
     source = d.template;
   } else if (ct !== undefined && ct !== null) throw new Error(`${where}: chat_template is neither a string nor a list of {name, template}`);
-  if (source === undefined) return undefined;
-  const bos = tokenText(cfg.bos_token);
-  const eos = tokenText(cfg.eos_token);
-  return { name: where, source, ...(bos !== undefined ? { bosToken: bos } : {}), ...(eos !== undefined ? { eosToken: eos } : {}) };
+  const bos = tokenText(c.bos_token);
+  const eos = tokenText(c.eos_token);
+  return { ...(source !== undefined ? { source } : {}), ...(bos !== undefined ? { bosToken: bos } : {}), ...(eos !== undefined ? { eosToken: eos } : {}) };
+}
+
+/**
+ * The template in a `tokenizer_config.json` text: `chat_template` as a string, or as a list of
+ * `{name, template}` (the one named `default`), with the config's bos/eos tokens; undefined when
+ * it has none.
+ */
+export function templateFromTokenizerConfig(text: string, where: string): ChatTemplate | undefined {
+  const { source, ...tokens } = readTokenizerConfig(text, where);
+  return source === undefined ? undefined : { name: where, source, ...tokens };
 }
 
 /**
@@ -195,22 +202,22 @@ export function templateDigest(t: ChatTemplate): string {
  */
 export async function templateForTokenizer(tokenizerSpec: string, fallback?: string | ChatTemplate, store: StorageLike = defaultStorage): Promise<ChatTemplate> {
   const spec = tokenizerSpec.replace(/\/+$/, '');
-  const dirs = /\.(json|tiktoken)$/.test(spec) ? [spec.split('/').slice(0, -1).join('/') || '.'] : [spec];
-  for (const dir of dirs) {
-    if (!spec.includes('/') && !(await store.exists(dir))) break; // an encoding name
+  const dir = /\.(json|tiktoken)$/.test(spec) ? spec.split('/').slice(0, -1).join('/') || '.' : spec;
+  // An encoding name (`gpt2`, `cl100k_base`) is no directory and has no template.
+  if (spec.includes('/') || (await store.exists(dir))) {
     const cfgUri = store.join(dir, 'tokenizer_config.json');
-    const cfg = (await store.exists(cfgUri)) ? templateFromTokenizerConfig(Buffer.from(await store.read(cfgUri)).toString('utf8'), cfgUri) : undefined;
+    const cfg = (await store.exists(cfgUri)) ? readTokenizerConfig(Buffer.from(await store.read(cfgUri)).toString('utf8'), cfgUri) : {};
     const jinjaUri = store.join(dir, 'chat_template.jinja');
-    if (await store.exists(jinjaUri)) {
-      const t: ChatTemplate = { name: jinjaUri, source: Buffer.from(await store.read(jinjaUri)).toString('utf8') };
-      if (cfg?.bosToken !== undefined) t.bosToken = cfg.bosToken;
-      if (cfg?.eosToken !== undefined) t.eosToken = cfg.eosToken;
+    const { source, ...tokens } = cfg;
+    // transformers' newer layout keeps the template in chat_template.jinja, the tokens in the config.
+    const t: ChatTemplate | undefined = (await store.exists(jinjaUri))
+      ? { name: jinjaUri, source: Buffer.from(await store.read(jinjaUri)).toString('utf8'), ...tokens }
+      : source !== undefined
+        ? { name: cfgUri, source, ...tokens }
+        : undefined;
+    if (t) {
       compile(t);
       return t;
-    }
-    if (cfg) {
-      compile(cfg);
-      return cfg;
     }
   }
   if (fallback === undefined) throw new Error(`tokenizer '${tokenizerSpec}' has no chat template (no chat_template.jinja, no chat_template in tokenizer_config.json): give a template (${Object.keys(BUILTIN_TEMPLATES).join(', ')} or a file)`);

@@ -19,7 +19,7 @@ import type { BpeTokenizer } from '../tokenize/bpe/tokenizer.ts';
 import { loadTokenizer } from '../tokenize/load.ts';
 import { ChatTemplateError, renderChat, resolveTemplate, templateDigest, templateForTokenizer, type ChatTemplate, type RenderOptions } from './template.ts';
 
-/** What is trained: every assistant turn, only the last, everything after the prompt (the turns before the first assistant turn), or nothing. */
+/** What is trained: every assistant turn, only the last, everything after the prompt (by default the messages up to the last user turn), or nothing. */
 export type MaskMode = 'assistant' | 'last' | 'completion' | 'none';
 /** What `maxTokens` does to a longer conversation: keep its start, keep its end, or drop it (audited). */
 export type Truncation = 'right' | 'left' | 'drop';
@@ -33,6 +33,11 @@ export interface TokenizeChatOptions {
   /** `bos_token` / `eos_token` for the template (default: the template's own, else '' and the tokenizer's end-of-text special). */
   bosToken?: string;
   eosToken?: string;
+  /**
+   * For `mask: 'completion'`: how many leading messages are the prompt (a preference pair's
+   * `prompt.length`). Default: the messages up to and including the last user turn.
+   */
+  promptMessages?: number;
 }
 
 /** A tokenised conversation: ids, a parallel mask (1 = trained) and the rendered text they encode. */
@@ -47,34 +52,45 @@ function eotName(tok: BpeTokenizer): string {
   return '';
 }
 
+/** Index of the last user turn, -1 without one. */
+function findLastUser(messages: readonly ChatMessage[]): number {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.role === 'user') return i;
+  return -1;
+}
+
 /** The character spans `[start, end)` of the rendering that are trained under `mode`. */
-function trainedSpans(template: ChatTemplate, messages: readonly ChatMessage[], full: string, mode: MaskMode, ro: RenderOptions): [number, number][] {
+function trainedSpans(template: ChatTemplate, messages: readonly ChatMessage[], full: string, mode: MaskMode, ro: RenderOptions, promptMessages: number | undefined): [number, number][] {
   if (mode === 'none') return [];
   const prefixLen = (upTo: number, gen: boolean): number => {
     const text = renderChat(template, messages.slice(0, upTo), { ...ro, addGenerationPrompt: gen });
     if (!full.startsWith(text)) throw new ChatTemplateError(`chat template '${template.name}': rendering the first ${upTo} turn(s)${gen ? ' with the generation prompt' : ''} is not a prefix of rendering them all, so turn offsets (and the loss mask) cannot be found`, false);
     return text.length;
   };
-  const spans: [number, number][] = [];
-  for (let i = 0; i < messages.length; i++) {
-    if (messages[i]!.role !== 'assistant') continue;
-    let start: number;
-    if (i === 0) start = 0;
-    else {
-      try {
-        start = prefixLen(i, true);
-      } catch (e) {
-        // A template without a generation prompt (Llama 2's) or whose prompt differs: the turn starts after the previous ones.
-        if (!(e instanceof ChatTemplateError)) throw e;
-        start = prefixLen(i, false);
-      }
+  /** Where turn `i` starts: after turns 0..i-1 and, before an assistant turn, the generation prompt (when the template has one that fits). */
+  const turnStart = (i: number): number => {
+    if (i === 0) return 0;
+    if (messages[i]?.role !== 'assistant') return prefixLen(i, false);
+    try {
+      return prefixLen(i, true);
+    } catch (e) {
+      // A template without a generation prompt (Llama 2's) or whose prompt differs: the turn starts after the previous ones.
+      if (!(e instanceof ChatTemplateError)) throw e;
+      return prefixLen(i, false);
     }
-    spans.push([start, prefixLen(i + 1, false)]);
-  }
+  };
+  const span = (i: number): [number, number] => [turnStart(i), prefixLen(i + 1, false)];
   switch (mode) {
-    case 'assistant': return spans;
-    case 'last': return spans.slice(-1);
-    case 'completion': return spans.length ? [[spans[0]![0], full.length]] : [];
+    case 'assistant': return messages.flatMap((m, i) => (m.role === 'assistant' ? [span(i)] : []));
+    case 'last': {
+      let i = messages.length - 1;
+      while (i >= 0 && messages[i]!.role !== 'assistant') i--;
+      return i >= 0 ? [span(i)] : [];
+    }
+    case 'completion': {
+      const p = promptMessages ?? findLastUser(messages) + 1;
+      if (!Number.isInteger(p) || p < 0 || p > messages.length) throw new Error(`tokenizeChat: promptMessages ${p} is not between 0 and the ${messages.length} messages`);
+      return p < messages.length ? [[turnStart(p), full.length]] : [];
+    }
     default: {
       const never: never = mode;
       throw new Error(`unknown mask mode ${String(never)}`);
@@ -93,7 +109,7 @@ export function tokenizeChat(messages: readonly ChatMessage[], opts: TokenizeCha
   const { tokenizer: tok, template } = opts;
   const ro: RenderOptions = { bosToken: opts.bosToken ?? template.bosToken ?? '', eosToken: opts.eosToken ?? template.eosToken ?? eotName(tok) };
   const text = renderChat(template, messages, ro);
-  const spans = trainedSpans(template, messages, text, opts.mask ?? 'assistant', ro);
+  const spans = trainedSpans(template, messages, text, opts.mask ?? 'assistant', ro, opts.promptMessages);
   const tokens = tok.encode(text, { allowedSpecial: 'all' });
   const lossMask = new Uint8Array(tokens.length);
   if (spans.length) {

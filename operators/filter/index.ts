@@ -8,6 +8,7 @@ import { fineweb } from './fineweb.ts';
 import { url } from './url.ts';
 import { threshold } from './threshold.ts';
 import { decontaminate } from './decontaminate.ts';
+import { classifier } from './classifier.ts';
 
 /** Filters: each keeps a doc or drops it with a reason and score, recorded in the audit. */
 export const filter = {
@@ -20,4 +21,5 @@ export const filter = {
   url,
   threshold,
   decontaminate,
+  classifier,
 };

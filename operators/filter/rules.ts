@@ -24,8 +24,11 @@ export interface ThresholdRule {
   fixed?: boolean;
 }
 
-/** Builds a filter's rules from its validated config. */
-export type RuleFactory = (config: Json) => ThresholdRule[];
+/**
+ * Builds a filter's rules from its validated config and, for thresholds decided at run time
+ * (`filter.classifier`'s `keepTopFraction`), the manifest info of the stage that applied them.
+ */
+export type RuleFactory = (config: Json, info?: Readonly<Record<string, unknown>>) => ThresholdRule[];
 
 const factories = new Map<string, RuleFactory>();
 
@@ -34,10 +37,10 @@ export function registerRules(type: string, factory: RuleFactory): void {
   factories.set(type, factory);
 }
 
-/** The rules of an operator type for a config, or undefined for types without threshold rules. */
-export function rulesFor(type: string, config: Json): ThresholdRule[] | undefined {
+/** The rules of an operator type for a config (and its stage's manifest info), or undefined for types without threshold rules. */
+export function rulesFor(type: string, config: Json, info?: Readonly<Record<string, unknown>>): ThresholdRule[] | undefined {
   const f = factories.get(type);
-  return f ? f(config) : undefined;
+  return f ? f(config, info) : undefined;
 }
 
 /** Whether `value` passes `rule` (a switched-off rule always passes; NaN fails). */

@@ -40,3 +40,15 @@ test('sluice chat render: built-in and file templates, generation prompt, bos/eo
   assert.equal(u.status, 2);
   assert.match(u.stderr, /--template NAME\|FILE is required/);
 });
+
+test('sluice apply chat.tokenize writes tokens and the loss mask as JSON arrays', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-chat-apply-'));
+  const input = join(dir, 'in.jsonl');
+  writeFileSync(input, JSON.stringify({ id: 'x', text: 't', meta: { chat: { messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Yo' }] } } }) + '\n');
+  const r = spawnSync(process.execPath, [BIN, 'apply', 'chat.tokenize', '--config', '{"tokenizer":"gpt2","template":"chatml"}', '--in', input], { encoding: 'utf8', cwd: REPO });
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { tokens: number[]; lossMask: number[] };
+  assert.ok(Array.isArray(doc.lossMask) && doc.lossMask.length === doc.tokens.length);
+  assert.deepEqual(doc.lossMask.slice(-5), [1, 1, 1, 1, 1]);
+  assert.equal(doc.lossMask[0], 0);
+});

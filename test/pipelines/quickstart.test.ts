@@ -9,9 +9,10 @@ import { REPO, SHARED_DATA } from '../helpers/data.ts';
 import type { RunSummary } from '../../engine/runner.ts';
 import type { Manifest } from '../../engine/types.ts';
 
-// A smaller configuration than the default (300 pages, 20 steps, 100 ARC items), same stages and code.
+// A smaller configuration than the default (300 pages, 20 steps, 50 items scored per benchmark),
+// same stages and code; the contamination check still covers every item.
 const workdir = mkdtempSync(join(tmpdir(), 'sluice-quickstart-'));
-const env = { QUICKSTART_PAGES: '300', QUICKSTART_STEPS: '20', QUICKSTART_EVAL_LIMIT: '100', QUICKSTART_WORKDIR: workdir, ...(existsSync(SHARED_DATA) ? { SLUICE_DATA_MIRROR: SHARED_DATA } : {}), SLUICE_CACHE: join(workdir, '.cache') };
+const env = { QUICKSTART_PAGES: '300', QUICKSTART_STEPS: '20', QUICKSTART_EVAL_LIMIT: '50', QUICKSTART_MAIL_LIMIT: '50', QUICKSTART_WORKDIR: workdir, ...(existsSync(SHARED_DATA) ? { SLUICE_DATA_MIRROR: SHARED_DATA } : {}), SLUICE_CACHE: join(workdir, '.cache') };
 
 function manifest(dir: string): Manifest {
   return JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
@@ -34,7 +35,10 @@ test('the quickstart runs end to end, reruns as a no-op, and re-runs only what a
   const evalDir = by.eval!.dir;
   for (const f of ['contamination.html', 'contamination.json', 'scores.json']) assert.ok(existsSync(join(evalDir, f)), f);
   const contamination = JSON.parse(readFileSync(join(evalDir, 'contamination.json'), 'utf8'));
-  const mc = (contamination.benchmarks as Array<{ name: string; dirty: number; dirtyIds: string[] }>).find((b) => b.name === 'mail_subject_mc')!;
+  const mc = (contamination.benchmarks as Array<{ name: string; total: number; dirty: number; dirtyIds: string[] }>).find((b) => b.name === 'mail_subject_mc')!;
+  const scores = JSON.parse(readFileSync(join(evalDir, 'scores.json'), 'utf8')) as { benchmarks: Array<{ benchmark: string; n: number }> };
+  assert.equal(scores.benchmarks.find((b) => b.benchmark === 'mail_subject_mc')?.n, 50, 'QUICKSTART_MAIL_LIMIT bounds the items scored');
+  assert.ok(mc.total > 50, `the contamination check covers all ${mc.total} items, not just the scored ones`);
   for (let i = 0; i < 5; i++) assert.ok(mc.dirtyIds.includes(`mail_subject_mc/${i}`), `planted item ${i} is found`);
   assert.match(r.stderr, /\| mail_subject_mc \|/, 'the contamination table is printed');
   // The run's report: one done node per stage, links resolving offline; the README's screenshot.

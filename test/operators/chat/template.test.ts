@@ -156,7 +156,12 @@ test('whitespace control (trim_blocks, lstrip_blocks, -, +, comments, raw, liter
 });
 
 test('what the library cannot do fails loudly instead of rendering differently', () => {
-  for (const src of ['{{ 1e3 }}', "{{ '<a>' | e }}", '{{ (1,) }}', '{% raw +%}x{% endraw %}']) {
+  // Measured against Jinja2: each of these renders there; the library rejects it (never renders it differently).
+  const unsupported = ['{{ 1e3 }}', "{{ '<a>' | e }}", '{{ (1,) }}', '{% raw +%}x{% endraw %}', "{% for i in [1, 2] %}{{ loop.cycle('a', 'b') }}{% endfor %}", "{{ '%d' | format(3) }}", "{{ '%s!' % 'hi' }}", "{{ [' a '] | map('trim') | list }}", "{{ ['x'] | select('equalto', 'x') | list }}", "{{ 'banana'.count('a') }}", "{{ '-' * 3 }}", "{% for c in 'ab' %}{{ c }}{% endfor %}"];
+  const py = python(Object.fromEntries(unsupported.map((src, i) => [`u${i}`, src])), unsupported.map((_, i) => ({ template: `u${i}`, messages: [], add_generation_prompt: false, bos_token: '', eos_token: '', label: `u${i}` })));
+  // All but `{% raw +%}` (which Jinja2 rejects too) render in Python.
+  assert.deepEqual(py.map((r) => 'ok' in r), unsupported.map((src) => !src.includes('raw +%}')));
+  for (const src of unsupported) {
     assert.throws(() => renderChat({ name: 'snippet', source: src }, []), ChatTemplateError, src);
   }
 });
@@ -183,9 +188,12 @@ test('resolveTemplate and templateForTokenizer: built-ins, .jinja files, tokeniz
   const own = await templateForTokenizer(tokDir, 'chatml');
   assert.equal(renderChat(own, [m('user', 'q')] as ChatMessage[]), '<|begin|>q<|end|>');
   assert.equal(renderChat(resolveTemplate(join(tokDir, 'tokenizer_config.json')), [m('user', 'q')] as ChatMessage[]), '<|begin|>q<|end|>');
-  // chat_template.jinja beside it wins over the config's string, keeping the config's tokens.
+  // chat_template.jinja beside it wins over the config's string, keeping the config's tokens,
+  // also when the config has no template (transformers' newer layout).
   writeFileSync(join(tokDir, 'chat_template.jinja'), '{{ bos_token }}J{{ messages | length }}');
   assert.equal(renderChat(await templateForTokenizer(tokDir), []), '<|begin|>J0');
+  writeFileSync(join(tokDir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<|b2|>' }));
+  assert.equal(renderChat(await templateForTokenizer(tokDir), []), '<|b2|>J0');
   assert.equal((await templateForTokenizer('cl100k_base', 'zephyr')).name, 'zephyr');
   await assert.rejects(templateForTokenizer('cl100k_base'), /has no chat template/);
   assert.throws(() => resolveTemplate('no-such-template'), /not a built-in \(chatml, llama-3, zephyr\) and no such file/);

@@ -10,7 +10,9 @@ import { loadEncoding } from '../../../operators/tokenize/bpe/tiktoken-format.ts
 import { runOperators } from '../../../engine/testing.ts';
 import type { Doc } from '../../../engine/types.ts';
 import { chatOf, type ChatMessage } from '../../../formats/chat.ts';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { BpeTrainer } from '../../../operators/tokenize/bpe/trainer.ts';
+import { loadTokenizer, tokenizerFiles } from '../../../operators/tokenize/load.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -52,8 +54,20 @@ test('mask modes on a multi-turn ChatML conversation', () => {
   };
   assert.equal(run('assistant'), 'Hello!<|im_end|>\n|Ciao, ünïcode 👋<|im_end|>\n');
   assert.equal(run('last'), 'Ciao, ünïcode 👋<|im_end|>\n');
-  assert.equal(run('completion'), 'Hello!<|im_end|>\n<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\nCiao, ünïcode 👋<|im_end|>\n');
+  assert.equal(run('completion'), 'Ciao, ünïcode 👋<|im_end|>\n', 'the prompt runs to the last user turn');
   assert.equal(run('none'), '');
+  // A completion of several messages (a tool call and its result): 'completion' trains all of them, 'last' only the final answer.
+  const tool = [m('user', 'Weather?'), m('assistant', 'call get_weather'), m('tool', '12°C'), m('assistant', 'It is 12°C.')];
+  const t2 = (mask: 'completion' | 'last', promptMessages?: number) => {
+    const r = tokenizeChat(tool, { tokenizer: gpt2, template: t, mask, ...(promptMessages !== undefined ? { promptMessages } : {}) });
+    return trained(r.tokens, r.lossMask);
+  };
+  assert.equal(t2('completion'), 'call get_weather<|im_end|>\n<|im_start|>tool\n12°C<|im_end|>\n<|im_start|>assistant\nIt is 12°C.<|im_end|>\n');
+  assert.equal(t2('last'), 'It is 12°C.<|im_end|>\n');
+  // A preference pair's prompt given explicitly (train.dpo's use): everything after it, here from the tool turn on.
+  assert.equal(t2('completion', 3), 'It is 12°C.<|im_end|>\n');
+  assert.equal(t2('completion', 2), '<|im_start|>tool\n12°C<|im_end|>\n<|im_start|>assistant\nIt is 12°C.<|im_end|>\n');
+  assert.throws(() => t2('completion', 9), /promptMessages 9 is not between 0 and the 4 messages/);
   // A template without a generation prompt (Llama 2 style): the turn starts where the previous ones end.
   const noGen: ChatTemplate = { name: 'nogen', source: "{% for x in messages %}{% if x.role == 'user' %}[INST] {{ x.content }} [/INST]{% else %} {{ x.content }} </s>{% endif %}{% endfor %}" };
   const r = tokenizeChat([m('user', 'Q'), m('assistant', 'A')], { tokenizer: gpt2, template: noGen });
@@ -92,4 +106,20 @@ test('chat.tokenize: truncation right/left/drop, template raises and emptied mas
   assert.equal(strict.audit.drops[0]!.details!.source, 'chat.jsonl:9');
   await assert.rejects(runOperators([chatTokenize(base)], [{ id: 'p', text: 'plain', meta: {} }]), /doc p has no meta.chat: read it with read.chat/);
   assert.throws(() => chatTokenize({ tokenizer: 'gpt2', template: 'chatml', mask: 'all' as never }), /mask/);
+});
+
+test("chat.tokenize uses the tokenizer's own chat template (tokenizer_config.json beside its files) over the template option", async () => {
+  const trainer = new BpeTrainer({ vocabSize: 300, specials: ['<|endoftext|>', '<|turn|>'] });
+  trainer.add('user assistant hello there general kenobi '.repeat(20));
+  const tokDir = join(mkdtempSync(join(tmpdir(), 'sluice-chat-owntok-')), 'tok');
+  mkdirSync(tokDir);
+  for (const [name, data] of Object.entries(tokenizerFiles(trainer.train().definition))) writeFileSync(join(tokDir, name), data);
+  writeFileSync(join(tokDir, 'tokenizer_config.json'), JSON.stringify({ eos_token: '<|endoftext|>', chat_template: "{% for x in messages %}<|turn|>{{ x.role }}: {{ x.content }}{% if x.role == 'assistant' %}{{ eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}<|turn|>assistant: {% endif %}" }));
+  const { out } = await runOperators([chatTokenize({ tokenizer: tokDir, template: 'chatml' })], [chatDoc('1', [m('user', 'hello there'), m('assistant', 'general kenobi')])]);
+  const tok = await loadTokenizer(tokDir);
+  const d = out[0]!;
+  assert.equal(tok.decode(d.tokens!), '<|turn|>user: hello there<|turn|>assistant: general kenobi<|endoftext|>');
+  assert.equal(d.tokens![0], tok.specials.get('<|turn|>'), 'the template\'s special is one token');
+  // ' general' straddles the generation prompt's space and the answer: trained.
+  assert.equal(tok.decode(d.tokens!.filter((_, i) => d.lossMask![i])), ' general kenobi<|endoftext|>');
 });
