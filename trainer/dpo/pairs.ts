@@ -1,13 +1,13 @@
 /**
  * Preference docs (`meta.preference`, from `read.preferences`) to tokenized pairs: each of
  * prompt + chosen and prompt + rejected is rendered with the chat template and encoded whole
- * (`tokenizeChat`); the response tokens (mask 1) are the assistant tokens after the prompt, found
- * from the character offset where the prompt's rendering with the generation prompt ends (a token
- * that straddles it counts as response, as `tokenizeChat` does). Sequences longer than the
- * model's context + 1 are truncated (`left`, the default, keeps the end: the response) or dropped.
+ * (`tokenizeChat`); the response tokens (mask 1) are everything after the prompt (its `completion`
+ * mask: from where the prompt's rendering with the generation prompt ends; a token that straddles
+ * it counts as response). Sequences longer than the model's context + 1 are truncated (`left`,
+ * the default, keeps the end: the response) or the pair is dropped.
  */
 import type { ChatMessage } from '../../formats/chat.ts';
-import { ChatTemplateError, renderChat, type ChatTemplate, type RenderOptions } from '../../operators/chat/template.ts';
+import { ChatTemplateError, type ChatTemplate } from '../../operators/chat/template.ts';
 import { tokenizeChat } from '../../operators/chat/tokenize.ts';
 import type { BpeTokenizer } from '../../operators/tokenize/bpe/tokenizer.ts';
 import { responseTokens, type PairSequence } from './data.ts';
@@ -27,28 +27,13 @@ export interface PairTokenizer {
 /** A pair's outcome: its two sequences, or why it is dropped (an audit reason) with details. */
 export type PairOutcome = { chosen: PairSequence; rejected: PairSequence } | { drop: 'dpo.tooLong' | 'dpo.noResponseTokens' | 'dpo.templateRaised' | 'dpo.sameTokens'; details: Record<string, string | number> };
 
-function renderOptions(t: PairTokenizer): RenderOptions {
-  let eot = '';
-  for (const [name, id] of t.tokenizer.specials) if (id === t.tokenizer.eotId) eot = name;
-  return { bosToken: t.template.bosToken ?? '', eosToken: t.template.eosToken ?? eot };
-}
-
-/** One sequence: prompt + response rendered and encoded, mask 1 on the response's assistant tokens. */
+/**
+ * One sequence: prompt + response rendered and encoded whole, mask 1 on everything after the
+ * prompt (`tokenizeChat`'s `completion` mask with the prompt's message count).
+ */
 export function tokenizeSequence(prompt: readonly ChatMessage[], response: readonly ChatMessage[], t: PairTokenizer): PairSequence {
-  const ro = renderOptions(t);
-  const r = tokenizeChat([...prompt, ...response], { tokenizer: t.tokenizer, template: t.template, mask: 'assistant', bosToken: ro.bosToken!, eosToken: ro.eosToken! });
-  let prefix = renderChat(t.template, prompt, { ...ro, addGenerationPrompt: true });
-  if (!r.text.startsWith(prefix)) prefix = renderChat(t.template, prompt, { ...ro, addGenerationPrompt: false });
-  if (!r.text.startsWith(prefix)) throw new ChatTemplateError(`chat template '${t.template.name}': the prompt's rendering is not a prefix of the prompt + response rendering`, false);
-  const promptBytes = Buffer.byteLength(prefix);
-  const mask = new Uint8Array(r.tokens.length);
-  let b0 = 0;
-  for (let i = 0; i < r.tokens.length; i++) {
-    const b1 = b0 + t.tokenizer.tokenBytes(r.tokens[i]!).length;
-    mask[i] = r.lossMask[i]! && b1 > promptBytes ? 1 : 0;
-    b0 = b1;
-  }
-  return { tokens: r.tokens, mask };
+  const r = tokenizeChat([...prompt, ...response], { tokenizer: t.tokenizer, template: t.template, mask: 'completion', promptMessages: prompt.length });
+  return { tokens: r.tokens, mask: r.lossMask };
 }
 
 function truncate(s: PairSequence, max: number, how: 'left' | 'right'): PairSequence {
