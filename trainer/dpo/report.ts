@@ -16,7 +16,7 @@ export interface ChartSeries {
 }
 
 /** An SVG line chart of `s` against step; `aria-label` is `s.label`. */
-export function seriesChartSvg(s: ChartSeries, width = 460, height = 300): string {
+export function seriesChartSvg(s: ChartSeries, width = 440, height = 300): string {
   const line = s.line.filter(([, v]) => Number.isFinite(v));
   const points = s.points.filter(([, v]) => Number.isFinite(v));
   const all = [...line, ...points];
