@@ -33,5 +33,5 @@ export { scaling, plan } from './plan/index.ts';
 export { evaluate } from './evals/stage.ts';
 export { contamination } from './evals/contamination/index.ts';
 export { crawl } from './operators/crawl/crawl.ts';
-export { train } from './trainer/index.ts';
+export { train, exportCheckpoint } from './trainer/index.ts';
 export { datasets } from './datasets/index.ts';

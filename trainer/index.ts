@@ -1,4 +1,4 @@
-/** The trainer's public surface: the `train` stage (with `train.sft` and `train.dpo`), `trainModel`, DPO's API, and the checkpoint scorer. */
+/** The trainer's public surface: the `train` stage (with `train.sft` and `train.dpo`), `trainModel`, DPO's API, the checkpoint scorer, and checkpoint export. */
 import { train as trainStage } from './stage.ts';
 import { sft } from './sft.ts';
 import { dpo } from './dpo/stage.ts';
@@ -18,4 +18,5 @@ export type { DpoLossType } from './dpo/loss.ts';
 export { trainModel } from './api.ts';
 export type * from './api.ts';
 export { openScorer, type OpenScorerOptions } from './scorer.ts';
+export { exportCheckpoint, type ExportOptions, type ExportResult, type ExportFormat } from './export/index.ts';
 export { paramCounts, flopsPerToken } from '../formats/model.ts';

@@ -19,5 +19,7 @@ export const commands: CommandEntry[] = [
   { name: 'cancel', summary: 'cancel the Slurm jobs of a pipeline (arrays, finalize and planner jobs of every run)', load: async () => (await import('./cancel.ts')).cancelCommand },
   { name: 'datasets', summary: 'list registered corpora and benchmarks; fetch them into the cache (sha256-verified)', load: async () => (await import('./datasets.ts')).datasetsCommand },
   { name: 'report', summary: 'a browsable report of a workdir: the DAG by status, stage figures, every report linked', load: async () => (await import('./report.ts')).reportCommand },
+  { name: 'judge', summary: 'LLM-judge evaluation: AlpacaEval win rates, length control, instruction difficulty', load: async () => (await import('./judge.ts')).judgeCommand },
+  { name: 'export', summary: 'export a trained checkpoint as GGUF (llama.cpp, Ollama) or Hugging Face GPT-2 safetensors', load: async () => (await import('./export.ts')).exportCommand },
   { name: 'stats', summary: "compare two stages' statistics per domain (or language, source, meta key): what a filter did", load: async () => (await import('./stats.ts')).statsCommand },
 ];
