@@ -83,6 +83,12 @@ export function pipeline(options: PipelineOptions, build: (p: PipelineBuilder) =
     stage(name: string, input: StageInput, operators?: Operator[] | StageExpansion | [StageExpansion], stageOptions: StageOptions = {}): StageRef {
       if (typeof name !== 'string' || !NAME.test(name)) throw new Error(`pipeline '${options.name}': invalid stage name ${JSON.stringify(name)} (letters, digits, '.', '_', '-')`);
       if (byName.has(name)) throw new Error(`pipeline '${options.name}': stage '${name}' is declared twice`);
+      if (isExpansion(input)) {
+        // An expansion that carries its inputs (`train.dpo(pairs, …)`) stands for `p.stage(name, inputs, expansion)`.
+        if (!Array.isArray(input.inputs)) throw new Error(`stage '${name}': ${input.type} is an expansion without inputs; give it upstream stage(s): p.stage(name, inputs, ${input.type}(…))`);
+        if (operators !== undefined && !(Array.isArray(operators) && operators.length === 0)) throw new Error(`stage '${name}': ${input.type} takes no operators`);
+        return builder.stage(name, input.inputs, input, stageOptions);
+      }
       const only: unknown = Array.isArray(operators) ? (operators.length === 1 ? operators[0] : undefined) : operators;
       const expansion = isExpansion(only) ? only : undefined;
       if (expansion) {

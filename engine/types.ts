@@ -135,7 +135,7 @@ export interface CustomStage<Info extends StageInfo = StageInfo, In extends Stag
 }
 
 /** Anything a stage may take as its input. */
-export type StageInput = Source | CustomStage<StageInfo, StageRefs> | StageRef<StageInfo> | StageRef<StageInfo>[];
+export type StageInput = Source | CustomStage<StageInfo, StageRefs> | StageRef<StageInfo> | StageRef<StageInfo>[] | (StageExpansion & { inputs: StageRef[] });
 
 /**
  * An operator that declares several stages in its place (e.g. MinHash: signatures → buckets →
@@ -144,6 +144,11 @@ export type StageInput = Source | CustomStage<StageInfo, StageRefs> | StageRef<S
  */
 export interface StageExpansion<Info extends StageInfo = StageInfo> extends OperatorSpec {
   kind: 'expansion';
+  /**
+   * The upstream stages it reads, when the factory took them itself (`train.dpo(pairs, …)`): such
+   * an expansion is the stage's input, `p.stage(name, expansion)`, like a custom stage.
+   */
+  inputs?: StageRef[];
   expand(p: PipelineBuilder, name: string, inputs: StageRef[], options: StageOptions): StageRef<Info>;
 }
 
@@ -157,6 +162,7 @@ export interface PipelineBuilder {
    */
   stage<Info extends StageInfo>(name: string, input: CustomStage<Info, StageRefs>, operators?: undefined | [], options?: StageOptions): StageRef<Info>;
   stage<Info extends StageInfo>(name: string, input: StageRef<StageInfo> | StageRef<StageInfo>[], operators: StageExpansion<Info> | [StageExpansion<Info>], options?: StageOptions): StageRef<Info>;
+  stage<Info extends StageInfo>(name: string, input: StageExpansion<Info> & { inputs: StageRef[] }, operators?: undefined | [], options?: StageOptions): StageRef<Info>;
   stage(name: string, input: StageInput, operators?: Operator[] | StageExpansion | [StageExpansion], options?: StageOptions): StageRef;
 }
 

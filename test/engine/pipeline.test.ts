@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pipeline, read, map, filter } from '../../index.ts';
 import { Runtime, canonicalJson } from '../../engine/runtime.ts';
 import { tempProject } from '../helpers/cli.ts';
-import type { StageExpansion } from '../../engine/types.ts';
+import type { StageExpansion, StageRef } from '../../engine/types.ts';
 
 function project() {
   const dir = tempProject();
@@ -84,6 +84,35 @@ test('expansions declare their stages and return the final one', () => {
       ['b.first', ['a']],
       ['b', ['b.first']],
     ],
+  );
+});
+
+test('an expansion that carries its inputs is a stage input by itself (train.dpo(pairs, …)); one without inputs is refused', () => {
+  const exp = (inputs?: StageRef[]): StageExpansion & { inputs: StageRef[] } => ({
+    kind: 'expansion',
+    type: 'test.carried',
+    name: 'test.carried',
+    version: '1',
+    config: {},
+    ...(inputs ? { inputs } : {}),
+    expand(p, name, ins) {
+      const first = p.stage(`${name}.first`, ins, [map('id', (d) => d)]);
+      return p.stage(name, first, [filter.where('all', () => true)]);
+    },
+  }) as StageExpansion & { inputs: StageRef[] };
+  const pl = pipeline({ name: 'p', workdir: 'w' }, (p) => {
+    const a = p.stage('a', read.jsonl('x.jsonl'));
+    assert.equal(p.stage('b', exp([a])).name, 'b');
+  });
+  assert.deepEqual(pl.stages.map((s) => [s.name, s.upstream]), [['a', []], ['b.first', ['a']], ['b', ['b.first']]]);
+  assert.throws(() => pipeline({ name: 'p', workdir: 'w' }, (p) => void p.stage('b', exp())), /stage 'b': test.carried is an expansion without inputs/);
+  assert.throws(
+    () =>
+      pipeline({ name: 'p', workdir: 'w' }, (p) => {
+        const a = p.stage('a', read.jsonl('x.jsonl'));
+        p.stage('b', exp([a]), [map('id', (d) => d)] as never);
+      }),
+    /stage 'b': test.carried takes no operators/,
   );
 });
 
