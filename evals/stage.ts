@@ -199,7 +199,7 @@ export function evaluate(model: StageRef | null, opts: EvaluateOptions): CustomS
     version: '1',
     config,
     functions: opts.scorer || judge?.serve ? { ...(opts.scorer ? { scorer: opts.scorer } : {}), ...(judge?.serve ? { serve: judge.serve } : {}) } : undefined,
-    inputs: refsOf([model, ...against, opts.heldOut]),
+    inputs: refsOf([model, ...against, opts.heldOut, judge && typeof judge.checkpoint === 'object' ? judge.checkpoint : undefined]),
     output: 'artifact',
     async run(ctx) {
       const openModel = (ds: Dataset, c: CustomTaskContext) => (opts.scorer ? opts.scorer(ds, c) : defaultScorer(ds, c, opts.scorerOptions));

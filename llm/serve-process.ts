@@ -27,6 +27,10 @@ export interface SpawnServeOptions {
   template?: string;
   /** `--backend tfjs|torch`. */
   backend?: string;
+  /** `--truncate`: a prompt longer than the model's context is refused (`error`, the server's default) or keeps its last tokens (`left`). */
+  truncate?: 'error' | 'left';
+  /** `--name`: the model id the server lists and answers to (default: the stage name, else the directory's name). */
+  name?: string;
   /** How long to wait for `listening on` in ms (default 300,000: loading a model may take a while). */
   startTimeoutMs?: number;
   /** Where the server's stderr lines go (default: dropped). */
@@ -42,6 +46,8 @@ export async function spawnServe(target: string, opts: SpawnServeOptions = {}): 
   const args = [join(PACKAGE_ROOT, 'cli', 'bin.js'), 'serve', target, '--port', '0', '--host', '127.0.0.1'];
   if (opts.template) args.push('--template', opts.template);
   if (opts.backend) args.push('--backend', opts.backend);
+  if (opts.truncate) args.push('--truncate', opts.truncate);
+  if (opts.name) args.push('--name', opts.name);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const tail: string[] = [];
   let errBuf = '';

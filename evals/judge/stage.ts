@@ -4,18 +4,22 @@
  * OpenAI-compatible endpoint serving it), from `serve` (a function serving the model stage), or by
  * default from `sluice serve` of the model stage, started for the run. The judge is any
  * OpenAI-compatible endpoint, or, offline, `sluice serve` of the checkpoint `judge.checkpoint`
- * names. The stage writes
+ * names (a directory, or a train stage of the pipeline). The stage writes
  * `annotations.json` (AlpacaEval's format), `model_outputs.json` and `judge-run.json` next to its
  * scores, and records the run summary in its manifest info under `judge`.
  *
  * Endpoint addresses, concurrency and the cache path are transport settings and stay out of the
  * fingerprint; the judge model, prompt, baseline (by content), order seed, limit and generation
  * settings are in it.
+ *
+ * A model served here is named `<stage>@<fingerprint>` (a checkpoint directory:
+ * `<name>@<digest of its files>`), so the client's response cache, keyed by model name, never
+ * answers a retrained model with an earlier model's generations or verdicts.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import type { CustomTaskContext, Dataset, Json } from '../../engine/types.ts';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import type { CustomTaskContext, Dataset, Json, StageRef } from '../../engine/types.ts';
 import { toJson } from '../../engine/json.ts';
 import { runJudge, type GeneratorOptions, type JudgeRunResult } from './run.ts';
 import { judgeRunFiles } from './write.ts';
@@ -28,12 +32,23 @@ export type ServedModel = ServeProcess;
 export interface JudgeEvalOptions {
   /** Judge base URL (default `OPENAI_BASE_URL`). */
   endpoint?: string;
-  /** Judge model name at that endpoint (default with `checkpoint`: the id its server lists). */
+  /** Judge model name at that endpoint (with `checkpoint`: the id it is served under, default `<stage>@<fingerprint>`). */
   model?: string;
-  /** Offline judge: `sluice serve` of this checkpoint (or train stage output), started for the run. */
-  checkpoint?: string;
+  /**
+   * Offline judge: `sluice serve` of this checkpoint, started for the run: a checkpoint directory,
+   * a train stage's output or stage directory (its digest of file names, sizes and mtimes enters
+   * the fingerprint), or a train stage of this pipeline (its ref: it runs first, its fingerprint
+   * enters this stage's).
+   */
+  checkpoint?: string | StageRef;
   /** `--template` of the `sluice serve` processes started here (default: the tokenizer's own). */
   chatTemplate?: string;
+  /**
+   * `--truncate` of the `sluice serve` processes started here: `left` keeps the last tokens of a
+   * prompt longer than the model's context (a tiny model behind AlpacaEval's judge prompt of over
+   * 1,000 tokens); default `error`, each such request refused and recorded as such.
+   */
+  truncate?: 'error' | 'left';
   /** Judge prompt file (AlpacaEval's `alpaca_eval_clf.txt`). */
   template: string;
   /** Baseline `model_outputs.json` (its instructions are the evaluation set). */
@@ -63,7 +78,10 @@ export function resolveJudgeOptions(j: JudgeEvalOptions, base: string): JudgeEva
   if (j.checkpoint && j.endpoint) throw new Error('evaluate: judge.checkpoint and judge.endpoint exclude each other');
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   for (const k of ['template', 'baseline'] as const) if (typeof j[k] !== 'string') throw new Error(`evaluate: judge.${k} (a file path) is required`);
-  return { ...j, template: abs(j.template), baseline: abs(j.baseline), ...(j.outputs ? { outputs: abs(j.outputs) } : {}), ...(j.checkpoint ? { checkpoint: abs(j.checkpoint) } : {}) };
+  if (j.checkpoint !== undefined && typeof j.checkpoint !== 'string' && j.checkpoint?.kind !== 'stage') throw new Error('evaluate: judge.checkpoint must be a checkpoint path or a stage ref (what p.stage returns)');
+  if (j.truncate !== undefined && j.truncate !== 'error' && j.truncate !== 'left') throw new Error(`evaluate: judge.truncate must be 'error' or 'left', got ${JSON.stringify(j.truncate)}`);
+  const checkpoint = typeof j.checkpoint === 'string' ? abs(j.checkpoint) : j.checkpoint;
+  return { ...j, template: abs(j.template), baseline: abs(j.baseline), ...(j.outputs ? { outputs: abs(j.outputs) } : {}), ...(checkpoint ? { checkpoint } : {}) };
 }
 
 /** A checkpoint directory's identity for the fingerprint: its path and each file's name, size and mtime. */
@@ -98,7 +116,7 @@ export function judgeFingerprint(j: JudgeEvalOptions): Json {
   };
   return toJson({
     judge: j.model ?? null,
-    checkpoint: j.checkpoint ? dirStamp(j.checkpoint) : null,
+    checkpoint: typeof j.checkpoint === 'string' ? dirStamp(j.checkpoint) : j.checkpoint ? { stage: j.checkpoint.name } : null,
     chatTemplate: j.chatTemplate ?? null,
     template: read(j.template, 'template'),
     baseline: read(j.baseline, 'baseline'),
@@ -108,7 +126,21 @@ export function judgeFingerprint(j: JudgeEvalOptions): Json {
     name: j.name ?? null,
     seed: j.seed ?? 0,
     limit: j.limit ?? null,
+    // Only when set, so the fingerprints of judge stages without it are unchanged.
+    ...(j.truncate ? { truncate: j.truncate } : {}),
   });
+}
+
+/** The id a checkpoint directory is served under: its stage (from its manifest) or directory name, then `@` and the digest of its files. */
+function checkpointName(dir: string): string {
+  let name = basename(dir);
+  try {
+    const stage = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { stage?: unknown }).stage;
+    if (typeof stage === 'string' && stage) name = stage;
+  } catch {
+    // Not a stage output (a bare checkpoint, or a stage directory): the directory's name.
+  }
+  return `${name}@${dirStamp(dir)}`;
 }
 
 /** Runs the judge for the eval stage, writes its files, and returns the summary for the stage info. */
@@ -124,14 +156,25 @@ export async function runJudgeEval(j: JudgeEvalOptions, modelDs: Dataset | null,
       if (j.serve) served = await j.serve(modelDs, ctx);
       else {
         if (/^[a-z][a-z0-9+.-]*:\/\//i.test(modelDs.dir)) throw new Error(`evaluate: judge: sluice serve needs a local model stage, not ${modelDs.dir}; pass judge.generator or judge.serve`);
-        served = await spawnServe(modelDs.dir, { template: j.chatTemplate, log: serveLog('model') });
+        served = await spawnServe(modelDs.dir, { template: j.chatTemplate, truncate: j.truncate, name: `${modelDs.stage}@${modelDs.manifest.fingerprint}`, log: serveLog('model') });
       }
       servers.push(served);
       model = { endpoint: served.endpoint, model: served.model, name: j.name ?? modelDs.stage, maxTokens: j.maxTokens, temperature: j.temperature };
     } else throw new Error('evaluate: judge needs the answers to judge: a model stage, judge.outputs (a model_outputs.json) or judge.generator (an endpoint serving the model)');
     let judge = { endpoint: j.endpoint, model: j.model ?? '' };
     if (j.checkpoint) {
-      const s = await spawnServe(j.checkpoint, { template: j.chatTemplate, log: serveLog('judge') });
+      let dir: string;
+      let name: string;
+      if (typeof j.checkpoint === 'string') {
+        dir = j.checkpoint;
+        name = checkpointName(dir);
+      } else {
+        const ds = await ctx.dataset(j.checkpoint);
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(ds.dir)) throw new Error(`evaluate: judge.checkpoint: sluice serve needs a local model stage, not ${ds.dir}; pass judge.endpoint`);
+        dir = ds.dir;
+        name = `${ds.stage}@${ds.manifest.fingerprint}`;
+      }
+      const s = await spawnServe(dir, { template: j.chatTemplate, truncate: j.truncate, name: j.model ?? name, log: serveLog('judge') });
       servers.push(s);
       judge = { endpoint: s.endpoint, model: j.model ?? s.model };
     }

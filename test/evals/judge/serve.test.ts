@@ -12,7 +12,9 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataPath, needData } from '../../helpers/data.ts';
-import { runCli } from '../../helpers/cli.ts';
+import type { RunSummary } from '../../../engine/runner.ts';
+import { REPO } from '../../helpers/data.ts';
+import { runCli, tempProject, writePipeline } from '../../helpers/cli.ts';
 import { tinyBpeCheckpoint } from '../../trainer/helpers/tiny-model.ts';
 import { spawnServe, type ServeProcess } from '../../../llm/serve-process.ts';
 import { runJudge } from '../../../evals/judge/run.ts';
@@ -112,4 +114,49 @@ test('sluice judge run --judge-serve: the offline judge is started and stopped b
   assert.equal(summary.judged + summary.unparseable, 2);
   assert.equal(summary.skipped.length, 0);
   assert.equal(JSON.parse(readFileSync(join(dir, 'out', 'annotations.json'), 'utf8')).length, 2);
+});
+
+test('evaluate({ judge: { checkpoint: stageRef } }): the judge is a model stage of the pipeline, served as <stage>@<fingerprint>; a retrained judge is asked again, not answered from the cache', { skip }, async () => {
+  const proj = tempProject('sluice-judge-ref-');
+  const { template, baseline } = tinyProtocolFiles();
+  writeFileSync(join(proj, 'outputs.json'), JSON.stringify(['cat', 'dog'].map((w) => ({ instruction: w, output: `a ${w}`, generator: 'cat-model' }))));
+  writePipeline(
+    proj,
+    'pipeline.ts',
+    `
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { evaluate } from ${JSON.stringify(join(REPO, 'index.ts'))};
+const CK = ${JSON.stringify(ck)};
+// A "train" stage: the tiny checkpoint's files as its output; TAG changes its fingerprint (a retrained model).
+const model = (tag) => ({
+  kind: 'custom', type: 'test.checkpoint', name: 'test.checkpoint', version: '1', config: { tag }, inputs: [], output: 'artifact',
+  async run(ctx) { for (const f of readdirSync(CK, { withFileTypes: true })) if (f.isFile()) await ctx.writeFile(f.name, readFileSync(join(CK, f.name))); },
+});
+export default pipeline({ name: 'judgeref', workdir: 'runs/j' }, (p) => {
+  const judge = p.stage('judge-model', model(process.env.TAG));
+  p.stage('eval', evaluate(null, {
+    judge: { checkpoint: judge, chatTemplate: 'chatml', template: ${JSON.stringify(template)}, baseline: ${JSON.stringify(baseline)}, outputs: 'outputs.json', limit: 2, cache: 'cache.jsonl' },
+  }));
+});
+`,
+  );
+  const run = async (tag: string) => {
+    const r = await runCli(['run', 'pipeline.ts', '--json'], { cwd: proj, env: { TAG: tag } });
+    assert.equal(r.code, 0, r.stderr);
+    const stages = (JSON.parse(r.stdout) as RunSummary).stages;
+    const ev = stages.find((x) => x.stage === 'eval')!;
+    const fp = stages.find((x) => x.stage === 'judge-model')!.fingerprint;
+    return { ev, fp, info: JSON.parse(readFileSync(join(ev.dir, 'manifest.json'), 'utf8')).info.judge as { judge: string; calls: number; judged: number; unparseable: number } };
+  };
+  const first = await run('a');
+  assert.equal(first.info.judge, `judge-model@${first.fp}`);
+  assert.equal(first.info.calls, 2);
+  assert.equal(first.info.judged + first.info.unparseable, 2);
+  // Another judge model (same name, new fingerprint): the eval stage re-runs and asks it.
+  const retrained = await run('b');
+  assert.notEqual(retrained.fp, first.fp);
+  assert.equal(retrained.ev.status, 'ran');
+  assert.equal(retrained.info.judge, `judge-model@${retrained.fp}`);
+  assert.equal(retrained.info.calls, 2, 'not answered from the cache entries of the earlier judge');
 });
