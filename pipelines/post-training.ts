@@ -21,7 +21,7 @@
  * The base model: POSTTRAIN_BASE, a checkpoint directory or a train stage directory (default
  * `runs/quickstart/train`: its most recently finished output, whose directory name is its
  * fingerprint, so a re-trained quickstart re-runs SFT and what follows). When that holds no
- * checkpoint (the quickstart was never run), the pipeline pretrains the quickstart's model shape
+ * checkpoint (the quickstart was never run), or is `none`, the pipeline pretrains the quickstart's model shape
  * (2 layers, d_model 128, context 128, BPE of 2,048) on WikiText-2 itself, and that model is the
  * judge. The first POSTTRAIN_JUDGE_LIMIT AlpacaEval instructions are judged and kept out of SFT.
  *
@@ -79,9 +79,9 @@ function latestCheckpoint(path: string): string | null {
   return outputs[0]?.dir ?? null;
 }
 
-const BASE = process.env.POSTTRAIN_BASE;
-const pretrained = latestCheckpoint(BASE ?? 'runs/quickstart/train');
-if (BASE && !pretrained) throw new Error(`post-training: POSTTRAIN_BASE=${BASE} is neither a checkpoint (no config.json) nor a train stage directory with a finished output`);
+const BASE = process.env.POSTTRAIN_BASE || undefined;
+const pretrained = BASE === 'none' ? null : latestCheckpoint(BASE ?? 'runs/quickstart/train');
+if (BASE && BASE !== 'none' && !pretrained) throw new Error(`post-training: POSTTRAIN_BASE=${BASE} is neither a checkpoint (no config.json) nor a train stage directory with a finished output`);
 /** The base model's context: the quickstart's 128 tokens, or what the named checkpoint records. */
 const CONTEXT = pretrained ? (JSON.parse(readFileSync(join(pretrained, 'config.json'), 'utf8')) as { model: { contextLength: number } }).model.contextLength : 128;
 

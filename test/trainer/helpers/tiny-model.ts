@@ -49,9 +49,8 @@ export async function tinyCheckpoint(dir: string, name: string, positions: 'lear
  * A tiny checkpoint with its own tokenizer, as a train stage writes it: a byte-level BPE
  * (context 48, vocabulary 300: `<|endoftext|>`, `<|im_start|>`, `<|im_end|>`, 256 bytes, 41 merges) trained on
  * {@link TINY_TEXT}, its files beside the model and `config.json` naming it (`tokenizer: "."`).
- * `contextLength` widens the context (e.g. for chat prompts of real instructions).
  */
-export async function tinyBpeCheckpoint(dir: string, name: string, contextLength = 48): Promise<string> {
+export async function tinyBpeCheckpoint(dir: string, name: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const trainer = new BpeTrainer({ vocabSize: 300, specials: ['<|endoftext|>', '<|im_start|>', '<|im_end|>'] });
   trainer.add(TINY_TEXT);
@@ -61,7 +60,7 @@ export async function tinyBpeCheckpoint(dir: string, name: string, contextLength
   writeFileSync(shard, encodeBin(Array.from(tok.encode(TINY_TEXT.repeat(100)))));
   const out = join(dir, name);
   await trainModel({
-    model: { vocabSize: 300, contextLength, layers: 1, dModel: 16, heads: 2 },
+    model: { vocabSize: 300, contextLength: 48, layers: 1, dModel: 16, heads: 2 },
     steps: 80,
     batchSize: 8,
     evalEvery: 80,
