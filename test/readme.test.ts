@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -45,6 +45,12 @@ test('the README lists every CLI command, and each answers --help', async () => 
     assert.equal(out.join(''), usage + '\n', `sluice ${c.name} --help prints its usage`);
     assert.match(usage, new RegExp(`^sluice ${c.name}\\b`), `${c.name}: usage starts with its synopsis`);
   }
+});
+
+test('every pipeline the README runs exists', () => {
+  const named = new Set([...README.matchAll(/npx sluice run (pipelines\/[\w.-]+\.ts)/g)].map((m) => m[1]!));
+  for (const f of ['pipelines/quickstart.ts', 'pipelines/post-training.ts']) assert.ok(named.has(f), `README runs ${f}`);
+  for (const f of named) assert.ok(existsSync(join(REPO, f)), `README runs ${f}, which does not exist`);
 });
 
 test('the README Slurm command: a dry run of the quickstart prints the batch scripts', async () => {
