@@ -19,11 +19,12 @@
  * draws the reward margin beside the loss; `judge` writes AlpacaEval's `annotations.json`.
  *
  * The base model: POSTTRAIN_BASE, a checkpoint directory or a train stage directory (default
- * `runs/quickstart/train`: its most recently finished output, whose directory name is its
- * fingerprint, so a re-trained quickstart re-runs SFT and what follows). When that holds no
- * checkpoint (the quickstart was never run), or is `none`, the pipeline pretrains the quickstart's model shape
- * (2 layers, d_model 128, context 128, BPE of 2,048) on WikiText-2 itself, and that model is the
- * judge. The first POSTTRAIN_JUDGE_LIMIT AlpacaEval instructions are judged and kept out of SFT.
+ * `runs/quickstart/train` under the working directory, where the quickstart writes it: its most
+ * recently finished output, whose directory name is its fingerprint, so a re-trained quickstart
+ * re-runs SFT and what follows). When that holds no
+ * checkpoint (the quickstart was never run), or is `none`, the pipeline pretrains the quickstart's
+ * model shape (2 layers, d_model 128, context 128, BPE of 2,048) on WikiText-2 itself, and that
+ * model is the judge. The first POSTTRAIN_JUDGE_LIMIT AlpacaEval instructions are judged and kept out of SFT.
  *
  * Data: SLUICE_DATA_MIRROR (default ../shared/data beside the repository). Knobs (environment):
  * POSTTRAIN_SFT_STEPS (default 150), POSTTRAIN_PAIRS (the first N hh-rlhf pairs, default 800 of
@@ -33,8 +34,8 @@
  * runs/post-training).
  *
  * Measured from the quickstart's model with the defaults, on 2 shared cores (load average 3–6):
- * 4 min 26 s wall, 237 s of CPU (`/usr/bin/time`: SFT 107 s, DPO reference pass 32 s, DPO 117 s,
- * judge 5 s); the rerun does nothing (1.9 s). SFT held-out loss 5.717 → 5.165 (initial training
+ * 4 min 26 s wall, 237 s of CPU (`/usr/bin/time`; stage wall times: SFT 107 s, DPO reference pass
+ * 32 s, DPO 117 s, judge 5 s); the rerun does nothing (1.9 s). SFT held-out loss 5.717 → 5.165 (initial training
  * loss 5.581); DPO held-out reward accuracy 0.500 → 0.600 on 160 pairs, reward margin 0 → 0.115.
  * The judge's 16 records are unparseable: the 0.7M-parameter mail model never puts `m` or `M`
  * among its top 5 tokens. Without the quickstart (pretraining here): see FALLBACK.
