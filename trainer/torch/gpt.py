@@ -544,3 +544,13 @@ def load_checkpoint(directory, device='cpu'):
     model = GPT(meta['model'])
     load_canonical(model, read_safetensors(os.path.join(directory, 'model.safetensors')))
     return model.to(device).eval(), meta
+
+
+def serving_checkpoint(argv):
+    """For the serving scripts (score.py, generate.py) run as `script <checkpointDir> [cpu|cuda|auto]`:
+    the checkpoint's model (eval mode) and meta on that device (default auto: CUDA when available),
+    and the device."""
+    want = argv[2] if len(argv) > 2 else 'auto'
+    device = torch.device('cuda' if want == 'cuda' or (want == 'auto' and torch.cuda.is_available()) else 'cpu')
+    model, meta = load_checkpoint(argv[1], device)
+    return model, meta, device
