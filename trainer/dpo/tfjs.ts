@@ -9,7 +9,7 @@
  */
 import type { NamedTensorMap, Scalar } from '@tensorflow/tfjs';
 import type { Storage } from '../../engine/storage/index.ts';
-import { loadTrainState, runFingerprint, saveTrainState, writeModelCheckpoint, type CheckpointMeta, type NamedArray } from '../checkpoint.ts';
+import { runFingerprint, saveTrainState, writeModelCheckpoint, type CheckpointMeta, type NamedArray } from '../checkpoint.ts';
 import type { FullModelConfig } from '../../formats/model.ts';
 import { paramCounts } from '../../formats/model.ts';
 import { AdamW } from '../optim/adamw.ts';
@@ -17,7 +17,7 @@ import { learningRate } from '../optim/schedule.ts';
 import { trainerModelConfig } from '../options.ts';
 import { initTfjs, type Tf } from '../tfjs/backend.ts';
 import { TfjsGPT } from '../tfjs/model.ts';
-import { accumulateGrads, paramArrays, restoreTrainState, trainStateTensors } from '../tfjs/state.ts';
+import { accumulateGrads, paramArrays, resumeTrainState, trainStateTensors } from '../tfjs/state.ts';
 import { Throughput } from '../metrics.ts';
 import type { TfjsOptions } from '../api.ts';
 import { epochOrder, pairBatch, type PairSet } from './data.ts';
@@ -166,16 +166,13 @@ export async function trainDpoTfjs(a: DpoBackendArgs): Promise<DpoBackendResult>
   let pairs = 0;
   let tokens = 0;
   try {
-    const saved = await loadTrainState(a.stateDir, fp, store);
-    if (saved) {
-      const { state, tensors } = saved;
-      restoreTrainState(tf, model.params, opt, tensors, state.adamStep, a.stateDir);
+    const state = await resumeTrainState(tf, model.params, opt, metrics, a.stateDir, fp, store);
+    if (state) {
       step = state.step;
       tokens = state.tokens;
       pos = state.loader.pos;
       epoch = state.loader.epoch;
       pairs = (state.loader as DpoCursor).pairs ?? 0;
-      metrics.load(saved.metricsJsonl, `${a.stateDir}/${state.metrics}`);
       a.log(`resumed from step ${step}`);
     }
     const resumed = step;

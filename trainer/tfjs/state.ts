@@ -5,7 +5,8 @@
  * so the two loops write and read the same checkpoint layout.
  */
 import type { NamedTensorMap, Variable } from '@tensorflow/tfjs';
-import type { NamedArray } from '../checkpoint.ts';
+import type { Storage } from '../../engine/storage/index.ts';
+import { loadTrainState, type NamedArray, type TrainState } from '../checkpoint.ts';
 import type { AdamW } from '../optim/adamw.ts';
 import type { Tf } from './backend.ts';
 
@@ -45,6 +46,20 @@ export function restoreTrainState(tf: Tf, params: Map<string, Variable>, opt: Ad
     vv.set(name, tensors.get(`adam.v.${name}`)?.data ?? new Float32Array());
   }
   opt.load({ t: adamStep, m, v: vv });
+}
+
+/**
+ * Resumes from the state in `stateDir` when one of this run (fingerprint `fp`) is there: the
+ * weights, the optimizer and the metrics so far are restored, and the state returned for the
+ * caller's own position (step, tokens, data cursor). Null when there is none.
+ */
+export async function resumeTrainState(tf: Tf, params: Map<string, Variable>, opt: AdamW, metrics: { load(text: string, source: string): void }, stateDir: string, fp: string, store: Storage): Promise<TrainState | null> {
+  const saved = await loadTrainState(stateDir, fp, store);
+  if (!saved) return null;
+  const { state, tensors } = saved;
+  restoreTrainState(tf, params, opt, tensors, state.adamStep, stateDir);
+  metrics.load(saved.metricsJsonl, `${stateDir}/${state.metrics}`);
+  return state;
 }
 
 /**

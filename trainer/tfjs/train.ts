@@ -9,7 +9,7 @@
 import type { NamedTensorMap, Scalar } from '@tensorflow/tfjs';
 import type { Storage } from '../../engine/storage/index.ts';
 import type { ShardSet } from '../api.ts';
-import { loadTrainState, readModelCheckpoint, runFingerprint, saveTrainState, writeModelCheckpoint } from '../checkpoint.ts';
+import { readModelCheckpoint, runFingerprint, saveTrainState, writeModelCheckpoint } from '../checkpoint.ts';
 import { BatchIterator, splitStreams, type Batch, type TokenStream } from '../data/loader.ts';
 import { MetricsLog, Throughput } from '../metrics.ts';
 import { flopsPerToken, paramCounts } from '../../formats/model.ts';
@@ -19,7 +19,7 @@ import { trainerModelConfig, type ResolvedRun } from '../options.ts';
 import { initTfjs, measureMatmulPeak } from './backend.ts';
 import { TfjsGPT, initialValues, type AttentionLayout } from './model.ts';
 import { Rng } from './rng.ts';
-import { accumulateGrads, paramArrays, restoreTrainState, trainStateTensors } from './state.ts';
+import { accumulateGrads, paramArrays, resumeTrainState, trainStateTensors } from './state.ts';
 
 /** What a backend reports back to `runTraining`. */
 export interface BackendResult {
@@ -117,16 +117,13 @@ export async function trainTfjs(a: BackendArgs): Promise<BackendResult> {
   let step = 0;
   let tokens = 0;
   try {
-    const saved = await loadTrainState(a.stateDir, fp, store);
-    if (saved) {
-      const { state, tensors } = saved;
-      restoreTrainState(tf, model.params, opt, tensors, state.adamStep, a.stateDir);
+    const state = await resumeTrainState(tf, model.params, opt, metrics, a.stateDir, fp, store);
+    if (state) {
       step = state.step;
       tokens = state.tokens;
       loader.pos = state.loader.pos;
       loader.epoch = state.loader.epoch;
       rng.state = state.rng;
-      metrics.load(saved.metricsJsonl, `${a.stateDir}/${state.metrics}`);
       a.log(`resumed from step ${step} (${tokens} tokens)`);
     }
     const resumed = step;
