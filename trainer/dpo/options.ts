@@ -3,8 +3,8 @@
  * in: the form the tfjs loop consumes directly and the torch subprocess reads as `run.json`.
  */
 import type { OptimizerConfig, ScheduleConfig, TfjsOptions, TorchOptions, TrainerBackend } from '../api.ts';
-import { fullSchedule, type FullSchedule } from '../optim/schedule.ts';
-import { fullOptimizer, fullTfjs, positiveInt, type FullOptimizer } from '../options.ts';
+import { fullSchedule } from '../optim/schedule.ts';
+import { fullOptimizer, fullTfjs, positiveInt, type ResolvedRun } from '../options.ts';
 import { checkLossConfig, type DpoLossConfig, type DpoLossType } from './loss.ts';
 
 /** What shapes the reference pass: the backend and the micro-batches (not β, not the loss). */
@@ -47,20 +47,8 @@ export interface DpoTrainOptions extends DpoReferenceOptions {
 }
 
 /** A DPO run with nothing left to default. */
-export interface DpoRun {
+export interface DpoRun extends Pick<ResolvedRun, 'optimizer' | 'schedule' | 'backend' | 'steps' | 'batchSize' | 'gradAccum' | 'evalEvery' | 'checkpointEvery' | 'logEvery' | 'seed' | 'tfjs' | 'torch'> {
   loss: DpoLossConfig;
-  optimizer: FullOptimizer;
-  schedule: FullSchedule;
-  backend: TrainerBackend;
-  steps: number;
-  batchSize: number;
-  gradAccum: number;
-  evalEvery: number;
-  checkpointEvery: number;
-  logEvery: number;
-  seed: number;
-  tfjs: Required<TfjsOptions>;
-  torch: TorchOptions;
 }
 
 const posInt = (name: string, v: unknown) => positiveInt('train.dpo', name, v);
