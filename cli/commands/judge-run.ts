@@ -29,6 +29,7 @@ resumes. Endpoints default to OPENAI_BASE_URL; OPENAI_API_KEY is sent, never pri
                       process, its own chat template (tokenizer.chat_template, or --chat-template),
                       greedy, one request at a time; --judge-model defaults to F's name without .gguf
   --judge-context N   context size of the --judge-gguf model (default: its training context, ≤ 8192)
+  --judge-threads N   CPU threads of the --judge-gguf model (default: node-llama-cpp's, every core)
   --outputs F         the model's answers as a model_outputs.json (instead of generating)
   --model M           model name to generate with at --model-endpoint (default OPENAI_BASE_URL)
   --model-serve CKPT  generate with 'sluice serve CKPT --port 0', started for the run
@@ -58,6 +59,7 @@ export async function judgeRun(argv: string[]): Promise<number> {
     'judge-serve': { type: 'string' },
     'judge-gguf': { type: 'string' },
     'judge-context': { type: 'string' },
+    'judge-threads': { type: 'string' },
     'model-serve': { type: 'string' },
     'chat-template': { type: 'string' },
     outputs: { type: 'string' },
@@ -78,7 +80,7 @@ export async function judgeRun(argv: string[]): Promise<number> {
   for (const k of ['baseline', 'template', 'out'] as const) if (!v[k]) throw new UsageError(`--${k} is required`);
   if (!v['judge-model'] && !v['judge-serve'] && !v['judge-gguf']) throw new UsageError('give --judge-model M (at --judge-endpoint or OPENAI_BASE_URL), --judge-serve CKPT or --judge-gguf F');
   if ([v['judge-serve'], v['judge-endpoint'], v['judge-gguf']].filter(Boolean).length > 1) throw new UsageError('--judge-serve, --judge-endpoint and --judge-gguf exclude each other');
-  if (v['judge-context'] !== undefined && !v['judge-gguf']) throw new UsageError('--judge-context goes with --judge-gguf');
+  for (const k of ['judge-context', 'judge-threads'] as const) if (v[k] !== undefined && !v['judge-gguf']) throw new UsageError(`--${k} goes with --judge-gguf`);
   if (v['model-serve'] && v['model-endpoint']) throw new UsageError('--model-serve and --model-endpoint exclude each other');
   if ([v.outputs, v.model ?? v['model-serve']].filter(Boolean).length !== 1) throw new UsageError('give either --outputs F (answers to judge), or --model M / --model-serve CKPT (generate them)');
   let temperature: number | undefined;
@@ -90,7 +92,8 @@ export async function judgeRun(argv: string[]): Promise<number> {
   const seed = intOption('seed', v.seed, 0);
   const concurrency = intOption('concurrency', v.concurrency);
   const maxTokens = intOption('max-tokens', v['max-tokens']);
-  const judgeContext = intOption('judge-context', v['judge-context']);
+  const judgeContext = intOption('judge-context', v['judge-context'], 2);
+  const judgeThreads = intOption('judge-threads', v['judge-threads']);
   const { runJudge } = await import('../../evals/judge/run.ts');
   const { writeJudgeRun } = await import('../../evals/judge/write.ts');
   const { spawnServe } = await import('../../llm/serve-process.ts');
@@ -107,7 +110,7 @@ export async function judgeRun(argv: string[]): Promise<number> {
     };
     const judgeServer = v['judge-serve'] ? await serve(v['judge-serve'], 'judge') : undefined;
     const modelServer = v['model-serve'] ? await serve(v['model-serve'], 'model') : undefined;
-    const gguf = v['judge-gguf'] ? { path: v['judge-gguf'], ...(judgeContext !== undefined ? { contextSize: judgeContext } : {}), ...(v['chat-template'] ? { chatTemplate: v['chat-template'] } : {}) } : undefined;
+    const gguf = v['judge-gguf'] ? { path: v['judge-gguf'], ...(judgeContext !== undefined ? { contextSize: judgeContext } : {}), ...(judgeThreads !== undefined ? { threads: judgeThreads } : {}), ...(v['chat-template'] ? { chatTemplate: v['chat-template'] } : {}) } : undefined;
     const judge = judgeServer
       ? { model: v['judge-model'] ?? judgeServer.model, endpoint: judgeServer.endpoint }
       : gguf

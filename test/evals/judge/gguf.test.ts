@@ -50,6 +50,7 @@ const EOT_TEXT = Buffer.from(tok.tokenBytes(tok.eotId!)).toString('utf8');
 let c: FullModelConfig;
 let weights: ReturnType<typeof fixtureWeights>;
 let gguf = '';
+let noTemplate = '';
 let sluice: Awaited<ReturnType<typeof sluiceModel>>;
 
 /** The drawn fixture weights with the head built so `m` and `M` lead (see the module comment). */
@@ -84,6 +85,14 @@ before(async () => {
   const r = await runMain(['export', ck, '--format', 'gguf', '--out', gguf], dir);
   assert.equal(r.code, 0, r.stderr);
   sluice = await sluiceModel(c, weights);
+  // A checkpoint whose tokenizer has no chat template: its GGUF has none either.
+  const nt = join(dir, 'no-template');
+  mkdirSync(nt, { recursive: true });
+  for (const [f, text] of Object.entries(tokenizerFiles(tok.definition))) writeFileSync(join(nt, f), text);
+  const small = fullModelConfig({ vocabSize: tok.vocabSize, contextLength: 64, layers: 1, dModel: 8, heads: 2 });
+  await writeModelCheckpoint(nt, { format: 'sluice.gpt/1', model: small, backend: 'tfjs', step: 0, tokens: 0, finalLoss: null, valLoss: null, eotToken: tok.eotId!, tokenizer: '.' }, fixtureWeights(small, 1));
+  noTemplate = join(dir, 'no-template.gguf');
+  assert.equal((await runMain(['export', nt, '--format', 'gguf', '--out', noTemplate], dir)).code, 0);
 });
 after(() => sluice?.dispose());
 
@@ -97,7 +106,7 @@ function sluiceNext(messages: ChatMessage[]): { ids: number[]; lp: Float32Array 
 const judgeMessages = (instruction: string, first: string, second: string) => fillPrompt(parseChatmlTemplate(JUDGE_PROMPT), { instruction, output_1: first, output_2: second });
 
 test("GgufClient: the GGUF's chat template, Sluice's prompt tokens, a greedy one-token answer, top_logprobs as Sluice's scorer gives them", async (t) => {
-  const client = await GgufClient.open({ path: gguf, gpu: false });
+  const client = await GgufClient.open({ path: gguf, gpu: false, threads: 1 });
   try {
     assert.equal(client.model, 'tiny-judge');
     const tpl = await client.template();
@@ -149,7 +158,7 @@ test('sluice judge run --judge-gguf: annotations.json with preferences = 2 − P
   const outputs = join(dir, 'outputs.json');
   writeFileSync(outputs, JSON.stringify(INSTRUCTIONS.map((w) => ({ instruction: w, output: `a ${w} ran`, generator: 'tiny-model' }))));
   const out = join(dir, 'run');
-  const args = ['judge', 'run', '--baseline', baseline, '--template', template, '--judge-gguf', gguf, '--outputs', outputs, '--out', out, '--cache', join(dir, 'cache.jsonl'), '--seed', '3', '--json'];
+  const args = ['judge', 'run', '--baseline', baseline, '--template', template, '--judge-gguf', gguf, '--outputs', outputs, '--out', out, '--cache', join(dir, 'cache.jsonl'), '--seed', '3', '--judge-threads', '1', '--json'];
   // The repository as working directory: node-llama-cpp tests its binary in a child process that
   // inherits node's --import tsx, which resolves from there.
   const r = await runMain(args, process.cwd());
@@ -178,25 +187,15 @@ test('sluice judge run --judge-gguf: annotations.json with preferences = 2 − P
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'annotations.json'), 'utf8')).map((a: { preference: number }) => a.preference), ann.map((a) => a.preference));
 });
 
-test('--judge-gguf: a GGUF without a chat template is a clear error; the flag excludes --judge-endpoint', async () => {
-  const ck = join(dir, 'no-template');
-  mkdirSync(ck, { recursive: true });
-  for (const [f, text] of Object.entries(tokenizerFiles(tok.definition))) writeFileSync(join(ck, f), text);
-  const small = fullModelConfig({ vocabSize: tok.vocabSize, contextLength: 16, layers: 1, dModel: 8, heads: 2 });
-  await writeModelCheckpoint(ck, { format: 'sluice.gpt/1', model: small, backend: 'tfjs', step: 0, tokens: 0, finalLoss: null, valLoss: null, eotToken: tok.eotId!, tokenizer: '.' }, fixtureWeights(small, 1));
-  const file = join(dir, 'no-template.gguf');
-  assert.equal((await runMain(['export', ck, '--format', 'gguf', '--out', file], dir)).code, 0);
+test('--judge-gguf: a GGUF without a chat template is a clear error (from its header); the flag excludes --judge-endpoint', async () => {
+  const file = noTemplate;
   await assert.rejects(GgufClient.open({ path: file, gpu: false }), /no-template\.gguf: has no tokenizer\.chat_template; give a chat template/);
-  // --chat-template supplies one.
-  const withT = await GgufClient.open({ path: file, gpu: false, chatTemplate: 'chatml' });
-  assert.equal((await withT.template()).name, 'chatml');
-  await withT.close();
   const bad = await runMain(['judge', 'run', '--baseline', 'b', '--template', 't', '--judge-gguf', file, '--judge-endpoint', 'http://127.0.0.1:1/v1', '--outputs', 'o', '--out', 'x'], dir);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--judge-serve, --judge-endpoint and --judge-gguf exclude each other/);
 });
 
-test('evaluate(null, { judge: { gguf } }) in `sluice run`: the stage judges with the GGUF and writes annotations.json; the GGUF is in the fingerprint', async () => {
+test('evaluate(null, { judge: { gguf, chatTemplate } }) in `sluice run`: a GGUF without a template judges with the one given, annotations.json written; the GGUF is in the fingerprint', async () => {
   const template = join(dir, 'tiny-judge.txt');
   writeFileSync(template, JUDGE_PROMPT);
   const baseline = join(dir, 'baseline-eval.json');
@@ -204,7 +203,8 @@ test('evaluate(null, { judge: { gguf } }) in `sluice run`: the stage judges with
   const outputs = join(dir, 'outputs-eval.json');
   writeFileSync(outputs, JSON.stringify(INSTRUCTIONS.slice(0, 2).map((w) => ({ instruction: w, output: `a ${w} sat`, generator: 'm2' }))));
   const proj = tempProject('sluice-gguf-eval-');
-  const judge = { gguf, template, baseline, outputs, cache: join(proj, 'cache.jsonl') };
+  // Without chatTemplate this GGUF is refused (test above); with it, the stage runs.
+  const judge = { gguf: { path: noTemplate, threads: 1 }, chatTemplate: 'chatml', template, baseline, outputs, cache: join(proj, 'cache.jsonl') };
   const pipelineFile = writePipeline(proj, 'pipeline.ts', `import { evaluate } from ${JSON.stringify(join(REPO, 'index.ts'))};
 export default pipeline({ name: 'ggufjudge', workdir: ${JSON.stringify(join(proj, 'runs'))} }, (p) => { p.stage('eval', evaluate(null, { judge: ${JSON.stringify(judge)} })); });`);
   try {
@@ -212,18 +212,23 @@ export default pipeline({ name: 'ggufjudge', workdir: ${JSON.stringify(join(proj
     const r = await runMain(['run', pipelineFile, '--json'], process.cwd());
     assert.equal(r.code, 0, r.stderr);
     const ev = (JSON.parse(r.stdout) as RunSummary).stages.find((s) => s.stage === 'eval')!;
-    const ann = JSON.parse(readFileSync(join(ev.dir, 'annotations.json'), 'utf8')) as Array<{ annotator: string; preference: number | null }>;
+    const ann = JSON.parse(readFileSync(join(ev.dir, 'annotations.json'), 'utf8')) as Array<{ annotator: string; preference: number | null; parse_error?: string; raw_completion: { logprobs: { content: Array<{ top_logprobs: unknown[] }> } } }>;
     assert.equal(ann.length, 2);
     for (const a of ann) {
-      assert.equal(a.annotator, 'weighted_alpaca_eval_gpt4_turbo/tiny-judge');
-      assert.ok(a.preference !== null && a.preference >= 1 && a.preference <= 2);
+      assert.equal(a.annotator, 'weighted_alpaca_eval_gpt4_turbo/no-template');
+      // A drawn (not built) model: m or M may be missing from its top 5, which is recorded as such.
+      if (a.preference === null) assert.match(a.parse_error!, /neither 'm' nor 'M' among the top log-probabilities/);
+      else assert.ok(a.preference >= 1 && a.preference <= 2);
+      assert.equal(a.raw_completion.logprobs.content[0]!.top_logprobs.length, 5);
     }
-    const info = JSON.parse(readFileSync(join(ev.dir, 'manifest.json'), 'utf8')).info.judge as { judge: string; judged: number };
-    assert.deepEqual([info.judge, info.judged], ['tiny-judge', 2]);
+    const info = JSON.parse(readFileSync(join(ev.dir, 'manifest.json'), 'utf8')).info.judge as { judge: string; judged: number; unparseable: number };
+    assert.equal(info.judge, 'no-template');
+    assert.equal(info.judged + info.unparseable, 2);
     const st = evaluate(null, { judge });
     assert.match(JSON.stringify((st.config as { judge: { gguf: { file: string } } }).judge.gguf.file), /^"[0-9a-f]{16}"$/);
     assert.throws(() => evaluate(null, { judge: { ...judge, endpoint: 'http://127.0.0.1:1/v1' } }), /judge\.checkpoint, judge\.endpoint and judge\.gguf exclude each other/);
     assert.throws(() => evaluate(null, { judge: { ...judge, gguf: join(dir, 'nope.gguf') } }), /judge\.gguf .*nope\.gguf: no such file/);
+    assert.throws(() => evaluate(null, { judge: { ...judge, gguf: { path: '' } } }), /judge\.gguf must be a \.gguf file path or \{ path/);
   } finally {
     rmSync(proj, { recursive: true, force: true });
   }
