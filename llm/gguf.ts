@@ -24,9 +24,9 @@
  *   `EndpointError` with status 400 and code `context_length_exceeded`, which the judge records
  *   for that instruction and goes on.
  */
+import { toJson } from '../engine/json.ts';
 import { basename } from 'node:path';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
-import type { Json } from '../engine/types.ts';
 import { resolveTemplate, type ChatTemplate } from '../operators/chat/template.ts';
 import { compileJinja } from '../operators/chat/jinja.ts';
 import { byteToUnicode } from '../operators/tokenize/bpe/bytes.ts';
@@ -149,7 +149,7 @@ export class GgufClient implements ChatBackend {
       this.opts.signal?.throwIfAborted();
       this.stats.requests++;
       const value = await this.complete(await this.load(), body);
-      if (key !== undefined && cache) await cache.put(key, value as unknown as Json);
+      if (key !== undefined && cache) await cache.put(key, toJson(value));
       return { ok: true, value, cached: false };
     });
   }
