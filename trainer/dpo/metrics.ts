@@ -32,12 +32,10 @@ export type DpoMetricsRecord =
     } & RewardFigures)
   | ({ kind: 'dpo-eval'; step: number; pairs: number; elapsedSeconds: number } & RewardFigures);
 
-const FIGURES = ['loss', 'chosenReward', 'rejectedReward', 'rewardMargin', 'rewardAccuracy'] as const;
-
 /** Checks a parsed metrics line; an error names `where` and the bad key. */
 export function parseDpoRecord(value: unknown, where: string): DpoMetricsRecord {
   const { o, num } = metricsFields(value, where);
-  const figures = Object.fromEntries(FIGURES.map((k) => [k, num(k)])) as unknown as RewardFigures;
+  const figures: RewardFigures = { loss: num('loss'), chosenReward: num('chosenReward'), rejectedReward: num('rejectedReward'), rewardMargin: num('rewardMargin'), rewardAccuracy: num('rewardAccuracy') };
   switch (o.kind) {
     case 'dpo':
       return { kind: 'dpo', step: num('step'), ...figures, lr: num('lr'), gradNorm: num('gradNorm'), pairs: num('pairs'), tokens: num('tokens'), tokensPerSecond: num('tokensPerSecond'), elapsedSeconds: num('elapsedSeconds') };
