@@ -20,7 +20,7 @@
  */
 import type { ChatMessage } from '../formats/chat.ts';
 import type { GenerateOptions, Generation } from '../trainer/generate/generate.ts';
-import { mean, meanStderr, rng, type Estimate } from './stats.ts';
+import { mean, meanStderr, sampleShots, type Estimate } from './stats.ts';
 
 /** One generative item: the `doc_to_text` prompt and the `doc_to_target` reference. */
 export interface GenItem {
@@ -217,15 +217,7 @@ export function exactMatch(pred: string, ref: string, o: ExactMatchOptions = {})
 /** The few-shot examples of an item: k drawn with a seeded PRNG (`seed + index`) from the pool without it. */
 function fewshotExamples(item: GenItem, pool: GenItem[], k: number, seed: number): GenItem[] {
   if (k <= 0) return [];
-  const candidates = pool.filter((p) => p.id !== item.id);
-  if (candidates.length < k) throw new Error(`few-shot: ${k} examples requested but the pool has ${candidates.length} besides ${item.id}`);
-  const r = rng(seed + item.index);
-  const idx = candidates.map((_, i) => i);
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(r() * (idx.length - i));
-    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-  }
-  return idx.slice(0, k).map((i) => candidates[i]!);
+  return sampleShots(pool.filter((p) => p.id !== item.id), k, seed, item.index, item.id);
 }
 
 /** The prompt text of an item (see the module comment). */

@@ -29,7 +29,7 @@ import type { Benchmark, ChoiceItem, EvalItem } from '../formats/benchmarks.ts';
 import { choiceLetter } from '../operators/read/benchmarks.ts';
 import { loglikelihoods, type LlRequest } from './loglikelihood.ts';
 import type { TokenScorer } from './scorer.ts';
-import { bootstrapStderr, mean, meanStderr, rng, type Estimate } from './stats.ts';
+import { bootstrapStderr, mean, meanStderr, sampleShots, type Estimate } from './stats.ts';
 
 /** How choice items are prompted and scored. */
 export type ChoiceMethod = 'text' | 'letter';
@@ -123,19 +123,8 @@ function solved(item: EvalItem, method: ChoiceMethod): string {
 /** The few-shot prefix of an item (empty for 0-shot). */
 export function fewshotPrefix(item: EvalItem, pool: EvalItem[], k: number, seed: number, method: ChoiceMethod): string {
   if (k <= 0) return '';
-  const candidates = pool.filter((p) => p.id !== item.id || p.benchmark !== item.benchmark);
-  if (candidates.length < k) throw new Error(`few-shot: ${k} examples requested but the pool has ${candidates.length} besides ${item.id}`);
-  const r = rng(seed + item.index);
-  // Partial Fisher–Yates over a copy of the indices: the first k are the sample.
-  const idx = candidates.map((_, i) => i);
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(r() * (idx.length - i));
-    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-  }
-  return idx
-    .slice(0, k)
-    .map((i) => solved(candidates[i]!, method))
-    .join('\n\n') + '\n\n';
+  const shots = sampleShots(pool.filter((p) => p.id !== item.id || p.benchmark !== item.benchmark), k, seed, item.index, item.id);
+  return shots.map((s) => solved(s, method)).join('\n\n') + '\n\n';
 }
 
 /** Scores a benchmark's items with a model; see the module comment for the definitions. */

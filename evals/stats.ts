@@ -15,6 +15,23 @@ export function rng(seed: number): () => number {
   };
 }
 
+/**
+ * The few-shot examples of item `id` (its `index` in the benchmark): `k` of `candidates` (the pool
+ * without the item), drawn by a partial Fisher–Yates over their indices with `rng(seed + index)`,
+ * so an item's shots do not depend on which other items are evaluated. Fewer than `k` candidates
+ * is an error.
+ */
+export function sampleShots<T>(candidates: T[], k: number, seed: number, index: number, id: string): T[] {
+  if (candidates.length < k) throw new Error(`few-shot: ${k} examples requested but the pool has ${candidates.length} besides ${id}`);
+  const r = rng(seed + index);
+  const idx = candidates.map((_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(r() * (idx.length - i));
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  return idx.slice(0, k).map((i) => candidates[i]!);
+}
+
 /** Mean of a list (NaN when empty). */
 export function mean(xs: ArrayLike<number>): number {
   let s = 0;

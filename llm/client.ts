@@ -126,13 +126,24 @@ function notChatCompletion(v: unknown): string | null {
   return null;
 }
 
-/** `v` as a chat completion when it is one (checked by {@link notChatCompletion}), else null. */
-function chatCompletion(v: unknown): ChatResponse | null {
+/** `v` as a chat completion when it is one (checked by {@link notChatCompletion}), else null: how a cached answer is re-checked. */
+export function asChatCompletion(v: unknown): ChatResponse | null {
   return notChatCompletion(v) === null ? (v as ChatResponse) : null;
 }
 
+/**
+ * What the judge needs of a model: chat completions, optionally cached under a key, with traffic
+ * counters. Implemented by {@link ModelClient} (an OpenAI-compatible endpoint) and `GgufClient`
+ * (a local GGUF file through node-llama-cpp, llm/gguf.ts).
+ */
+export interface ChatBackend {
+  chat(body: ChatRequest, key?: string): Promise<CallResult<ChatResponse>>;
+  readonly stats: ClientStats;
+  close(): Promise<void>;
+}
+
 /** An OpenAI-compatible API client (see the module comment). Call `close()` when done. */
-export class ModelClient {
+export class ModelClient implements ChatBackend {
   private readonly agent: Agent;
   private readonly slots: Semaphore;
   private readonly timeoutMs: number;
@@ -153,7 +164,7 @@ export class ModelClient {
    */
   async chat(body: ChatRequest, key?: string): Promise<CallResult<ChatResponse>> {
     const cache = this.opts.cache;
-    const hit = key !== undefined ? chatCompletion(cache?.get(key)) : null;
+    const hit = key !== undefined ? asChatCompletion(cache?.get(key)) : null;
     if (hit) {
       this.stats.cacheHits++;
       return { ok: true, value: hit, cached: true };

@@ -16,7 +16,8 @@
  *   npx sluice audit pipelines/quality-classifier.ts --stage top --what-if 'classifier.minScore=0.5'
  *
  * Data: SLUICE_DATA_MIRROR (default ../shared/data beside the repository). Knobs: QC_PAGES (mail
- * pages crawled, default 600), QC_TOP (kept fraction, default 0.1), QC_WORKDIR (default
+ * pages crawled, default 600), QC_TOP (kept fraction, default 0.1), QC_EPOCHS (fastText epochs,
+ * default 25), QC_WORKDIR (default
  * runs/quality-classifier).
  */
 import { existsSync } from 'node:fs';
@@ -28,6 +29,7 @@ if (!existsSync(join(DATA, 'wikitext2-tokens'))) throw new Error(`quality-classi
 process.env.SLUICE_DATA_MIRROR ??= DATA;
 const PAGES = Number(process.env.QC_PAGES ?? 600);
 const TOP = Number(process.env.QC_TOP ?? 0.1);
+const EPOCHS = Number(process.env.QC_EPOCHS ?? 25);
 
 /** WikiText's tokenisation undone: `a @-@ b` → `a-b`, space before punctuation removed, `<unk>` dropped. */
 function detokenize(text: string): string {
@@ -46,6 +48,6 @@ export default pipeline({ name: 'quality-classifier', workdir: process.env.QC_WO
   const dolma = p.stage('dolma-text', read.warc(join(DATA, 'dolma-testdata/warc__sample-*.warc.gz')), [extract.html()]);
   const ccnet = p.stage('ccnet-text', read.wet(join(DATA, 'warc-misc/ccnet-sample.warc.wet')));
   const negatives = [crawl, dolma, ccnet].map((s, i) => p.stage(`negatives-${i}`, s, [map('label-lq', (d) => ({ ...d, meta: { ...d.meta, label: 'lq' } }))]));
-  const model = p.stage('classifier', classify.train([wiki, ...negatives], { labelKey: 'label', holdout: 0.2, epoch: 25, lr: 1.0, wordNgrams: 2, dim: 32, seed: 1 }));
+  const model = p.stage('classifier', classify.train([wiki, ...negatives], { labelKey: 'label', holdout: 0.2, epoch: EPOCHS, lr: 1.0, wordNgrams: 2, dim: 32, seed: 1 }));
   p.stage('top', crawl, filter.classifier({ model, label: 'hq', keepTopFraction: TOP }));
 });

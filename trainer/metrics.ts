@@ -6,18 +6,25 @@
  */
 import type { MetricsRecord } from './api.ts';
 
-/** The metrics of a run, in order; survives a resume through the checkpoint. */
-/** Checks a parsed metrics line (the torch subprocess's, or a checkpoint's `metrics.jsonl`); an error names `where` and the bad key. */
-export function parseMetricsRecord(value: unknown, where: string): MetricsRecord {
+/**
+ * A parsed metrics line as an object, and a reader of its numeric keys; an error names `where`
+ * and the bad key. JSON.stringify writes a NaN (a diverged loss) as null: it is read back as NaN.
+ */
+export function metricsFields(value: unknown, where: string): { o: Record<string, unknown>; num(k: string): number } {
   if (typeof value !== 'object' || value === null) throw new Error(`${where}: a metrics record must be an object`);
   const o = value as Record<string, unknown>;
-  // JSON.stringify writes a NaN (a diverged loss) as null: read it back as NaN.
   const num = (k: string): number => {
     const v = o[k];
     if (v === null) return NaN;
     if (typeof v !== 'number') throw new Error(`${where}: metrics record key '${k}' must be a number, got ${JSON.stringify(v)}`);
     return v;
   };
+  return { o, num };
+}
+
+/** Checks a parsed metrics line (the torch subprocess's, or a checkpoint's `metrics.jsonl`); an error names `where` and the bad key. */
+export function parseMetricsRecord(value: unknown, where: string): MetricsRecord {
+  const { o, num } = metricsFields(value, where);
   switch (o.kind) {
     case 'train':
       return {
@@ -40,12 +47,19 @@ export function parseMetricsRecord(value: unknown, where: string): MetricsRecord
   }
 }
 
-export class MetricsLog {
-  readonly records: MetricsRecord[] = [];
+/**
+ * The records of a run in order (`metrics.jsonl`), each passed to `onRecord` as it is added; it
+ * survives a resume through the checkpoint. `parse` checks one parsed line (it names `where`).
+ */
+export class RecordLog<R extends { step: number }> {
+  readonly records: R[] = [];
 
-  constructor(private readonly onRecord?: (r: MetricsRecord) => void) {}
+  constructor(
+    private readonly parse: (value: unknown, where: string) => R,
+    private readonly onRecord?: (r: R) => void,
+  ) {}
 
-  add(r: MetricsRecord): void {
+  add(r: R): void {
     this.records.push(r);
     this.onRecord?.(r);
   }
@@ -63,11 +77,18 @@ export class MetricsLog {
     text.split('\n').forEach((line, i) => {
       if (!line.trim()) return;
       try {
-        this.records.push(parseMetricsRecord(JSON.parse(line), `${source}:${i + 1}`));
+        this.records.push(this.parse(JSON.parse(line), `${source}:${i + 1}`));
       } catch (e) {
         throw new Error(`${source}:${i + 1}: invalid metrics line: ${(e as Error).message}`);
       }
     });
+  }
+}
+
+/** The metrics of a pre-training or SFT run (`train` and `val` records). */
+export class MetricsLog extends RecordLog<MetricsRecord> {
+  constructor(onRecord?: (r: MetricsRecord) => void) {
+    super(parseMetricsRecord, onRecord);
   }
 
   get train(): Extract<MetricsRecord, { kind: 'train' }>[] {
@@ -129,11 +150,16 @@ export class Throughput {
   }
 }
 
+/** A rate for a progress note: `2.3k` from 1000 up, else whole (`812`). */
+export function shortRate(perSecond: number): string {
+  return perSecond >= 1000 ? `${(perSecond / 1000).toFixed(1)}k` : perSecond.toFixed(0);
+}
+
 /** The progress-bar note: `step 120/1000 loss 2.314 val 2.401 | 2.3k tok/s | MFU 12.1%`. */
 export function progressNote(r: MetricsRecord, steps: number, lastVal: number | null): string {
   switch (r.kind) {
     case 'train': {
-      const tps = r.tokensPerSecond >= 1000 ? `${(r.tokensPerSecond / 1000).toFixed(1)}k` : r.tokensPerSecond.toFixed(0);
+      const tps = shortRate(r.tokensPerSecond);
       return `step ${r.step}/${steps} loss ${r.loss.toFixed(3)}${lastVal !== null ? ` val ${lastVal.toFixed(3)}` : ''} | ${tps} tok/s | MFU ${(100 * r.mfu).toFixed(1)}%`;
     }
     case 'val':

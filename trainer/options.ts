@@ -30,9 +30,36 @@ export interface ResolvedRun {
   torch: TorchOptions;
 }
 
-function posInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`trainer: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
+/** `v` when it is a positive integer; else an error `<who>: <name> must be a positive integer`. */
+export function positiveInt(who: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`${who}: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
   return v;
+}
+
+const posInt = (name: string, v: unknown) => positiveInt('trainer', name, v);
+
+/**
+ * The optimizer config with every default filled in and checked (errors prefixed `who`): β1 0.9,
+ * β2 0.95, ε 1e-8, gradient clip 1.0; `lr` and `weightDecay` default to the caller's.
+ */
+export function fullOptimizer(o: OptimizerConfig | undefined, defaults: { lr: number; weightDecay: number }, who: string): FullOptimizer {
+  const opt: FullOptimizer = {
+    lr: o?.lr ?? defaults.lr,
+    beta1: o?.beta1 ?? 0.9,
+    beta2: o?.beta2 ?? 0.95,
+    eps: o?.eps ?? 1e-8,
+    weightDecay: o?.weightDecay ?? defaults.weightDecay,
+    gradClip: o?.gradClip ?? 1.0,
+  };
+  if (!(opt.lr > 0)) throw new Error(`${who}: optimizer.lr must be > 0, got ${opt.lr}`);
+  for (const k of ['beta1', 'beta2'] as const) if (!(opt[k] >= 0 && opt[k] < 1)) throw new Error(`${who}: optimizer.${k} must be in [0, 1), got ${opt[k]}`);
+  for (const k of ['eps', 'weightDecay', 'gradClip'] as const) if (!(opt[k] >= 0)) throw new Error(`${who}: optimizer.${k} must be >= 0, got ${opt[k]}`);
+  return opt;
+}
+
+/** The tfjs options with their defaults: the platform's default backend, 1 thread. */
+export function fullTfjs(o: TfjsOptions | undefined): Required<TfjsOptions> {
+  return { backend: o?.backend ?? defaultBackend(), threads: o?.threads ?? 1 };
 }
 
 /** The model config, taking the vocabulary from the data when the spec has none. */
@@ -64,17 +91,7 @@ export function resolveRun(o: TrainOptions, data?: Pick<ShardSet, 'vocabSize' | 
   else if (o.tokens !== undefined) steps = Math.max(1, Math.ceil(o.tokens / perStep));
   else throw new Error('trainer: give steps or tokens');
   const evalEvery = posInt('evalEvery', o.evalEvery ?? 100);
-  const opt: FullOptimizer = {
-    lr: o.optimizer?.lr ?? 1e-3,
-    beta1: o.optimizer?.beta1 ?? 0.9,
-    beta2: o.optimizer?.beta2 ?? 0.95,
-    eps: o.optimizer?.eps ?? 1e-8,
-    weightDecay: o.optimizer?.weightDecay ?? 0.1,
-    gradClip: o.optimizer?.gradClip ?? 1.0,
-  };
-  if (!(opt.lr > 0)) throw new Error(`trainer: optimizer.lr must be > 0, got ${opt.lr}`);
-  for (const k of ['beta1', 'beta2'] as const) if (!(opt[k] >= 0 && opt[k] < 1)) throw new Error(`trainer: optimizer.${k} must be in [0, 1), got ${opt[k]}`);
-  for (const k of ['eps', 'weightDecay', 'gradClip'] as const) if (!(opt[k] >= 0)) throw new Error(`trainer: optimizer.${k} must be >= 0, got ${opt[k]}`);
+  const opt = fullOptimizer(o.optimizer, { lr: 1e-3, weightDecay: 0.1 }, 'trainer');
   const backend = o.backend ?? 'tfjs';
   if (backend !== 'tfjs' && backend !== 'torch') throw new Error(`trainer: backend must be 'tfjs' or 'torch', got ${JSON.stringify(backend)}`);
   const attention = o.attention ?? data?.attention ?? 'causal';
@@ -94,7 +111,7 @@ export function resolveRun(o: TrainOptions, data?: Pick<ShardSet, 'vocabSize' | 
     seed: o.seed ?? 1337,
     valTokens: o.valTokens ?? null,
     attention,
-    tfjs: { backend: o.tfjs?.backend ?? defaultBackend(), threads: o.tfjs?.threads ?? 1 },
+    tfjs: fullTfjs(o.tfjs),
     torch: { ...o.torch },
   };
 }

@@ -14,17 +14,17 @@
  * loss at the end) and `initial_loss` (the training loss of the first step, computed on the
  * `from` weights), all masked means in nats per trained token.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CustomStage, StageInfo, StageRef } from '../engine/types.ts';
 import { toJson } from '../engine/json.ts';
 import { shardManifest, shardSet, type ShardsInfo } from '../formats/shards.ts';
-import { TOKENIZER_FILES } from '../formats/tokenizer.ts';
 import type { MetricsRecord, TrainOptions } from './api.ts';
 import { trainModel } from './api.ts';
 import type { CheckpointMeta } from './checkpoint.ts';
 import { parseMetricsRecord, progressNote } from './metrics.ts';
 import { resolveRun } from './options.ts';
+import { copyTokenizerFiles, loopArgs, publishDir, trainFigures } from './stage-output.ts';
 
 /** Options of `train.sft`: those of `train` (trainer/api.ts `TrainOptions`) except the model, which is `from`'s. */
 export interface SftStageOptions extends Omit<TrainOptions, 'model'> {
@@ -92,14 +92,7 @@ export function sft(shards: StageRef<ShardsInfo>, options: SftStageOptions): Cus
       if ((sm.pack ?? 'greedy') !== 'greedy' && sm.seqLen > meta.model.contextLength) throw new Error(`train.sft: the shards' rows have ${sm.seqLen} tokens (pack '${sm.pack}'), longer than the 'from' model's context of ${meta.model.contextLength}: a trainer row would cut documents; write the shards with seqLen ${meta.model.contextLength}`);
       if (set.vocabSize > meta.model.vocabSize) throw new Error(`train.sft: the shards' tokenizer has ${set.vocabSize} ids but the 'from' model's vocabulary has ${meta.model.vocabSize}; were they tokenized with another tokenizer?`);
       // The tokenizer travels with the checkpoint: the base model's files are copied beside the new one.
-      let copied = 0;
-      for (const f of Object.values(TOKENIZER_FILES)) {
-        const uri = ctx.storage.join(fromDir, f);
-        if (await ctx.storage.exists(uri)) {
-          await ctx.writeFile(f, await ctx.storage.read(uri));
-          copied++;
-        }
-      }
+      const copied = await copyTokenizerFiles(ctx, fromDir);
       const tokenizerSpec = copied ? '.' : (meta.tokenizer ?? set.tokenizer);
       const out = join(ctx.tmpDir, 'out');
       let lastVal: number | null = null;
@@ -109,18 +102,13 @@ export function sft(shards: StageRef<ShardsInfo>, options: SftStageOptions): Cus
         data: { ...set, vocabSize: meta.model.vocabSize, eotToken: meta.eotToken ?? set.eotToken, tokenizer: tokenizerSpec },
         init: fromDir,
         evalAtStart: true,
-        outDir: out,
-        publishDir: ctx.stageDir,
-        stateDir: ctx.stateDir,
-        tmpDir: ctx.tmpDir,
-        signal: ctx.signal,
-        log: (m) => ctx.log(m),
+        ...loopArgs(ctx, out),
         onMetrics: (r: MetricsRecord) => {
           if (r.kind === 'val') lastVal = r.valLoss;
           ctx.progress.note(progressNote(r, resolvedSteps, lastVal));
         },
       });
-      for (const f of readdirSync(out).sort()) await ctx.writeFile(f, readFileSync(join(out, f)));
+      await publishDir(ctx, out);
       const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
         .split('\n')
         .filter((l) => l.trim())
@@ -132,17 +120,7 @@ export function sft(shards: StageRef<ShardsInfo>, options: SftStageOptions): Cus
         from: fromRef ? fromRef.name : fromDir,
         backend: result.backend,
         attention: resolveRun({ ...opts, model: meta.model }, set).attention,
-        model: { ...result.model },
-        params: { ...result.params },
-        steps: result.steps,
-        tokens: result.tokensSeen,
-        finalLoss: result.finalLoss,
-        valLoss: result.valLoss,
-        tokensPerSecond: result.tokensPerSecond,
-        flopsPerToken: result.flopsPerToken,
-        totalFlops: result.totalFlops,
-        mfu: result.mfu,
-        peakFlops: result.peakFlops,
+        ...trainFigures(result),
         tokenizer: tokenizerSpec,
         summary: `SFT of ${result.params.total.toLocaleString('en-US')}-parameter GPT (${result.backend}) from ${fromRef ? `'${fromRef.name}'` : fromDir}, ${result.steps} steps: held-out loss ${f3(figures.heldout_loss_before)} → ${f3(figures.heldout_loss_after)}, initial train loss ${f3(figures.initial_loss)}, final ${result.finalLoss.toFixed(3)}`,
       });

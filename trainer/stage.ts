@@ -7,7 +7,6 @@
  * `report.html` (loss curve as inline SVG) and the tokenizer's files into its output, so the
  * eval stage (`evaluate`, through trainer/scorer.ts) needs nothing else.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CustomStage, StageInfo, StageRef } from '../engine/types.ts';
 import { toJson } from '../engine/json.ts';
@@ -18,6 +17,7 @@ import type { MetricsRecord, TrainOptions } from './api.ts';
 import { trainModel } from './api.ts';
 import { progressNote } from './metrics.ts';
 import { resolveRun } from './options.ts';
+import { copyTokenizerFiles, loopArgs, publishDir, trainFigures } from './stage-output.ts';
 
 /** Options of the trainer stage. */
 export interface TrainStageOptions extends TrainOptions {
@@ -66,14 +66,7 @@ export function train(shards: StageRef<ShardsInfo>, options: TrainStageOptions):
       let tokenizerSpec: string | null = null;
       if (tokRef) {
         const tds = await ctx.dataset(tokRef);
-        let copied = 0;
-        for (const f of Object.values(TOKENIZER_FILES)) {
-          const uri = ctx.storage.join(tds.dir, f);
-          if (await ctx.storage.exists(uri)) {
-            await ctx.writeFile(f, await ctx.storage.read(uri));
-            copied++;
-          }
-        }
+        const copied = await copyTokenizerFiles(ctx, tds.dir);
         if (!copied) throw new Error(`train: tokenizer stage '${tokRef.name}' has none of ${Object.values(TOKENIZER_FILES).join(', ')}`);
         tokenizerSpec = '.';
       } else if (typeof tokenizer === 'string') tokenizerSpec = tokenizer;
@@ -83,33 +76,18 @@ export function train(shards: StageRef<ShardsInfo>, options: TrainStageOptions):
       const result = await trainModel({
         ...opts,
         data: { ...set, tokenizer: tokenizerSpec ?? undefined },
-        outDir: out,
-        publishDir: ctx.stageDir,
-        stateDir: ctx.stateDir,
-        tmpDir: ctx.tmpDir,
-        signal: ctx.signal,
-        log: (m) => ctx.log(m),
+        ...loopArgs(ctx, out),
         onMetrics: (r: MetricsRecord) => {
           if (r.kind === 'val') lastVal = r.valLoss;
           ctx.progress.note(progressNote(r, resolvedSteps, lastVal));
         },
       });
       // The loop wrote into a local directory; publish through the stage output (atomic per file).
-      for (const f of readdirSync(out).sort()) await ctx.writeFile(f, readFileSync(join(out, f)));
+      await publishDir(ctx, out);
       ctx.setInfo({
         backend: result.backend,
         attention: opts.attention ?? set.attention,
-        model: { ...result.model },
-        params: { ...result.params },
-        steps: result.steps,
-        tokens: result.tokensSeen,
-        finalLoss: result.finalLoss,
-        valLoss: result.valLoss,
-        tokensPerSecond: result.tokensPerSecond,
-        flopsPerToken: result.flopsPerToken,
-        totalFlops: result.totalFlops,
-        mfu: result.mfu,
-        peakFlops: result.peakFlops,
+        ...trainFigures(result),
         tokenizer: tokenizerSpec,
         summary: `${result.params.total.toLocaleString('en-US')}-parameter GPT (${result.backend}), ${result.steps} steps, ${result.tokensSeen.toLocaleString('en-US')} tokens: final loss ${result.finalLoss.toFixed(3)}${result.valLoss !== null && result.valLoss !== undefined ? `, val loss ${result.valLoss.toFixed(3)}` : ''}, ${Math.round(result.tokensPerSecond).toLocaleString('en-US')} tokens/s`,
       });

@@ -4,7 +4,7 @@ import { intOption, parse } from '../args.ts';
 
 /** Usage text of `sluice judge run` (printed by `sluice judge --help` and on usage errors). */
 export const JUDGE_RUN_USAGE = `sluice judge run --baseline F --template F
-                 (--judge-model M [--judge-endpoint URL] | --judge-serve CKPT)
+                 (--judge-model M [--judge-endpoint URL] | --judge-serve CKPT | --judge-gguf F)
                  (--outputs F | --model M [--model-endpoint URL] | --model-serve CKPT)
                  [--max-tokens N] [--temperature T] [--system S] [--chat-template T]
                  [--name N] --out DIR [--limit N] [--seed S] [--concurrency N] [--cache F] [--json]
@@ -25,10 +25,16 @@ resumes. Endpoints default to OPENAI_BASE_URL; OPENAI_API_KEY is sent, never pri
   --judge-endpoint U  judge base URL (default OPENAI_BASE_URL)
   --judge-serve CKPT  offline judge: run 'sluice serve CKPT --port 0' for the run and judge with
                       it (a checkpoint or train stage output; --judge-model defaults to its id)
+  --judge-gguf F      local judge: the GGUF file F run by llama.cpp (node-llama-cpp) in this
+                      process, its own chat template (tokenizer.chat_template, or --chat-template),
+                      greedy, one request at a time; --judge-model defaults to F's name without .gguf
+  --judge-context N   context size of the --judge-gguf model (default: its training context, ≤ 8192)
+  --judge-threads N   CPU threads of the --judge-gguf model (default: node-llama-cpp's, every core)
   --outputs F         the model's answers as a model_outputs.json (instead of generating)
   --model M           model name to generate with at --model-endpoint (default OPENAI_BASE_URL)
   --model-serve CKPT  generate with 'sluice serve CKPT --port 0', started for the run
-  --chat-template T   --template of the servers started by --judge-serve / --model-serve
+  --chat-template T   --template of the servers started by --judge-serve / --model-serve, and the
+                      chat template of --judge-gguf (default: the GGUF's own)
   --max-tokens N      longest generated answer (default 2048); --temperature T (default 0)
   --system S          a system message before each instruction when generating
   --name N            the model's name in the annotations (default --model, or the outputs' generator)
@@ -51,6 +57,9 @@ export async function judgeRun(argv: string[]): Promise<number> {
     'judge-model': { type: 'string' },
     'judge-endpoint': { type: 'string' },
     'judge-serve': { type: 'string' },
+    'judge-gguf': { type: 'string' },
+    'judge-context': { type: 'string' },
+    'judge-threads': { type: 'string' },
     'model-serve': { type: 'string' },
     'chat-template': { type: 'string' },
     outputs: { type: 'string' },
@@ -69,8 +78,9 @@ export async function judgeRun(argv: string[]): Promise<number> {
   });
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   for (const k of ['baseline', 'template', 'out'] as const) if (!v[k]) throw new UsageError(`--${k} is required`);
-  if (!v['judge-model'] && !v['judge-serve']) throw new UsageError('give --judge-model M (at --judge-endpoint or OPENAI_BASE_URL) or --judge-serve CKPT');
-  if (v['judge-serve'] && v['judge-endpoint']) throw new UsageError('--judge-serve and --judge-endpoint exclude each other');
+  if (!v['judge-model'] && !v['judge-serve'] && !v['judge-gguf']) throw new UsageError('give --judge-model M (at --judge-endpoint or OPENAI_BASE_URL), --judge-serve CKPT or --judge-gguf F');
+  if ([v['judge-serve'], v['judge-endpoint'], v['judge-gguf']].filter(Boolean).length > 1) throw new UsageError('--judge-serve, --judge-endpoint and --judge-gguf exclude each other');
+  for (const k of ['judge-context', 'judge-threads'] as const) if (v[k] !== undefined && !v['judge-gguf']) throw new UsageError(`--${k} goes with --judge-gguf`);
   if (v['model-serve'] && v['model-endpoint']) throw new UsageError('--model-serve and --model-endpoint exclude each other');
   if ([v.outputs, v.model ?? v['model-serve']].filter(Boolean).length !== 1) throw new UsageError('give either --outputs F (answers to judge), or --model M / --model-serve CKPT (generate them)');
   let temperature: number | undefined;
@@ -82,6 +92,8 @@ export async function judgeRun(argv: string[]): Promise<number> {
   const seed = intOption('seed', v.seed, 0);
   const concurrency = intOption('concurrency', v.concurrency);
   const maxTokens = intOption('max-tokens', v['max-tokens']);
+  const judgeContext = intOption('judge-context', v['judge-context'], 2);
+  const judgeThreads = intOption('judge-threads', v['judge-threads']);
   const { runJudge } = await import('../../evals/judge/run.ts');
   const { writeJudgeRun } = await import('../../evals/judge/write.ts');
   const { spawnServe } = await import('../../llm/serve-process.ts');
@@ -98,7 +110,12 @@ export async function judgeRun(argv: string[]): Promise<number> {
     };
     const judgeServer = v['judge-serve'] ? await serve(v['judge-serve'], 'judge') : undefined;
     const modelServer = v['model-serve'] ? await serve(v['model-serve'], 'model') : undefined;
-    const judge = judgeServer ? { model: v['judge-model'] ?? judgeServer.model, endpoint: judgeServer.endpoint } : { model: v['judge-model']!, endpoint: v['judge-endpoint'] };
+    const gguf = v['judge-gguf'] ? { path: v['judge-gguf'], ...(judgeContext !== undefined ? { contextSize: judgeContext } : {}), ...(judgeThreads !== undefined ? { threads: judgeThreads } : {}), ...(v['chat-template'] ? { chatTemplate: v['chat-template'] } : {}) } : undefined;
+    const judge = judgeServer
+      ? { model: v['judge-model'] ?? judgeServer.model, endpoint: judgeServer.endpoint }
+      : gguf
+        ? { model: v['judge-model'], gguf }
+        : { model: v['judge-model']!, endpoint: v['judge-endpoint'] };
     const gen = { name: v.name, maxTokens, temperature, system: v.system };
     result = await runJudge({
       baseline: v.baseline!,

@@ -15,7 +15,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ResponseCache, cacheKey, defaultCachePath } from '../../llm/cache.ts';
-import { EndpointError, ModelClient, type CallResult } from '../../llm/client.ts';
+import { EndpointError, ModelClient, type CallResult, type ChatBackend } from '../../llm/client.ts';
+import { GgufClient, ggufModelName, type GgufOptions } from '../../llm/gguf.ts';
 import { resolveEndpoint } from '../../llm/endpoint.ts';
 import type { ChatMessage } from '../../formats/chat.ts';
 import type { ChatRequest } from '../../llm/types.ts';
@@ -46,8 +47,12 @@ export interface JudgeRunOptions {
   baseline: string;
   /** The judge prompt, ChatML text with {instruction}, {output_1}, {output_2} (AlpacaEval's `alpaca_eval_clf.txt`). */
   template: string;
-  /** The judge: base URL (default `OPENAI_BASE_URL`) and model name. */
-  judge: { endpoint?: string; model: string };
+  /**
+   * The judge: base URL (default `OPENAI_BASE_URL`) and model name; or `gguf`, a local GGUF file
+   * run by llama.cpp (llm/gguf.ts), whose `model` (the name in cache keys and `annotator`)
+   * defaults to the file name without `.gguf`.
+   */
+  judge: { endpoint?: string; model: string; gguf?: GgufOptions } | { model?: string; gguf: GgufOptions };
   /** The model's answers: generated (`GeneratorOptions`) or read from a `model_outputs.json` path. */
   model: GeneratorOptions | { outputs: string; name?: string };
   /** Name written as `annotator` (default `weighted_alpaca_eval_gpt4_turbo/<judge model>`). */
@@ -118,8 +123,14 @@ export async function runJudge(opts: JudgeRunOptions): Promise<JudgeRunResult> {
   const stop = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
   const clientOpts = { concurrency: opts.concurrency ?? 4, timeoutMs: opts.timeoutMs, retries: opts.retries, cache, signal, onRetry: (n: number, why: string, ms: number) => log(`retry ${n} in ${(ms / 1000).toFixed(1)} s: ${why}`) };
-  const judgeClient = new ModelClient(resolveEndpoint({ baseUrl: opts.judge.endpoint }), clientOpts);
-  const clients = [judgeClient];
+  const jspec = opts.judge;
+  if (jspec.gguf && 'endpoint' in jspec && jspec.endpoint !== undefined) throw new Error('judge: gguf and endpoint exclude each other');
+  const judgeModel = jspec.model ?? (jspec.gguf ? ggufModelName(jspec.gguf.path) : '');
+  if (!judgeModel) throw new Error("judge: model (the judge's model name) is required");
+  // A GGUF judge runs one request at a time and loads its model on the first call the cache cannot
+  // answer; the cache and its keys are the HTTP judge's.
+  const judgeClient: ChatBackend = jspec.gguf ? new GgufClient({ ...jspec.gguf, cache, signal }) : new ModelClient(resolveEndpoint({ baseUrl: 'endpoint' in jspec ? jspec.endpoint : undefined }), clientOpts);
+  const clients: ChatBackend[] = [judgeClient];
   const skipped: JudgeRunResult['summary']['skipped'] = [];
   try {
     // 1. The model's answers, in baseline order.
@@ -138,7 +149,7 @@ export async function runJudge(opts: JudgeRunOptions): Promise<JudgeRunResult> {
       for (const b of baseline) if (!answers.has(b.instruction)) skipped.push({ instruction: b.instruction, reason: `not in ${spec.outputs}` });
     }
     // 2. One judgement per instruction with an answer.
-    const annotator = opts.annotator ?? `${PROTOCOL}/${opts.judge.model}`;
+    const annotator = opts.annotator ?? `${PROTOCOL}/${judgeModel}`;
     const byMethod = { logprobs: 0, text: 0 };
     let firstCount = 0;
     let done = 0;
@@ -150,9 +161,9 @@ export async function runJudge(opts: JudgeRunOptions): Promise<JudgeRunResult> {
         if (swapped) firstCount++;
         const [first, second] = swapped ? [model.output, b.output] : [b.output, model.output];
         const messages = fillPrompt(template, { instruction: b.instruction, output_1: first, output_2: second });
-        const key = cacheKey({ kind: 'judge', protocol: PROTOCOL, judge: opts.judge.model, template: templateText, instruction: b.instruction, output_1: b.output, output_2: model.output, modelFirst: swapped });
+        const key = cacheKey({ kind: 'judge', protocol: PROTOCOL, judge: judgeModel, template: templateText, instruction: b.instruction, output_1: b.output, output_2: model.output, modelFirst: swapped });
         const t0 = performance.now();
-        const res = await judgeClient.chat(judgeRequest(opts.judge.model, messages), key).catch((e: unknown) => rejected(e, stop));
+        const res = await judgeClient.chat(judgeRequest(judgeModel, messages), key).catch((e: unknown) => rejected(e, stop));
         const seconds = res.ok && res.cached ? 0 : (performance.now() - t0) / 1000;
         const rec: Annotation = {
           instruction: b.instruction,
@@ -188,7 +199,7 @@ export async function runJudge(opts: JudgeRunOptions): Promise<JudgeRunResult> {
       modelOutputs: baseline.filter((b) => answers.has(b.instruction)).map((b) => answers.get(b.instruction)!),
       summary: {
         protocol: PROTOCOL,
-        judge: opts.judge.model,
+        judge: judgeModel,
         generator: generatorName,
         baseline: baseline[0]?.generator ?? 'baseline',
         seed,

@@ -4,26 +4,28 @@
  * OpenAI-compatible endpoint serving it), from `serve` (a function serving the model stage), or by
  * default from `sluice serve` of the model stage, started for the run. The judge is any
  * OpenAI-compatible endpoint, or, offline, `sluice serve` of the checkpoint `judge.checkpoint`
- * names (a directory, or a train stage of the pipeline). The stage writes
+ * names (a directory, or a train stage of the pipeline), or a local GGUF file `judge.gguf` run by
+ * llama.cpp in the stage's process. The stage writes
  * `annotations.json` (AlpacaEval's format), `model_outputs.json` and `judge-run.json` next to its
  * scores, and records the run summary in its manifest info under `judge`.
  *
  * Endpoint addresses, concurrency and the cache path are transport settings and stay out of the
  * fingerprint; the judge model, prompt, baseline (by content), order seed, limit and generation
- * settings are in it.
+ * settings are in it, and a GGUF judge by its path, size and modification time.
  *
  * A model served here is named `<stage>@<fingerprint>` (a checkpoint directory:
  * `<name>@<digest of its files>`), so the client's response cache, keyed by model name, never
  * answers a retrained model with an earlier model's generations or verdicts.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { CustomTaskContext, Dataset, Json, StageRef } from '../../engine/types.ts';
 import { toJson } from '../../engine/json.ts';
 import { runJudge, type GeneratorOptions, type JudgeRunResult } from './run.ts';
 import { judgeRunFiles } from './write.ts';
 import { spawnServe, type ServeProcess } from '../../llm/serve-process.ts';
+import type { GgufOptions } from '../../llm/gguf.ts';
 
 /** A served model: its endpoint, the model name to ask for, and how to stop it (what `spawnServe` returns). */
 export type ServedModel = ServeProcess;
@@ -41,7 +43,13 @@ export interface JudgeEvalOptions {
    * enters this stage's).
    */
   checkpoint?: string | StageRef;
-  /** `--template` of the `sluice serve` processes started here (default: the tokenizer's own). */
+  /**
+   * Local judge: a GGUF file (or its options: context size, GPU, threads) run by llama.cpp through
+   * node-llama-cpp, with its own chat template (llm/gguf.ts). `model` defaults to the file name
+   * without `.gguf`.
+   */
+  gguf?: string | Omit<GgufOptions, 'chatTemplate'>;
+  /** `--template` of the `sluice serve` processes started here, and the chat template of a `gguf` judge (default: the tokenizer's, the GGUF's own). */
   chatTemplate?: string;
   /**
    * `--truncate` of the `sluice serve` processes started here: `left` keeps the last tokens of a
@@ -74,14 +82,21 @@ const sha = (path: string) => createHash('sha256').update(readFileSync(path)).di
 
 /** The judge option with paths made absolute (against `base`) and checked to exist. */
 export function resolveJudgeOptions(j: JudgeEvalOptions, base: string): JudgeEvalOptions {
-  if (!j || ((typeof j.model !== 'string' || !j.model) && !j.checkpoint)) throw new Error("evaluate: judge.model (the judge's model name) or judge.checkpoint (a judge model to serve) is required");
-  if (j.checkpoint && j.endpoint) throw new Error('evaluate: judge.checkpoint and judge.endpoint exclude each other');
+  if (!j || ((typeof j.model !== 'string' || !j.model) && !j.checkpoint && !j.gguf)) throw new Error("evaluate: judge.model (the judge's model name), judge.checkpoint (a judge model to serve) or judge.gguf (a GGUF file) is required");
+  if ([j.checkpoint, j.endpoint, j.gguf].filter(Boolean).length > 1) throw new Error('evaluate: judge.checkpoint, judge.endpoint and judge.gguf exclude each other');
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  let gguf: JudgeEvalOptions['gguf'];
+  if (j.gguf !== undefined) {
+    const g = typeof j.gguf === 'string' ? { path: j.gguf } : j.gguf;
+    if (!g || typeof g.path !== 'string' || !g.path) throw new Error('evaluate: judge.gguf must be a .gguf file path or { path, contextSize?, gpu?, threads? }');
+    gguf = { ...g, path: abs(g.path) };
+    if (!existsSync(gguf.path)) throw new Error(`evaluate: judge.gguf ${gguf.path}: no such file`);
+  }
   for (const k of ['template', 'baseline'] as const) if (typeof j[k] !== 'string') throw new Error(`evaluate: judge.${k} (a file path) is required`);
   if (j.checkpoint !== undefined && typeof j.checkpoint !== 'string' && j.checkpoint?.kind !== 'stage') throw new Error('evaluate: judge.checkpoint must be a checkpoint path or a stage ref (what p.stage returns)');
   if (j.truncate !== undefined && j.truncate !== 'error' && j.truncate !== 'left') throw new Error(`evaluate: judge.truncate must be 'error' or 'left', got ${JSON.stringify(j.truncate)}`);
   const checkpoint = typeof j.checkpoint === 'string' ? abs(j.checkpoint) : j.checkpoint;
-  return { ...j, template: abs(j.template), baseline: abs(j.baseline), ...(j.outputs ? { outputs: abs(j.outputs) } : {}), ...(checkpoint ? { checkpoint } : {}) };
+  return { ...j, template: abs(j.template), baseline: abs(j.baseline), ...(j.outputs ? { outputs: abs(j.outputs) } : {}), ...(checkpoint ? { checkpoint } : {}), ...(gguf ? { gguf } : {}) };
 }
 
 /** A checkpoint directory's identity for the fingerprint: its path and each file's name, size and mtime. */
@@ -105,6 +120,16 @@ function dirStamp(dir: string): string {
   return h.digest('hex').slice(0, 16);
 }
 
+/** A GGUF file's identity for the fingerprint (its path, size and mtime: hashing gigabytes per plan would be slow). */
+function fileStamp(path: string): string {
+  try {
+    const st = statSync(path);
+    return createHash('sha256').update(`${path}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 16);
+  } catch (e) {
+    throw new Error(`evaluate: judge.gguf ${path}: ${(e as Error).message}`);
+  }
+}
+
 /** What of the judge option enters the stage fingerprint. */
 export function judgeFingerprint(j: JudgeEvalOptions): Json {
   const read = (p: string, what: string) => {
@@ -117,6 +142,8 @@ export function judgeFingerprint(j: JudgeEvalOptions): Json {
   return toJson({
     judge: j.model ?? null,
     checkpoint: typeof j.checkpoint === 'string' ? dirStamp(j.checkpoint) : j.checkpoint ? { stage: j.checkpoint.name } : null,
+    // The context size decides which prompts are refused; GPU and threads decide nothing recorded.
+    ...(j.gguf ? { gguf: typeof j.gguf === 'string' ? { file: fileStamp(j.gguf) } : { file: fileStamp(j.gguf.path), contextSize: j.gguf.contextSize ?? null } } : {}),
     chatTemplate: j.chatTemplate ?? null,
     template: read(j.template, 'template'),
     baseline: read(j.baseline, 'baseline'),
@@ -161,8 +188,11 @@ export async function runJudgeEval(j: JudgeEvalOptions, modelDs: Dataset | null,
       servers.push(served);
       model = { endpoint: served.endpoint, model: served.model, name: j.name ?? modelDs.stage, maxTokens: j.maxTokens, temperature: j.temperature };
     } else throw new Error('evaluate: judge needs the answers to judge: a model stage, judge.outputs (a model_outputs.json) or judge.generator (an endpoint serving the model)');
-    let judge = { endpoint: j.endpoint, model: j.model ?? '' };
-    if (j.checkpoint) {
+    let judge: Parameters<typeof runJudge>[0]['judge'] = { endpoint: j.endpoint, model: j.model ?? '' };
+    if (j.gguf) {
+      const g = typeof j.gguf === 'string' ? { path: j.gguf } : j.gguf;
+      judge = { ...(j.model ? { model: j.model } : {}), gguf: { ...g, ...(j.chatTemplate ? { chatTemplate: j.chatTemplate } : {}) } };
+    } else if (j.checkpoint) {
       let dir: string;
       let name: string;
       if (typeof j.checkpoint === 'string') {

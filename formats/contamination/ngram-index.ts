@@ -24,6 +24,7 @@
  * most training positions touch only cache-resident memory.
  */
 import type { EvalItem } from '../benchmarks.ts';
+import { Int32List } from '../int32-list.ts';
 import { finishKey1, gramKey2, rawGram1, hashTokens, hashWords, MAX_NGRAM, normalizeWords, pairKey, prefixSums, UnitBuffer, NORMALISATION } from './normalize.ts';
 
 /** The two filter bits of a raw key (bits 27–31 and 22–26 of a multiplicative mix). */
@@ -339,18 +340,8 @@ export class NgramIndex {
   }
 }
 
-class Growable {
-  a = new Int32Array(1 << 14);
-  n = 0;
-  push(v: number): void {
-    if (this.n === this.a.length) {
-      const b = new Int32Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    this.a[this.n++] = v;
-  }
-}
+/** 16384 ints to start with: the index's arrays hold a benchmark's grams. */
+const growable = () => new Int32List(1 << 14);
 
 const nextPow2 = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(2, x)));
 
@@ -397,8 +388,8 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
   index.ngram = probe;
   index.ngrams = [...new Set(perBench)].sort((a, b) => a - b);
   // Raw occurrences: raw and final key halves, length, segment, position. Deduplicated below.
-  const RAW = new Growable(), K1 = new Growable(), K2 = new Growable(), LEN = new Growable(), SEG = new Growable(), POS = new Growable();
-  const segItem = new Growable();
+  const RAW = growable(), K1 = growable(), K2 = growable(), LEN = growable(), SEG = growable(), POS = growable();
+  const segItem = growable();
   const segQ: number[] = [];
   const shortLens = new Set<number>();
   const pairKeys: Array<[number, number]> = [];
@@ -461,7 +452,7 @@ export function buildIndex(benchmarks: Array<{ name: string; items: EvalItem[] }
   for (let s = 0; s < size; s++) index.table[s * 3 + 2] = -1;
   index.mask = size - 1;
   const gramOf = new Int32Array(total);
-  const repRaw = new Growable(), repSeg = new Growable(), repPos = new Growable(), glen = new Growable();
+  const repRaw = growable(), repSeg = growable(), repPos = growable(), glen = growable();
   let grams = 0;
   for (let j = 0; j < total; j++) {
     const k1 = K1.a[j]!, k2 = K2.a[j]!;

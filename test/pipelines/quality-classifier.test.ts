@@ -10,7 +10,7 @@ const skip = existsSync(join(SHARED_DATA, 'wikitext2-tokens')) ? false : `skippe
 
 test('pipelines/quality-classifier.ts: trains on WikiText-2 vs crawl pages, reports held-out figures, keeps the top fraction of the crawl by an exact threshold', { skip }, async () => {
   const workdir = mkdtempSync(join(tmpdir(), 'sluice-qc-'));
-  const env = { QC_WORKDIR: workdir, QC_PAGES: '120', QC_TOP: '0.2', SLUICE_DATA_MIRROR: SHARED_DATA, SLUICE_CACHE: join(workdir, '.cache') };
+  const env = { QC_WORKDIR: workdir, QC_PAGES: '120', QC_TOP: '0.2', QC_EPOCHS: '10', SLUICE_DATA_MIRROR: SHARED_DATA, SLUICE_CACHE: join(workdir, '.cache') };
   const r = await runCli(['run', 'pipelines/quality-classifier.ts', '--json'], { cwd: REPO, env });
   assert.equal(r.code, 0, r.stderr.slice(-3000));
   const stages = (JSON.parse(r.stdout) as { stages: Array<{ stage: string; dir: string; docsIn: number; docsOut: number }> }).stages;

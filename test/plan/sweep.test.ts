@@ -157,7 +157,7 @@ test('scaling.sweep rejects a grid too small to fit, and shards without .bin fil
       train: [{ uri: '/w/shards.write/x/train-00000.bin', path: 'train-00000.bin', sequences: 1, tokens: 64, bytes: 1152, sha256: '' }],
       val: [{ uri: '/w/shards.write/x/val-00000.bin', path: 'val-00000.bin', sequences: 1, tokens: 64, bytes: 1152, sha256: '' }],
     };
-    assert.deepEqual(shardSetOf(ds), { train: ['/w/shards.write/x/train-00000.bin'], val: ['/w/shards.write/x/val-00000.bin'], vocabSize: 1000, eotToken: 999, tokenizer: 'bpe (abc)' });
+    assert.deepEqual(shardSetOf(ds), { attention: 'causal', train: ['/w/shards.write/x/train-00000.bin'], val: ['/w/shards.write/x/val-00000.bin'], vocabSize: 1000, eotToken: 999, tokenizer: 'bpe (abc)' });
     assert.ok(existsSync(dir));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { layoutPairs, epochOrder, type PairSet } from '../../trainer/dpo/data.ts';
@@ -15,6 +14,7 @@ import { preferenceLoss, sequenceLogprobs } from '../../trainer/dpo/tfjs-ops.ts'
 import { runDpoPy, writePairSet } from '../../trainer/dpo/torch.ts';
 import { findPython } from '../../trainer/torch/runner.ts';
 import { syntheticPairs, tinyDpoModel, writeInitCheckpoint } from './helpers/dpo.ts';
+import { killMidRun } from './helpers/kill.ts';
 import type { Scalar } from '@tensorflow/tfjs';
 
 const python = findPython();
@@ -147,23 +147,8 @@ test('dpo: tfjs and torch give the same loss and gradients on the same weights (
 
 const trainLosses = (rs: DpoMetricsRecord[]) => rs.flatMap((r) => (r.kind === 'dpo' ? [[r.step, r.loss, r.rewardMargin]] : r.kind === 'dpo-eval' ? [[r.step, r.loss, r.rewardAccuracy]] : []));
 
-/** Starts the child on `opts`, SIGKILLs its process group once `ready()` holds, waits for it to end. */
-async function killMidRun(name: string, opts: object, ready: () => boolean): Promise<boolean> {
-  const cfg = join(dir, `${name}.json`);
-  writeFileSync(cfg, JSON.stringify(opts));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'dpo-child.ts'), cfg], { stdio: 'ignore', detached: true });
-  const exited = new Promise<void>((res) => child.on('close', () => res()));
-  let killed = false;
-  for (let i = 0; i < 12000 && !killed; i++) {
-    await new Promise((r) => setTimeout(r, 10));
-    if (ready()) {
-      process.kill(-child.pid!, 'SIGKILL');
-      killed = true;
-    }
-  }
-  await exited;
-  return killed;
-}
+/** Starts the DPO child on `opts`, SIGKILLs its process group once `ready()` holds, waits for it to end. */
+const killDpoMidRun = (name: string, opts: object, ready: () => boolean) => killMidRun('dpo-child.ts', join(dir, `${name}.json`), opts, ready);
 
 for (const backend of ['tfjs', 'torch'] as const) {
   test(`dpo (${backend}): killed with SIGKILL mid-run and started again, it resumes with identical losses`, { skip: backend === 'torch' ? noTorch : false }, async () => {
@@ -179,7 +164,7 @@ for (const backend of ['tfjs', 'torch'] as const) {
     assert.equal(ref.before!.rewardAccuracy, 0.5);
     const outDir = join(dir, `killed-${backend}`);
     const state = backend === 'tfjs' ? join(outDir, '_state', 'state.json') : join(outDir, '_state', 'dpo-state.pt');
-    const killed = await killMidRun(`kill-${backend}`, { ...common, setDir, outDir }, () => {
+    const killed = await killDpoMidRun(`kill-${backend}`, { ...common, setDir, outDir }, () => {
       if (!existsSync(state)) return false;
       return backend === 'torch' || (JSON.parse(readFileSync(state, 'utf8')) as { step: number }).step >= 4;
     });

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { trainModel, type MetricsRecord, type TrainModelOptions } from '../../tr
 import { findPython } from '../../trainer/torch/runner.ts';
 import { train } from '../../trainer/index.ts';
 import { corpusBytes } from './helpers/corpus.ts';
+import { killMidRun } from './helpers/kill.ts';
 
 const python = findPython();
 const dir = mkdtempSync(join(tmpdir(), 'sluice-sft-'));
@@ -88,20 +88,8 @@ for (const backend of ['tfjs', 'torch'] as const) {
     assert.ok(ref.valLoss! < v0.valLoss - 0.1, `held-out loss ${v0.valLoss} → ${ref.valLoss}`);
 
     const o = opts('killed');
-    const cfg = join(dir, `${backend}-killed.json`);
-    writeFileSync(cfg, JSON.stringify(o));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'train-child.ts'), cfg], { stdio: 'ignore', detached: true });
-    const exited = new Promise<void>((res) => child.on('close', () => res()));
     const state = join(o.outDir, '_state', backend === 'tfjs' ? 'state.json' : 'torch-state.pt');
-    let killed = false;
-    for (let i = 0; i < 12000 && !killed; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      if (existsSync(state)) {
-        process.kill(-child.pid!, 'SIGKILL');
-        killed = true;
-      }
-    }
-    await exited;
+    const killed = await killMidRun('train-child.ts', join(dir, `${backend}-killed.json`), o, () => existsSync(state));
     assert.ok(killed, 'the child wrote a checkpoint');
     assert.ok(!existsSync(join(o.outDir, 'metrics.jsonl')), 'no final outputs from the killed run');
     const r = await trainModel(o);

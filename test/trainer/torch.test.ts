@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { openScorer } from '../../trainer/scorer.ts';
 import { encodeBin } from '../../formats/bin.ts';
 import { findPython } from '../../trainer/torch/runner.ts';
 import { corpusBytes, writeCorpusShard } from './helpers/corpus.ts';
+import { killMidRun } from './helpers/kill.ts';
 import { startProcess } from '../helpers/cli.ts';
 import { REPO } from '../helpers/data.ts';
 
@@ -57,20 +57,8 @@ test('torch (CPU): trains the same model, checkpoint/metrics/report; SIGKILL and
 
   // Kill the whole process group (node + python) once a checkpoint exists, then resume.
   const opts = base('killed');
-  const cfg = join(dir, 'killed.json');
-  writeFileSync(cfg, JSON.stringify(opts));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'train-child.ts'), cfg], { stdio: 'ignore', detached: true });
-  const exited = new Promise<void>((res) => child.on('close', () => res()));
   const state = join(opts.outDir, '_state', 'torch-state.pt');
-  let killed = false;
-  for (let i = 0; i < 12000 && !killed; i++) {
-    await new Promise((r) => setTimeout(r, 10));
-    if (existsSync(state)) {
-      process.kill(-child.pid!, 'SIGKILL');
-      killed = true;
-    }
-  }
-  await exited;
+  const killed = await killMidRun('train-child.ts', join(dir, 'killed.json'), opts, () => existsSync(state));
   assert.ok(killed, 'the child wrote a checkpoint');
   const r = await trainModel(opts);
   assert.ok(r.resumedFromStep >= 2 && r.resumedFromStep < 16, `resumed from ${r.resumedFromStep}`);

@@ -118,32 +118,21 @@ export class TokenStream {
 
   /** Loss-mask bytes `[pos, pos+n)` (1 for shards without a mask). */
   async readMask(pos: number, n: number): Promise<Uint8Array> {
-    if (pos < 0 || pos + n > this.length) throw new Error(`trainer: mask read [${pos}, ${pos + n}) outside a stream of ${this.length} tokens`);
+    this.checkRange(pos, n, 'mask read');
     const out = new Uint8Array(n);
-    let g = this.start + pos;
-    let done = 0;
-    let i = 0;
-    while (this.offsets[i + 1]! <= g) i++;
-    while (done < n) {
-      const local = g - this.offsets[i]!;
-      const take = Math.min(n - done, this.shards[i]!.tokens - local);
-      if (take > 0) {
-        const info = this.shards[i]!;
-        if (!info.mask) out.fill(1, done, done + take);
-        else {
-          let w = this.maskWindow;
-          if (!w || w.shard !== i || local < w.from || local + take > w.from + w.bytes.length) {
-            const len = Math.min(info.tokens - local, Math.max(take, this.windowTokens));
-            const bytes = await readRange(info.mask, local, local + len, this.store);
-            if (bytes.byteLength !== len) throw new Error(`${info.mask}: short read at token ${local} (${bytes.byteLength} of ${len} bytes)`);
-            w = this.maskWindow = { shard: i, from: local, bytes: Uint8Array.prototype.slice.call(bytes) };
-          }
-          out.set(w.bytes.subarray(local - w.from, local - w.from + take), done);
+    for (const { shard: i, local, take, done } of this.pieces(pos, n)) {
+      const info = this.shards[i]!;
+      if (!info.mask) out.fill(1, done, done + take);
+      else {
+        let w = this.maskWindow;
+        if (!w || w.shard !== i || local < w.from || local + take > w.from + w.bytes.length) {
+          const len = Math.min(info.tokens - local, Math.max(take, this.windowTokens));
+          const bytes = await readRange(info.mask, local, local + len, this.store);
+          if (bytes.byteLength !== len) throw new Error(`${info.mask}: short read at token ${local} (${bytes.byteLength} of ${len} bytes)`);
+          w = this.maskWindow = { shard: i, from: local, bytes: Uint8Array.prototype.slice.call(bytes) };
         }
-        done += take;
-        g += take;
+        out.set(w.bytes.subarray(local - w.from, local - w.from + take), done);
       }
-      i++;
     }
     return out;
   }
@@ -154,8 +143,22 @@ export class TokenStream {
 
   /** Tokens `[pos, pos+n)` of this stream (pos relative to its start). */
   async read(pos: number, n: number): Promise<Int32Array> {
-    if (pos < 0 || pos + n > this.length) throw new Error(`trainer: read [${pos}, ${pos + n}) outside a stream of ${this.length} tokens`);
+    this.checkRange(pos, n, 'read');
     const out = new Int32Array(n);
+    for (const { shard, local, take, done } of this.pieces(pos, n)) await this.copy(shard, local, take, out, done);
+    return out;
+  }
+
+  /** Throws unless `[pos, pos+n)` lies within the stream; `what` names the read. */
+  private checkRange(pos: number, n: number, what: string): void {
+    if (pos < 0 || pos + n > this.length) throw new Error(`trainer: ${what} [${pos}, ${pos + n}) outside a stream of ${this.length} tokens`);
+  }
+
+  /**
+   * The pieces of `[pos, pos+n)` (a checked range) in order, one per shard it crosses: the shard,
+   * the piece's first token within it (`local`), its length (`take`) and the tokens before it.
+   */
+  private *pieces(pos: number, n: number): Generator<{ shard: number; local: number; take: number; done: number }> {
     let g = this.start + pos;
     let done = 0;
     let i = 0;
@@ -164,13 +167,12 @@ export class TokenStream {
       const local = g - this.offsets[i]!;
       const take = Math.min(n - done, this.shards[i]!.tokens - local);
       if (take > 0) {
-        await this.copy(i, local, take, out, done);
+        yield { shard: i, local, take, done };
         done += take;
         g += take;
       }
       i++;
     }
-    return out;
   }
 
   private async copy(shard: number, from: number, n: number, out: Int32Array, at: number): Promise<void> {

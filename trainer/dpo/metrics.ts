@@ -4,6 +4,7 @@
  * held-out pairs (step 0 is the model before training). Both backends write the same lines; the
  * log survives a resume through the checkpoint.
  */
+import { metricsFields, RecordLog, shortRate } from '../metrics.ts';
 
 /** Means over a set of pairs (see trainer/dpo/loss.ts for rewards and the accuracy's ½ for ties). */
 export interface RewardFigures {
@@ -31,19 +32,10 @@ export type DpoMetricsRecord =
     } & RewardFigures)
   | ({ kind: 'dpo-eval'; step: number; pairs: number; elapsedSeconds: number } & RewardFigures);
 
-const FIGURES = ['loss', 'chosenReward', 'rejectedReward', 'rewardMargin', 'rewardAccuracy'] as const;
-
 /** Checks a parsed metrics line; an error names `where` and the bad key. */
 export function parseDpoRecord(value: unknown, where: string): DpoMetricsRecord {
-  if (typeof value !== 'object' || value === null) throw new Error(`${where}: a metrics record must be an object`);
-  const o = value as Record<string, unknown>;
-  const num = (k: string): number => {
-    const v = o[k];
-    if (v === null) return NaN; // JSON writes NaN as null
-    if (typeof v !== 'number') throw new Error(`${where}: metrics record key '${k}' must be a number, got ${JSON.stringify(v)}`);
-    return v;
-  };
-  const figures = Object.fromEntries(FIGURES.map((k) => [k, num(k)])) as unknown as RewardFigures;
+  const { o, num } = metricsFields(value, where);
+  const figures: RewardFigures = { loss: num('loss'), chosenReward: num('chosenReward'), rejectedReward: num('rejectedReward'), rewardMargin: num('rewardMargin'), rewardAccuracy: num('rewardAccuracy') };
   switch (o.kind) {
     case 'dpo':
       return { kind: 'dpo', step: num('step'), ...figures, lr: num('lr'), gradNorm: num('gradNorm'), pairs: num('pairs'), tokens: num('tokens'), tokensPerSecond: num('tokensPerSecond'), elapsedSeconds: num('elapsedSeconds') };
@@ -55,36 +47,9 @@ export function parseDpoRecord(value: unknown, where: string): DpoMetricsRecord 
 }
 
 /** The records of a run in order. */
-export class DpoMetricsLog {
-  readonly records: DpoMetricsRecord[] = [];
-
-  constructor(private readonly onRecord?: (r: DpoMetricsRecord) => void) {}
-
-  add(r: DpoMetricsRecord): void {
-    this.records.push(r);
-    this.onRecord?.(r);
-  }
-
-  /** Records up to and including `step`, as JSON lines. */
-  jsonl(upToStep = Infinity): string {
-    return this.records
-      .filter((r) => r.step <= upToStep)
-      .map((r) => JSON.stringify(r) + '\n')
-      .join('');
-  }
-
-  /** Restores records from a checkpoint's JSON lines (replayed through `onRecord`). */
-  load(text: string, source: string): void {
-    text.split('\n').forEach((line, i) => {
-      if (!line.trim()) return;
-      let v: unknown;
-      try {
-        v = JSON.parse(line);
-      } catch (e) {
-        throw new Error(`${source}:${i + 1}: invalid metrics line: ${(e as Error).message}`);
-      }
-      this.records.push(parseDpoRecord(v, `${source}:${i + 1}`));
-    });
+export class DpoMetricsLog extends RecordLog<DpoMetricsRecord> {
+  constructor(onRecord?: (r: DpoMetricsRecord) => void) {
+    super(parseDpoRecord, onRecord);
   }
 
   get train(): Extract<DpoMetricsRecord, { kind: 'dpo' }>[] {
@@ -99,7 +64,7 @@ export class DpoMetricsLog {
 export function dpoProgressNote(r: DpoMetricsRecord, steps: number): string {
   switch (r.kind) {
     case 'dpo': {
-      const tps = r.tokensPerSecond >= 1000 ? `${(r.tokensPerSecond / 1000).toFixed(1)}k` : r.tokensPerSecond.toFixed(0);
+      const tps = shortRate(r.tokensPerSecond);
       return `step ${r.step}/${steps} loss ${r.loss.toFixed(3)} margin ${r.rewardMargin.toFixed(3)} acc ${r.rewardAccuracy.toFixed(2)} | ${tps} tok/s`;
     }
     case 'dpo-eval':

@@ -3,9 +3,8 @@
  * in: the form the tfjs loop consumes directly and the torch subprocess reads as `run.json`.
  */
 import type { OptimizerConfig, ScheduleConfig, TfjsOptions, TorchOptions, TrainerBackend } from '../api.ts';
-import { fullSchedule, type FullSchedule } from '../optim/schedule.ts';
-import type { FullOptimizer } from '../options.ts';
-import { defaultBackend } from '../tfjs/backend.ts';
+import { fullSchedule } from '../optim/schedule.ts';
+import { fullOptimizer, fullTfjs, positiveInt, type ResolvedRun } from '../options.ts';
 import { checkLossConfig, type DpoLossConfig, type DpoLossType } from './loss.ts';
 
 /** What shapes the reference pass: the backend and the micro-batches (not β, not the loss). */
@@ -48,26 +47,11 @@ export interface DpoTrainOptions extends DpoReferenceOptions {
 }
 
 /** A DPO run with nothing left to default. */
-export interface DpoRun {
+export interface DpoRun extends Pick<ResolvedRun, 'optimizer' | 'schedule' | 'backend' | 'steps' | 'batchSize' | 'gradAccum' | 'evalEvery' | 'checkpointEvery' | 'logEvery' | 'seed' | 'tfjs' | 'torch'> {
   loss: DpoLossConfig;
-  optimizer: FullOptimizer;
-  schedule: FullSchedule;
-  backend: TrainerBackend;
-  steps: number;
-  batchSize: number;
-  gradAccum: number;
-  evalEvery: number;
-  checkpointEvery: number;
-  logEvery: number;
-  seed: number;
-  tfjs: Required<TfjsOptions>;
-  torch: TorchOptions;
 }
 
-function posInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`train.dpo: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
-  return v;
-}
+const posInt = (name: string, v: unknown) => positiveInt('train.dpo', name, v);
 
 /** The reference pass's options, resolved. */
 export function resolveReference(o: DpoReferenceOptions): Required<Pick<DpoReferenceOptions, 'batchSize' | 'heldout' | 'seed' | 'backend'>> & { tfjs: Required<TfjsOptions>; torch: TorchOptions } {
@@ -77,7 +61,7 @@ export function resolveReference(o: DpoReferenceOptions): Required<Pick<DpoRefer
   if (backend !== 'tfjs' && backend !== 'torch') throw new Error(`train.dpo: backend must be 'tfjs' or 'torch', got ${JSON.stringify(backend)}`);
   const seed = o.seed ?? 1337;
   if (!Number.isInteger(seed)) throw new Error(`train.dpo: seed must be an integer, got ${JSON.stringify(seed)}`);
-  return { batchSize: posInt('batchSize', o.batchSize ?? 4), heldout, seed, backend, tfjs: { backend: o.tfjs?.backend ?? defaultBackend(), threads: o.tfjs?.threads ?? 1 }, torch: { ...o.torch } };
+  return { batchSize: posInt('batchSize', o.batchSize ?? 4), heldout, seed, backend, tfjs: fullTfjs(o.tfjs), torch: { ...o.torch } };
 }
 
 /** Fills every default; `trainBatches` (micro-batches per epoch) turns `epochs` into steps. */
@@ -94,17 +78,7 @@ export function resolveDpoRun(o: DpoTrainOptions, trainBatches: number): DpoRun 
     steps = Math.max(1, Math.ceil((epochs * Math.max(1, trainBatches)) / gradAccum));
   }
   const evalEvery = posInt('evalEvery', o.evalEvery ?? 50);
-  const opt: FullOptimizer = {
-    lr: o.optimizer?.lr ?? 1e-5,
-    beta1: o.optimizer?.beta1 ?? 0.9,
-    beta2: o.optimizer?.beta2 ?? 0.95,
-    eps: o.optimizer?.eps ?? 1e-8,
-    weightDecay: o.optimizer?.weightDecay ?? 0,
-    gradClip: o.optimizer?.gradClip ?? 1.0,
-  };
-  if (!(opt.lr > 0)) throw new Error(`train.dpo: optimizer.lr must be > 0, got ${opt.lr}`);
-  for (const k of ['beta1', 'beta2'] as const) if (!(opt[k] >= 0 && opt[k] < 1)) throw new Error(`train.dpo: optimizer.${k} must be in [0, 1), got ${opt[k]}`);
-  for (const k of ['eps', 'weightDecay', 'gradClip'] as const) if (!(opt[k] >= 0)) throw new Error(`train.dpo: optimizer.${k} must be >= 0, got ${opt[k]}`);
+  const opt = fullOptimizer(o.optimizer, { lr: 1e-5, weightDecay: 0 }, 'train.dpo');
   return {
     loss,
     optimizer: opt,

@@ -15,15 +15,15 @@
  *   `sluice run --json` reports under the stage (`stages[].info`).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CustomStage, Json, PipelineBuilder, StageExpansion, StageOptions, StageRef } from '../../engine/types.ts';
 import { toJson } from '../../engine/json.ts';
 import { preferenceOf } from '../../formats/chat.ts';
-import { TOKENIZER_FILES } from '../../formats/tokenizer.ts';
 import { resolveTemplate, templateDigest, templateForTokenizer } from '../../operators/chat/template.ts';
 import { loadTokenizer } from '../../operators/tokenize/load.ts';
 import { readModelCheckpoint } from '../checkpoint.ts';
+import { copyTokenizerFiles, loopArgs, publishDir } from '../stage-output.ts';
 import { dpoReference, trainDpo } from './api.ts';
 import { decodePairSet, encodePairSet, layoutPairs, PAIR_FILES, type TokenizedPair } from './data.ts';
 import { dpoProgressNote } from './metrics.ts';
@@ -194,23 +194,13 @@ export function dpo(pairs: StageRef, options: DpoStageOptions): StageExpansion<D
         ...trainOpts,
         set,
         from: fromDir,
-        outDir: out,
-        publishDir: ctx.stageDir,
-        stateDir: ctx.stateDir,
-        tmpDir: ctx.tmpDir,
-        signal: ctx.signal,
-        log: (m) => ctx.log(m),
+        ...loopArgs(ctx, out),
         onMetrics: (m) => ctx.progress.note(dpoProgressNote(m, steps)),
       });
       // The tokenizer travels with the checkpoint, as the train stage's does.
       const meta = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { tokenizer: string | null };
-      if (meta.tokenizer === '.') {
-        for (const f of Object.values(TOKENIZER_FILES)) {
-          const uri = ctx.storage.join(fromDir, f);
-          if (await ctx.storage.exists(uri)) await ctx.writeFile(f, await ctx.storage.read(uri));
-        }
-      }
-      for (const f of readdirSync(out).sort()) await ctx.writeFile(f, readFileSync(join(out, f)));
+      if (meta.tokenizer === '.') await copyTokenizerFiles(ctx, fromDir);
+      await publishDir(ctx, out);
       const b = r.before;
       const a = r.after;
       ctx.setInfo({

@@ -9,7 +9,7 @@
  */
 import type { NamedTensorMap, Scalar } from '@tensorflow/tfjs';
 import type { Storage } from '../../engine/storage/index.ts';
-import { loadTrainState, runFingerprint, saveTrainState, writeModelCheckpoint, type CheckpointMeta, type NamedArray } from '../checkpoint.ts';
+import { runFingerprint, saveTrainState, writeModelCheckpoint, type CheckpointMeta, type NamedArray } from '../checkpoint.ts';
 import type { FullModelConfig } from '../../formats/model.ts';
 import { paramCounts } from '../../formats/model.ts';
 import { AdamW } from '../optim/adamw.ts';
@@ -17,6 +17,7 @@ import { learningRate } from '../optim/schedule.ts';
 import { trainerModelConfig } from '../options.ts';
 import { initTfjs, type Tf } from '../tfjs/backend.ts';
 import { TfjsGPT } from '../tfjs/model.ts';
+import { accumulateGrads, paramArrays, resumeTrainState, trainStateTensors } from '../tfjs/state.ts';
 import { Throughput } from '../metrics.ts';
 import type { TfjsOptions } from '../api.ts';
 import { epochOrder, pairBatch, type PairSet } from './data.ts';
@@ -165,39 +166,19 @@ export async function trainDpoTfjs(a: DpoBackendArgs): Promise<DpoBackendResult>
   let pairs = 0;
   let tokens = 0;
   try {
-    const saved = await loadTrainState(a.stateDir, fp, store);
-    if (saved) {
-      const { state, tensors } = saved;
-      for (const [name, v] of model.params) {
-        const t = tensors.get(`param.${name}`);
-        if (!t || t.data.length !== v.size) throw new Error(`${a.stateDir}: checkpoint lacks parameter ${name}`);
-        tf.tidy(() => v.assign(tf.tensor(t.data, v.shape, 'float32')));
-      }
-      const m = new Map<string, Float32Array>();
-      const vv = new Map<string, Float32Array>();
-      for (const name of model.params.keys()) {
-        m.set(name, tensors.get(`adam.m.${name}`)?.data ?? new Float32Array());
-        vv.set(name, tensors.get(`adam.v.${name}`)?.data ?? new Float32Array());
-      }
-      opt.load({ t: state.adamStep, m, v: vv });
+    const state = await resumeTrainState(tf, model.params, opt, metrics, a.stateDir, fp, store);
+    if (state) {
       step = state.step;
       tokens = state.tokens;
       pos = state.loader.pos;
       epoch = state.loader.epoch;
       pairs = (state.loader as DpoCursor).pairs ?? 0;
-      metrics.load(saved.metricsJsonl, `${a.stateDir}/${state.metrics}`);
       a.log(`resumed from step ${step}`);
     }
     const resumed = step;
     const startTokens = tokens;
     const checkpoint = async () => {
-      const tensors = new Map<string, NamedArray>();
-      const st = opt.state();
-      for (const [name, v] of model.params) {
-        tensors.set(`param.${name}`, { shape: v.shape, data: v.dataSync() as Float32Array });
-        tensors.set(`adam.m.${name}`, { shape: v.shape, data: st.m.get(name)! });
-        tensors.set(`adam.v.${name}`, { shape: v.shape, data: st.v.get(name)! });
-      }
+      const tensors = trainStateTensors(model.params, opt);
       // The DPO loop draws no random numbers: the RNG state is a constant.
       const cursor: DpoCursor = { pos, epoch, pairs };
       await saveTrainState(a.stateDir, { fingerprint: fp, step, tokens, loader: cursor, rng: { s: 0, spare: null }, adamStep: opt.t }, tensors, metrics.jsonl(step), store);
@@ -238,18 +219,7 @@ export async function trainDpoTfjs(a: DpoBackendArgs): Promise<DpoBackendResult>
         value.dispose();
         totals.add(sink.last!);
         tokens += S * b.width;
-        const named: NamedTensorMap = {};
-        for (const [vn, g] of Object.entries(grads)) named[canonical.get(vn)!] = g;
-        if (!acc) acc = named;
-        else {
-          const prev: NamedTensorMap = acc;
-          acc = {};
-          for (const name of Object.keys(prev)) {
-            acc[name] = tf.add(prev[name]!, named[name]!);
-            prev[name]!.dispose();
-            named[name]!.dispose();
-          }
-        }
+        acc = accumulateGrads(tf, acc, grads, canonical);
       }
       const gradNorm = opt.step(acc!, lr);
       for (const g of Object.values(acc!)) g.dispose();
@@ -269,8 +239,7 @@ export async function trainDpoTfjs(a: DpoBackendArgs): Promise<DpoBackendResult>
       }
       await yieldToEventLoop();
     }
-    const values = new Map<string, NamedArray>();
-    for (const [name, v] of model.params) values.set(name, { shape: v.shape, data: v.dataSync() as Float32Array });
+    const values = paramArrays(model.params);
     const finalLoss = Number.isFinite(lastLoss) ? lastLoss : (metrics.train.at(-1)?.loss ?? Number.NaN);
     await writeModelCheckpoint(
       a.outDir,

@@ -4,27 +4,17 @@
  * relays the JSON-lines progress into the DPO metrics log, uploads checkpoints when the state
  * directory is remote, and copies the final checkpoint to the output directory.
  */
-import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import type { TorchOptions } from '../api.ts';
 import { encodeSafetensors, runFingerprint } from '../checkpoint.ts';
-import { TORCH_DIR, findPython } from '../torch/runner.ts';
+import { TORCH_DIR, requirePython } from '../torch/runner.ts';
+import { copyModelOut, isRemote, localPath, localState, runJsonLines } from '../torch/process.ts';
 import { encodePairSet, PAIR_FILES, type PairSet } from './data.ts';
 import { parseDpoRecord } from './metrics.ts';
 import { dpoFingerprintParts, type DpoBackendArgs, type DpoBackendResult, type LoadedCheckpoint } from './tfjs.ts';
-import type { Storage } from '../../engine/storage/index.ts';
 
-const isRemote = (uri: string) => uri.startsWith('s3://');
-const localPath = (uri: string) => (uri.startsWith('file://') ? fileURLToPath(uri) : uri);
-
-function python(torch: TorchOptions): string {
-  const p = findPython(torch.python);
-  if (!p) throw new Error(`train.dpo: backend 'torch' needs a Python with torch and numpy (tried ${torch.python ?? process.env.SLUICE_PYTHON ?? 'python3, /usr/bin/python3'}); install Debian's python3-torch or set SLUICE_PYTHON`);
-  return p;
-}
+const python = (torch: TorchOptions): string => requirePython(torch.python, 'train.dpo');
 
 /** Writes a pair set's three files into `dir`. */
 export function writePairSet(dir: string, set: PairSet): void {
@@ -45,42 +35,7 @@ function localCheckpoint(ck: LoadedCheckpoint, work: string): string {
 
 /** Runs `dpo.py <mode> run.json`; calls `onLine` with each JSON line; rejects with stderr's tail on failure. */
 export async function runDpoPy(py: string, mode: 'ref' | 'train' | 'check', runJson: string, onLine: (r: Record<string, unknown>) => void, log: (m: string) => void, signal?: AbortSignal): Promise<void> {
-  const stderr: string[] = [];
-  const child = spawn(py, [join(TORCH_DIR, 'dpo.py'), mode, runJson], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
-  const onAbort = () => child.kill('SIGTERM');
-  signal?.addEventListener('abort', onAbort, { once: true });
-  let buf = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    buf += chunk;
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i).trim();
-      buf = buf.slice(i + 1);
-      if (!line.startsWith('{')) {
-        if (line) log(line);
-        continue;
-      }
-      try {
-        onLine(JSON.parse(line) as Record<string, unknown>);
-      } catch (e) {
-        log(`torch: bad line (${(e as Error).message}): ${line.slice(0, 200)}`);
-      }
-    }
-  });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    for (const l of chunk.split('\n')) {
-      if (!l.trim()) continue;
-      stderr.push(l);
-      if (stderr.length > 40) stderr.shift();
-    }
-  });
-  const code: number | null = await new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (c) => resolve(c));
-  });
-  signal?.removeEventListener('abort', onAbort);
+  const { code, stderr } = await runJsonLines(py, [join(TORCH_DIR, 'dpo.py'), mode, runJson], onLine, log, signal);
   if (signal?.aborted) throw new Error('trainer: aborted');
   if (code !== 0) throw new Error(`train.dpo: torch/dpo.py ${mode} exited with ${code}:\n${stderr.slice(-15).join('\n')}`);
 }
@@ -105,13 +60,8 @@ export async function trainDpoTorch(a: DpoBackendArgs): Promise<DpoBackendResult
   const py = python(run.torch);
   const work = join(a.tmpDir, 'dpo-torch');
   writePairSet(join(work, 'pairs'), a.set);
-  const remoteState = isRemote(a.stateDir);
-  const stateDir = remoteState ? join(work, 'state') : localPath(a.stateDir);
-  mkdirSync(stateDir, { recursive: true });
   const stateFile = 'dpo-state.pt';
-  if (remoteState && (await store.exists(store.join(a.stateDir, stateFile)))) {
-    await pipeline(await store.readStream(store.join(a.stateDir, stateFile)), createWriteStream(join(stateDir, stateFile)));
-  }
+  const { dir: stateDir, remote: remoteState } = await localState(a.stateDir, work, stateFile, store);
   const outLocal = join(work, 'out');
   const runJson = join(work, 'run.json');
   writeFileSync(
@@ -149,7 +99,7 @@ export async function trainDpoTorch(a: DpoBackendArgs): Promise<DpoBackendResult
   await Promise.all(uploads);
   if (!done) throw new Error('train.dpo: torch/dpo.py ended without its done line');
   const d = done as Record<string, number>;
-  await copyOut(outLocal, a.outDir, store);
+  await copyModelOut(outLocal, a.outDir, store, 'train.dpo: torch/dpo.py');
   const evals = a.metrics.evals;
   return {
     steps: d.step!,
@@ -162,12 +112,4 @@ export async function trainDpoTorch(a: DpoBackendArgs): Promise<DpoBackendResult
     resumedFromStep: d.resumedFromStep!,
     seconds: d.seconds!,
   };
-}
-
-async function copyOut(from: string, to: string, store: Storage): Promise<void> {
-  for (const f of ['model.safetensors', 'config.json']) {
-    const src = join(from, f);
-    if (!existsSync(src)) throw new Error(`train.dpo: torch/dpo.py did not write ${f}`);
-    await store.write(store.join(to, f), readFileSync(src));
-  }
 }

@@ -51,14 +51,15 @@ export interface GgufExportResult {
 
 /**
  * Writes the checkpoint (`weights`, `meta`) and its tokenizer to `sink` as GGUF v3. `name` is
- * `general.name`; `dtype` the matrices' precision (default f32, exact).
+ * `general.name`; `dtype` the matrices' precision (default f32, exact); `chatTemplate`, the Jinja
+ * source written as `tokenizer.chat_template` (default none).
  */
 export async function writeCheckpointGguf(
   sink: ByteSink,
   meta: CheckpointMeta,
   weights: CheckpointWeights,
   tok: BpeTokenizer,
-  opts: { name: string; dtype?: GgufDtype },
+  opts: { name: string; dtype?: GgufDtype; chatTemplate?: string },
 ): Promise<GgufExportResult> {
   const c = weights.config;
   const arch = ggufArchitecture(meta);
@@ -106,6 +107,8 @@ export async function writeCheckpointGguf(
     ['tokenizer.ggml.add_bos_token', { type: 'bool', value: false }],
     ['tokenizer.ggml.add_eos_token', { type: 'bool', value: false }],
   );
+  // The tokenizer's chat template, where llama.cpp (and a GGUF judge, llm/gguf.ts) look for it.
+  if (opts.chatTemplate !== undefined) kv.push(['tokenizer.chat_template', { type: 'string', value: opts.chatTemplate }]);
 
   const tensors: GgufTensor[] = [];
   const add = (name: string, t: { shape: number[]; data: Float32Array }) => tensors.push({ name, shape: t.shape, data: t.data, type: t.shape.length > 1 ? dtype : 'f32' });

@@ -45,8 +45,23 @@ export interface ExportResult {
 }
 
 async function checkpointTokenizer(dir: string, recorded: string | null, override: string | undefined, store: Storage): Promise<BpeTokenizer | null> {
-  const spec = override ?? (recorded === '.' ? dir : recorded);
+  const spec = tokenizerSpec(dir, recorded, override);
   return spec ? loadTokenizer(spec, store) : null;
+}
+
+const tokenizerSpec = (dir: string, recorded: string | null, override: string | undefined) => override ?? (recorded === '.' ? dir : recorded);
+
+/** The tokenizer's own chat template source (chat_template.jinja or tokenizer_config.json beside it), or undefined when it has none. */
+async function tokenizerChatTemplate(spec: string | null, store: Storage): Promise<string | undefined> {
+  if (!spec) return undefined;
+  const { templateForTokenizer } = await import('../../operators/chat/template.ts');
+  try {
+    return (await templateForTokenizer(spec, undefined, store)).source;
+  } catch (e) {
+    // No template is the common case (a pretrained model); a template that does not parse is an error.
+    if (/has no chat template/.test((e as Error).message)) return undefined;
+    throw e;
+  }
 }
 
 /**
@@ -73,7 +88,8 @@ export async function exportCheckpoint(dir: string, opts: ExportOptions): Promis
       const writer = await store.writer(opts.out);
       let gguf: GgufExportResult;
       try {
-        gguf = await writeCheckpointGguf(writer, meta, weights, tok, { name, dtype: opts.dtype });
+        const chatTemplate = await tokenizerChatTemplate(tokenizerSpec(dir, meta.tokenizer, opts.tokenizer), store);
+        gguf = await writeCheckpointGguf(writer, meta, weights, tok, { name, dtype: opts.dtype, ...(chatTemplate !== undefined ? { chatTemplate } : {}) });
         await writer.commit();
       } catch (e) {
         await writer.abort().catch(() => undefined);

@@ -9,7 +9,7 @@
 import type { NamedTensorMap, Scalar } from '@tensorflow/tfjs';
 import type { Storage } from '../../engine/storage/index.ts';
 import type { ShardSet } from '../api.ts';
-import { loadTrainState, readModelCheckpoint, runFingerprint, saveTrainState, writeModelCheckpoint, type NamedArray } from '../checkpoint.ts';
+import { readModelCheckpoint, runFingerprint, saveTrainState, writeModelCheckpoint } from '../checkpoint.ts';
 import { BatchIterator, splitStreams, type Batch, type TokenStream } from '../data/loader.ts';
 import { MetricsLog, Throughput } from '../metrics.ts';
 import { flopsPerToken, paramCounts } from '../../formats/model.ts';
@@ -19,6 +19,7 @@ import { trainerModelConfig, type ResolvedRun } from '../options.ts';
 import { initTfjs, measureMatmulPeak } from './backend.ts';
 import { TfjsGPT, initialValues, type AttentionLayout } from './model.ts';
 import { Rng } from './rng.ts';
+import { accumulateGrads, paramArrays, resumeTrainState, trainStateTensors } from './state.ts';
 
 /** What a backend reports back to `runTraining`. */
 export interface BackendResult {
@@ -116,27 +117,13 @@ export async function trainTfjs(a: BackendArgs): Promise<BackendResult> {
   let step = 0;
   let tokens = 0;
   try {
-    const saved = await loadTrainState(a.stateDir, fp, store);
-    if (saved) {
-      const { state, tensors } = saved;
-      for (const [name, v] of model.params) {
-        const t = tensors.get(`param.${name}`);
-        if (!t || t.data.length !== v.size) throw new Error(`${a.stateDir}: checkpoint lacks parameter ${name}`);
-        tf.tidy(() => v.assign(tf.tensor(t.data, v.shape, 'float32')));
-      }
-      const m = new Map<string, Float32Array>();
-      const vv = new Map<string, Float32Array>();
-      for (const name of model.params.keys()) {
-        m.set(name, tensors.get(`adam.m.${name}`)?.data ?? new Float32Array());
-        vv.set(name, tensors.get(`adam.v.${name}`)?.data ?? new Float32Array());
-      }
-      opt.load({ t: state.adamStep, m, v: vv });
+    const state = await resumeTrainState(tf, model.params, opt, metrics, a.stateDir, fp, store);
+    if (state) {
       step = state.step;
       tokens = state.tokens;
       loader.pos = state.loader.pos;
       loader.epoch = state.loader.epoch;
       rng.state = state.rng;
-      metrics.load(saved.metricsJsonl, `${a.stateDir}/${state.metrics}`);
       a.log(`resumed from step ${step} (${tokens} tokens)`);
     }
     const resumed = step;
@@ -166,13 +153,7 @@ export async function trainTfjs(a: BackendArgs): Promise<BackendResult> {
       return count ? sum / count : Number.NaN;
     };
     const checkpoint = async () => {
-      const tensors = new Map<string, NamedArray>();
-      const st = opt.state();
-      for (const [name, v] of model.params) {
-        tensors.set(`param.${name}`, { shape: v.shape, data: v.dataSync() as Float32Array });
-        tensors.set(`adam.m.${name}`, { shape: v.shape, data: st.m.get(name)! });
-        tensors.set(`adam.v.${name}`, { shape: v.shape, data: st.v.get(name)! });
-      }
+      const tensors = trainStateTensors(model.params, opt);
       await saveTrainState(a.stateDir, { fingerprint: fp, step, tokens, loader: loader.position, rng: rng.state, adamStep: opt.t }, tensors, metrics.jsonl(step), store);
     };
 
@@ -204,18 +185,7 @@ export async function trainTfjs(a: BackendArgs): Promise<BackendResult> {
         const { value, grads } = tf.variableGrads(f, vars);
         lossSum += value.dataSync()[0]!;
         value.dispose();
-        const named: NamedTensorMap = {};
-        for (const [vn, g] of Object.entries(grads)) named[canonical.get(vn)!] = g;
-        if (!acc) acc = named;
-        else {
-          const prev: NamedTensorMap = acc;
-          acc = {};
-          for (const name of Object.keys(prev)) {
-            acc[name] = tf.add(prev[name]!, named[name]!);
-            prev[name]!.dispose();
-            named[name]!.dispose();
-          }
-        }
+        acc = accumulateGrads(tf, acc, grads, canonical);
       }
       const gradNorm = opt.step(acc!, lr);
       for (const g of Object.values(acc!)) g.dispose();
@@ -240,8 +210,7 @@ export async function trainTfjs(a: BackendArgs): Promise<BackendResult> {
       await yieldToEventLoop();
     }
     const seconds = thr.elapsedSeconds;
-    const values = new Map<string, NamedArray>();
-    for (const [name, v] of model.params) values.set(name, { shape: v.shape, data: v.dataSync() as Float32Array });
+    const values = paramArrays(model.params);
     await writeModelCheckpoint(
       a.outDir,
       {

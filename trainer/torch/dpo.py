@@ -19,7 +19,6 @@ On CUDA: bf16 autocast and torch.compile (where the installed torch has it), fus
 float32, eager, deterministic: a run killed and restarted from its checkpoint continues with the
 same losses, bit for bit.
 """
-import contextlib
 import copy
 import hashlib
 import json
@@ -34,13 +33,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gpt import canonical_state, load_checkpoint, param_counts, write_safetensors  # noqa: E402
+from loop import emit, grad_norm_and_clip, load_state, lr_at, make_optimizer, save_state, setup, write_model  # noqa: E402
 
 M32 = 0xFFFFFFFF
-
-
-def emit(obj):
-    sys.stdout.write(json.dumps(obj) + '\n')
-    sys.stdout.flush()
 
 
 def epoch_order(count, seed, epoch):
@@ -60,18 +55,6 @@ def epoch_order(count, seed, epoch):
         j = int(rand() * (i + 1))
         out[i], out[j] = out[j], out[i]
     return out
-
-
-def lr_at(step, o):
-    """trainer/optim/schedule.ts: linear warmup, then cosine to minLrRatio·lr (or constant)."""
-    lr, warm, total = o['optimizer']['lr'], o['schedule']['warmupSteps'], o['steps']
-    if step < warm:
-        return lr * (step + 1) / warm
-    if o['schedule']['decay'] == 'constant':
-        return lr
-    progress = min(1.0, (step - warm) / max(1, total - warm))
-    floor = lr * o['schedule']['minLrRatio']
-    return floor + 0.5 * (1 + math.cos(math.pi * progress)) * (lr - floor)
 
 
 class PairSet:
@@ -163,29 +146,6 @@ class Totals:
                 'rewardMargin': (self.chosen - self.rejected) / n, 'rewardAccuracy': self.correct / n}
 
 
-def setup(o):
-    topt = o.get('torch', {}) or {}
-    want = topt.get('device', 'auto')
-    device = torch.device('cuda' if want == 'cuda' or (want == 'auto' and torch.cuda.is_available()) else 'cpu')
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        raise SystemExit('torch backend: device "cuda" requested but torch.cuda.is_available() is false')
-    if topt.get('threads'):
-        torch.set_num_threads(int(topt['threads']))
-    dtype_name = topt.get('dtype') or ('bfloat16' if device.type == 'cuda' else 'float32')
-    use_compile = topt.get('compile')
-    if use_compile is None:
-        use_compile = device.type == 'cuda'
-    if use_compile and not hasattr(torch, 'compile'):
-        print(f'torch {torch.__version__} has no torch.compile: running eager', file=sys.stderr)
-        use_compile = False
-    if device.type == 'cuda':
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-    bf16 = device.type == 'cuda' and dtype_name == 'bfloat16'
-    autocast = (lambda: torch.autocast('cuda', dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
-    return device, dtype_name, bool(use_compile), autocast
-
-
 def logps_of(model, pairs, batches, device, autocast):
     n = len(pairs.pairs)
     chosen, rejected = [float('nan')] * n, [float('nan')] * n
@@ -238,25 +198,6 @@ def micro_step(model, pairs, batch, cfg, scale, device, autocast):
     return loss.detach().cpu(), c.detach().cpu(), r.detach().cpu(), x.numel()
 
 
-def make_optimizer(raw, oo, device):
-    decay = [p for n, p in raw.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in raw.named_parameters() if p.dim() < 2]
-    groups = [{'params': decay, 'weight_decay': oo['weightDecay']}, {'params': no_decay, 'weight_decay': 0.0}]
-    kw = dict(lr=oo['lr'], betas=(oo['beta1'], oo['beta2']), eps=oo['eps'])
-    if device.type == 'cuda':
-        try:
-            return torch.optim.AdamW(groups, fused=True, **kw), True
-        except (TypeError, RuntimeError):
-            pass
-    return torch.optim.AdamW(groups, **kw), False
-
-
-def grad_norm_and_clip(raw, clip):
-    if clip and clip > 0:
-        return float(torch.nn.utils.clip_grad_norm_(raw.parameters(), clip))
-    return float(torch.sqrt(sum((p.grad.float() ** 2).sum() for p in raw.parameters() if p.grad is not None)))
-
-
 def cmd_check(o):
     """For each of `o['cases']` ({loss, gradsOut}): the loss and gradients (canonical names,
     [in, out], written to gradsOut) of `o['batches']` taken as one step, without an update."""
@@ -285,12 +226,6 @@ def fingerprint(o):
     return hashlib.sha256(json.dumps({k: o.get(k) for k in keys}, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def save_state(path, state):
-    tmp = f'{path}.tmp-{os.getpid()}'
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
 def cmd_train(o):
     device, dtype_name, use_compile, autocast = setup(o)
     raw, meta = load_checkpoint(o['from'], device)
@@ -310,10 +245,8 @@ def cmd_train(o):
     fp = fingerprint(o)
     step = pos = epoch = n_pairs = tokens = 0
     history = []
-    if os.path.exists(state_path):
-        st = torch.load(state_path, map_location='cpu')
-        if st.get('fingerprint') != fp:
-            raise SystemExit(f'{state_path}: a checkpoint of a different run configuration ({st.get("fingerprint")} != {fp}); remove it to start afresh')
+    st = load_state(state_path, fp)
+    if st is not None:
         raw.load_state_dict(st['model'])
         opt.load_state_dict(st['optim'])
         step, pos, epoch, n_pairs, tokens = st['step'], st['pos'], st['epoch'], st['pairs'], st['tokens']
@@ -368,7 +301,7 @@ def cmd_train(o):
             loss, c, r, n_pos = micro_step(model, pairs, batch, cfg, 1.0 / step_pairs, device, autocast)
             tot.add(loss, c, r)
             tokens += n_pos
-        norm = grad_norm_and_clip(raw, o['optimizer']['gradClip'])
+        norm = float(grad_norm_and_clip(raw, o['optimizer']['gradClip']))
         opt.step()
         opt.zero_grad(set_to_none=True)
         step += 1
@@ -395,11 +328,7 @@ def cmd_train(o):
     seconds = time.perf_counter() - t_start
     out = dict(meta)
     out.update({'backend': 'torch', 'step': meta.get('step', 0) + step, 'finalLoss': last_loss, 'valLoss': None, 'params': param_counts(meta['model'])})
-    write_safetensors(os.path.join(o['outDir'], 'model.safetensors'), canonical_state(raw), {'format': 'sluice.gpt/1'})
-    tmp = os.path.join(o['outDir'], f'config.json.tmp-{os.getpid()}')
-    with open(tmp, 'w') as f:
-        json.dump(out, f, indent=1)
-    os.replace(tmp, os.path.join(o['outDir'], 'config.json'))
+    write_model(o['outDir'], canonical_state(raw), out)
     st_tok = sum(t for t, _ in steady)
     st_sec = sum(s for _, s in steady)
     tps = st_tok / st_sec if st_sec > 0 else tokens / max(seconds, 1e-9)

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gpt import apply_rotary, load_checkpoint  # noqa: E402
+from gpt import apply_rotary, serving_checkpoint  # noqa: E402
 
 
 def forward_cached(model, idx, past):
@@ -63,10 +63,7 @@ def forward_cached(model, idx, past):
 
 
 def main():
-    directory = sys.argv[1]
-    want = sys.argv[2] if len(sys.argv) > 2 else 'auto'
-    device = torch.device('cuda' if want == 'cuda' or (want == 'auto' and torch.cuda.is_available()) else 'cpu')
-    model, meta = load_checkpoint(directory, device)
+    model, meta, device = serving_checkpoint(sys.argv)
     ctx = meta['model']['contextLength']
     vocab = meta['model']['vocabSize']
     out = sys.stdout.buffer

@@ -97,6 +97,13 @@ class TokenStream:
     def read_mask(self, pos, n):
         """Loss-mask bytes [pos, pos+n) as float32 (1 for shards without a mask)."""
         out = np.ones(n, dtype=np.float32)
+        for i, local, take, done in self._pieces(pos, n):
+            if self.masks[i] is not None:
+                out[done:done + take] = self.masks[i][local:local + take]
+        return out
+
+    def _pieces(self, pos, n):
+        """The pieces of [pos, pos+n) in order, one per shard it crosses: (shard, first token within it, length, tokens before)."""
         g = self.start + pos
         done = 0
         i = next(k for k in range(len(self.shards)) if self.offsets[k + 1] > g or k == len(self.shards) - 1)
@@ -104,11 +111,9 @@ class TokenStream:
             local = g + done - self.offsets[i]
             take = min(n - done, len(self.shards[i]) - local)
             if take > 0:
-                if self.masks[i] is not None:
-                    out[done:done + take] = self.masks[i][local:local + take]
+                yield i, local, take, done
                 done += take
             i += 1
-        return out
 
     def __len__(self):
         return self.end - self.start
@@ -118,16 +123,8 @@ class TokenStream:
         if pos < 0 or pos + n > len(self):
             raise IndexError(f'read [{pos}, {pos + n}) outside a stream of {len(self)} tokens')
         out = np.empty(n, dtype=np.int64)
-        g = self.start + pos
-        done = 0
-        i = next(k for k in range(len(self.shards)) if self.offsets[k + 1] > g or k == len(self.shards) - 1)
-        while done < n:
-            local = g + done - self.offsets[i]
-            take = min(n - done, len(self.shards[i]) - local)
-            if take > 0:
-                out[done:done + take] = self.shards[i][local:local + take]
-                done += take
-            i += 1
+        for i, local, take, done in self._pieces(pos, n):
+            out[done:done + take] = self.shards[i][local:local + take]
         return out
 
 
@@ -547,3 +544,13 @@ def load_checkpoint(directory, device='cpu'):
     model = GPT(meta['model'])
     load_canonical(model, read_safetensors(os.path.join(directory, 'model.safetensors')))
     return model.to(device).eval(), meta
+
+
+def serving_checkpoint(argv):
+    """For the serving scripts (score.py, generate.py) run as `script <checkpointDir> [cpu|cuda|auto]`:
+    the checkpoint's model (eval mode) and meta on that device (default auto: CUDA when available),
+    and the device."""
+    want = argv[2] if len(argv) > 2 else 'auto'
+    device = torch.device('cuda' if want == 'cuda' or (want == 'auto' and torch.cuda.is_available()) else 'cpu')
+    model, meta = load_checkpoint(argv[1], device)
+    return model, meta, device

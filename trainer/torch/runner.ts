@@ -4,17 +4,17 @@
  * `run.json`, relays the JSON-lines progress into the metrics log, uploads checkpoints when the
  * state directory is remote, and copies the final model checkpoint to the output directory.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { parseMetricsRecord } from '../metrics.ts';
 import { siblingUri } from '../data/loader.ts';
 import { DOC_INDEX_EXT, MASK_EXT } from '../../formats/shards.ts';
 import type { BackendArgs, BackendResult } from '../tfjs/train.ts';
 import { fingerprintParts } from '../tfjs/train.ts';
 import { PACKAGE_ROOT } from '../../engine/modules/package-root.ts';
+import { copyModelOut, isRemote, localPath, localState, runJsonLines } from './process.ts';
 
 /** Folder of train.py and score.py: in the sources, which dist/ does not copy. */
 export const TORCH_DIR = join(PACKAGE_ROOT, 'trainer', 'torch');
@@ -42,16 +42,17 @@ export function findPython(explicit?: string): string | null {
   return null;
 }
 
-const isRemote = (uri: string) => uri.startsWith('s3://');
-const localPath = (uri: string) => (uri.startsWith('file://') ? fileURLToPath(uri) : uri);
+/** `findPython(explicit)`, or an error prefixed `who` saying what was tried and how to get one. */
+export function requirePython(explicit: string | undefined, who: string): string {
+  const python = findPython(explicit);
+  if (!python) throw new Error(`${who}: backend 'torch' needs a Python with torch and numpy (tried ${explicit ?? process.env.SLUICE_PYTHON ?? 'python3, /usr/bin/python3'}); install Debian's python3-torch or set SLUICE_PYTHON`);
+  return python;
+}
 
 /** Trains with the torch subprocess. */
 export async function trainTorch(a: BackendArgs): Promise<BackendResult> {
   const { run, store } = a;
-  const python = findPython(run.torch.python);
-  if (!python) {
-    throw new Error(`trainer: backend 'torch' needs a Python with torch and numpy (tried ${run.torch.python ?? process.env.SLUICE_PYTHON ?? 'python3, /usr/bin/python3'}); install Debian's python3-torch or set SLUICE_PYTHON`);
-  }
+  const python = requirePython(run.torch.python, 'trainer');
   const work = join(a.tmpDir, 'torch');
   mkdirSync(join(work, 'shards'), { recursive: true });
   let n = 0;
@@ -80,13 +81,8 @@ export async function trainTorch(a: BackendArgs): Promise<BackendResult> {
       for (const f of ['config.json', 'model.safetensors']) await pipeline(await store.readStream(store.join(a.init, f)), createWriteStream(join(init, f)));
     } else init = localPath(a.init);
   }
-  const remoteState = isRemote(a.stateDir);
-  const stateDir = remoteState ? join(work, 'state') : localPath(a.stateDir);
-  mkdirSync(stateDir, { recursive: true });
   const stateFile = 'torch-state.pt';
-  if (remoteState && (await store.exists(store.join(a.stateDir, stateFile)))) {
-    await pipeline(await store.readStream(store.join(a.stateDir, stateFile)), createWriteStream(join(stateDir, stateFile)));
-  }
+  const { dir: stateDir, remote: remoteState } = await localState(a.stateDir, work, stateFile, store);
   const outLocal = join(work, 'out');
   const runJson = {
     model: run.model,
@@ -114,33 +110,11 @@ export async function trainTorch(a: BackendArgs): Promise<BackendResult> {
 
   let info: Record<string, unknown> | null = null;
   let done: Record<string, number> | null = null;
-  const stderr: string[] = [];
   const uploads: Promise<void>[] = [];
-  const child = spawn(python, [join(TORCH_DIR, 'train.py'), join(work, 'run.json')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
-  });
-  const onAbort = () => child.kill('SIGTERM');
-  a.signal?.addEventListener('abort', onAbort, { once: true });
-  let buf = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    buf += chunk;
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i).trim();
-      buf = buf.slice(i + 1);
-      if (!line.startsWith('{')) {
-        if (line) a.log(line);
-        continue;
-      }
-      let r: Record<string, unknown>;
-      try {
-        r = JSON.parse(line);
-      } catch {
-        a.log(`torch: unparsable line: ${line.slice(0, 200)}`);
-        continue;
-      }
+  const { code, stderr } = await runJsonLines(
+    python,
+    [join(TORCH_DIR, 'train.py'), join(work, 'run.json')],
+    (r, line) => {
       switch (r.kind) {
         case 'train':
         case 'val':
@@ -163,30 +137,15 @@ export async function trainTorch(a: BackendArgs): Promise<BackendResult> {
         default:
           a.log(`torch: ${line.slice(0, 200)}`);
       }
-    }
-  });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    for (const l of chunk.split('\n')) {
-      if (!l.trim()) continue;
-      stderr.push(l);
-      if (stderr.length > 40) stderr.shift();
-    }
-  });
-  const code: number | null = await new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (c) => resolve(c));
-  });
-  a.signal?.removeEventListener('abort', onAbort);
+    },
+    (m) => a.log(m),
+    a.signal,
+  );
   await Promise.all(uploads);
   if (a.signal?.aborted) throw new Error('trainer: aborted');
   if (code !== 0 || !done) throw new Error(`trainer: torch/train.py exited with ${code}:\n${stderr.slice(-15).join('\n')}`);
   const d = done as Record<string, number>;
-  for (const f of ['model.safetensors', 'config.json']) {
-    const src = join(outLocal, f);
-    if (!existsSync(src)) throw new Error(`trainer: torch/train.py did not write ${f}`);
-    await store.write(store.join(a.outDir, f), readFileSync(src));
-  }
+  await copyModelOut(outLocal, a.outDir, store, 'trainer: torch/train.py');
   if (!info) throw new Error('trainer: torch/train.py reported no info line');
   return {
     steps: d.step!,

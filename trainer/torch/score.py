@@ -18,14 +18,11 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gpt import load_checkpoint  # noqa: E402
+from gpt import serving_checkpoint  # noqa: E402
 
 
 def main():
-    directory = sys.argv[1]
-    want = sys.argv[2] if len(sys.argv) > 2 else 'auto'
-    device = torch.device('cuda' if want == 'cuda' or (want == 'auto' and torch.cuda.is_available()) else 'cpu')
-    model, meta = load_checkpoint(directory, device)
+    model, meta, device = serving_checkpoint(sys.argv)
     ctx = meta['model']['contextLength']
     vocab = meta['model']['vocabSize']
     print(json.dumps({'ready': True, 'device': str(device), 'torch': torch.__version__, 'contextLength': ctx}), flush=True)

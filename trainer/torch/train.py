@@ -13,10 +13,8 @@ Resumable: every `checkpointEvery` steps it writes `<stateDir>/torch-state.pt` a
 (weights, optimizer state, step, data position, RNG states); started again with the same
 run.json it continues from there and the loss curve continues identically (on CPU, bit for bit).
 """
-import contextlib
 import hashlib
 import json
-import math
 import os
 import sys
 import time
@@ -24,24 +22,8 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gpt import GPT, Batches, canonical_state, flops_per_token, full_config, load_canonical, param_counts, read_safetensors, split_streams, write_safetensors  # noqa: E402
-
-
-def emit(obj):
-    sys.stdout.write(json.dumps(obj) + '\n')
-    sys.stdout.flush()
-
-
-def lr_at(step, o):
-    """Same schedule as trainer/optim/schedule.ts: linear warmup, cosine to minLrRatio·lr."""
-    lr, warm, total = o['optimizer']['lr'], o['schedule']['warmupSteps'], o['steps']
-    if step < warm:
-        return lr * (step + 1) / warm
-    if o['schedule']['decay'] == 'constant':
-        return lr
-    progress = min(1.0, (step - warm) / max(1, total - warm))
-    floor = lr * o['schedule']['minLrRatio']
-    return floor + 0.5 * (1 + math.cos(math.pi * progress)) * (lr - floor)
+from gpt import GPT, Batches, canonical_state, flops_per_token, full_config, load_canonical, param_counts, read_safetensors, split_streams  # noqa: E402
+from loop import emit, grad_norm_and_clip, load_state, lr_at, make_optimizer, save_state, setup, write_model  # noqa: E402
 
 
 def measure_peak(device, dtype):
@@ -69,34 +51,12 @@ def fingerprint(o):
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def save_state(path, state):
-    tmp = f'{path}.tmp-{os.getpid()}'
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
 def main():
     with open(sys.argv[1]) as f:
         o = json.load(f)
     cfg = full_config(o['model'])
-    topt = o.get('torch', {})
-    want = topt.get('device', 'auto')
-    device = torch.device('cuda' if want == 'cuda' or (want == 'auto' and torch.cuda.is_available()) else 'cpu')
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        raise SystemExit('torch backend: device "cuda" requested but torch.cuda.is_available() is false')
-    if topt.get('threads'):
-        torch.set_num_threads(int(topt['threads']))
-    dtype_name = topt.get('dtype') or ('bfloat16' if device.type == 'cuda' else 'float32')
+    device, dtype_name, use_compile, autocast = setup(o)
     dtype = {'bfloat16': torch.bfloat16, 'float32': torch.float32}[dtype_name]
-    use_compile = topt.get('compile')
-    if use_compile is None:
-        use_compile = device.type == 'cuda'
-    if use_compile and not hasattr(torch, 'compile'):
-        print(f'torch {torch.__version__} has no torch.compile: running eager', file=sys.stderr)
-        use_compile = False
-    if device.type == 'cuda':
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
 
     B, T, accum = o['batchSize'], cfg['contextLength'], o['gradAccum']
     attention = o.get('attention', 'causal')
@@ -113,20 +73,7 @@ def main():
             raise SystemExit(f"init checkpoint {o['init']} has model {json.dumps(init_cfg)}, this run {json.dumps(cfg)}")
         load_canonical(raw, read_safetensors(os.path.join(o['init'], 'model.safetensors')))
     raw.to(device)
-    decay = [p for n, p in raw.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in raw.named_parameters() if p.dim() < 2]
-    oo = o['optimizer']
-    groups = [{'params': decay, 'weight_decay': oo['weightDecay']}, {'params': no_decay, 'weight_decay': 0.0}]
-    kw = dict(lr=oo['lr'], betas=(oo['beta1'], oo['beta2']), eps=oo['eps'])
-    fused = False
-    if device.type == 'cuda':
-        try:
-            opt = torch.optim.AdamW(groups, fused=True, **kw)
-            fused = True
-        except (TypeError, RuntimeError):
-            opt = torch.optim.AdamW(groups, **kw)
-    else:
-        opt = torch.optim.AdamW(groups, **kw)
+    opt, fused = make_optimizer(raw, o['optimizer'], device)
 
     state_dir, out_dir = o['stateDir'], o['outDir']
     os.makedirs(state_dir, exist_ok=True)
@@ -136,10 +83,8 @@ def main():
     step, tokens = 0, 0
     history = []  # train/val records so far: saved with the state, replayed on resume
     loader = Batches(train_stream, B, T, pin=device.type == 'cuda', attention=attention)
-    if os.path.exists(state_path):
-        st = torch.load(state_path, map_location='cpu')
-        if st.get('fingerprint') != fp:
-            raise SystemExit(f'{state_path}: a checkpoint of a different run configuration ({st.get("fingerprint")} != {fp}); remove it to start afresh')
+    st = load_state(state_path, fp)
+    if st is not None:
         raw.load_state_dict(st['model'])
         opt.load_state_dict(st['optim'])
         step, tokens = st['step'], st['tokens']
@@ -157,11 +102,10 @@ def main():
     fpt = flops_per_token(cfg)
     peak = measure_peak(device, dtype)
     emit({'kind': 'info', 'device': str(device), 'deviceName': torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu',
-          'torch': torch.__version__, 'dtype': dtype_name, 'compile': bool(use_compile), 'fusedAdamW': fused,
+          'torch': torch.__version__, 'dtype': dtype_name, 'compile': use_compile, 'fusedAdamW': fused,
           'params': counts, 'flopsPerToken': fpt, 'peakFlops': peak, 'resumedFromStep': resumed,
           'trainTokens': len(train_stream), 'valTokens': len(val_stream), 'threads': torch.get_num_threads()})
 
-    autocast = (lambda: torch.autocast('cuda', dtype=torch.bfloat16)) if (device.type == 'cuda' and dtype == torch.bfloat16) else contextlib.nullcontext
     n_val = min(o['evalBatches'], (len(val_stream) - 1) // (B * T))
 
     def extra_args(extra, denom):
@@ -227,11 +171,7 @@ def main():
                     loss = model(x, y) / accum
             loss.backward()
             loss_acc += loss.detach()
-        clip = oo['gradClip']
-        if clip and clip > 0:
-            norm = torch.nn.utils.clip_grad_norm_(raw.parameters(), clip)
-        else:
-            norm = torch.sqrt(sum((p.grad.float() ** 2).sum() for p in raw.parameters() if p.grad is not None))
+        norm = grad_norm_and_clip(raw, o['optimizer']['gradClip'])
         opt.step()
         opt.zero_grad(set_to_none=True)
         step += 1
@@ -260,11 +200,7 @@ def main():
     meta = {'format': 'sluice.gpt/1', 'model': cfg, 'backend': 'torch', 'step': step, 'tokens': tokens,
             'finalLoss': last_loss, 'valLoss': val_loss, 'eotToken': o['data'].get('eotToken'),
             'tokenizer': o['data'].get('tokenizer'), 'params': counts}
-    write_safetensors(os.path.join(out_dir, 'model.safetensors'), canonical_state(raw), {'format': 'sluice.gpt/1'})
-    tmp = os.path.join(out_dir, f'config.json.tmp-{os.getpid()}')
-    with open(tmp, 'w') as f:
-        json.dump(meta, f, indent=1)
-    os.replace(tmp, os.path.join(out_dir, 'config.json'))
+    write_model(out_dir, canonical_state(raw), meta)
     st_tok = sum(t for t, _ in steady)
     st_sec = sum(s for _, s in steady)
     tps = st_tok / st_sec if st_sec > 0 else (tokens - resumed * B * T * accum) / max(seconds, 1e-9)

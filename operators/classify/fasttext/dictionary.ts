@@ -15,6 +15,7 @@ import { FastTextFormatError } from './bytes.ts';
 import type { FastTextArgs } from './args.ts';
 import { LABEL_PREFIX } from './args.ts';
 import { fnv1a, NgramHash } from './hash.ts';
+import { Int32List as Ids } from '../../../formats/int32-list.ts';
 
 const EOS = new TextEncoder().encode('</s>');
 const BOW = 0x3c; // '<'
@@ -23,18 +24,7 @@ const LABEL = new TextEncoder().encode(LABEL_PREFIX);
 const decoder = new TextDecoder();
 
 /** A growable list of int32 row ids, reused across lines. */
-export class Ids {
-  a = new Int32Array(256);
-  n = 0;
-  push(v: number): void {
-    if (this.n === this.a.length) {
-      const b = new Int32Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    this.a[this.n++] = v;
-  }
-}
+export { Ids };
 
 function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9 || c === 11 || c === 12 || c === 0;
