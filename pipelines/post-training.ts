@@ -38,7 +38,9 @@
  * 32 s, DPO 117 s, judge 5 s); the rerun does nothing (1.9 s). SFT held-out loss 5.717 → 5.165 (initial training
  * loss 5.581); DPO held-out reward accuracy 0.500 → 0.600 on 160 pairs, reward margin 0 → 0.115.
  * The judge's 16 records are unparseable: the 0.7M-parameter mail model never puts `m` or `M`
- * among its top 5 tokens. Without the quickstart (pretraining here): see FALLBACK.
+ * among its top 5 tokens. Without the quickstart (400 pretraining steps here, then the same): 8 min
+ * 53 s wall, 464 s of CPU (base 310 s); SFT held-out loss 6.643 → 5.057, reward accuracy 0.500 →
+ * 0.669.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
