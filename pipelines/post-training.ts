@@ -33,9 +33,10 @@
  * (pretraining steps without the quickstart, default 400), POSTTRAIN_WORKDIR (default
  * runs/post-training).
  *
- * Measured from the quickstart's model with the defaults, on 2 shared cores (load average 3–6):
- * 4 min 26 s wall, 237 s of CPU (`/usr/bin/time`; stage wall times: SFT 107 s, DPO reference pass
- * 32 s, DPO 117 s, judge 5 s); the rerun does nothing (1.9 s). SFT held-out loss 5.717 → 5.165 (initial training
+ * Measured from the quickstart's model with the defaults, on 2 shared cores: 3 min 37 s wall and
+ * 231 s of CPU (`/usr/bin/time`) at a load average of 1–2 (stage wall times: SFT 76 s, DPO
+ * reference pass 31 s, DPO 103 s, judge 4 s); 4 min 26 s and 237 s of CPU at a load of 3–6; the
+ * rerun does nothing (1.9 s). SFT held-out loss 5.717 → 5.165 (initial training
  * loss 5.581); DPO held-out reward accuracy 0.500 → 0.600 on 160 pairs, reward margin 0 → 0.115.
  * The judge's 16 records are unparseable: the 0.7M-parameter mail model never puts `m` or `M`
  * among its top 5 tokens. Without the quickstart (400 pretraining steps here, then the same): 8 min
