@@ -16,7 +16,7 @@
 import { join } from 'node:path';
 import type { CustomStage, CustomTaskContext, Doc, Json, StageExpansion, StageRef } from '../../engine/types.ts';
 import { mergeRunBatches } from './extsort.ts';
-import { fileTasks, resourceOptions } from './minhash/stages.ts';
+import { fileTasks, resourceOptions } from '../expansion.ts';
 import { filesMatching, outputRunSorter, pad, scratchRunSorter, writeRunsPerFile } from './parts.ts';
 import { applyRowActions, type RowAction } from './rows.ts';
 

@@ -23,10 +23,10 @@
 import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
 import { toJson } from '../../engine/json.ts';
-import type { CustomStage, CustomTaskContext, Doc, StageExpansion, StageRef } from '../../engine/types.ts';
+import type { CustomTaskContext, Doc, StageExpansion } from '../../engine/types.ts';
 import { BloomFilter } from './bloom.ts';
 import { mergeRunBatches } from './extsort.ts';
-import { fileTasks, resourceOptions } from './minhash/stages.ts';
+import { fileTasks, resourceOptions, stageMaker } from '../expansion.ts';
 import { filesMatching, outputRunSorter, pad, scratchRunSorter, writeRunsPerFile } from './parts.ts';
 import { applyCuts, auditFlow, type Cut, type CutReasons } from './spans.ts';
 import { hashRange, parseUnit, splitUnits, type UnitKind } from './units.ts';
@@ -256,17 +256,7 @@ export function paragraphs(options: ParagraphsOptions = {}): StageExpansion {
   const unit = parseUnit(cfg.unit);
   const op = cfg.name ?? 'dedup.paragraphs';
   const config = toJson(cfg);
-  const custom = (name: string, type: string, inputs: StageRef[], output: 'docs' | 'artifact', taskCount: CustomStage['taskCount'], run: (ctx: CustomTaskContext) => Promise<void>): CustomStage => ({
-    kind: 'custom',
-    type,
-    name,
-    version: PARAGRAPHS_VERSION,
-    config,
-    inputs,
-    output,
-    taskCount,
-    run,
-  });
+  const custom = stageMaker(PARAGRAPHS_VERSION, config);
   return {
     kind: 'expansion',
     type: 'dedup.paragraphs',
@@ -277,10 +267,10 @@ export function paragraphs(options: ParagraphsOptions = {}): StageExpansion {
       if (inputs.length !== 1) throw new Error(`dedup.paragraphs: stage '${name}' needs exactly one input stage, got ${inputs.length}`);
       const src = inputs[0]!;
       const res = resourceOptions(options);
-      if (cfg.bloom) return p.stage(name, custom(name, 'dedup.paragraphs.bloom', [src], 'docs', () => 1, (ctx) => bloomTask(ctx, cfg, unit, op)), undefined, res);
-      const hashes = p.stage(`${name}.hashes`, custom(`${name}.hashes`, 'dedup.paragraphs.hashes', [src], 'artifact', fileTasks, (ctx) => hashesTask(ctx, cfg, unit)), undefined, res);
-      const groups = p.stage(`${name}.groups`, custom(`${name}.groups`, 'dedup.paragraphs.groups', [hashes], 'artifact', () => cfg.partitions, (ctx) => groupsTask(ctx, cfg)), undefined, res);
-      return p.stage(name, custom(name, 'dedup.paragraphs.filter', [src, groups], 'docs', fileTasks, (ctx) => filterTask(ctx, cfg, unit, op)), undefined, res);
+      if (cfg.bloom) return p.stage(name, custom('dedup.paragraphs.bloom', name, [src], 'docs', () => 1, (ctx) => bloomTask(ctx, cfg, unit, op)), undefined, res);
+      const hashes = p.stage(`${name}.hashes`, custom('dedup.paragraphs.hashes', `${name}.hashes`, [src], 'artifact', fileTasks, (ctx) => hashesTask(ctx, cfg, unit)), undefined, res);
+      const groups = p.stage(`${name}.groups`, custom('dedup.paragraphs.groups', `${name}.groups`, [hashes], 'artifact', () => cfg.partitions, (ctx) => groupsTask(ctx, cfg)), undefined, res);
+      return p.stage(name, custom('dedup.paragraphs.filter', name, [src, groups], 'docs', fileTasks, (ctx) => filterTask(ctx, cfg, unit, op)), undefined, res);
     },
   };
 }

@@ -23,10 +23,10 @@ import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
 import { toJson } from '../../engine/json.ts';
 import { storage } from '../../engine/storage/index.ts';
-import type { CustomStage, CustomTaskContext, Doc, Json, StageExpansion, StageRef } from '../../engine/types.ts';
+import type { CustomTaskContext, Doc, Json, StageExpansion, StageRef } from '../../engine/types.ts';
 import type { BpeTokenizer } from '../tokenize/bpe/tokenizer.ts';
 import { loadTokenizer } from '../tokenize/load.ts';
-import { fileTasks, resourceOptions } from './minhash/stages.ts';
+import { fileTasks, resourceOptions, stageMaker } from '../expansion.ts';
 import { fileNamed, filesMatching, pad, streamFiles } from './parts.ts';
 import { findRepeats, type SaSource } from './repeats.ts';
 import { suffixArray } from './sais.ts';
@@ -332,17 +332,7 @@ export function substrings(options: SubstringsOptions): StageExpansion {
   const ref = typeof cfg.tokenizer === 'string' ? undefined : (cfg.tokenizer as StageRef);
   const op = cfg.name ?? 'dedup.substrings';
   const config = toJson({ ...cfg, tokenizer: ref ? { stage: ref.name } : cfg.tokenizer });
-  const custom = (name: string, type: string, inputs: StageRef[], output: 'docs' | 'artifact', taskCount: CustomStage['taskCount'], run: (ctx: CustomTaskContext) => Promise<void>): CustomStage => ({
-    kind: 'custom',
-    type,
-    name,
-    version: SUBSTRINGS_VERSION,
-    config,
-    inputs,
-    output,
-    taskCount,
-    run,
-  });
+  const custom = stageMaker(SUBSTRINGS_VERSION, config);
   return {
     kind: 'expansion',
     type: 'dedup.substrings',
@@ -354,10 +344,10 @@ export function substrings(options: SubstringsOptions): StageExpansion {
       const src = inputs[0]!;
       const res = resourceOptions(options);
       const withTok = (xs: StageRef[]) => (ref ? [...xs, ref] : xs);
-      const toks = p.stage(`${name}.tokens`, custom(`${name}.tokens`, 'dedup.substrings.tokens', withTok([src]), 'artifact', fileTasks, (ctx) => tokensTask(ctx, cfg)), undefined, res);
-      const sas = p.stage(`${name}.sa`, custom(`${name}.sa`, 'dedup.substrings.sa', [toks], 'artifact', (_c, ins) => Math.max(1, filesMatching(ins[0]!, /^tokens-f\d+\.json$/).length), (ctx) => saTask(ctx, cfg)), undefined, res);
-      const reps = p.stage(`${name}.repeats`, custom(`${name}.repeats`, 'dedup.substrings.repeats', [toks, sas], 'artifact', () => 1, (ctx) => repeatsTask(ctx, cfg)), undefined, res);
-      return p.stage(name, custom(name, 'dedup.substrings.filter', withTok([src, toks, reps]), 'docs', fileTasks, (ctx) => filterTask(ctx, cfg, op)), undefined, res);
+      const toks = p.stage(`${name}.tokens`, custom('dedup.substrings.tokens', `${name}.tokens`, withTok([src]), 'artifact', fileTasks, (ctx) => tokensTask(ctx, cfg)), undefined, res);
+      const sas = p.stage(`${name}.sa`, custom('dedup.substrings.sa', `${name}.sa`, [toks], 'artifact', (_c, ins) => Math.max(1, filesMatching(ins[0]!, /^tokens-f\d+\.json$/).length), (ctx) => saTask(ctx, cfg)), undefined, res);
+      const reps = p.stage(`${name}.repeats`, custom('dedup.substrings.repeats', `${name}.repeats`, [toks, sas], 'artifact', () => 1, (ctx) => repeatsTask(ctx, cfg)), undefined, res);
+      return p.stage(name, custom('dedup.substrings.filter', name, withTok([src, toks, reps]), 'docs', fileTasks, (ctx) => filterTask(ctx, cfg, op)), undefined, res);
     },
   };
 }

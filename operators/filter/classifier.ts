@@ -21,12 +21,12 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defineFilter, docBytes, parseConfig, registerOperator } from '../../engine/operator.ts';
 import { toJson } from '../../engine/json.ts';
-import type { CustomStage, CustomTaskContext, Doc, Json, Operator, StageExpansion, StageRef, StageRefs, TaskContext } from '../../engine/types.ts';
+import type { CustomTaskContext, Doc, Json, Operator, StageExpansion, StageRef, TaskContext } from '../../engine/types.ts';
 import { loadTextClassifier, type TextClassifier } from '../classify/model.ts';
 import { topFractionThreshold, type TopFraction } from '../classify/top-fraction.ts';
 import { CommonOptions, verdictFromRules } from './common.ts';
 import { registerRules, type ThresholdRule } from './rules.ts';
-import { fileTasks } from '../dedup/minhash/stages.ts';
+import { fileTasks, stageMaker } from '../expansion.ts';
 
 const Options = z
   .object({
@@ -154,21 +154,10 @@ function annotatedScore(doc: Doc, name: string): number {
   return typeof q?.modelScore === 'number' ? q.modelScore : Number.NaN;
 }
 
-function custom<Info extends Record<string, Json>, In extends StageRefs>(
-  type: string,
-  name: string,
-  config: Json,
-  inputs: In,
-  output: 'docs' | 'artifact',
-  taskCount: CustomStage<Info, In>['taskCount'],
-  run: (ctx: CustomTaskContext<Info, In>) => Promise<void>,
-): CustomStage<Info, In> {
-  return { kind: 'custom', type, name, version: '1', config, inputs, output, taskCount, run };
-}
-
 function topFraction(o: Config, ref: StageRef | undefined, name: string): StageExpansion<ClassifierThresholdInfo> {
   const fraction = o.keepTopFraction!;
   const config = toJson(o);
+  const custom = stageMaker('1', config);
   return {
     kind: 'expansion',
     type: 'filter.classifier',
@@ -179,7 +168,7 @@ function topFraction(o: Config, ref: StageRef | undefined, name: string): StageE
       const scored = p.stage(`${stage}.score`, inputs, [scoringFilter({ ...o, keepTopFraction: undefined, minScore: null }, ref, name, 'annotate')]);
       const threshold = p.stage<ClassifierThresholdInfo>(
         `${stage}.threshold`,
-        custom('filter.classifier.threshold', name, config, [scored] as const, 'artifact', () => 1, async (ctx: CustomTaskContext<ClassifierThresholdInfo, readonly [typeof scored]>) => {
+        custom('filter.classifier.threshold', name, [scored] as const, 'artifact', () => 1, async (ctx: CustomTaskContext<ClassifierThresholdInfo, readonly [typeof scored]>) => {
           const [input] = ctx.inputs;
           // Scores once into a local scratch file (8 bytes a doc), re-read by each selection pass.
           const path = resolve(ctx.tmpDir, 'scores.f64');
@@ -200,7 +189,7 @@ function topFraction(o: Config, ref: StageRef | undefined, name: string): StageE
       );
       return p.stage<ClassifierThresholdInfo>(
         stage,
-        custom('filter.classifier', name, config, [scored, threshold] as const, 'docs', fileTasks, async (ctx: CustomTaskContext<ClassifierThresholdInfo, readonly [typeof scored, typeof threshold]>) => {
+        custom('filter.classifier', name, [scored, threshold] as const, 'docs', fileTasks, async (ctx: CustomTaskContext<ClassifierThresholdInfo, readonly [typeof scored, typeof threshold]>) => {
           const [input, th] = ctx.inputs;
           const info = th.manifest.info;
           if (!info) throw new Error(`${ctx.stage}: the threshold stage recorded no threshold`);

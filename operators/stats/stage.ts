@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
 import { toJson } from '../../engine/json.ts';
 import type { CustomStage, CustomTaskContext, StageExpansion, StageRef } from '../../engine/types.ts';
-import { fileTasks, resourceOptions } from '../dedup/minhash/stages.ts';
+import { fileTasks, resourceOptions } from '../expansion.ts';
 import { BUILTIN_METRICS, StatsAccumulator, type GroupKeyName, type MetricName } from './metrics.ts';
 import { DEFAULT_ALPHA } from './sketch.ts';
 import { statsHtml, statsParquet, statsRows } from './output.ts';

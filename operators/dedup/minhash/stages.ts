@@ -13,7 +13,7 @@
  * file order and row; ties resolve by that number), so any worker or task count gives the same
  * result.
  */
-import type { CustomStage, CustomTaskContext, Json, StageExpansion, StageOptions, StageRef } from '../../../engine/types.ts';
+import type { Json, StageExpansion } from '../../../engine/types.ts';
 import { filesMatching, lines, pad, streamFiles } from '../parts.ts';
 import { applyRowActions, type RowAction } from '../rows.ts';
 import { clusterTask } from './cluster-task.ts';
@@ -22,24 +22,10 @@ import type { Assignment } from './layout.ts';
 import { bucketTask, bucketTaskCount } from './lsh-buckets.ts';
 import { signatureTask } from './signature-task.ts';
 import { toJson } from '../../../engine/json.ts';
+import { fileTasks, resourceOptions, stageMaker } from '../../expansion.ts';
 
 export const MINHASH_VERSION = '1';
 
-/** Stage options that carry over to every generated stage (resources, retries), not task counts. */
-export function resourceOptions(options: StageOptions | undefined): StageOptions | undefined {
-  if (!options) return undefined;
-  const { tasks: _t, barrier: _b, ...rest } = options;
-  return rest;
-}
-
-function custom(type: string, name: string, cfg: Json, inputs: StageRef[], output: 'docs' | 'artifact', taskCount: CustomStage['taskCount'], run: (ctx: CustomTaskContext) => Promise<void>): CustomStage {
-  return { kind: 'custom', type, name, version: MINHASH_VERSION, config: cfg, inputs, output, taskCount, run };
-}
-
-/** The input file count, at least 1 (one task then sees no file and writes an empty result). */
-export function fileTasks(_ctx: unknown, inputs: Array<{ files(): string[] }>): number {
-  return Math.max(1, inputs[0]?.files().length ?? 0);
-}
 
 /** Turns the clusters stage's assignment lines (row order) into row actions. */
 export async function* assignmentActions(assignments: AsyncIterable<string>): AsyncGenerator<RowAction> {
@@ -65,6 +51,7 @@ export function minhash(options: Partial<MinHashConfig> = {}): StageExpansion {
   const cfg = parseMinhashConfig(options);
   const auditName = cfg.name ?? 'dedup.minhash';
   const config = toJson(cfg);
+  const custom = stageMaker(MINHASH_VERSION, config);
   return {
     kind: 'expansion',
     type: 'dedup.minhash',
@@ -75,10 +62,10 @@ export function minhash(options: Partial<MinHashConfig> = {}): StageExpansion {
       if (inputs.length !== 1) throw new Error(`dedup.minhash: stage '${name}' needs exactly one input stage, got ${inputs.length}`);
       const src = inputs[0]!;
       const res = resourceOptions(options);
-      const sigs = p.stage(`${name}.signatures`, custom('dedup.minhash.signatures', `${name}.signatures`, config, [src], 'artifact', fileTasks, (ctx) => signatureTask(ctx, cfg)), undefined, res);
+      const sigs = p.stage(`${name}.signatures`, custom('dedup.minhash.signatures', `${name}.signatures`, [src], 'artifact', fileTasks, (ctx) => signatureTask(ctx, cfg)), undefined, res);
       const buckets = p.stage(
         `${name}.buckets`,
-        custom('dedup.minhash.buckets', `${name}.buckets`, config, [sigs], 'artifact', () => bucketTaskCount(cfg), async (ctx) => {
+        custom('dedup.minhash.buckets', `${name}.buckets`, [sigs], 'artifact', () => bucketTaskCount(cfg), async (ctx) => {
           const s = await bucketTask(ctx, cfg, ctx.inputs[0]!);
           ctx.log(`bands ${s.bands.join(',')}: ${s.records} records, ${s.candidateBuckets} candidate buckets, ${s.unions} unions`);
         }),
@@ -87,7 +74,7 @@ export function minhash(options: Partial<MinHashConfig> = {}): StageExpansion {
       );
       const clusters = p.stage(
         `${name}.clusters`,
-        custom('dedup.minhash.clusters', `${name}.clusters`, config, [sigs, buckets], 'artifact', () => 1, async (ctx) => {
+        custom('dedup.minhash.clusters', `${name}.clusters`, [sigs, buckets], 'artifact', () => 1, async (ctx) => {
           const s = await clusterTask(ctx, cfg, ctx.inputs[0]!, ctx.inputs[1]!);
           ctx.setInfo({ ...s });
         }),
@@ -96,7 +83,7 @@ export function minhash(options: Partial<MinHashConfig> = {}): StageExpansion {
       );
       return p.stage(
         name,
-        custom('dedup.minhash.filter', name, config, [src, clusters], 'docs', fileTasks, async (ctx) => {
+        custom('dedup.minhash.filter', name, [src, clusters], 'docs', fileTasks, async (ctx) => {
           const [input, cl] = ctx.inputs;
           const file = input!.files()[ctx.index];
           const docs = file === undefined ? (async function* () {})() : input!.readDocs([file]);
