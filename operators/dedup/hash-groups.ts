@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { CustomStage, CustomTaskContext, Doc, Json, StageExpansion, StageRef } from '../../engine/types.ts';
 import { mergeRunBatches } from './extsort.ts';
 import { fileTasks, resourceOptions } from '../expansion.ts';
-import { filesMatching, outputRunSorter, pad, scratchRunSorter, writeRunsPerFile } from './parts.ts';
+import { filesMatching, groupHex, outputRunSorter, pad, scratchRunSorter, writeRunsPerFile } from './parts.ts';
 import { applyRowActions, type RowAction } from './rows.ts';
 
 /** A document's group key and keeper rank (lower rank is kept; ties: input order). */
@@ -58,9 +58,6 @@ export function descending(x: number): [number, number] {
   return split53(2 ** 53 - 2 - shifted);
 }
 
-function hex(hash: Uint32Array): string {
-  return Array.from(hash.subarray(0, 2), (w) => w.toString(16).padStart(8, '0')).join('');
-}
 
 async function hashesTask(ctx: CustomTaskContext, spec: HashGroupsSpec): Promise<void> {
   const input = ctx.inputs[0]!;
@@ -110,7 +107,7 @@ async function groupsTask(ctx: CustomTaskContext, spec: HashGroupsSpec): Promise
       continue;
     }
     dropped++;
-    const details = { group: hex(cur), keptId: keeper[0], keptUrl: keeper[1] };
+    const details = { group: groupHex(cur[0]!, cur[1]!), keptId: keeper[0], keptUrl: keeper[1] };
     await drops.add(0, [k[6]!, k[7]!], enc.encode(JSON.stringify(details)));
   }
   await drops.finish();

@@ -27,7 +27,7 @@ import type { CustomTaskContext, Doc, StageExpansion } from '../../engine/types.
 import { BloomFilter } from './bloom.ts';
 import { mergeRunBatches } from './extsort.ts';
 import { fileTasks, resourceOptions, stageMaker } from '../expansion.ts';
-import { filesMatching, outputRunSorter, pad, scratchRunSorter, writeRunsPerFile } from './parts.ts';
+import { filesMatching, groupHex, outputRunSorter, pad, scratchRunSorter, writeRunsPerFile } from './parts.ts';
 import { applyCuts, auditFlow, type Cut, type CutReasons } from './spans.ts';
 import { hashRange, parseUnit, splitUnits, type UnitKind } from './units.ts';
 
@@ -70,11 +70,6 @@ export function paragraphReasons(unit: UnitKind): CutReasons {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** The audit's group id: the first 64 bits of the hash as 16 hex digits (one per removed unit, so no temporary arrays). */
-function hex(a: number, b: number): string {
-  return HEX[a >>> 24]! + HEX[(a >>> 16) & 255]! + HEX[(a >>> 8) & 255]! + HEX[a & 255]! + HEX[b >>> 24]! + HEX[(b >>> 16) & 255]! + HEX[(b >>> 8) & 255]! + HEX[b & 255]!;
-}
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): Promise<void> {
   const input = ctx.inputs[0]!;
@@ -165,7 +160,7 @@ async function* cutsByRow(runs: string[], cfg: Config, tmpDir: string): AsyncGen
       }
       const p = rec.payload;
       const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-      cur.units.push({ unit: rec.key[2]!, keptId: dec.decode(p.subarray(8)), group: hex(dv.getUint32(0), dv.getUint32(4)) });
+      cur.units.push({ unit: rec.key[2]!, keptId: dec.decode(p.subarray(8)), group: groupHex(dv.getUint32(0), dv.getUint32(4)) });
     }
   }
   if (cur) yield cur;
@@ -224,7 +219,7 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
           const u = splitUnits(doc.text, unit, cfg.minChars);
           const cuts: Cut[] = [];
           for (let i = 0; i < u.count; i++) {
-            if (bloom.testAndAdd(hashRange(doc.text, u.keyStart[i]!, u.keyEnd[i]!, h))) cuts.push({ start: u.start[i]!, end: u.end[i]!, details: { keptId: null, group: hex(h[0]!, h[1]!), unit: i, bloom: true } });
+            if (bloom.testAndAdd(hashRange(doc.text, u.keyStart[i]!, u.keyEnd[i]!, h))) cuts.push({ start: u.start[i]!, end: u.end[i]!, details: { keptId: null, group: groupHex(h[0]!, h[1]!), unit: i, bloom: true } });
           }
           units += u.count;
           repeats += cuts.length;

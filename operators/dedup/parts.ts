@@ -198,3 +198,12 @@ export async function writeRunsPerFile(ctx: CustomTaskContext, runs: string[], o
   }
   await writer?.flush();
 }
+
+/**
+ * The audit's group id of a hash: its first 64 bits (two words) as 16 hex digits. Built from a
+ * byte table: paragraph dedup calls it once per removed unit, so no temporary arrays.
+ */
+export function groupHex(a: number, b: number): string {
+  return HEX[a >>> 24]! + HEX[(a >>> 16) & 255]! + HEX[(a >>> 8) & 255]! + HEX[a & 255]! + HEX[b >>> 24]! + HEX[(b >>> 16) & 255]! + HEX[(b >>> 8) & 255]! + HEX[b & 255]!;
+}
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
