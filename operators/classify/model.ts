@@ -12,6 +12,7 @@
 import type { StorageLike } from '../../engine/types.ts';
 import { FastTextFormatError } from './fasttext/bytes.ts';
 import { FastTextModel, loadFastText } from './fasttext/model.ts';
+import { expectedScore, labelValues } from './fasttext/score.ts';
 
 /** One label's probability. */
 export interface LabelProbability {
@@ -26,6 +27,17 @@ export interface TextClassifier {
   readonly labels: readonly string[];
   /** The `k` most likely labels of `text` (default: all), most likely first. */
   predict(text: string, k?: number): LabelProbability[];
+  /**
+   * Every label's probability for `text`, in `labels` order: one pass and no sorting, unpruned
+   * (a hierarchical-softmax `predict` may leave low labels out), what a per-document score needs.
+   */
+  probabilities(text: string): Float32Array;
+  /**
+   * For a score model (numeric labels, FineWeb-Edu's 0–5): Σ p(label)·label over the normalised
+   * probabilities, as `sluice classify eval` computes it (fasttext/score.ts `expectedScore`).
+   * Throws when a label is not a number.
+   */
+  expectedScore(text: string): number;
 }
 
 const cache = new Map<string, Promise<TextClassifier>>();
@@ -54,8 +66,15 @@ async function open(uri: string, storage: StorageLike): Promise<TextClassifier> 
     throw new Error(`classifier model ${uri}: cannot be read (${(e as Error).message})`);
   }
   const labels = [...model.labels].sort();
+  const order = labels.map((l) => model.labels.indexOf(l));
+  const values = labelValues(model);
   return {
     labels,
+    expectedScore: (text: string) => expectedScore(model, text, values),
+    probabilities(text: string): Float32Array {
+      const p = model.probabilities(text);
+      return Float32Array.from(order, (i) => p[i]!);
+    },
     predict(text: string, k = labels.length): LabelProbability[] {
       return model.predict(text, Math.min(k, labels.length), 0).map((p) => ({ label: p.label, prob: Math.min(1, Math.max(0, p.prob)) }));
     },

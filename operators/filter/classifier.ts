@@ -87,18 +87,15 @@ export function scorer(model: TextClassifier, o: Pick<Config, 'model' | 'label' 
   switch (o.score) {
     case 'probability': {
       const label = o.label!;
-      if (!model.labels.includes(label)) throw new Error(`filter.classifier: model ${o.model} has no label '${label}' (its labels: ${model.labels.join(', ')})`);
-      return (text) => model.predict(text).find((p) => p.label === label)?.prob ?? 0;
+      const id = model.labels.indexOf(label);
+      if (id < 0) throw new Error(`filter.classifier: model ${o.model} has no label '${label}' (its labels: ${model.labels.join(', ')})`);
+      return (text) => model.probabilities(text)[id]!;
     }
     case 'expected': {
       const values = model.labels.map(Number);
       const bad = model.labels.filter((_, i) => !Number.isFinite(values[i]));
       if (bad.length) throw new Error(`filter.classifier: score 'expected' needs numeric labels; model ${o.model} has ${bad.map((b) => `'${b}'`).join(', ')}`);
-      return (text) => {
-        let e = 0;
-        for (const p of model.predict(text)) e += p.prob * Number(p.label);
-        return e;
-      };
+      return (text) => model.expectedScore(text);
     }
     default: {
       const never: never = o.score;

@@ -8,6 +8,12 @@ import assert from 'node:assert/strict';
 import { evaluate, expectedScore, pearson, trainScoreModel } from '../../../operators/classify/fasttext/score.ts';
 import { TrainingDataError, trainFastText } from '../../../operators/classify/fasttext/index.ts';
 import { mulberry32 } from '../../../engine/random.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadTextClassifier } from '../../../operators/classify/model.ts';
+import { scorer } from '../../../operators/filter/classifier.ts';
+import { storage } from '../../../engine/storage/index.ts';
 
 const EDU = 'theorem proof photosynthesis enzyme derivative integral lecture hypothesis experiment molecule equation theory'.split(' ');
 const SPAM = 'buy cheap click deal offer casino free win discount subscribe promo viral'.split(' ');
@@ -67,4 +73,18 @@ test('pearson, and a score model refuses non-integer scores', async () => {
   assert.ok(Math.abs(pearson([1, 2, 3], [3, 2, 1]) + 1) < 1e-12);
   assert.equal(pearson([1, 1, 1], [1, 2, 3]), 0);
   await assert.rejects(trainScoreModel([{ text: 'a', label: 2.5 }]), (e: Error) => e instanceof TrainingDataError && /label 2.5 is not an integer score/.test(e.message));
+});
+
+test("filter.classifier's scores are the model's: score 'expected' is classify eval's expectedScore, 'probability' the label's probability", async () => {
+  const model = await trainScoreModel(fixture(600, 3), { dim: 8, epoch: 5, lr: 0.5 });
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-score-filter-'));
+  const path = join(dir, 'score.bin');
+  writeFileSync(path, model.toBytes());
+  const loaded = await loadTextClassifier(path, storage);
+  const expected = scorer(loaded, { model: path, label: undefined, score: 'expected' });
+  const p5 = scorer(loaded, { model: path, label: '5', score: 'probability' });
+  for (const { text } of fixture(30, 4)) {
+    assert.equal(expected(text), expectedScore(model, text));
+    assert.equal(p5(text), model.probability(text, '5'));
+  }
 });
