@@ -142,6 +142,14 @@ export interface ChatBackend {
   close(): Promise<void>;
 }
 
+/** The answer stored under `key` in `cache`, when there is a valid one (counted as a cache hit in `stats`); else null. */
+export function cachedAnswer(cache: ResponseCache | undefined, key: string | undefined, stats: ClientStats): CallResult<ChatResponse> | null {
+  const hit = key !== undefined ? asChatCompletion(cache?.get(key)) : null;
+  if (!hit) return null;
+  stats.cacheHits++;
+  return { ok: true, value: hit, cached: true };
+}
+
 /** An OpenAI-compatible API client (see the module comment). Call `close()` when done. */
 export class ModelClient implements ChatBackend {
   private readonly agent: Agent;
@@ -164,11 +172,8 @@ export class ModelClient implements ChatBackend {
    */
   async chat(body: ChatRequest, key?: string): Promise<CallResult<ChatResponse>> {
     const cache = this.opts.cache;
-    const hit = key !== undefined ? asChatCompletion(cache?.get(key)) : null;
-    if (hit) {
-      this.stats.cacheHits++;
-      return { ok: true, value: hit, cached: true };
-    }
+    const hit = cachedAnswer(cache, key, this.stats);
+    if (hit) return hit;
     // The slot is held until the answer is stored, so with concurrency N at most N answers
     // received are not yet on disk when the process is killed.
     return this.slots.run(async (): Promise<CallResult<ChatResponse>> => {

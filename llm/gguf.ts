@@ -33,7 +33,7 @@ import { byteToUnicode } from '../operators/tokenize/bpe/bytes.ts';
 import { chatFormat } from '../serve/chat-format.ts';
 import type { ChatMessage } from '../formats/chat.ts';
 import type { ResponseCache } from './cache.ts';
-import { EndpointError, asChatCompletion, type CallResult, type ChatBackend, type ClientStats } from './client.ts';
+import { EndpointError, cachedAnswer, type CallResult, type ChatBackend, type ClientStats } from './client.ts';
 import { Semaphore } from './limit.ts';
 import type { ChatRequest, ChatResponse, TokenLogprob, TopLogprob } from './types.ts';
 
@@ -140,11 +140,8 @@ export class GgufClient implements ChatBackend {
    */
   async chat(body: ChatRequest, key?: string): Promise<CallResult<ChatResponse>> {
     const cache = this.opts.cache;
-    const hit = key !== undefined ? asChatCompletion(cache?.get(key)) : null;
-    if (hit) {
-      this.stats.cacheHits++;
-      return { ok: true, value: hit, cached: true };
-    }
+    const hit = cachedAnswer(cache, key, this.stats);
+    if (hit) return hit;
     return this.slot.run(async () => {
       this.opts.signal?.throwIfAborted();
       this.stats.requests++;

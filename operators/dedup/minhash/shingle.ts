@@ -6,18 +6,14 @@
  * so short documents still compare; an empty text yields none.
  */
 import { CharClass, charClass, foldCase } from './normalize.ts';
+import { fmix32 as fmix32Signed } from '../../../formats/contamination/normalize.ts';
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
-/** Murmur3's 32-bit finaliser: a bijection on 32 bits with full avalanche. */
+/** Murmur3's 32-bit finaliser (a bijection on 32 bits with full avalanche), unsigned: the contamination index's, read as uint32. */
 export function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32Signed(h) >>> 0;
 }
 
 /** FNV-1a of a normalised word (what the scanner computes incrementally), for tests. */
