@@ -106,9 +106,14 @@ export function normalise(uri: string): string {
   return uri;
 }
 
+/** True for a URI with a scheme (`s3://…`, `https://…`, `file://…`), false for a plain path. */
+export function hasScheme(uri: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(uri);
+}
+
 /** True for remote URIs (anything with a scheme other than file://). */
 export function isRemote(uri: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith('file://');
+  return hasScheme(uri) && !uri.startsWith('file://');
 }
 
 /** The process-wide storage facade. */

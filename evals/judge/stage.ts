@@ -26,6 +26,7 @@ import { runJudge, type GeneratorOptions, type JudgeRunResult } from './run.ts';
 import { judgeRunFiles } from './write.ts';
 import { spawnServe, type ServeProcess } from '../../llm/serve-process.ts';
 import type { GgufOptions } from '../../llm/gguf.ts';
+import { hasScheme } from '../../engine/storage/index.ts';
 
 /** A served model: its endpoint, the model name to ask for, and how to stop it (what `spawnServe` returns). */
 export type ServedModel = ServeProcess;
@@ -182,7 +183,7 @@ export async function runJudgeEval(j: JudgeEvalOptions, modelDs: Dataset | null,
       let served: ServedModel;
       if (j.serve) served = await j.serve(modelDs, ctx);
       else {
-        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(modelDs.dir)) throw new Error(`evaluate: judge: sluice serve needs a local model stage, not ${modelDs.dir}; pass judge.generator or judge.serve`);
+        if (hasScheme(modelDs.dir)) throw new Error(`evaluate: judge: sluice serve needs a local model stage, not ${modelDs.dir}; pass judge.generator or judge.serve`);
         served = await spawnServe(modelDs.dir, { template: j.chatTemplate, truncate: j.truncate, name: `${modelDs.stage}@${modelDs.manifest.fingerprint}`, log: serveLog('model') });
       }
       servers.push(served);
@@ -200,7 +201,7 @@ export async function runJudgeEval(j: JudgeEvalOptions, modelDs: Dataset | null,
         name = checkpointName(dir);
       } else {
         const ds = await ctx.dataset(j.checkpoint);
-        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(ds.dir)) throw new Error(`evaluate: judge.checkpoint: sluice serve needs a local model stage, not ${ds.dir}; pass judge.endpoint`);
+        if (hasScheme(ds.dir)) throw new Error(`evaluate: judge.checkpoint: sluice serve needs a local model stage, not ${ds.dir}; pass judge.endpoint`);
         dir = ds.dir;
         name = `${ds.stage}@${ds.manifest.fingerprint}`;
       }

@@ -13,6 +13,7 @@ import type { StorageLike } from '../../engine/types.ts';
 import { FastTextFormatError } from './fasttext/bytes.ts';
 import { FastTextModel, loadFastText } from './fasttext/model.ts';
 import { expectedScore, labelValues } from './fasttext/score.ts';
+import { hasScheme } from '../../engine/storage/index.ts';
 
 /** One label's probability. */
 export interface LabelProbability {
@@ -60,7 +61,7 @@ async function open(uri: string, storage: StorageLike): Promise<TextClassifier> 
   let model: FastTextModel;
   try {
     // A local file is read window by window (no 2 GiB limit, 1× its size in memory); s3:// whole.
-    model = /^[a-z][a-z0-9+.-]*:\/\//i.test(uri) ? FastTextModel.fromBytes(await storage.read(uri), uri) : loadFastText(uri);
+    model = hasScheme(uri) ? FastTextModel.fromBytes(await storage.read(uri), uri) : loadFastText(uri);
   } catch (e) {
     if (e instanceof FastTextFormatError) throw new Error(`classifier model ${e.message}`);
     throw new Error(`classifier model ${uri}: cannot be read (${(e as Error).message})`);

@@ -27,6 +27,7 @@ import { topFractionThreshold, type TopFraction } from '../classify/top-fraction
 import { CommonOptions, verdictFromRules } from './common.ts';
 import { registerRules, type ThresholdRule } from './rules.ts';
 import { fileTasks, stageMaker } from '../expansion.ts';
+import { hasScheme } from '../../engine/storage/index.ts';
 
 const Options = z
   .object({
@@ -107,7 +108,7 @@ export function scorer(model: TextClassifier, o: Pick<Config, 'model' | 'label' 
 /** Where the model is: the `classify.train` stage's `model.bin`, or the path (relative paths against the pipeline's folder). */
 async function modelUri(model: string, ref: StageRef | undefined, ctx: TaskContext): Promise<string> {
   if (ref) return ctx.storage.join((await ctx.dataset(ref)).dir, 'model.bin');
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(model) ? model : resolve(ctx.baseDir, model);
+  return hasScheme(model) ? model : resolve(ctx.baseDir, model);
 }
 
 /**

@@ -12,6 +12,7 @@ import { defineFilter, parseConfig, registerOperator } from '../../engine/operat
 import type { Doc, Json, Operator, TaskContext } from '../../engine/types.ts';
 import { CommonOptions, verdictFromRules } from './common.ts';
 import { registerRules, type ThresholdRule } from './rules.ts';
+import { hasScheme } from '../../engine/storage/index.ts';
 
 const Options = z
   .object({
@@ -65,7 +66,7 @@ export function hostOf(url: string): string {
 function listDigests(files: Array<string | null>): string | undefined {
   const parts: string[] = [];
   for (const f of files) {
-    if (!f || /^[a-z][a-z0-9+.-]*:\/\//i.test(f)) continue;
+    if (!f || hasScheme(f)) continue;
     const p = resolve(f);
     if (existsSync(p)) parts.push(`${f}=${createHash('sha256').update(readFileSync(p)).digest('hex')}`);
   }
@@ -86,7 +87,7 @@ export function urlRules(config: Json): ThresholdRule[] {
 registerRules('filter.url', urlRules);
 
 async function readListFile(file: string, ctx: TaskContext): Promise<string[]> {
-  const uri = /^[a-z][a-z0-9+.-]*:\/\//i.test(file) || isAbsolute(file) ? file : ctx.storage.join(ctx.baseDir, file);
+  const uri = hasScheme(file) || isAbsolute(file) ? file : ctx.storage.join(ctx.baseDir, file);
   let text: string;
   try {
     text = await ctx.storage.readText(uri);
