@@ -1,17 +1,29 @@
 /**
- * One suffix-array construction in a fresh process (for `bench/subdoc.bench.ts`): builds a
- * token stream of N tokens (uint16, like `shard.tokens` with a GPT-2 vocabulary), then times
- * `suffixArray` in CPU seconds and reports the process's peak RSS above its state before the
- * build. Token stream: 90% Zipf(1.1) draws over 50,257 ids, 10% copies of 1,000-token windows
- * of tokenized Shakespeare (real repeats), so the recursion sees realistic repetition.
- * Usage: node --import tsx bench/sa-child.ts <tokens>
+ * One suffix-array measurement in a fresh process (for `bench/subdoc.bench.ts`): builds a token
+ * stream of N tokens (uint16, like `shard.tokens` with a GPT-2 vocabulary), then times it in CPU
+ * seconds and reports the process's peak RSS above its state before the work (the text itself
+ * is in the base). Token stream: 90% Zipf(1.1) draws over 50,257 ids, 10% copies of 1,000-token
+ * windows of tokenized Shakespeare (real repeats), so the recursion sees realistic repetition.
+ *
+ * Modes:
+ * - `single`: one `suffixArray` over the whole stream (the pre-shard design).
+ * - `sharded <shardTokens> [minTokens=50]`: what `dedup.substrings` does — per-shard suffix
+ *   arrays (sa-shards.ts), each written to a temp file, then `findRepeats` merging them k-way
+ *   streamed from disk (256 KiB read buffer per shard) over the uint16 text. CPU reported for the
+ *   shard builds, the merge, and the sum.
+ *
+ * Usage: node --expose-gc --import tsx bench/sa-child.ts <tokens> [single | sharded <shardTokens> [minTokens]]
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suffixArray } from '../operators/dedup/sais.ts';
+import { shardCuts, shardSuffixArray } from '../operators/dedup/sa-shards.ts';
+import { findRepeats } from '../operators/dedup/repeats.ts';
 import { loadTokenizer } from '../operators/tokenize/load.ts';
 
 const n = Number(process.argv[2]);
+const mode = process.argv[3] ?? 'single';
 const tok = await loadTokenizer('gpt2');
 const shakes = tok.encodeOrdinary(readFileSync(join(import.meta.dirname, '../../shared/data/tinyshakespeare/input.txt'), 'utf8').slice(0, 300_000));
 const V = 50257;
@@ -40,8 +52,55 @@ for (let i = 0; i < n; ) {
 }
 global.gc?.();
 const before = process.memoryUsage().rss;
-const c0 = process.cpuUsage();
-const sa = suffixArray(T, V);
-const c = process.cpuUsage(c0);
-const peak = process.resourceUsage().maxRSS * 1024;
-process.stdout.write(JSON.stringify({ tokens: n, inputBytes: T.byteLength, cpuS: (c.user + c.system) / 1e6, peakAboveBase: peak - before, peakRss: peak, check: sa.length }) + '\n');
+const cpuS = (c0: NodeJS.CpuUsage) => {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+};
+const peakAbove = () => process.resourceUsage().maxRSS * 1024 - before;
+
+if (mode === 'single') {
+  const c0 = process.cpuUsage();
+  const sa = suffixArray(T, V);
+  const c = cpuS(c0);
+  process.stdout.write(JSON.stringify({ mode, tokens: n, inputBytes: T.byteLength, cpuS: c, peakAboveBase: peakAbove(), check: sa.length }) + '\n');
+} else if (mode === 'sharded') {
+  const shardTokens = Number(process.argv[4]);
+  const L = Number(process.argv[5] ?? 50);
+  const dir = mkdtempSync(join(tmpdir(), 'sa-child-'));
+  try {
+    // The separator V never occurs: the stream is one long document, cut anywhere.
+    const c0 = process.cpuUsage();
+    const cuts = shardCuts(n, shardTokens);
+    const files: string[] = [];
+    for (const [s, e] of cuts) {
+      const sa = shardSuffixArray(T, s, e, L, V + 1);
+      const f = join(dir, `sa-${files.length}.bin`);
+      writeFileSync(f, new Uint8Array(sa.buffer, sa.byteOffset, sa.byteLength));
+      files.push(f);
+    }
+    const buildS = cpuS(c0);
+    const buildPeak = peakAbove();
+    function* stream(f: string): Generator<Int32Array> {
+      const fd = openSync(f, 'r');
+      try {
+        for (;;) {
+          const buf = new Int32Array(1 << 16);
+          const got = readSync(fd, new Uint8Array(buf.buffer));
+          if (got % 4) throw new Error(`${f}: short read`);
+          if (got === 0) return;
+          yield buf.subarray(0, got / 4);
+        }
+      } finally {
+        closeSync(fd);
+      }
+    }
+    const c1 = process.cpuUsage();
+    const r = await findRepeats(T, files.map(stream), L, V);
+    const mergeS = cpuS(c1);
+    process.stdout.write(
+      JSON.stringify({ mode, tokens: n, inputBytes: T.byteLength, shardTokens, shards: cuts.length, minTokens: L, buildS, mergeS, cpuS: buildS + mergeS, buildPeakAboveBase: buildPeak, peakAboveBase: peakAbove(), removedShare: r.removed / n, groups: r.groups }) + '\n',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+} else throw new Error(`sa-child: unknown mode '${mode}' (single | sharded <shardTokens> [minTokens])`);

@@ -7,11 +7,14 @@
  * 1. `<name>.tokens`: one task per input file; BPE-encodes each document (no specials) and
  *    writes its tokens (u32) and per-document token counts.
  * 2. `<name>.sa`: one task per input file; cuts the file's token text (documents ended by a
- *    separator id = vocabulary size) into shards of at most `shardTokens` tokens at document
- *    boundaries and writes each shard's suffix array (SA-IS, Int32, file-local positions).
- *    Memory per task: < 10 bytes per shard token (4 array + 6 workspace) plus the file's tokens.
- * 3. `<name>.repeats`: one task; holds the whole token text (4 bytes/token) and one flag byte
- *    per token, merges the shards' suffix arrays k-way (streamed, 1 read buffer per shard) and
+ *    separator id = vocabulary size) every `shardTokens` tokens (anywhere, documents too) and
+ *    writes each shard's suffix array (SA-IS over the shard plus `minTokens` tokens past its end,
+ *    Int32, file-local positions; see sa-shards.ts). Time linear in the file (bounded shards keep
+ *    SA-IS's cost per token flat); memory: the file's text (2 bytes/token for vocabularies up to
+ *    65,535, else 4) plus ≈ 14 bytes per shard token (SA-IS ≈ 10 measured, 4 for the result).
+ * 3. `<name>.repeats`: one task; holds the whole token text (2 or 4 bytes/token as above) and
+ *    one flag byte per token, merges the shards' suffix arrays k-way streamed from storage (the
+ *    disk-based merge: one read buffer and a 16K-suffix key window per shard; O(n log k)) and
  *    writes the removed token ranges per file; the manifest's `info` reports the share removed.
  * 4. `<name>`: one task per input file; cuts the removed ranges out of the original text at the
  *    tokens' UTF-8 byte offsets (shrunk to whole characters), so nothing is decoded or re-encoded.
@@ -28,11 +31,11 @@ import type { BpeTokenizer } from '../tokenize/bpe/tokenizer.ts';
 import { loadTokenizer } from '../tokenize/load.ts';
 import { fileTasks, resourceOptions, stageMaker } from '../expansion.ts';
 import { fileNamed, filesMatching, pad, streamFiles } from './parts.ts';
-import { findRepeats, type SaSource } from './repeats.ts';
-import { suffixArray } from './sais.ts';
+import { findRepeats, type SaSource, type TokenText } from './repeats.ts';
+import { DEFAULT_SHARD_TOKENS, shardCuts, shardSuffixArray } from './sa-shards.ts';
 import { applyCuts, auditFlow, type Cut } from './spans.ts';
 
-export const SUBSTRINGS_VERSION = '1';
+export const SUBSTRINGS_VERSION = '2';
 
 const refSchema = z.object({ kind: z.literal('stage'), name: z.string(), pipeline: z.string() });
 const schema = z
@@ -41,8 +44,8 @@ const schema = z
     tokenizer: z.union([z.string().min(1), refSchema]),
     /** Shortest repeated span removed, in tokens (Lee et al. use 50). */
     minTokens: z.number().int().min(1).default(50),
-    /** Most tokens per suffix-array shard (bounds the SA tasks' memory: < 10 bytes per token). */
-    shardTokens: z.number().int().min(1).max(0x7ffffffe).default(50_000_000),
+    /** Tokens per suffix-array shard (1M: SA-IS's cost per token is flat up to there, measured; bounds the SA tasks' memory). Never changes the output. */
+    shardTokens: z.number().int().min(1).max(0x7ffffffe).default(DEFAULT_SHARD_TOKENS),
     name: z.string().min(1).optional(),
   })
   .strict();
@@ -124,9 +127,14 @@ async function tokensTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
   await ctx.writeFile(`tokens-f${f}.json`, JSON.stringify(meta));
 }
 
+/** A token text of `n` tokens whose largest id is `sep`: 16-bit when it fits (half the memory and cache traffic). */
+function textArray(n: number, sep: number): TokenText {
+  return sep <= 0xffff ? new Uint16Array(n) : new Int32Array(n);
+}
+
 /** The token text of one file: each document's tokens followed by the separator `vocab`. */
-function fileText(tokens: Uint32Array, lengths: Uint32Array, sep: number, into?: Int32Array, at = 0): Int32Array {
-  const T = into ?? new Int32Array(tokens.length + lengths.length);
+function fileText(tokens: Uint32Array, lengths: Uint32Array, sep: number, into?: TokenText, at = 0): TokenText {
+  const T = into ?? textArray(tokens.length + lengths.length, sep);
   let src = 0;
   let o = at;
   for (let d = 0; d < lengths.length; d++) {
@@ -149,23 +157,13 @@ async function saTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
   const { meta, tokens, lengths } = await fileInputs(ctx.inputs[0]!, ctx.index);
   const sep = meta.vocab;
   const T = fileText(tokens, lengths, sep);
-  let start = 0;
-  let shard = 0;
-  let end = 0;
-  const flush = async (to: number) => {
-    if (to <= start) return;
-    const sa = suffixArray(T.subarray(start, to), sep + 1);
-    if (start) for (let i = 0; i < sa.length; i++) sa[i]! += start;
-    await ctx.writeFile(`sa-f${pad(ctx.index)}-s${pad(shard++)}.bin`, u32le(sa), sa.length);
-    start = to;
-  };
-  for (let d = 0; d < lengths.length; d++) {
-    const next = end + lengths[d]! + 1;
-    if (next - start > cfg.shardTokens && end > start) await flush(end);
-    end = next;
+  const cuts = shardCuts(T.length, cfg.shardTokens);
+  for (let s = 0; s < cuts.length; s++) {
+    const [start, end] = cuts[s]!;
+    const sa = shardSuffixArray(T, start, end, cfg.minTokens, sep + 1);
+    await ctx.writeFile(`sa-f${pad(ctx.index)}-s${pad(s)}.bin`, u32le(sa), sa.length);
   }
-  await flush(end);
-  ctx.setInfo({ [`file${ctx.index}`]: { tokens: T.length, shards: shard } });
+  ctx.setInfo({ [`file${ctx.index}`]: { tokens: T.length, shards: cuts.length } });
 }
 
 async function* saChunks(uri: string, offset: number): AsyncGenerator<Int32Array> {
@@ -195,7 +193,7 @@ async function repeatsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
   const vocab = metas.reduce((m, x) => Math.max(m, x.vocab), 0);
   const size = metas.reduce((s, x) => s + x.tokens + x.docs, 0);
   if (size >= 0x7fffffff) throw new Error(`${ctx.stage}: ${size} tokens exceed the Int32 position range of one merge`);
-  const T = new Int32Array(size);
+  const T = textArray(size, vocab);
   const offsets: number[] = [];
   const lengthsOf: Uint32Array[] = [];
   let at = 0;
@@ -323,7 +321,7 @@ async function filterTask(ctx: CustomTaskContext, cfg: Config, op: string): Prom
 /**
  * Removes every repeated span of at least `minTokens` tokens (default 50), keeping its first
  * occurrence in input order; `tokenizer` (required) as for `tokenize.encode`; `shardTokens`
- * (default 50M) caps each suffix-array shard. Removed spans are audit drops
+ * (default 1M, 2^20) sets each suffix-array shard's size (never the output). Removed spans are audit drops
  * `dedup.repeatedSubstring` (`{ tokens, start, end }`); a document left empty is dropped as
  * `dedup.substringsEmptied`. The `<name>.repeats` manifest reports `removedShare` (of tokens).
  */
