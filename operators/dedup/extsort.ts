@@ -247,18 +247,28 @@ export function compareKeys(a: Uint32Array, b: Uint32Array): number {
 class RunCursor {
   key = new Uint32Array(0);
   payload = new Uint8Array(0);
-  private buf = new Uint8Array(0);
+  /** The current record's payload is `buf[payloadStart, payloadEnd)`. */
+  buf = new Uint8Array(0);
+  payloadStart = 0;
+  payloadEnd = 0;
   private dv = new DataView(this.buf.buffer);
   private pos = 0;
   private readonly head: number;
   private readonly it: AsyncIterator<Uint8Array>;
+  /**
+   * `reuse`: the key array is overwritten by each record and `payload` is not set (read
+   * `buf[payloadStart, payloadEnd)`), for the columnar merge, which copies every record out:
+   * no allocation per record.
+   */
   constructor(
     stream: AsyncIterable<Uint8Array>,
     private readonly keyWords: number,
     readonly run: number,
+    private readonly reuse = false,
   ) {
     this.head = 4 + 4 * keyWords;
     this.it = stream[Symbol.asyncIterator]();
+    if (reuse) this.key = new Uint32Array(keyWords);
   }
 
   private parse(): boolean {
@@ -266,10 +276,12 @@ class RunCursor {
     if (avail < this.head) return false;
     const plen = this.dv.getUint32(this.pos, true);
     if (avail < this.head + plen) return false;
-    const key = new Uint32Array(this.keyWords);
+    const key = this.reuse ? this.key : new Uint32Array(this.keyWords);
     for (let i = 0; i < this.keyWords; i++) key[i] = this.dv.getUint32(this.pos + 4 + 4 * i, true);
     this.key = key;
-    this.payload = this.buf.subarray(this.pos + this.head, this.pos + this.head + plen);
+    this.payloadStart = this.pos + this.head;
+    this.payloadEnd = this.payloadStart + plen;
+    if (!this.reuse) this.payload = this.buf.subarray(this.payloadStart, this.payloadEnd);
     this.pos += this.head + plen;
     return true;
   }
@@ -427,11 +439,11 @@ async function writeLocalRun(path: string, batches: AsyncIterable<SortRecord[]>)
 }
 
 /**
- * Merges sorted runs into one sorted stream, in batches of records. With more runs than `fanIn`, groups of `fanIn`
- * runs are first merged into intermediate local runs (repeatedly), so at most `fanIn` runs are
- * ever open. Deterministic: equal keys come out in run order.
+ * Merges groups of `fanIn` runs into intermediate local runs under `tmpDir` until at most
+ * `fanIn` remain, then yields what `last` makes of the remaining level; the scratch runs are
+ * removed when the consumer finishes or stops.
  */
-export async function* mergeRunBatches(sources: RunSource[], opts: MergeOptions): AsyncGenerator<SortRecord[]> {
+async function* mergeLevels<T>(sources: RunSource[], opts: MergeOptions, last: (level: RunSource[]) => AsyncGenerator<T>): AsyncGenerator<T> {
   const fanIn = Math.max(2, opts.fanIn ?? 64);
   let level = sources;
   let pass = 0;
@@ -450,10 +462,85 @@ export async function* mergeRunBatches(sources: RunSource[], opts: MergeOptions)
       }
       level = next;
     }
-    yield* mergeOnce(level, opts.keyWords, opts.batch ?? 4096);
+    yield* last(level);
   } finally {
     for (const d of scratch) await rm(d, { recursive: true, force: true });
   }
+}
+
+/**
+ * Merges sorted runs into one sorted stream, in batches of records. With more runs than `fanIn`, groups of `fanIn`
+ * runs are first merged into intermediate local runs (repeatedly), so at most `fanIn` runs are
+ * ever open. Deterministic: equal keys come out in run order.
+ */
+export function mergeRunBatches(sources: RunSource[], opts: MergeOptions): AsyncGenerator<SortRecord[]> {
+  return mergeLevels(sources, opts, (level) => mergeOnce(level, opts.keyWords, opts.batch ?? 4096));
+}
+
+/**
+ * A batch of merged records in columns: record `i` has key words
+ * `keys[i * keyWords, (i + 1) * keyWords)` and payload `payloads[payloadStart[i], payloadStart[i + 1])`.
+ * The arrays are reused by the next batch: read a batch before asking for the next.
+ */
+export interface RecordColumns {
+  count: number;
+  keys: Uint32Array;
+  payloadStart: Uint32Array;
+  payloads: Uint8Array;
+}
+
+async function* mergeOnceColumns(sources: RunSource[], keyWords: number, batchSize: number): AsyncGenerator<RecordColumns> {
+  const heap = new Heap();
+  for (let run = 0; run < sources.length; run++) {
+    const c = new RunCursor(await openRun(sources[run]!), keyWords, run, true);
+    let r = c.next();
+    if (r instanceof Promise) r = await r;
+    if (r) heap.push(c);
+  }
+  const cols: RecordColumns = { count: 0, keys: new Uint32Array(batchSize * keyWords), payloadStart: new Uint32Array(batchSize + 1), payloads: new Uint8Array(1 << 16) };
+  let p = 0;
+  while (heap.items.length) {
+    const top = heap.items[0]!;
+    const n = cols.count;
+    const k = top.key;
+    for (let w = 0; w < keyWords; w++) cols.keys[n * keyWords + w] = k[w]!;
+    const plen = top.payloadEnd - top.payloadStart;
+    if (p + plen > cols.payloads.length) {
+      const grown = new Uint8Array(Math.max(cols.payloads.length * 2, p + plen));
+      grown.set(cols.payloads.subarray(0, p));
+      cols.payloads = grown;
+    }
+    // Payloads are short (document ids): a loop, not a subarray view per record.
+    const src = top.buf;
+    const dst = cols.payloads;
+    for (let i = top.payloadStart, o = p; i < top.payloadEnd; i++, o++) dst[o] = src[i]!;
+    cols.payloadStart[n] = p;
+    p += plen;
+    cols.count = n + 1;
+    let r = top.next();
+    if (r instanceof Promise) r = await r;
+    if (r) heap.siftDown(0);
+    else heap.pop();
+    if (cols.count >= batchSize) {
+      cols.payloadStart[cols.count] = p;
+      yield cols;
+      cols.count = 0;
+      p = 0;
+    }
+  }
+  if (cols.count) {
+    cols.payloadStart[cols.count] = p;
+    yield cols;
+  }
+}
+
+/**
+ * `mergeRunBatches` in columns (`RecordColumns`, reused from batch to batch): the same records in
+ * the same order, without the key array, payload view and record object that each record of
+ * `mergeRunBatches` costs (for the paragraph dedup's million-record merges).
+ */
+export function mergeRunColumns(sources: RunSource[], opts: MergeOptions): AsyncGenerator<RecordColumns> {
+  return mergeLevels(sources, opts, (level) => mergeOnceColumns(level, opts.keyWords, opts.batch ?? 4096));
 }
 
 /** `mergeRunBatches`, one record at a time (convenient where per-record cost does not matter). */

@@ -25,10 +25,10 @@ import { parseConfig } from '../../engine/operator.ts';
 import { toJson } from '../../engine/json.ts';
 import type { CustomTaskContext, Doc, StageExpansion } from '../../engine/types.ts';
 import { BloomFilter } from './bloom.ts';
-import { mergeRunBatches } from './extsort.ts';
+import { mergeRunColumns, type RecordColumns } from './extsort.ts';
 import { fileTasks, resourceOptions, stageMaker } from '../expansion.ts';
 import { filesMatching, groupHex, outputRunSorter, pad, scratchRunSorter, writeRunsPerFile } from './parts.ts';
-import { applyCuts, auditFlow, type Cut, type CutReasons } from './spans.ts';
+import { applyOrderedCuts, auditFlow, type CutReasons, type SpanDetails } from './spans.ts';
 import { hashRange, parseUnit, splitUnits, type UnitKind } from './units.ts';
 
 export const PARAGRAPHS_VERSION = '1';
@@ -110,17 +110,29 @@ async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
   const part = ctx.index;
   const runs = filesMatching(ctx.inputs[0]!, new RegExp(`^run-t\\d+-s\\d+-p${pad(part, 4)}\\.run$`));
   const { sorter: cuts, runs: localRuns } = await scratchRunSorter(ctx, 'cuts', { keyWords: 3, bufferMB: cfg.bufferMB });
-  let cur: Uint32Array | null = null;
-  let keeper: Uint8Array = new Uint8Array(0);
+  // The current hash group (first four key words) and its first record's payload (the kept id).
+  const cur = new Uint32Array(4);
+  let started = false;
+  let keeper = new Uint8Array(64);
+  let keeperLen = 0;
   let pl: Uint8Array | null = null;
+  const cutKey = new Uint32Array(3);
   let groups = 0;
   let repeats = 0;
-  for await (const batch of mergeRunBatches(runs, { keyWords: 7, fanIn: cfg.fanIn, tmpDir: ctx.tmpDir })) {
-    for (const rec of batch) {
-      const k = rec.key;
-      if (!cur || k[0] !== cur[0] || k[1] !== cur[1] || k[2] !== cur[2] || k[3] !== cur[3]) {
-        cur = k.slice(0, 4);
-        keeper = rec.payload.slice();
+  for await (const b of mergeRunColumns(runs, { keyWords: 7, fanIn: cfg.fanIn, tmpDir: ctx.tmpDir })) {
+    const keys = b.keys;
+    for (let i = 0; i < b.count; i++) {
+      const o = i * 7;
+      if (!started || keys[o] !== cur[0] || keys[o + 1] !== cur[1] || keys[o + 2] !== cur[2] || keys[o + 3] !== cur[3]) {
+        started = true;
+        cur[0] = keys[o]!;
+        cur[1] = keys[o + 1]!;
+        cur[2] = keys[o + 2]!;
+        cur[3] = keys[o + 3]!;
+        const ps = b.payloadStart[i]!;
+        keeperLen = b.payloadStart[i + 1]! - ps;
+        if (keeperLen > keeper.length) keeper = new Uint8Array(keeperLen * 2);
+        keeper.set(b.payloads.subarray(ps, ps + keeperLen));
         pl = null;
         groups++;
         continue;
@@ -129,13 +141,16 @@ async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
       // Payload: the group's hash prefix (8 bytes, for the audit), then the kept document's id;
       // the same bytes for every repeat of the group, so built once and shared by its records.
       if (!pl) {
-        pl = new Uint8Array(8 + keeper.length);
+        pl = new Uint8Array(8 + keeperLen);
         const dv = new DataView(pl.buffer);
         dv.setUint32(0, cur[0]!);
         dv.setUint32(4, cur[1]!);
-        pl.set(keeper, 8);
+        pl.set(keeper.subarray(0, keeperLen), 8);
       }
-      if (cuts.push(0, k.subarray(4, 7), pl)) await cuts.spillAll();
+      cutKey[0] = keys[o + 4]!;
+      cutKey[1] = keys[o + 5]!;
+      cutKey[2] = keys[o + 6]!;
+      if (cuts.push(0, cutKey, pl)) await cuts.spillAll();
     }
   }
   await cuts.finish();
@@ -144,26 +159,87 @@ async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
   ctx.setInfo({ [`partition${part}`]: { groups, repeats } });
 }
 
-interface RowCuts {
-  row: number;
-  units: Array<{ unit: number; keptId: string; group: string }>;
-}
+/**
+ * The cuts of one input file row by row, from its sorted `[file, row, unit]` records: `next()`
+ * loads the following row's unit indices and payloads (8 bytes of group hash, then the kept
+ * document's id) into reused arrays; the kept id and group are decoded only for the units that
+ * start an audited span (`keptId`, `group`).
+ */
+class RowCutReader {
+  row = -1;
+  /** Cuts of the current row. */
+  count = 0;
+  units = new Int32Array(64);
+  private payStart = new Int32Array(65);
+  private pay = new Uint8Array(1024);
+  private cols: RecordColumns | null = null;
+  private at = 0;
+  private readonly it: AsyncIterator<RecordColumns>;
+  constructor(runs: string[], cfg: Config, tmpDir: string) {
+    this.it = mergeRunColumns(runs, { keyWords: 3, fanIn: cfg.fanIn, tmpDir })[Symbol.asyncIterator]();
+  }
 
-async function* cutsByRow(runs: string[], cfg: Config, tmpDir: string): AsyncGenerator<RowCuts> {
-  let cur: RowCuts | null = null;
-  for await (const batch of mergeRunBatches(runs, { keyWords: 3, fanIn: cfg.fanIn, tmpDir })) {
-    for (const rec of batch) {
-      const row = rec.key[1]!;
-      if (!cur || cur.row !== row) {
-        if (cur) yield cur;
-        cur = { row, units: [] };
+  /** Loads the next row with cuts; false when there is none. */
+  async next(): Promise<boolean> {
+    this.count = 0;
+    let row = -1;
+    for (;;) {
+      if (!this.cols || this.at >= this.cols.count) {
+        const r = await this.it.next();
+        if (r.done) {
+          this.cols = null;
+          this.row = row;
+          return this.count > 0;
+        }
+        this.cols = r.value;
+        this.at = 0;
       }
-      const p = rec.payload;
-      const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-      cur.units.push({ unit: rec.key[2]!, keptId: dec.decode(p.subarray(8)), group: groupHex(dv.getUint32(0), dv.getUint32(4)) });
+      const c = this.cols;
+      for (; this.at < c.count; this.at++) {
+        const r = c.keys[this.at * 3 + 1]!;
+        if (this.count > 0 && r !== row) {
+          this.row = row;
+          return true;
+        }
+        row = r;
+        this.push(c.keys[this.at * 3 + 2]!, c.payloads, c.payloadStart[this.at]!, c.payloadStart[this.at + 1]!);
+      }
     }
   }
-  if (cur) yield cur;
+
+  private push(unit: number, src: Uint8Array, ps: number, pe: number): void {
+    const n = this.count;
+    if (n + 1 >= this.units.length) {
+      const units = new Int32Array(this.units.length * 2);
+      units.set(this.units);
+      this.units = units;
+      const starts = new Int32Array(this.payStart.length * 2);
+      starts.set(this.payStart);
+      this.payStart = starts;
+    }
+    const at = this.payStart[n]!;
+    if (at + pe - ps > this.pay.length) {
+      const pay = new Uint8Array(Math.max(this.pay.length * 2, at + pe - ps));
+      pay.set(this.pay.subarray(0, at));
+      this.pay = pay;
+    }
+    this.pay.set(src.subarray(ps, pe), at);
+    this.units[n] = unit;
+    this.payStart[n + 1] = at + pe - ps;
+    this.count = n + 1;
+  }
+
+  /** The kept document's id of cut `j` of the current row. */
+  keptId(j: number): string {
+    return dec.decode(this.pay.subarray(this.payStart[j]! + 8, this.payStart[j + 1]!));
+  }
+
+  /** The audit's group id (first 64 hash bits, big-endian in the payload) of cut `j`. */
+  group(j: number): string {
+    const p = this.pay;
+    const o = this.payStart[j]!;
+    return groupHex(((p[o]! << 24) | (p[o + 1]! << 16) | (p[o + 2]! << 8) | p[o + 3]!) >>> 0, ((p[o + 4]! << 24) | (p[o + 5]! << 16) | (p[o + 6]! << 8) | p[o + 7]!) >>> 0);
+  }
 }
 
 async function filterTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op: string): Promise<void> {
@@ -171,24 +247,34 @@ async function filterTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, o
   const uri = input!.files()[ctx.index];
   const runs = filesMatching(g!, new RegExp(`^cuts-g\\d+-f${pad(ctx.index)}-p\\d+\\.run$`));
   const reasons = paragraphReasons(unit);
-  const actions = cutsByRow(runs, cfg, ctx.tmpDir)[Symbol.asyncIterator]();
+  const cuts = new RowCutReader(runs, cfg, ctx.tmpDir);
+  let cStart = new Int32Array(64);
+  let cEnd = new Int32Array(64);
+  const details: SpanDetails = (j, start, end) => ({ keptId: cuts.keptId(j), group: cuts.group(j), unit: cuts.units[j]!, start, end });
   async function* kept(): AsyncGenerator<Doc[]> {
-    let next = await actions.next();
+    let more = await cuts.next();
     let row = 0;
     if (uri !== undefined) {
       for await (const batch of input!.readDocs([uri])) {
         const out: Doc[] = [];
         for (const doc of batch) {
-          if (!next.done && next.value.row < row) throw new Error(`${ctx.stage}: cuts for row ${next.value.row} out of order (at row ${row})`);
-          if (!next.done && next.value.row === row) {
+          if (more && cuts.row < row) throw new Error(`${ctx.stage}: cuts for row ${cuts.row} out of order (at row ${row})`);
+          if (more && cuts.row === row) {
             const u = splitUnits(doc.text, unit, cfg.minChars);
-            const cuts: Cut[] = next.value.units.map((c) => {
-              if (c.unit >= u.count) throw new Error(`${ctx.stage}: cut of unit ${c.unit} but document ${doc.id} has ${u.count} units (input changed since hashing?)`);
-              return { start: u.start[c.unit]!, end: u.end[c.unit]!, details: { keptId: c.keptId, group: c.group, unit: c.unit } };
-            });
-            const d = applyCuts(ctx.audit, op, doc, cuts, reasons);
+            const n = cuts.count;
+            if (n > cStart.length) {
+              cStart = new Int32Array(n * 2);
+              cEnd = new Int32Array(n * 2);
+            }
+            for (let j = 0; j < n; j++) {
+              const c = cuts.units[j]!;
+              if (c >= u.count) throw new Error(`${ctx.stage}: cut of unit ${c} but document ${doc.id} has ${u.count} units (input changed since hashing?)`);
+              cStart[j] = u.start[c]!;
+              cEnd[j] = u.end[c]!;
+            }
+            const d = applyOrderedCuts(ctx.audit, op, doc, n, cStart, cEnd, details, reasons);
             if (d) out.push(d);
-            next = await actions.next();
+            more = await cuts.next();
           } else out.push(doc);
           row++;
         }
@@ -197,7 +283,7 @@ async function filterTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, o
         if (out.length) yield out;
       }
     }
-    if (!next.done) throw new Error(`${ctx.stage}: cuts for row ${next.value.row} but the input has only ${row} rows`);
+    if (more) throw new Error(`${ctx.stage}: cuts for row ${cuts.row} but the input has only ${row} rows`);
   }
   await ctx.writeDocs(`part-${pad(ctx.index)}.parquet`, kept());
 }
@@ -208,6 +294,15 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
   ctx.log(`bloom filter: ${(bloom.bytes / 1048576).toFixed(1)} MiB, k = ${bloom.k}`);
   const reasons = paragraphReasons(unit);
   const h = new Uint32Array(4);
+  // One document's repeated units (index, span, first 64 hash bits), reused across documents:
+  // the group id is formatted only for the first unit of each merged span.
+  let cap = 64;
+  let rUnit = new Int32Array(cap);
+  let rStart = new Int32Array(cap);
+  let rEnd = new Int32Array(cap);
+  let rH0 = new Uint32Array(cap);
+  let rH1 = new Uint32Array(cap);
+  const details: SpanDetails = (j, start, end) => ({ keptId: null, group: groupHex(rH0[j]!, rH1[j]!), unit: rUnit[j]!, bloom: true, start, end });
   let units = 0;
   let repeats = 0;
   const files = input.files();
@@ -216,14 +311,26 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
       for await (const batch of input.readDocs([files[f]!])) {
         const out: Doc[] = [];
         for (const doc of batch) {
-          const u = splitUnits(doc.text, unit, cfg.minChars);
-          const cuts: Cut[] = [];
+          const text = doc.text;
+          const u = splitUnits(text, unit, cfg.minChars);
+          if (u.count > cap) {
+            cap = Math.max(u.count, cap * 2);
+            [rUnit, rStart, rEnd, rH0, rH1] = [new Int32Array(cap), new Int32Array(cap), new Int32Array(cap), new Uint32Array(cap), new Uint32Array(cap)];
+          }
+          let n = 0;
           for (let i = 0; i < u.count; i++) {
-            if (bloom.testAndAdd(hashRange(doc.text, u.keyStart[i]!, u.keyEnd[i]!, h))) cuts.push({ start: u.start[i]!, end: u.end[i]!, details: { keptId: null, group: groupHex(h[0]!, h[1]!), unit: i, bloom: true } });
+            if (bloom.testAndAdd(hashRange(text, u.keyStart[i]!, u.keyEnd[i]!, h))) {
+              rUnit[n] = i;
+              rStart[n] = u.start[i]!;
+              rEnd[n] = u.end[i]!;
+              rH0[n] = h[0]!;
+              rH1[n] = h[1]!;
+              n++;
+            }
           }
           units += u.count;
-          repeats += cuts.length;
-          const d = applyCuts(ctx.audit, op, doc, cuts, reasons);
+          repeats += n;
+          const d = n ? applyOrderedCuts(ctx.audit, op, doc, n, rStart, rEnd, details, reasons) : doc;
           if (d) out.push(d);
         }
         ctx.progress.add(batch.length, 0);
