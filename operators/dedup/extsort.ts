@@ -125,15 +125,18 @@ export class ExternalSorter {
     const out = new Uint8Array(size);
     const dv = new DataView(out.buffer);
     let o = 0;
-    for (const r of sorted) {
+    // Index loop, and short payloads (document ids) copied by a loop: `for…of` over the order and
+    // `set()` per record were half of this function's time on the paragraph dedup's ~1M records.
+    for (let x = 0; x < n; x++) {
+      const r = sorted[x]!;
       const pl = payloads[r];
-      dv.setUint32(o, pl?.length ?? 0, true);
+      const plen = pl ? pl.length : 0;
+      dv.setUint32(o, plen, true);
       o += 4;
       for (let i = 0; i < kw; i++, o += 4) dv.setUint32(o, keys[r * kw + i]!, true);
-      if (pl) {
-        out.set(pl, o);
-        o += pl.length;
-      }
+      if (plen > 32) out.set(pl!, o);
+      else for (let i = 0; i < plen; i++) out[o + i] = pl![i]!;
+      o += plen;
     }
     return out;
   }

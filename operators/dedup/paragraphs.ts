@@ -29,7 +29,7 @@ import { mergeRunColumns, type RecordColumns } from './extsort.ts';
 import { fileTasks, resourceOptions, stageMaker } from '../expansion.ts';
 import { filesMatching, groupHex, outputRunSorter, pad, scratchRunSorter, writeRunsPerFile } from './parts.ts';
 import { applyOrderedCuts, auditFlow, type CutReasons, type SpanDetails } from './spans.ts';
-import { hashRange, parseUnit, splitUnits, type UnitKind } from './units.ts';
+import { hashRange, newUnits, parseUnit, splitUnits, type UnitKind } from './units.ts';
 
 export const PARAGRAPHS_VERSION = '1';
 
@@ -77,6 +77,7 @@ async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): 
   const uri = input.files()[file];
   const sorter = outputRunSorter(ctx, { keyWords: 7, partitions: cfg.partitions, bufferMB: cfg.bufferMB });
   const key = new Uint32Array(7);
+  const scratch = newUnits();
   let row = 0;
   let units = 0;
   if (uri !== undefined) {
@@ -85,7 +86,7 @@ async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): 
       for (const doc of batch) {
         const text = typeof doc.text === 'string' ? doc.text : '';
         bytes += text.length;
-        const u = splitUnits(text, unit, cfg.minChars);
+        const u = splitUnits(text, unit, cfg.minChars, scratch);
         if (u.count) {
           const id = enc.encode(doc.id);
           for (let i = 0; i < u.count; i++) {
@@ -248,6 +249,7 @@ async function filterTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, o
   const runs = filesMatching(g!, new RegExp(`^cuts-g\\d+-f${pad(ctx.index)}-p\\d+\\.run$`));
   const reasons = paragraphReasons(unit);
   const cuts = new RowCutReader(runs, cfg, ctx.tmpDir);
+  const scratch = newUnits();
   let cStart = new Int32Array(64);
   let cEnd = new Int32Array(64);
   const details: SpanDetails = (j, start, end) => ({ keptId: cuts.keptId(j), group: cuts.group(j), unit: cuts.units[j]!, start, end });
@@ -260,7 +262,7 @@ async function filterTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, o
         for (const doc of batch) {
           if (more && cuts.row < row) throw new Error(`${ctx.stage}: cuts for row ${cuts.row} out of order (at row ${row})`);
           if (more && cuts.row === row) {
-            const u = splitUnits(doc.text, unit, cfg.minChars);
+            const u = splitUnits(doc.text, unit, cfg.minChars, scratch);
             const n = cuts.count;
             if (n > cStart.length) {
               cStart = new Int32Array(n * 2);
@@ -294,6 +296,7 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
   ctx.log(`bloom filter: ${(bloom.bytes / 1048576).toFixed(1)} MiB, k = ${bloom.k}`);
   const reasons = paragraphReasons(unit);
   const h = new Uint32Array(4);
+  const scratch = newUnits();
   // One document's repeated units (index, span, first 64 hash bits), reused across documents:
   // the group id is formatted only for the first unit of each merged span.
   let cap = 64;
@@ -312,7 +315,7 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
         const out: Doc[] = [];
         for (const doc of batch) {
           const text = doc.text;
-          const u = splitUnits(text, unit, cfg.minChars);
+          const u = splitUnits(text, unit, cfg.minChars, scratch);
           if (u.count > cap) {
             cap = Math.max(u.count, cap * 2);
             [rUnit, rStart, rEnd, rH0, rH1] = [new Int32Array(cap), new Int32Array(cap), new Int32Array(cap), new Uint32Array(cap), new Uint32Array(cap)];
