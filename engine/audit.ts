@@ -131,6 +131,7 @@ export class TaskAudit implements AuditSink {
   private readonly scores: AuditTable;
   private readonly skips: AuditTable;
   private readonly samples = new Map<string, { seen: number; items: DropSample[] }>();
+  private readonly sampleIndex = new Map<string, Map<string, { seen: number; items: DropSample[] }>>();
   private readonly random: () => number;
   /** Per operator: docs/bytes in/out and drops per reason. */
   readonly operators: Record<string, OperatorStats> = {};
@@ -183,15 +184,21 @@ export class TaskAudit implements AuditSink {
     const url = typeof doc.meta.url === 'string' ? doc.meta.url : null;
     const row = { operator, id: doc.id, url, reason, score: score ?? null, details: details ? JSON.stringify(details) : null, bytes };
     this.addRow(this.drops, row);
-    const key = `${operator}\u0000${reason}`;
-    const r = this.samples.get(key) ?? { seen: 0, items: [] };
-    this.samples.set(key, r);
+    // Looked up by operator then reason (no key string per drop); a sample object is made only
+    // when the reservoir keeps it, with the same random draws.
+    let byReason = this.sampleIndex.get(operator);
+    if (!byReason) this.sampleIndex.set(operator, (byReason = new Map()));
+    let r = byReason.get(reason);
+    if (!r) {
+      r = { seen: 0, items: [] };
+      byReason.set(reason, r);
+      this.samples.set(`${operator}\u0000${reason}`, r);
+    }
     r.seen++;
-    const sample = { id: doc.id, url, reason, score: score ?? null, text: doc.text.slice(0, SAMPLE_CHARS) };
-    if (r.items.length < SAMPLES_PER_REASON) r.items.push(sample);
+    if (r.items.length < SAMPLES_PER_REASON) r.items.push({ id: doc.id, url, reason, score: score ?? null, text: doc.text.slice(0, SAMPLE_CHARS) });
     else {
       const j = Math.floor(this.random() * r.seen);
-      if (j < SAMPLES_PER_REASON) r.items[j] = sample;
+      if (j < SAMPLES_PER_REASON) r.items[j] = { id: doc.id, url, reason, score: score ?? null, text: doc.text.slice(0, SAMPLE_CHARS) };
     }
   }
 
