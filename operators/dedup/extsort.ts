@@ -34,6 +34,8 @@ export interface SorterOptions {
   spill: SpillFn;
 }
 
+const EMPTY_KEYS = new Uint32Array(0);
+
 /**
  * Buffers records of several partitions in one shared budget; when the budget is reached every
  * partition's buffer is sorted and spilled as one run. `finish()` spills what remains.
@@ -62,9 +64,11 @@ export class ExternalSorter {
     this.keyWords = opts.keyWords;
     this.partitions = opts.partitions ?? 1;
     this.bufferBytes = opts.bufferBytes ?? 64 << 20;
-    this.keys = Array.from({ length: this.partitions }, () => new Uint32Array(1024 * this.keyWords));
+    // Buffers are allocated on a partition's first record: a sorter partitioned by input file
+    // (the paragraph dedup's cuts) may have thousands of partitions, most empty in a task.
+    this.keys = Array.from({ length: this.partitions }, () => EMPTY_KEYS);
     this.payBytes = Array.from({ length: this.partitions }, () => new Uint8Array(0));
-    this.payEnds = Array.from({ length: this.partitions }, () => new Uint32Array(1024));
+    this.payEnds = Array.from({ length: this.partitions }, () => EMPTY_KEYS);
     this.counts = new Array(this.partitions).fill(0);
   }
 
@@ -84,14 +88,14 @@ export class ExternalSorter {
     if (!keys) throw new Error(`extsort: partition ${partition} out of range 0..${this.partitions - 1}`);
     const n = this.counts[partition]!;
     if ((n + 1) * kw > keys.length) {
-      const next = new Uint32Array(keys.length * 2);
+      const next = new Uint32Array(Math.max(1024 * kw, keys.length * 2));
       next.set(keys);
       this.keys[partition] = keys = next;
     }
     for (let i = 0; i < kw; i++) keys[n * kw + i] = key[i]!;
     let ends = this.payEnds[partition]!;
     if (n + 1 > ends.length) {
-      const next = new Uint32Array(ends.length * 2);
+      const next = new Uint32Array(Math.max(1024, ends.length * 2));
       next.set(ends);
       this.payEnds[partition] = ends = next;
     }
@@ -125,9 +129,9 @@ export class ExternalSorter {
       await this.opts.spill(p, run, bytes, n);
       this.counts[p] = 0;
       // Give the grown buffers back: their size was set by this spill's distribution.
-      this.keys[p] = new Uint32Array(1024 * this.keyWords);
+      this.keys[p] = EMPTY_KEYS;
       this.payBytes[p] = new Uint8Array(0);
-      this.payEnds[p] = new Uint32Array(1024);
+      this.payEnds[p] = EMPTY_KEYS;
     }
     this.used = 0;
   }

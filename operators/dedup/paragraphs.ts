@@ -10,7 +10,8 @@
  *    `[hash × 4, file, row, unit]` (MurmurHash3-128 of its text), partitioned by hash.
  * 2. `<name>.groups`: one task per partition; merges its runs. The first record of each hash
  *    group is the first occurrence; every later one becomes a cut keyed `[file, row, unit]`
- *    naming the kept document's id, sorted per input file.
+ *    naming the kept document's id, sorted with one partition per input file and spilled as
+ *    that file's runs `cuts-g<partition>-f<file>-p<run>.run`.
  * 3. `<name>`: one task per input file; streams the file next to its sorted cuts and removes them.
  *
  * Bloom mode (`bloom: { expected, fpRate }`) is one streaming task over the input in order with
@@ -25,9 +26,9 @@ import { parseConfig } from '../../engine/operator.ts';
 import { toJson } from '../../engine/json.ts';
 import type { CustomTaskContext, Doc, StageExpansion } from '../../engine/types.ts';
 import { BloomFilter } from './bloom.ts';
-import { mergeRunColumns } from './extsort.ts';
+import { ExternalSorter, mergeRunColumns } from './extsort.ts';
 import { fileTasks, resourceOptions, stageMaker } from '../expansion.ts';
-import { filesMatching, groupHex, outputRunSorter, pad, scratchRunSorter, writeRunsPerFile } from './parts.ts';
+import { filesMatching, groupHex, outputRunSorter, pad } from './parts.ts';
 import { RowCutReader } from './row-cuts.ts';
 import { applyOrderedCuts, auditFlow, type CutReasons, type SpanDetails } from './spans.ts';
 import { hashRange, newUnits, parseUnit, splitUnits, type UnitKind } from './units.ts';
@@ -110,7 +111,16 @@ async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): 
 async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
   const part = ctx.index;
   const runs = filesMatching(ctx.inputs[0]!, new RegExp(`^run-t\\d+-s\\d+-p${pad(part, 4)}\\.run$`));
-  const { sorter: cuts, runs: localRuns } = await scratchRunSorter(ctx, 'cuts', { keyWords: 3, bufferMB: cfg.bufferMB });
+  // Cuts are sorted by [file, row, unit] with one partition per input file, and each spill is
+  // written straight as that file's runs for the filter stage to merge: no scratch runs merged
+  // and rewritten per file (a second pass over every cut).
+  const files = filesMatching(ctx.inputs[0]!, /^hash-t\d+\.json$/).length;
+  const cuts = new ExternalSorter({
+    keyWords: 3,
+    partitions: Math.max(1, files),
+    bufferBytes: Math.floor(cfg.bufferMB * 1048576),
+    spill: (file, run, bytes, records) => ctx.writeFile(`cuts-g${pad(part, 4)}-f${pad(file)}-p${pad(run)}.run`, bytes, records),
+  });
   // The current hash group (first four key words) and its first record's payload (the kept id).
   const cur = new Uint32Array(4);
   let started = false;
@@ -151,11 +161,10 @@ async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
       cutKey[0] = keys[o + 4]!;
       cutKey[1] = keys[o + 5]!;
       cutKey[2] = keys[o + 6]!;
-      if (cuts.push(0, cutKey, pl)) await cuts.spillAll();
+      if (cuts.push(cutKey[0], cutKey, pl)) await cuts.spillAll();
     }
   }
   await cuts.finish();
-  await writeRunsPerFile(ctx, localRuns, { keyWords: 3, fanIn: cfg.fanIn, prefix: `cuts-g${pad(part, 4)}` });
   await ctx.writeFile(`groups-g${pad(part, 4)}.json`, JSON.stringify({ partition: part, groups, repeats }));
   ctx.setInfo({ [`partition${part}`]: { groups, repeats } });
 }
