@@ -26,8 +26,8 @@ export type SaSource = Int32Array<ArrayBufferLike> | AsyncIterable<Int32Array<Ar
 /** The concatenated token text: Uint16Array when every id and the separator fit 16 bits. */
 export type TokenText = Int32Array | Uint16Array;
 
+/** The window starting here repeats an earlier one (a valid window without it is a first occurrence). */
 const REPEAT = 1;
-const FIRST = 2;
 /** The window starting here has `minTokens` tokens and no separator. */
 const VALID = 4;
 
@@ -234,7 +234,19 @@ class Merge {
 
   closeGroup(): void {
     if (this.groupSize > 1) this.groups++;
-    if (this.groupSize > 0) this.flags[this.groupMin] = VALID | FIRST;
+  }
+
+  /**
+   * `p` has the current group's window: every member but the smallest position is a repeat.
+   * First occurrences are left unmarked (a valid window without REPEAT is one), which saves a
+   * random write per suffix: most windows are unique.
+   */
+  join(p: number): void {
+    this.groupSize++;
+    if (p < this.groupMin) {
+      this.flags[this.groupMin] = VALID | REPEAT;
+      this.groupMin = p;
+    } else this.flags[p] = VALID | REPEAT;
   }
 
   /**
@@ -242,7 +254,7 @@ class Merge {
    * head is then emitted but not yet replaced) or every shard is exhausted (returns -1).
    */
   run(): number {
-    const { T, flags, L, sep, head, keys, keys2, full, tree, k, win, winKeys, winKeys2, winFull, at, nk } = this;
+    const { T, L, sep, head, keys, keys2, full, tree, k, win, winKeys, winKeys2, winFull, at, nk } = this;
     for (;;) {
       let w = tree[0]!;
       const p = head[w]!;
@@ -251,22 +263,12 @@ class Merge {
       const f = full[w]!;
       if (f & 4 && f & 2) {
         // Same window as the suffix just emitted (this shard's previous one): same group.
-        this.groupSize++;
-        flags[p] = VALID | REPEAT;
-        if (p < this.groupMin) {
-          flags[this.groupMin] = VALID | REPEAT;
-          this.groupMin = p;
-        }
+        this.join(p);
       } else if (f & 2) {
         const key = keys[w]!;
         const key2 = keys2[w]!;
         if (this.groupSize > 0 && key === this.groupKey && key2 === this.groupKey2 && (this.groupFull & 1 || compareWindow(T, this.groupStart, p, L, sep, 2 * nk) === 0)) {
-          this.groupSize++;
-          flags[p] = VALID | REPEAT;
-          if (p < this.groupMin) {
-            flags[this.groupMin] = VALID | REPEAT;
-            this.groupMin = p;
-          }
+          this.join(p);
         } else {
           this.closeGroup();
           this.groupStart = this.groupMin = p;
@@ -368,9 +370,9 @@ export async function findRepeats(T: TokenText, sources: SaSource[], minTokens: 
   let removed = 0;
   let open = -1;
   for (let i = 0; i < n; i++) {
-    const f = flags[i]! & 3;
-    if (f === REPEAT) repeatUntil = i + L;
-    else if (f === FIRST) firstUntil = i + L;
+    const f = flags[i]!;
+    if (f & REPEAT) repeatUntil = i + L;
+    else if (f & VALID) firstUntil = i + L;
     const gone = i < repeatUntil && i >= firstUntil;
     if (gone) {
       removed++;
