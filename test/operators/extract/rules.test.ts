@@ -1,0 +1,21 @@
+/**
+ * One small page per extraction rule class added for issue 21's recall goal (operators/extract:
+ * dom.ts, content.ts). Each page reproduces the class of error the rule fixes, written here.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { extractHtml } from '../../../operators/extract/index.ts';
+
+const P1 = 'The council met on Tuesday evening to discuss the future of the old warehouse by the river, which has stood empty for more than ten years.';
+const P2 = 'Supporters of the plan argued that a public library would give young people a quiet place to study, while critics worried about the cost of repairs.';
+const P3 = 'A final decision is expected next month, after two more public meetings where residents can put their questions to the planning committee.';
+const NAV = '<nav><ul><li><a href="/a">Home</a></li><li><a href="/b">Politics</a></li></ul></nav>';
+
+test('extract.html: a page whose <head> is never closed (body content after a stray <br>) is extracted', () => {
+  const html = `<html><head><title>Warehouse</title><meta charset="utf-8"><br>
+${NAV}<div class="main"><p>${P1}</p><p>${P2}</p><p>${P3}</p></div></body></html>`;
+  const { text, title } = extractHtml(html);
+  assert.equal(title, 'Warehouse');
+  for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
+  assert.ok(!text.includes('Politics'));
+});
