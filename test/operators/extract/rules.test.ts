@@ -19,3 +19,24 @@ ${NAV}<div class="main"><p>${P1}</p><p>${P2}</p><p>${P3}</p></div></body></html>
   for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
   assert.ok(!text.includes('Politics'));
 });
+
+test('extract.html: a share-named wrapper around the element named as the article body is not pruned', () => {
+  const html = `<html><body>${NAV}<div class="post"><h1>Warehouse</h1><div id="socialicons-sticky"><div class="entry-content"><p>${P1}</p><p>${P2}</p><p>${P3}</p></div></div></div>
+<aside class="sidebar"><p>${'Sidebar text that is long enough to count as a paragraph of its own here. '.repeat(8)}</p></aside>
+<div class="footer-widgets"><p>${'Footer text that is long enough to count as a paragraph of its own here too. '.repeat(8)}</p></div></body></html>`;
+  const { text } = extractHtml(html);
+  for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
+});
+
+test('extract.html: a negated boilerplate name (`non-paywall`) is a state, not a region', () => {
+  const html = `<html><body>${NAV}<article><h1>Warehouse</h1><section class="row non-paywall"><p>${P1}</p><p>${P2}</p></section><p>${P3}</p></article></body></html>`;
+  const { text } = extractHtml(html);
+  for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
+});
+
+test('extract.html: `entry-inner` names the article body', () => {
+  const html = `<html><body>${NAV}<div class="entry themeform share"><div class="entry-inner"><p>${P1}</p><p>${P2}</p><p>${P3}</p></div></div>
+<div class="sidebar s1"><p>${'Sidebar text that is long enough to count as a paragraph of its own here. '.repeat(16)}</p></div></body></html>`;
+  const { text } = extractHtml(html);
+  for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
+});
