@@ -214,6 +214,7 @@ export function classify(b: Block, maxLd: number): Kind {
 export function chooseRoot(blocks: Block[], kinds: Kind[], body: El): El {
   const good = new Map<El, number>();
   const bad = new Map<El, number>();
+  const goodBlocks = new Map<El, number>();
   for (let i = 0; i < blocks.length; i++) {
     const b = blocks[i]!;
     const k = kinds[i]!;
@@ -221,6 +222,7 @@ export function chooseRoot(blocks: Block[], kinds: Kind[], body: El): El {
     const w = k === 'good' ? b.chars - b.linkChars : b.chars;
     for (let e: El | null = b.el; e; e = e.parent) {
       m.set(e, (m.get(e) ?? 0) + w);
+      if (k === 'good') goodBlocks.set(e, (goodBlocks.get(e) ?? 0) + 1);
       if (e === body) break;
     }
   }
@@ -235,6 +237,12 @@ export function chooseRoot(blocks: Block[], kinds: Kind[], body: El): El {
       bestScore = score;
     }
   }
+  // A root holding a single good block, inside a parent holding 3 or more, is one paragraph that
+  // won because the container's own link lists (reading lists under its headings) weigh against
+  // it: the container is the root, and step 3 judges its blocks. Evidence: gold sample recall
+  // 0.913 → 0.922 (antoniak-data-science-crash-course kept one paragraph of a post), F1 0.930 →
+  // 0.943; trafilatura-eval-full unchanged.
+  while (best !== body && best.parent && (goodBlocks.get(best) ?? 0) <= 1 && (goodBlocks.get(best.parent) ?? 0) >= 3) best = best.parent;
   return best;
 }
 
@@ -284,6 +292,7 @@ export function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOption
   // as a whole reads as text between good paragraphs, navigation when it is mostly links.
   const n = blocks.length;
   const eff: Kind[] = kinds.slice();
+  const readingLists = new Set<El>();
   const groups = new Map<El, number[]>();
   for (let i = 0; i < n; i++) {
     const g = blocks[i]!.group;
@@ -303,7 +312,10 @@ export function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOption
       links += blocks[i]!.linkChars;
     }
     let k: Kind = links / Math.max(1, chars) > opts.maxLinkDensity ? 'bad' : idx.some((i) => kinds[i] === 'good') ? 'good' : 'short';
-    if (k === 'bad' && isReadingList(blocks, idx, g)) k = 'short';
+    if (k === 'bad' && isReadingList(blocks, idx, g)) {
+      k = 'short';
+      readingLists.add(g);
+    }
     for (const i of idx) eff[i] = kinds[i] === 'bad' && k !== 'bad' ? 'short' : k === 'good' ? 'good' : k === 'bad' ? 'bad' : eff[i]!;
   }
   const nearest = (from: number, step: number): Kind | 'edge' => {
@@ -313,20 +325,28 @@ export function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOption
     return 'edge';
   };
   const keep: Block[] = [];
+  // Whether the last block kept is a heading, or a reading list right after a kept heading.
+  let headingKept = false;
   for (let i = 0; i < n; i++) {
     const b = blocks[i]!;
     if (!opts.tables && b.kind === 'row') continue;
     if (!opts.lists && b.kind === 'li') continue;
     const k = eff[i]!;
-    if (k === 'good') keep.push(b);
-    else if (k === 'short') {
+    let ok = k === 'good';
+    if (k === 'short') {
       const prev = nearest(i, -1);
       const next = nearest(i, 1);
       // Short text between good paragraphs is content; at the edges of the content it is
       // kickers, datelines and sign-offs. Headings only need good text after them.
-      const ok = b.kind === 'h' ? next === 'good' : prev === 'good' && next === 'good';
-      if (ok) keep.push(b);
+      ok = b.kind === 'h' ? next === 'good' : prev === 'good' && next === 'good';
+      // A reading list right after a kept heading (or after another such list) is that section's
+      // body, even when the lists and headings around it leave no good text next to it (a post
+      // made of `Heading` + list-of-papers sections). Evidence: gold sample recall 0.922 → 0.964
+      // (3 pages), precision 0.981 → 0.986; trafilatura-eval-full 1 `with` restored, 0 `without` kept.
+      if (!ok && headingKept && b.group && readingLists.has(b.group)) ok = true;
     }
+    if (ok) keep.push(b);
+    headingKept = ok && (b.kind === 'h' || (headingKept && b.group !== undefined && readingLists.has(b.group)));
   }
   return keep;
 }

@@ -40,3 +40,23 @@ test('extract.html: `entry-inner` names the article body', () => {
   const { text } = extractHtml(html);
   for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
 });
+
+test('extract.html: a post of heading + reading-list sections keeps its sections, not just one paragraph', () => {
+  const item = (t: string, by: string): string => `<li><a href="/x">${t}</a> by ${by}</li>`;
+  const sections = ['Calculus', 'Statistics', 'Linear Algebra', 'Regression', 'Deep Learning']
+    .map((h, i) => `<h3>${h}</h3><ul>${item(`A gentle tutorial on ${h.toLowerCase()} for interviews`, 'Jane Roe')}${item(`Cheat sheet number ${i} for the whole of ${h.toLowerCase()}`, 'John Doe')}${item(`${h} explained with pictures and worked examples`, 'Ann Lee')}</ul>`)
+    .join('');
+  const html = `<html><body><div class="navbar">${NAV}</div><div class="container"><h1>Crash course</h1><p>${P1}</p><p>${P2}</p><h3>Links</h3><ul><li><a href="/w">Wikipedia</a></li><li><a href="/c">Cheat Sheet</a></li></ul>${sections}<p>${P3}</p></div></body></html>`;
+  const { text } = extractHtml(html);
+  for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
+  assert.ok(text.includes('Linear Algebra\n\n- A gentle tutorial on linear algebra for interviews by Jane Roe'), text);
+  assert.ok(text.includes('- Cheat sheet number 4 for the whole of deep learning by John Doe'), text);
+});
+
+test('extract.html: link lists inside the article container do not shrink the content root to one paragraph', () => {
+  const lists = Array.from({ length: 40 }, (_, i) => `<h3>Topic ${i}</h3><ul><li><a href="/a${i}">Cheat Sheet ${i}</a></li><li><a href="/b${i}">Wikipedia Article ${i}</a></li></ul>`).join('');
+  const html = `<html><body>${NAV}<div class="container"><p>${P1} ${P2}</p><p>${P2} ${P3}</p><p>${P3} ${P1}</p>${lists}</div></body></html>`;
+  const { text } = extractHtml(html);
+  for (const p of [`${P1} ${P2}`, `${P2} ${P3}`, `${P3} ${P1}`]) assert.ok(text.includes(p), text);
+  assert.ok(!text.includes('Cheat Sheet'), text);
+});
