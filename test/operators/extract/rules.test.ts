@@ -60,3 +60,19 @@ test('extract.html: link lists inside the article container do not shrink the co
   for (const p of [`${P1} ${P2}`, `${P2} ${P3}`, `${P3} ${P1}`]) assert.ok(text.includes(p), text);
   assert.ok(!text.includes('Cheat Sheet'), text);
 });
+
+test('extract.html: boilerplate names — a component header and print steps stay; author bios, tables of contents, non-printed chrome and captions go', () => {
+  const BIO = 'Jane Roe studied journalism in Leeds and has written about local politics for twenty years, with a special interest in planning law.';
+  const TOC = 'Contents of this article';
+  const CAP = 'The old warehouse seen from the river bank on a rainy morning in May, before the council meeting.';
+  const CHROME = 'Our partners and the most popular stories of this week in one box that is long enough to count as a paragraph.';
+  const html = `<html><body>${NAV}<article><div class="article-header"><p>${P1}</p></div>
+<div class="ez-toc-container"><p>${TOC}</p></div>
+<p>${P2}</p><div class="image-description"><p>${CAP}</p></div>
+<div class="recipe-step print-step"><p>${P3}</p></div>
+<div class="box hide-print"><p>${CHROME}</p></div>
+<div class="author-description"><p>${BIO}</p></div></article></body></html>`;
+  const { text } = extractHtml(html);
+  for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
+  for (const b of [BIO, TOC, CAP, CHROME]) assert.ok(!text.includes(b), text);
+});
