@@ -364,6 +364,59 @@ export function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOption
   return keep;
 }
 
+const LEDE_NAME = /(?:^|[^a-z])(intro|lead|lede|chapo|chapeau|bajada|standfirst|summary|teaser|deck|abstract|subline|sub-?title|description|excerpt|kicker)/;
+
+/**
+ * The article's lede when the page sets it apart from the body container (`div.intro-text`,
+ * `p.chapo`, `div.texto-bajada`, `div.introBox` before `div#articleBody`): the good block nearest
+ * before the root, at most 6 blocks back with only short or link blocks (headline, byline, date)
+ * between, in an element named as a lede (itself or one of its 3 nearest ancestors), and not
+ * already in the root's text. Evidence: trafilatura-eval-full 3 `with` snippets restored (299, 515,
+ * 630.html), 0 `without` kept.
+ */
+function ledeBefore(all: Block[], kinds: Kind[], contentRoot: El, kept: Block[]): Block | undefined {
+  const first = all.indexOf(kept[0]!);
+  let start = first;
+  while (start > 0 && insideRoot(all[start - 1]!.el, contentRoot)) start--;
+  for (let i = start - 1; i >= 0 && i >= start - 6; i--) {
+    if (kinds[i] !== 'good') continue;
+    const b = all[i]!;
+    if (b.kind !== 'p' && b.kind !== 'h') return undefined;
+    let named = false;
+    let e: El | null = b.el;
+    for (let d = 0; e && d < 4 && !named; d++, e = e.parent) named = LEDE_NAME.test(nameOf(e));
+    if (!named) return undefined;
+    const head = b.text.slice(0, 60);
+    if (kept.some((k) => k.text.includes(head))) return undefined;
+    return b;
+  }
+  return undefined;
+}
+
+/**
+ * A page without a single good block (a poem, a photo post, a recipe of short lines) keeps
+ * nothing by context. Then the blocks that are not navigation inside the element marked as the
+ * article (`<article>`, `entry-content`…, or the microformat `hentry`) holding the most text are
+ * its body. Evidence: trafilatura-eval-full 340.html and 135.html (6 `with` snippets, empty text
+ * before), 0 `without` kept (`hentry` as a content mark everywhere cost 2 `without`).
+ */
+function shortBody(all: Block[], kinds: Kind[], body: El): Block[] {
+  let mark: El | undefined;
+  let best = 0;
+  const counts = new Map<El, number>();
+  for (const b of all) for (let e: El | null = b.el; e && e !== body; e = e.parent) counts.set(e, (counts.get(e) ?? 0) + b.chars);
+  for (const [e, n] of counts) {
+    if (n > best && (isContentMark(e) || /(?:^|\s)hentry(?:\s|$)/.test(nameOf(e)))) {
+      mark = e;
+      best = n;
+    }
+  }
+  if (!mark) return [];
+  const out: Block[] = [];
+  for (let i = 0; i < all.length; i++) if (kinds[i] !== 'bad' && insideRoot(all[i]!.el, mark)) out.push(all[i]!);
+  return out;
+}
+
 /** The text of a page's main content, with its blocks. */
 export function extractContent(root: El, opts: ContentOptions = DEFAULT_CONTENT_OPTIONS, titles: string[] = []): { text: string; blocks: Block[] } {
   prune(root);
@@ -388,6 +441,11 @@ export function extractContent(root: El, opts: ContentOptions = DEFAULT_CONTENT_
   let kept = selectBlocks(inRoot, inKinds, opts);
   // A root holding almost nothing means the page has no dominant container: use the whole body.
   if (kept.reduce((a, b) => a + b.chars, 0) < 200 && contentRoot !== body) kept = selectBlocks(all, kinds, opts);
+  else if (kept.length) {
+    const lede = ledeBefore(all, kinds, contentRoot, kept);
+    if (lede) kept.unshift(lede);
+  }
+  if (!kept.length) kept = shortBody(all, kinds, body);
   kept = dropHeadline(dropBoilerplate(kept), titles);
   return { text: joinBlocks(kept), blocks: kept };
 }

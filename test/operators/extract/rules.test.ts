@@ -76,3 +76,24 @@ test('extract.html: boilerplate names — a component header and print steps sta
   for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
   for (const b of [BIO, TOC, CAP, CHROME]) assert.ok(!text.includes(b), text);
 });
+
+test('extract.html: a lede set apart before the body container is kept, once', () => {
+  const LEDE = 'The town council will decide next month whether the old river warehouse becomes a library, a housing block or a car park.';
+  const html = `<html><body>${NAV}<div class="page"><h1>Warehouse</h1><div class="intro-text"><p>${LEDE}</p></div><p class="byline">By Jane Roe</p>
+<div class="tools">${Array.from({ length: 12 }, (_, i) => `<a href="/t${i}">Topic number ${i}</a>`).join(' ')}</div>
+<div id="articleBody"><p>${P1}</p><p>${P2}</p><p>${P3}</p></div></div>
+<div class="sidebar"><p>${'Sidebar text that is long enough to count as a paragraph of its own here. '.repeat(2)}</p></div></body></html>`;
+  const { text } = extractHtml(html);
+  assert.ok(text.startsWith(LEDE), text);
+  assert.equal(text.split(LEDE).length, 2, text);
+  for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
+});
+
+test('extract.html: a post of short lines only (a poem) keeps the lines of its article element', () => {
+  const lines = ['“I am drunk, I should not say it…”', '– “Then do not say it”', '– “Ok.”', 'We sat by the river.'];
+  const html = `<html><body>${NAV}<div id="content"><div class="post hentry"><h2>Nothing to do</h2>${lines.map((l) => `<p>${l}</p>`).join('')}</div>
+<ul class="widgets"><li><a href="/a">Archive 2013</a></li><li><a href="/b">Archive 2012</a></li></ul></div></body></html>`;
+  const { text } = extractHtml(html);
+  for (const l of lines) assert.ok(text.includes(l), text);
+  assert.ok(!text.includes('Archive'), text);
+});
