@@ -97,3 +97,18 @@ test('extract.html: a post of short lines only (a poem) keeps the lines of its a
   for (const l of lines) assert.ok(text.includes(l), text);
   assert.ok(!text.includes('Archive'), text);
 });
+
+test('extract.html: soft hyphens and zero-width spaces are not text', () => {
+  const html = `<html><body><article><p>${P1.replace('warehouse', 'ware&shy;house').replace('council', 'coun\u200Bcil')}</p><p>${P2}</p></article></body></html>`;
+  const { text } = extractHtml(html);
+  assert.ok(text.includes(P1), text);
+});
+
+test('extract.html: a page rendered by script (no body text) yields its meta description', () => {
+  const DESC = 'How to sew a round tablecloth in seven steps: measure the table, cut the fabric in a circle and hem the edge.';
+  const html = `<html><head><title>Tablecloth</title><meta name="description" content="${DESC}"></head><body><div id="app"></div><script>render(${JSON.stringify({ body: P1 })})</script></body></html>`;
+  const { text } = extractHtml(html);
+  assert.equal(text, DESC);
+  const long = extractHtml(`<html><head><meta name="description" content="${DESC}"></head><body><article><p>${P1}</p><p>${P2}</p></article></body></html>`).text;
+  assert.ok(!long.includes(DESC), long);
+});
