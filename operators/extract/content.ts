@@ -156,10 +156,11 @@ export function prune(root: El): void {
   const { lens, paras, marks } = textLengths(root);
   const total = lens.get(root) ?? 0;
   const doomed: El[] = [];
+  const allParas = paras.get(root) ?? 0;
   const visit = (el: El, inArticle: boolean): void => {
     for (const c of el.children) {
       if (typeof c === 'string') continue;
-      if (shouldDrop(c, inArticle, lens.get(c) ?? 0, paras.get(c) ?? 0, total, marks.get(c) ?? 0)) doomed.push(c);
+      if (shouldDrop(c, inArticle, lens.get(c) ?? 0, paras.get(c) ?? 0, total, marks.get(c) ?? 0, allParas)) doomed.push(c);
       else visit(c, inArticle || c.tag === 'article' || c.tag === 'main' || isContentMark(c));
     }
   };
@@ -167,9 +168,13 @@ export function prune(root: El): void {
   for (const d of doomed) detach(d);
 }
 
-function shouldDrop(el: El, inArticle: boolean, len: number, paras: number, total: number, markLen: number): boolean {
+function shouldDrop(el: El, inArticle: boolean, len: number, paras: number, total: number, markLen: number, allParas: number): boolean {
   const tag = el.tag;
   if (tag === 'html' || tag === 'body') return false;
+  // An <aside> inside <main>/<article> holding most of the page's long paragraphs is the article
+  // in a misused element, not a side note. Evidence: trafilatura-eval-full 017.html (2 `with`
+  // snippets, empty text before), 0 `without` kept.
+  if (tag === 'aside' && inArticle && paras >= 2 && paras >= 0.5 * allParas) return false;
   if (DROP_TAGS.has(tag)) return true;
   // A page header is boilerplate, unless it holds most of the page (site builders put whole
   // "hero" sections in <header>: measured on commoncrawl.org's Webflow pages).
@@ -190,6 +195,11 @@ function shouldDrop(el: El, inArticle: boolean, len: number, paras: number, tota
   // (`entry themeform share`, `elementor-widget-container`); comment threads excepted.
   if (len > 0.5 * total && total > 500) return false;
   if (len >= 0.3 * total && paras >= 3 && !/(comment|kommentar|disqus)/.test(n)) return false;
+  // Nor is one holding most of the page's long paragraphs (2 or more, at least half): names like
+  // `documentContent__sharingContainer`, `banners-contenido-nota`, `js-lightbox-gallery` wrap
+  // the article on long pages whose sidebars outweigh it in characters. Evidence:
+  // trafilatura-eval-full 8 `with` restored (509, 561, 783.html), 1 `without` kept (644.html).
+  if (paras >= 2 && paras >= 0.5 * allParas && !/(comment|kommentar|disqus)/.test(n)) return false;
   if (CONTENT_MARK.test(n)) return false;
   if (POS.test(n) && !STRONG_NEG.test(n)) return false;
   // A wrapper whose text is mostly an element named as the article body (`div.socialicons-sticky`

@@ -112,3 +112,11 @@ test('extract.html: a page rendered by script (no body text) yields its meta des
   const long = extractHtml(`<html><head><meta name="description" content="${DESC}"></head><body><article><p>${P1}</p><p>${P2}</p></article></body></html>`).text;
   assert.ok(!long.includes(DESC), long);
 });
+
+test('extract.html: an element holding most of the long paragraphs is not boilerplate whatever its name; nor is an <aside> that holds the article', () => {
+  const side = `<div class="sidebar"><p>${'Sidebar text that is long enough to count as a paragraph of its own here. '.repeat(30)}</p></div>`;
+  const named = extractHtml(`<html><body>${NAV}<div class="documentContent__sharingContainer"><p>${P1}</p><p>${P2}</p><p>${P3}</p></div>${side}</body></html>`).text;
+  for (const p of [P1, P2, P3]) assert.ok(named.includes(p), named);
+  const aside = extractHtml(`<html><body>${NAV}<main><aside class="direct-content"><h1>Warehouse</h1><p>${P1}</p><p>${P2}</p></aside></main>${side}</body></html>`).text;
+  for (const p of [P1, P2]) assert.ok(aside.includes(p), aside);
+});
