@@ -316,6 +316,7 @@ export function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOption
   const n = blocks.length;
   const eff: Kind[] = kinds.slice();
   const readingLists = new Set<El>();
+  const plainLists = new Set<El>();
   const groups = new Map<El, number[]>();
   for (let i = 0; i < n; i++) {
     const g = blocks[i]!.group;
@@ -335,6 +336,7 @@ export function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOption
       links += blocks[i]!.linkChars;
     }
     let k: Kind = links / Math.max(1, chars) > opts.maxLinkDensity ? 'bad' : idx.some((i) => kinds[i] === 'good') ? 'good' : 'short';
+    if (k === 'short' && links === 0 && idx.length >= 2) plainLists.add(g);
     if (k === 'bad' && isReadingList(blocks, idx, g)) {
       k = 'short';
       readingLists.add(g);
@@ -362,6 +364,12 @@ export function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOption
       // Short text between good paragraphs is content; at the edges of the content it is
       // kickers, datelines and sign-offs. Headings only need good text after them.
       ok = b.kind === 'h' ? next === 'good' : prev === 'good' && next === 'good';
+      // A list or table of plain text (no links, 2+ items: ingredients, specifications, facts)
+      // next to good text on one side is content: navigation and teasers are links. Evidence:
+      // trafilatura-eval-full 7 `with` restored on 6 pages, 1 `without` removed, 0 kept; gold
+      // sample unchanged. (Any short paragraph after the last good one, the same way: 7 `with`
+      // restored, 16 `without` kept — sign-offs look like source lines and disclaimers.)
+      if (!ok && b.group && plainLists.has(b.group) && (prev === 'good' || next === 'good')) ok = true;
       // A reading list right after a kept heading (or after another such list) is that section's
       // body, even when the lists and headings around it leave no good text next to it (a post
       // made of `Heading` + list-of-papers sections). Evidence: gold sample recall 0.922 → 0.964

@@ -120,3 +120,12 @@ test('extract.html: an element holding most of the long paragraphs is not boiler
   const aside = extractHtml(`<html><body>${NAV}<main><aside class="direct-content"><h1>Warehouse</h1><p>${P1}</p><p>${P2}</p></aside></main>${side}</body></html>`).text;
   for (const p of [P1, P2]) assert.ok(aside.includes(p), aside);
 });
+
+test('extract.html: a plain-text list next to good text is kept; a link list in the same place is not', () => {
+  const items = ['500 g flour', '250 ml milk', '2 eggs', '1 pinch of salt'];
+  const html = `<html><body>${NAV}<article><h1>Pancakes</h1><p>${P1}</p><ul>${items.map((i) => `<li>${i}</li>`).join('')}</ul></article>
+<div class="more"><ul><li><a href="/1">Waffles</a></li><li><a href="/2">Crepes</a></li></ul></div></body></html>`;
+  const { text } = extractHtml(html);
+  for (const i of items) assert.ok(text.includes(`- ${i}`), text);
+  assert.ok(!text.includes('Waffles'), text);
+});
