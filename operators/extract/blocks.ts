@@ -77,6 +77,7 @@ const WS = /\s+/g;
  * snippets; kept for the text's sake (words, not the snippet count, are what a corpus needs).
  */
 const INVISIBLE = /[\u00ad\u200b\ufeff]/g;
+const HAS_INVISIBLE = /[\u00ad\u200b\ufeff]/;
 
 /** Renders `root` into blocks in document order. */
 export function renderBlocks(root: El): Block[] {
@@ -111,7 +112,7 @@ export function renderBlocks(root: El): Block[] {
   const inline = (el: El, kind: BlockKind, owner: El, group: El | undefined): void => {
     for (const c of el.children) {
       if (typeof c === 'string') {
-        const v = c.includes('\u00ad') || c.includes('\u200b') || c.includes('\ufeff') ? c.replace(INVISIBLE, '') : c;
+        const v = HAS_INVISIBLE.test(c) ? c.replace(INVISIBLE, '') : c;
         const t = preDepth > 0 ? v : v.replace(WS, ' ');
         parts.push(t);
         if (linkDepth > 0) linkChars += t.trim().length;

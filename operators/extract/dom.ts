@@ -16,6 +16,8 @@ export interface El {
   attrs: Record<string, string>;
   children: Node[];
   parent: El | null;
+  /** Cache of the element's class/id tokens as content.ts reads them (set on first use). */
+  names?: string;
 }
 /** A child: an element or a run of (entity-decoded) text. */
 export type Node = El | string;
