@@ -57,7 +57,10 @@ const NEG_PREFIX =
   /(?:^|[^a-z])(comment|kommentar|cookie|consent|gdpr|disqus|share|sharing|sharedaddy|social|related|recommend|newsletter|subscri|signup|sidebar|breadcrumb|navbar|navigation|nav-|menu|footer|masthead|banner|advert|sponsor|promo|popup|modal|overlay|pagination|pager|outbrain|taboola|trending|mostread|most-read|popular|readmore|read-more|more-from|morefrom|also-read|teaser-list|toolbar|skip|print[-_]?(?:only|head|header|footer|logo|button|btn|icon|link(?!s)|friendly|page|this|hide|none)|(?:hide|hidden|no)[-_]?print(?![-_]?(?:full|able|area|content|version))|d-print-none|login|author-bio|authorbox|author-box|about-author|author[-_]{0,2}(?:description|desc|info|profile|details|container)|authorinfo|post-author|entry-author|saboxplugin|ez-toc|toc-container|table-of-contents|content-blocker|brlbs|disclosure|affiliate|bildunter|image[-_]?description|img[-_]?metadata|image[-_]?meta(?:data)?\b|photo[-_]?credit|postmeta|post-meta|entry-meta|article-meta|byline|dateline|tagcloud|tag-cloud|taglist|tag-list|post-tags|entry-tags|article-tags|keywords|rating|captcha|copyright|disclaimer|legal|jump|(?<![-_](?:label|overflow|title)[-_]?)hidden(?![-_](?:xs|sm|md|lg|xl|mobile|desktop|print))|sr-only|visually-hidden|screen-reader|offscreen|visuallyhidden|crumbs|(?<![a-z0-9][-_]{1,2})header|(?:site|page|global|main|top|mobile|desktop|sticky|fixed|layout|nav|masthead)[-_]{1,2}header|top-bar|topbar|site-info|colophon|follow|rss|prev-next|nextprev|post-nav|postnav|paging|donate|paywall|shop|cart|search|lightbox|tooltip|flyout|dropdown|feedback|survey|cta|shariff|addthis|embed-code|mw-editsection|editsection|edit-link|post-edit-link|facebook|twitter|linkedin|whatsapp|pinterest|instagram|wp-caption|caption|credit)/;
 const NEG_EXACT = /(?:^|\s)(ad|ads|adv|tags|tag|meta|nav|share|social|aside|extra|sponsored|promoted|partner|partners|date|time|author|credits?|caption-credit|foot|bottom|top|noprint|no-print)(?:$|\s)/;
 // Boilerplate names that win even over a content-like name (`post-comments`, `entry-share`).
-const STRONG_NEG = /(?:^|[^a-z])(comment|cookie|consent|share|sharing|social|related|newsletter|breadcrumb|crumbs|sidebar|footer|navigation)/;
+// Author bios and subscription forms too (`post-author-bio`, `author-box--content`,
+// `subscribe-blog`): 7 `without` removed on trafilatura-eval-full, 1 kept, 0 `with` lost
+// (`paywall` here cost 2 `with`: `steady-paywall-container` holds the article).
+const STRONG_NEG = /(?:^|[^a-z])(comment|cookie|consent|share|sharing|social|related|newsletter|breadcrumb|crumbs|sidebar|footer|navigation|author[-_]?(?:bio|box)|about-author|author[-_]{0,2}(?:description|desc|info|profile|details)|post-author|entry-author|subscri)/;
 const POS = /(?:^|[^a-z])(article|content|entry|main|post|story|body|text|blog|page-content|single|hentry)/;
 // `entry-inner` / `post-inner` (WordPress themes' body wrapper): trafilatura-eval-full 814.html,
 // 3 `with` snippets restored (its `entry share` wrapper was pruned), 0 `without` kept.
@@ -207,7 +210,7 @@ function shouldDrop(el: El, inArticle: boolean, lens: Map<El, number>, paras: nu
   // `documentContent__sharingContainer`, `banners-contenido-nota`, `js-lightbox-gallery` wrap
   // the article on long pages whose sidebars outweigh it in characters. Evidence:
   // trafilatura-eval-full 8 `with` restored (509, 561, 783.html), 1 `without` kept (644.html).
-  if (paras >= 2 && paras >= 0.5 * allParas && !/(comment|kommentar|disqus)/.test(n)) return false;
+  if (paras >= 2 && paras >= 0.5 * allParas && !/(comment|kommentar|disqus|author|bio)/.test(n)) return false;
   if (CONTENT_MARK.test(n)) return false;
   if (POS.test(n) && !STRONG_NEG.test(n)) return false;
   // A wrapper whose text is mostly an element named as the article body (`div.socialicons-sticky`

@@ -129,3 +129,13 @@ test('extract.html: a plain-text list next to good text is kept; a link list in 
   for (const i of items) assert.ok(text.includes(`- ${i}`), text);
   assert.ok(!text.includes('Waffles'), text);
 });
+
+test('extract.html: an author bio or subscription form stays boilerplate under a content-like name', () => {
+  const BIO = 'Jane Roe studied journalism in Leeds and has written about local politics for twenty years, with a special interest in planning law.';
+  const SUB = 'Missing out on the latest stories from the river town? Enter your e-mail address below and we will send you every new post.';
+  const html = `<html><body>${NAV}<article><p>${P1}</p><p>${P2}</p><p>${P3}</p>
+<div class="post-author-bio"><p>${BIO}</p></div><div id="subscribe-blog"><p>${SUB}</p></div></article></body></html>`;
+  const { text } = extractHtml(html);
+  for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
+  for (const b of [BIO, SUB]) assert.ok(!text.includes(b), text);
+});
