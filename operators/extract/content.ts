@@ -399,15 +399,15 @@ export function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOption
   return keep;
 }
 
-const LEDE_NAME = /(?:^|[^a-z])(intro|lead|lede|chapo|chapeau|bajada|standfirst|summary|teaser|deck|abstract|subline|sub-?title|description|excerpt|kicker)/;
+const LEDE_NAME = /(?:^|[^a-z])(intro|hero|lead|lede|chapo|chapeau|bajada|standfirst|summary|teaser|deck|abstract|subline|sub-?title|description|excerpt|kicker)/;
 
 /**
  * The article's lede when the page sets it apart from the body container (`div.intro-text`,
  * `p.chapo`, `div.texto-bajada`, `div.introBox` before `div#articleBody`): the good block nearest
  * before the root, at most 6 blocks back with only short or link blocks (headline, byline, date)
  * between, in an element named as a lede (itself or one of its 3 nearest ancestors), and not
- * already in the root's text. Evidence: trafilatura-eval-full 3 `with` snippets restored (299, 515,
- * 630.html), 0 `without` kept.
+ * already in the root's text. Evidence: trafilatura-eval-full 4 `with` snippets restored (221, 299,
+ * 515, 630.html; `hero` for 221), 0 `without` kept.
  */
 function ledeBefore(all: Block[], kinds: Kind[], contentRoot: El, kept: Block[]): Block | undefined {
   const first = all.indexOf(kept[0]!);
