@@ -139,3 +139,11 @@ test('extract.html: an author bio or subscription form stays boilerplate under a
   for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
   for (const b of [BIO, SUB]) assert.ok(!text.includes(b), text);
 });
+
+test('extract.html: an FAQ accordion marked role=tablist that holds the page text is kept', () => {
+  const html = `<html><body>${NAV}<div class="panel-group" role="tablist"><h2>What happens next?</h2><p>${P1}</p><p>${P2}</p><p>${P3}</p></div>
+<div role="tablist"><a href="#a">Tab one</a> <a href="#b">Tab two</a></div></body></html>`;
+  const { text } = extractHtml(html);
+  for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
+  assert.ok(!text.includes('Tab one'), text);
+});
