@@ -147,3 +147,9 @@ test('extract.html: an FAQ accordion marked role=tablist that holds the page tex
   for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
   assert.ok(!text.includes('Tab one'), text);
 });
+
+test('extract.html: a short sign-off after the last paragraph is kept; a source line and a chrome line after it are not', () => {
+  const html = `<html><body>${NAV}<article><div class="body"><p>${P1}</p><p>${P2}</p><p>${P3}</p><p>See you there, Jane</p><p>Quelle: dpa</p></div><div class="meta"><p>Last changed</p></div></article></body></html>`;
+  const { text } = extractHtml(html);
+  assert.ok(text.endsWith(`${P3}\n\nSee you there, Jane`), text);
+});
