@@ -153,3 +153,10 @@ test('extract.html: a short sign-off after the last paragraph is kept; a source 
   const { text } = extractHtml(html);
   assert.ok(text.endsWith(`${P3}\n\nSee you there, Jane`), text);
 });
+
+test('extract.html: a "your browser needs JavaScript" notice is not text', () => {
+  const html = `<html><body><div class="notice">Sorry, but your browser needs Javascript to use this site.</div>${NAV}<article><p>${P1}</p><p>${P2}</p></article></body></html>`;
+  const { text } = extractHtml(html);
+  assert.ok(!text.includes('Javascript'), text);
+  assert.ok(text.startsWith(P1), text);
+});
