@@ -8,7 +8,7 @@
  * The doc dataset schema and its row codec live in formats/doc.ts; this module is file I/O.
  */
 import * as arrow from 'apache-arrow';
-import * as pq from 'parquet-wasm/node';
+import type * as PQ from 'parquet-wasm/node';
 import { createHash } from 'node:crypto';
 import { openAsBlob, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import type { Doc } from './types.ts';
 import { isRemote, storage, type AtomicWriter } from './storage/index.ts';
+import { lazyPackage } from './modules/lazy.ts';
 import { DOC_SCHEMA, docColumns, docsToTable, tableToDocs, type DocColumn } from '../formats/doc.ts';
 
 /** Rows per row group; 8,192 web docs is ~40 MB of text, the memory a writer holds at most. */
@@ -43,10 +44,14 @@ async function* webStream<T>(stream: ReadableStream<T>): AsyncIterable<T> {
   }
 }
 
-function writerProperties(): pq.WriterProperties {
+// Loaded on first use: compiling its WebAssembly costs 66 ms of CPU at import, and most
+// `sluice` processes (the planner, status, reports) never read or write Parquet.
+const pq = lazyPackage<typeof PQ>('parquet-wasm/node');
+
+function writerProperties(): PQ.WriterProperties {
   // Built per file: parquet-wasm consumes the properties object it is given.
-  return new pq.WriterPropertiesBuilder()
-    .setCompression(pq.Compression.ZSTD)
+  return new (pq().WriterPropertiesBuilder)()
+    .setCompression(pq().Compression.ZSTD)
     .setDictionaryEnabled(false)
     .setMaxRowGroupSize(1 << 30)
     .setCreatedBy('sluice')
@@ -65,7 +70,7 @@ export interface WrittenFile {
  * becomes one row group. `close()` commits the file and returns its rows, size and sha256.
  */
 export class ParquetStreamWriter {
-  private queue: pq.RecordBatch[] = [];
+  private queue: PQ.RecordBatch[] = [];
   private waiting: ((v: void) => void) | undefined;
   private closed = false;
   private readonly pump: Promise<WrittenFile>;
@@ -77,7 +82,7 @@ export class ParquetStreamWriter {
     private readonly emptySchema: arrow.Schema,
   ) {
     const self = this;
-    const source = new ReadableStream<pq.RecordBatch>({
+    const source = new ReadableStream<PQ.RecordBatch>({
       async pull(ctrl) {
         while (self.queue.length === 0 && !self.closed) await new Promise<void>((r) => (self.waiting = r));
         const next = self.queue.shift();
@@ -86,7 +91,7 @@ export class ParquetStreamWriter {
       },
     });
     this.pump = (async () => {
-      const bytesStream = await pq.transformParquetStream(source, writerProperties());
+      const bytesStream = await pq().transformParquetStream(source, writerProperties());
       const hash = createHash('sha256');
       let bytes = 0;
       for await (const chunk of webStream<Uint8Array>(bytesStream)) {
@@ -102,7 +107,7 @@ export class ParquetStreamWriter {
   /** Appends a table (one row group). Empty tables are skipped once the schema is known. */
   async write(table: arrow.Table): Promise<void> {
     if (table.numRows === 0 && this.schemaWritten) return;
-    const wasm = pq.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
+    const wasm = pq().Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
     for (const rb of wasm.recordBatches()) this.queue.push(rb);
     this.rows += table.numRows;
     this.schemaWritten = true;
@@ -209,14 +214,14 @@ export async function* readParquetTables(uri: string, opts: { batchSize?: number
     await streamPipeline(await storage.readStream(uri), createWriteStream(local));
   } else local = uri.startsWith('file://') ? decodeURIComponent(uri.slice(7)) : uri;
   try {
-    let file: pq.ParquetFile;
+    let file: PQ.ParquetFile;
     try {
-      file = await pq.ParquetFile.fromFile((await openAsBlob(local)) as Blob);
+      file = await pq().ParquetFile.fromFile((await openAsBlob(local)) as Blob);
     } catch (e) {
       throw new Error(`${uri}: not a readable Parquet file: ${(e as Error).message ?? e}`);
     }
     const stream = await file.stream({ batchSize: opts.batchSize ?? 1024, columns: opts.columns });
-    for await (const rb of webStream<pq.RecordBatch>(stream)) {
+    for await (const rb of webStream<PQ.RecordBatch>(stream)) {
       yield arrow.tableFromIPC(rb.intoIPCStream());
     }
   } finally {

@@ -10,7 +10,8 @@
  *    `[hash × 4, file, row, unit]` (MurmurHash3-128 of its text), partitioned by hash.
  * 2. `<name>.groups`: one task per partition; merges its runs. The first record of each hash
  *    group is the first occurrence; every later one becomes a cut keyed `[file, row, unit]`
- *    naming the kept document's id, sorted per input file.
+ *    naming the kept document's id, sorted with one partition per input file and spilled as
+ *    that file's runs `cuts-g<partition>-f<file>-p<run>.run`.
  * 3. `<name>`: one task per input file; streams the file next to its sorted cuts and removes them.
  *
  * Bloom mode (`bloom: { expected, fpRate }`) is one streaming task over the input in order with
@@ -25,11 +26,12 @@ import { parseConfig } from '../../engine/operator.ts';
 import { toJson } from '../../engine/json.ts';
 import type { CustomTaskContext, Doc, StageExpansion } from '../../engine/types.ts';
 import { BloomFilter } from './bloom.ts';
-import { mergeRunBatches } from './extsort.ts';
+import { ExternalSorter, mergeRunColumns } from './extsort.ts';
 import { fileTasks, resourceOptions, stageMaker } from '../expansion.ts';
-import { filesMatching, groupHex, outputRunSorter, pad, scratchRunSorter, writeRunsPerFile } from './parts.ts';
-import { applyCuts, auditFlow, type Cut, type CutReasons } from './spans.ts';
-import { hashRange, parseUnit, splitUnits, type UnitKind } from './units.ts';
+import { filesMatching, groupHex, outputRunSorter, pad } from './parts.ts';
+import { RowCutReader } from './row-cuts.ts';
+import { applyOrderedCuts, auditFlow, type CutReasons, type SpanDetails } from './spans.ts';
+import { hashRange, newUnits, parseUnit, splitUnits, type UnitKind } from './units.ts';
 
 export const PARAGRAPHS_VERSION = '1';
 
@@ -68,7 +70,6 @@ export function paragraphReasons(unit: UnitKind): CutReasons {
 }
 
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 
 async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): Promise<void> {
@@ -77,6 +78,7 @@ async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): 
   const uri = input.files()[file];
   const sorter = outputRunSorter(ctx, { keyWords: 7, partitions: cfg.partitions, bufferMB: cfg.bufferMB });
   const key = new Uint32Array(7);
+  const scratch = newUnits();
   let row = 0;
   let units = 0;
   if (uri !== undefined) {
@@ -85,7 +87,7 @@ async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): 
       for (const doc of batch) {
         const text = typeof doc.text === 'string' ? doc.text : '';
         bytes += text.length;
-        const u = splitUnits(text, unit, cfg.minChars);
+        const u = splitUnits(text, unit, cfg.minChars, scratch);
         if (u.count) {
           const id = enc.encode(doc.id);
           for (let i = 0; i < u.count; i++) {
@@ -109,18 +111,39 @@ async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): 
 async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
   const part = ctx.index;
   const runs = filesMatching(ctx.inputs[0]!, new RegExp(`^run-t\\d+-s\\d+-p${pad(part, 4)}\\.run$`));
-  const { sorter: cuts, runs: localRuns } = await scratchRunSorter(ctx, 'cuts', { keyWords: 3, bufferMB: cfg.bufferMB });
-  let cur: Uint32Array | null = null;
-  let keeper: Uint8Array = new Uint8Array(0);
+  // Cuts are sorted by [file, row, unit] with one partition per input file, and each spill is
+  // written straight as that file's runs for the filter stage to merge: no scratch runs merged
+  // and rewritten per file (a second pass over every cut).
+  const files = filesMatching(ctx.inputs[0]!, /^hash-t\d+\.json$/).length;
+  const cuts = new ExternalSorter({
+    keyWords: 3,
+    partitions: Math.max(1, files),
+    bufferBytes: Math.floor(cfg.bufferMB * 1048576),
+    spill: (file, run, bytes, records) => ctx.writeFile(`cuts-g${pad(part, 4)}-f${pad(file)}-p${pad(run)}.run`, bytes, records),
+  });
+  // The current hash group (first four key words) and its first record's payload (the kept id).
+  const cur = new Uint32Array(4);
+  let started = false;
+  let keeper = new Uint8Array(64);
+  let keeperLen = 0;
   let pl: Uint8Array | null = null;
+  const cutKey = new Uint32Array(3);
   let groups = 0;
   let repeats = 0;
-  for await (const batch of mergeRunBatches(runs, { keyWords: 7, fanIn: cfg.fanIn, tmpDir: ctx.tmpDir })) {
-    for (const rec of batch) {
-      const k = rec.key;
-      if (!cur || k[0] !== cur[0] || k[1] !== cur[1] || k[2] !== cur[2] || k[3] !== cur[3]) {
-        cur = k.slice(0, 4);
-        keeper = rec.payload.slice();
+  for await (const b of mergeRunColumns(runs, { keyWords: 7, fanIn: cfg.fanIn, tmpDir: ctx.tmpDir })) {
+    const keys = b.keys;
+    for (let i = 0; i < b.count; i++) {
+      const o = i * 7;
+      if (!started || keys[o] !== cur[0] || keys[o + 1] !== cur[1] || keys[o + 2] !== cur[2] || keys[o + 3] !== cur[3]) {
+        started = true;
+        cur[0] = keys[o]!;
+        cur[1] = keys[o + 1]!;
+        cur[2] = keys[o + 2]!;
+        cur[3] = keys[o + 3]!;
+        const ps = b.payloadStart[i]!;
+        keeperLen = b.payloadStart[i + 1]! - ps;
+        if (keeperLen > keeper.length) keeper = new Uint8Array(keeperLen * 2);
+        keeper.set(b.payloads.subarray(ps, ps + keeperLen));
         pl = null;
         groups++;
         continue;
@@ -129,41 +152,21 @@ async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
       // Payload: the group's hash prefix (8 bytes, for the audit), then the kept document's id;
       // the same bytes for every repeat of the group, so built once and shared by its records.
       if (!pl) {
-        pl = new Uint8Array(8 + keeper.length);
+        pl = new Uint8Array(8 + keeperLen);
         const dv = new DataView(pl.buffer);
         dv.setUint32(0, cur[0]!);
         dv.setUint32(4, cur[1]!);
-        pl.set(keeper, 8);
+        pl.set(keeper.subarray(0, keeperLen), 8);
       }
-      if (cuts.push(0, k.subarray(4, 7), pl)) await cuts.spillAll();
+      cutKey[0] = keys[o + 4]!;
+      cutKey[1] = keys[o + 5]!;
+      cutKey[2] = keys[o + 6]!;
+      if (cuts.push(cutKey[0], cutKey, pl)) await cuts.spillAll();
     }
   }
   await cuts.finish();
-  await writeRunsPerFile(ctx, localRuns, { keyWords: 3, fanIn: cfg.fanIn, prefix: `cuts-g${pad(part, 4)}` });
   await ctx.writeFile(`groups-g${pad(part, 4)}.json`, JSON.stringify({ partition: part, groups, repeats }));
   ctx.setInfo({ [`partition${part}`]: { groups, repeats } });
-}
-
-interface RowCuts {
-  row: number;
-  units: Array<{ unit: number; keptId: string; group: string }>;
-}
-
-async function* cutsByRow(runs: string[], cfg: Config, tmpDir: string): AsyncGenerator<RowCuts> {
-  let cur: RowCuts | null = null;
-  for await (const batch of mergeRunBatches(runs, { keyWords: 3, fanIn: cfg.fanIn, tmpDir })) {
-    for (const rec of batch) {
-      const row = rec.key[1]!;
-      if (!cur || cur.row !== row) {
-        if (cur) yield cur;
-        cur = { row, units: [] };
-      }
-      const p = rec.payload;
-      const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-      cur.units.push({ unit: rec.key[2]!, keptId: dec.decode(p.subarray(8)), group: groupHex(dv.getUint32(0), dv.getUint32(4)) });
-    }
-  }
-  if (cur) yield cur;
 }
 
 async function filterTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op: string): Promise<void> {
@@ -171,24 +174,35 @@ async function filterTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, o
   const uri = input!.files()[ctx.index];
   const runs = filesMatching(g!, new RegExp(`^cuts-g\\d+-f${pad(ctx.index)}-p\\d+\\.run$`));
   const reasons = paragraphReasons(unit);
-  const actions = cutsByRow(runs, cfg, ctx.tmpDir)[Symbol.asyncIterator]();
+  const cuts = new RowCutReader(runs, { fanIn: cfg.fanIn, tmpDir: ctx.tmpDir });
+  const scratch = newUnits();
+  let cStart = new Int32Array(64);
+  let cEnd = new Int32Array(64);
+  const details: SpanDetails = (j, start, end) => ({ keptId: cuts.keptId(j), group: cuts.group(j), unit: cuts.units[j]!, start, end });
   async function* kept(): AsyncGenerator<Doc[]> {
-    let next = await actions.next();
+    let more = await cuts.next();
     let row = 0;
     if (uri !== undefined) {
       for await (const batch of input!.readDocs([uri])) {
         const out: Doc[] = [];
         for (const doc of batch) {
-          if (!next.done && next.value.row < row) throw new Error(`${ctx.stage}: cuts for row ${next.value.row} out of order (at row ${row})`);
-          if (!next.done && next.value.row === row) {
-            const u = splitUnits(doc.text, unit, cfg.minChars);
-            const cuts: Cut[] = next.value.units.map((c) => {
-              if (c.unit >= u.count) throw new Error(`${ctx.stage}: cut of unit ${c.unit} but document ${doc.id} has ${u.count} units (input changed since hashing?)`);
-              return { start: u.start[c.unit]!, end: u.end[c.unit]!, details: { keptId: c.keptId, group: c.group, unit: c.unit } };
-            });
-            const d = applyCuts(ctx.audit, op, doc, cuts, reasons);
+          if (more && cuts.row < row) throw new Error(`${ctx.stage}: cuts for row ${cuts.row} out of order (at row ${row})`);
+          if (more && cuts.row === row) {
+            const u = splitUnits(doc.text, unit, cfg.minChars, scratch);
+            const n = cuts.count;
+            if (n > cStart.length) {
+              cStart = new Int32Array(n * 2);
+              cEnd = new Int32Array(n * 2);
+            }
+            for (let j = 0; j < n; j++) {
+              const c = cuts.units[j]!;
+              if (c >= u.count) throw new Error(`${ctx.stage}: cut of unit ${c} but document ${doc.id} has ${u.count} units (input changed since hashing?)`);
+              cStart[j] = u.start[c]!;
+              cEnd[j] = u.end[c]!;
+            }
+            const d = applyOrderedCuts(ctx.audit, op, doc, n, cStart, cEnd, details, reasons);
             if (d) out.push(d);
-            next = await actions.next();
+            more = await cuts.next();
           } else out.push(doc);
           row++;
         }
@@ -197,7 +211,7 @@ async function filterTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, o
         if (out.length) yield out;
       }
     }
-    if (!next.done) throw new Error(`${ctx.stage}: cuts for row ${next.value.row} but the input has only ${row} rows`);
+    if (more) throw new Error(`${ctx.stage}: cuts for row ${cuts.row} but the input has only ${row} rows`);
   }
   await ctx.writeDocs(`part-${pad(ctx.index)}.parquet`, kept());
 }
@@ -208,6 +222,16 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
   ctx.log(`bloom filter: ${(bloom.bytes / 1048576).toFixed(1)} MiB, k = ${bloom.k}`);
   const reasons = paragraphReasons(unit);
   const h = new Uint32Array(4);
+  const scratch = newUnits();
+  // One document's repeated units (index, span, first 64 hash bits), reused across documents:
+  // the group id is formatted only for the first unit of each merged span.
+  let cap = 64;
+  let rUnit = new Int32Array(cap);
+  let rStart = new Int32Array(cap);
+  let rEnd = new Int32Array(cap);
+  let rH0 = new Uint32Array(cap);
+  let rH1 = new Uint32Array(cap);
+  const details: SpanDetails = (j, start, end) => ({ keptId: null, group: groupHex(rH0[j]!, rH1[j]!), unit: rUnit[j]!, bloom: true, start, end });
   let units = 0;
   let repeats = 0;
   const files = input.files();
@@ -216,14 +240,26 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
       for await (const batch of input.readDocs([files[f]!])) {
         const out: Doc[] = [];
         for (const doc of batch) {
-          const u = splitUnits(doc.text, unit, cfg.minChars);
-          const cuts: Cut[] = [];
+          const text = doc.text;
+          const u = splitUnits(text, unit, cfg.minChars, scratch);
+          if (u.count > cap) {
+            cap = Math.max(u.count, cap * 2);
+            [rUnit, rStart, rEnd, rH0, rH1] = [new Int32Array(cap), new Int32Array(cap), new Int32Array(cap), new Uint32Array(cap), new Uint32Array(cap)];
+          }
+          let n = 0;
           for (let i = 0; i < u.count; i++) {
-            if (bloom.testAndAdd(hashRange(doc.text, u.keyStart[i]!, u.keyEnd[i]!, h))) cuts.push({ start: u.start[i]!, end: u.end[i]!, details: { keptId: null, group: groupHex(h[0]!, h[1]!), unit: i, bloom: true } });
+            if (bloom.testAndAdd(hashRange(text, u.keyStart[i]!, u.keyEnd[i]!, h))) {
+              rUnit[n] = i;
+              rStart[n] = u.start[i]!;
+              rEnd[n] = u.end[i]!;
+              rH0[n] = h[0]!;
+              rH1[n] = h[1]!;
+              n++;
+            }
           }
           units += u.count;
-          repeats += cuts.length;
-          const d = applyCuts(ctx.audit, op, doc, cuts, reasons);
+          repeats += n;
+          const d = n ? applyOrderedCuts(ctx.audit, op, doc, n, rStart, rEnd, details, reasons) : doc;
           if (d) out.push(d);
         }
         ctx.progress.add(batch.length, 0);

@@ -8,7 +8,7 @@ import type { CustomTaskContext, Dataset } from '../../engine/types.ts';
 import { storage } from '../../engine/storage/index.ts';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeRecord, ExternalSorter, mergeRunBatches } from './extsort.ts';
+import { ExternalSorter, mergeRunColumns } from './extsort.ts';
 
 /** Zero-padded decimal, the naming convention of every dedup artifact. */
 export function pad(n: number, width = 5): string {
@@ -181,29 +181,63 @@ export async function scratchRunSorter(ctx: CustomTaskContext, name: string, opt
 /**
  * Merges sorted local runs whose keys start with an input file index and writes, per file, one
  * sorted sequence of parts `<prefix>-f<file>-NNNNN.run` (16 MiB each) into the task's output, so
- * the next stage reads only its own file's records.
+ * the next stage reads only its own file's records. Records are encoded straight into the part
+ * buffer from the columnar merge (no array per record); parts end where `PartWriter` would end them.
  */
 export async function writeRunsPerFile(ctx: CustomTaskContext, runs: string[], opts: { keyWords: number; fanIn: number; prefix: string }): Promise<void> {
-  let writer: PartWriter | null = null;
+  const kw = opts.keyWords;
+  const partBytes = 16 << 20;
   let file = -1;
-  for await (const batch of mergeRunBatches(runs, { keyWords: opts.keyWords, fanIn: opts.fanIn, tmpDir: ctx.tmpDir })) {
-    for (const rec of batch) {
-      if (rec.key[0] !== file) {
-        await writer?.flush();
-        file = rec.key[0]!;
-        writer = new PartWriter(ctx, `${opts.prefix}-f${pad(file)}`, '.run', 16 << 20);
+  let part = 0;
+  let buf = new Uint8Array(1 << 20);
+  let dv = new DataView(buf.buffer);
+  let size = 0;
+  let rows = 0;
+  const flush = async (): Promise<void> => {
+    if (size === 0) return;
+    await ctx.writeFile(`${opts.prefix}-f${pad(file)}-p${pad(part)}.run`, buf.slice(0, size), rows);
+    part++;
+    size = 0;
+    rows = 0;
+  };
+  for await (const b of mergeRunColumns(runs, { keyWords: kw, fanIn: opts.fanIn, tmpDir: ctx.tmpDir })) {
+    const keys = b.keys;
+    const pays = b.payloads;
+    for (let i = 0; i < b.count; i++) {
+      if (keys[i * kw] !== file) {
+        await flush();
+        file = keys[i * kw]!;
+        part = 0;
       }
-      await writer!.write(encodeRecord(rec.key, rec.payload));
+      const ps = b.payloadStart[i]!;
+      const pe = b.payloadStart[i + 1]!;
+      const len = 4 + 4 * kw + (pe - ps);
+      if (size > 0 && size + len > partBytes) await flush();
+      if (size + len > buf.length) {
+        const grown = new Uint8Array(Math.max(buf.length * 2, size + len));
+        grown.set(buf.subarray(0, size));
+        buf = grown;
+        dv = new DataView(buf.buffer);
+      }
+      dv.setUint32(size, pe - ps, true);
+      for (let w = 0; w < kw; w++) dv.setUint32(size + 4 + 4 * w, keys[i * kw + w]!, true);
+      for (let j = ps, o = size + 4 + 4 * kw; j < pe; j++, o++) buf[o] = pays[j]!;
+      size += len;
+      rows++;
     }
   }
-  await writer?.flush();
+  await flush();
 }
 
 /**
- * The audit's group id of a hash: its first 64 bits (two words) as 16 hex digits. Built from a
- * byte table: paragraph dedup calls it once per removed unit, so no temporary arrays.
+ * The audit's group id of a hash: its first 64 bits (two words) as 16 hex digits. One
+ * `String.fromCharCode` of nibble codes: paragraph dedup calls it once per removed span, and
+ * this makes one flat string where concatenating byte pairs made eight (measured 47 vs 120 ns).
  */
 export function groupHex(a: number, b: number): string {
-  return HEX[a >>> 24]! + HEX[(a >>> 16) & 255]! + HEX[(a >>> 8) & 255]! + HEX[a & 255]! + HEX[b >>> 24]! + HEX[(b >>> 16) & 255]! + HEX[(b >>> 8) & 255]! + HEX[b & 255]!;
+  return String.fromCharCode(
+    NIB[a >>> 28]!, NIB[(a >>> 24) & 15]!, NIB[(a >>> 20) & 15]!, NIB[(a >>> 16) & 15]!, NIB[(a >>> 12) & 15]!, NIB[(a >>> 8) & 15]!, NIB[(a >>> 4) & 15]!, NIB[a & 15]!,
+    NIB[b >>> 28]!, NIB[(b >>> 24) & 15]!, NIB[(b >>> 20) & 15]!, NIB[(b >>> 16) & 15]!, NIB[(b >>> 12) & 15]!, NIB[(b >>> 8) & 15]!, NIB[(b >>> 4) & 15]!, NIB[b & 15]!,
+  );
 }
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const NIB = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));

@@ -29,7 +29,6 @@ export interface CutReasons {
  */
 export function applyCuts(audit: AuditSink, operator: string, doc: Doc, cuts: Cut[], reasons: CutReasons): Doc | null {
   if (cuts.length === 0) return doc;
-  const text = doc.text;
   // Callers mostly pass cuts already in order (units in document order): skip the sort then.
   let sorted = cuts;
   for (let i = 1; i < cuts.length; i++) {
@@ -40,27 +39,69 @@ export function applyCuts(audit: AuditSink, operator: string, doc: Doc, cuts: Cu
       break;
     }
   }
-  // The caller's cuts are never mutated: a merged span is a copy with the wider end.
-  const merged: Cut[] = [];
-  for (const c of sorted) {
-    if (c.start < 0 || c.end > text.length || c.start > c.end) throw new Error(`${operator}: span [${c.start}, ${c.end}) outside document ${doc.id} of ${text.length} chars`);
-    const last = merged[merged.length - 1];
-    if (last && c.start <= last.end) {
-      if (c.end > last.end) merged[merged.length - 1] = { ...last, end: c.end };
-    } else merged.push(c);
-  }
+  const start = sorted.map((c) => c.start);
+  const end = sorted.map((c) => c.end);
+  return applyOrderedCuts(audit, operator, doc, sorted.length, start, end, (i, s, e) => ({ ...sorted[i]!.details, start: s, end: e }), reasons);
+}
+
+/**
+ * The audit details of a merged span whose first cut is `i`, covering `[start, end)`: the
+ * object `applyCuts` writes, i.e. the cut's own details followed by `start` and `end`.
+ */
+export type SpanDetails = (i: number, start: number, end: number) => Record<string, Json>;
+
+/**
+ * `applyCuts` for `n` cuts already in document order (by start, then end), given as parallel
+ * arrays `start`/`end` (only the first `n` entries are read), with the details built by
+ * `details` for the first cut of each merged span only. Same merging, audit records, order and
+ * result as `applyCuts`; a cut out of order or outside the text is an error. For the paragraph
+ * dedup, where a document's removed units come in order and touching units merge (on the bench
+ * corpus 588,966 repeated lines make 281,546 spans): no Cut or details object per unit, and the
+ * group id of a unit that merges into the previous span is never formatted.
+ */
+export function applyOrderedCuts(audit: AuditSink, operator: string, doc: Doc, n: number, start: ArrayLike<number>, end: ArrayLike<number>, details: SpanDetails, reasons: CutReasons): Doc | null {
+  if (n === 0) return doc;
+  const text = doc.text;
+  const len = text.length;
   let out = '';
   let at = 0;
-  for (const c of merged) {
-    if (c.end === c.start) continue;
-    out += text.slice(at, c.start);
-    const span = text.slice(c.start, c.end);
-    audit.drop(operator, { id: doc.id, text: span, meta: doc.meta }, reasons.span, undefined, { ...c.details, start: c.start, end: c.end });
-    at = c.end;
+  let spans = 0;
+  // The merged span being built: first cut `h`, range [hs, he).
+  let h = -1;
+  let hs = 0;
+  let he = 0;
+  // Checked before anything is audited, so a bad cut leaves no partial record of the document.
+  for (let i = 0; i < n; i++) {
+    const s = start[i]!;
+    const e = end[i]!;
+    if (s < 0 || e > len || s > e) throw new Error(`${operator}: span [${s}, ${e}) outside document ${doc.id} of ${len} chars`);
+    if (i > 0 && (s < start[i - 1]! || (s === start[i - 1]! && e < end[i - 1]!))) throw new Error(`${operator}: cuts of document ${doc.id} out of order at [${s}, ${e})`);
   }
+  for (let i = 0; i <= n; i++) {
+    let s = 0;
+    let e = 0;
+    if (i < n) {
+      s = start[i]!;
+      e = end[i]!;
+      if (h >= 0 && s <= he) {
+        if (e > he) he = e;
+        continue;
+      }
+    }
+    if (h >= 0 && he !== hs) {
+      out += text.slice(at, hs);
+      audit.drop(operator, { id: doc.id, text: text.slice(hs, he), meta: doc.meta }, reasons.span, undefined, details(h, hs, he));
+      at = he;
+    }
+    h = i;
+    hs = s;
+    he = e;
+    spans++;
+  }
+  spans--; // the sentinel pass at i = n opened no span
   out += text.slice(at);
   if (out.trim().length === 0) {
-    audit.drop(operator, { ...doc, text: out }, reasons.emptied, undefined, { spans: merged.length, removedChars: text.length - out.length });
+    audit.drop(operator, { ...doc, text: out }, reasons.emptied, undefined, { spans, removedChars: len - out.length });
     return null;
   }
   const { tokens: _t, ...rest } = doc;

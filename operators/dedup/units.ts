@@ -18,15 +18,23 @@ export function parseUnit(spec: string): UnitKind {
   throw new Error(`dedup.paragraphs: unit must be 'line', 'paragraph' or 'sentences:N' (N ≥ 1), got '${spec}'`);
 }
 
-/** Units of one text, parallel arrays of UTF-16 offsets. */
+/**
+ * Units of one text, parallel arrays of UTF-16 offsets; the first `count` entries are valid
+ * (the arrays grow and are reused when passed back to `splitUnits`).
+ */
 export interface Units {
   count: number;
   /** Hashed range `[keyStart, keyEnd)`. */
-  keyStart: number[];
-  keyEnd: number[];
+  keyStart: Int32Array;
+  keyEnd: Int32Array;
   /** Removed range `[start, end)` (key plus trailing separator). */
-  start: number[];
-  end: number[];
+  start: Int32Array;
+  end: Int32Array;
+}
+
+/** Empty `Units` with room for `capacity` units. */
+export function newUnits(capacity = 64): Units {
+  return { count: 0, keyStart: new Int32Array(capacity), keyEnd: new Int32Array(capacity), start: new Int32Array(capacity), end: new Int32Array(capacity) };
 }
 
 function isSpace(c: number): boolean {
@@ -40,12 +48,25 @@ function trimmedLength(text: string, s: number, e: number): number {
   return e - s;
 }
 
+function grow(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 function push(u: Units, ks: number, ke: number, s: number, e: number): void {
-  u.keyStart.push(ks);
-  u.keyEnd.push(ke);
-  u.start.push(s);
-  u.end.push(e);
-  u.count++;
+  const n = u.count;
+  if (n === u.start.length) {
+    u.keyStart = grow(u.keyStart);
+    u.keyEnd = grow(u.keyEnd);
+    u.start = grow(u.start);
+    u.end = grow(u.end);
+  }
+  u.keyStart[n] = ks;
+  u.keyEnd[n] = ke;
+  u.start[n] = s;
+  u.end[n] = e;
+  u.count = n + 1;
 }
 
 /** Sentence ends: after `.`, `!`, `?`, `…` or CJK full stops, followed by whitespace; and at newlines. */
@@ -76,9 +97,12 @@ function sentences(text: string): Array<[number, number, number]> {
 /**
  * Splits `text` into units. Units whose trimmed key is shorter than `minChars` are left out
  * (never compared, never removed). A `sentences:N` text with fewer than N sentences is one window.
+ * With `into`, its arrays are reused (and its previous contents replaced): the dedup stages
+ * split every document with one `Units`, no four arrays per document.
  */
-export function splitUnits(text: string, unit: UnitKind, minChars: number): Units {
-  const u: Units = { count: 0, keyStart: [], keyEnd: [], start: [], end: [] };
+export function splitUnits(text: string, unit: UnitKind, minChars: number, into?: Units): Units {
+  const u = into ?? newUnits(16);
+  u.count = 0;
   const n = text.length;
   switch (unit.kind) {
     case 'line': {

@@ -6,7 +6,8 @@
  */
 import { open } from 'node:fs/promises';
 import * as arrow from 'apache-arrow';
-import * as pq from 'parquet-wasm/node';
+import type * as PQ from 'parquet-wasm/node';
+import { lazyPackage } from '../../engine/modules/lazy.ts';
 import { isRemote, storage } from '../../engine/storage/index.ts';
 import type { CustomStage, Dataset, StageRef } from '../../engine/types.ts';
 import { binHeader } from '../../formats/bin.ts';
@@ -14,6 +15,9 @@ import { DOC_INDEX_EXT, MASK_EXT, packedChunkName, packedMaskName, packedStartsN
 import { dtypeOf, narrowTokens, tokenBytes, tokenDtype, type TokenIds } from '../../formats/tokens.ts';
 import { loadTokenizer } from '../tokenize/load.ts';
 
+
+/** parquet-wasm, loaded on first use (only the `parquet` layout needs it; its import compiles WebAssembly). */
+const parquetWasm = lazyPackage<typeof PQ>('parquet-wasm/node');
 /** The layouts of packed fixed-length sequences (megatron has its own writer: megatron.ts). */
 export type PackedLayout = Exclude<ShardLayout, 'megatron'>;
 
@@ -202,6 +206,7 @@ export function encodeShard(layout: PackedLayout, tokens: TokenIds, seqs: Uint32
     }
     case 'parquet': {
       const table = shardTable(tokens, seqs, starts, L, mask);
+      const pq = parquetWasm();
       const props = new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).setDictionaryEnabled(false).setMaxRowGroupSize(8192).setCreatedBy('sluice shard.tokens').build();
       return { data: pq.writeParquet(pq.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), props) };
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExternalSorter, compareKeys, encodeRecord, mergeRuns, readRun } from '../../../operators/dedup/extsort.ts';
+import { ExternalSorter, compareKeys, encodeRecord, mergeRunColumns, mergeRuns, readRun } from '../../../operators/dedup/extsort.ts';
 import { storage } from '../../../engine/storage/index.ts';
 import { rng } from '../../../bench/dedup-corpus.ts';
 
@@ -27,7 +27,8 @@ test('external sort with a tiny buffer spills many runs and merges them in sever
     for (let i = 0; i < 3000; i++) {
       // Small key ranges so equal keys happen and payloads must keep arrival order.
       const key = [Math.floor(rand() * 50), Math.floor(rand() * 4), Math.floor(rand() * 3)];
-      const payload = rand() < 0.3 ? '' : `payload-${i}`;
+      // One payload past the columnar merge's first 64 KiB batch buffer, so it must grow.
+      const payload = i === 1500 ? 'x'.repeat(70_000) : rand() < 0.3 ? '' : `payload-${i}`;
       const p = i % parts;
       await sorter.add(p, key, payload ? Buffer.from(payload) : undefined);
       expected[p]!.push({ key, payload });
@@ -40,6 +41,12 @@ test('external sort with a tiny buffer spills many runs and merges them in sever
       const got: Array<{ key: number[]; payload: string }> = [];
       for await (const r of mergeRuns(runs[p]!, { keyWords: 3, fanIn: 3, tmpDir: scratch })) got.push({ key: Array.from(r.key), payload: Buffer.from(r.payload).toString() });
       assert.deepEqual(got, want, `partition ${p}: sorted, stable for equal keys`);
+      // The columnar merge (reused batch arrays, 7 records a batch here) gives the same records.
+      const cols: Array<{ key: number[]; payload: string }> = [];
+      for await (const b of mergeRunColumns(runs[p]!, { keyWords: 3, fanIn: 3, tmpDir: scratch, batch: 7 })) {
+        for (let i = 0; i < b.count; i++) cols.push({ key: Array.from(b.keys.subarray(i * 3, i * 3 + 3)), payload: Buffer.from(b.payloads.subarray(b.payloadStart[i], b.payloadStart[i + 1])).toString() });
+      }
+      assert.deepEqual(cols, want, `partition ${p}: columnar merge`);
     }
     assert.deepEqual(readdirSync(scratch), [], 'intermediate runs are removed');
   } finally {

@@ -29,7 +29,8 @@ import { loadTokenizer } from '../../../operators/tokenize/load.ts';
 
 const REFERENCE = dataPath('megatron-reference');
 const PY = '/usr/bin/python3';
-const torch = existsSync(PY) && spawnSync(PY, ['-c', 'import numpy, torch'], { encoding: 'utf8' }).status === 0;
+// Looks the packages up without importing them (importing torch alone costs ~1 s of CPU).
+const torch = existsSync(PY) && spawnSync(PY, ['-c', "import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in ('numpy', 'torch')) else 1)"], { encoding: 'utf8' }).status === 0;
 const skipPy = needData('megatron-reference') || (torch ? false : `skipped: ${PY} with numpy and torch (Debian python3-numpy, python3-torch) is not installed`);
 
 /**
