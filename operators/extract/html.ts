@@ -88,8 +88,9 @@ export function extractHtml(html: string, options: HtmlOptions = {}): Extracted 
  * `meta.htmlLang`, and `meta.extract` = `{ title, author, date, siteName, language, canonicalUrl }`,
  * each `{ value, from }` naming its source (fields no source gives are absent). With
  * `output: 'markdown'` the text keeps headings, lists, tables and code blocks. A doc whose `meta.contentType` is set and is not HTML/XML is dropped
- * (`extract.notHtml`); a page with fewer than `minChars` (default 1) characters of content is
- * dropped (`extract.tooShort`). Defaults: tables and lists kept, `maxLinkDensity` 0.5, `output` 'text'.
+ * (`extract.notHtml`); a page whose content is under 100 characters gets its meta description
+ * before it (script-rendered pages); a page with fewer than `minChars` (default 1) characters of
+ * text then is dropped (`extract.tooShort`). Defaults: tables and lists kept, `maxLinkDensity` 0.5, `output` 'text'.
  */
 export function html(options: HtmlOptions = {}): Operator {
   const o = parseConfig('extract.html', Options, options);
