@@ -160,3 +160,14 @@ test('extract.html: a "your browser needs JavaScript" notice is not text', () =>
   assert.ok(!text.includes('Javascript'), text);
   assert.ok(text.startsWith(P1), text);
 });
+
+test('extract.html: a sign-up form beside a short article does not become the content; a page-wide form does', () => {
+  const LEDE = 'Aurélie Trouvé was the guest of the morning show to talk about the launch of the new citizens’ observatory.';
+  const form = `<form>${['Your e-mail address for the newsletter (required)', 'Your first name, for the greeting (optional)', 'Your postcode, for events near you (required)', 'Your country, for events near you (required)'].map((l) => `<div class="field"><label>${l}</label></div>`).join('')}</form>`;
+  const links = `<div class="links">${Array.from({ length: 30 }, (_, i) => `<a href="/l${i}">Campaign page ${i}</a>`).join(' ')}</div>`;
+  const { text } = extractHtml(`<html><body>${NAV}<div class="main"><div class="chapo"><p>${LEDE}</p></div><div class="text"><p>Listen to the interview again below.</p></div></div>${form}${links}</body></html>`);
+  assert.ok(text.includes(LEDE), text);
+  assert.ok(!text.includes('postcode'), text);
+  const wrapped = extractHtml(`<html><body><form id="aspnetForm">${NAV}<div class="main"><p>${P1}</p><p>${P2}</p></div></form></body></html>`).text;
+  for (const p of [P1, P2]) assert.ok(wrapped.includes(p), wrapped);
+});
