@@ -30,14 +30,16 @@ const DROP_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'complementar
 //   affiliate notes: 3 `without` removed, 0 `with` lost; captions (`bildunterschrift`,
 //   `image-description`, `img-metadata`, `photo-credit`): 2 `without` removed, 0 `with` lost.
 // - `cart` is a shopping cart as a whole word only (`cartouche` holds a summary box): 1 `with`.
+// - `commentary` is an opinion article, not a comment thread (`div.news.commentary.article`):
+//   3 `with` restored, 0 `without` kept.
 const NEG_PREFIX =
-  /(?:^|[^a-z])(comment|kommentar|cookie|consent|gdpr|disqus|share|sharing|sharedaddy|social|related|recommend|newsletter|subscri|signup|sidebar|breadcrumb|navbar|navigation|nav-|menu|footer|masthead|banner|advert|sponsor|promo|popup|modal|overlay|pagination|pager|outbrain|taboola|trending|mostread|most-read|popular|readmore|read-more|more-from|morefrom|also-read|teaser-list|toolbar|skip|print[-_]?(?:only|head|header|footer|logo|button|btn|icon|link(?!s)|friendly|page|this|hide|none)|(?:hide|hidden|no)[-_]?print(?![-_]?(?:full|able|area|content|version))|d-print-none|login|author-bio|authorbox|author-box|about-author|author[-_]{0,2}(?:description|desc|info|profile|details|container)|authorinfo|post-author|entry-author|saboxplugin|ez-toc|toc-container|table-of-contents|content-blocker|brlbs|disclosure|affiliate|bildunter|image[-_]?description|img[-_]?metadata|image[-_]?meta(?:data)?\b|photo[-_]?credit|postmeta|post-meta|entry-meta|article-meta|byline|dateline|tagcloud|tag-cloud|taglist|tag-list|post-tags|entry-tags|article-tags|keywords|rating|captcha|copyright|disclaimer|legal|jump|(?<![-_](?:label|overflow|title)[-_]?)hidden(?![-_](?:xs|sm|md|lg|xl|mobile|desktop|print))|sr-only|visually-hidden|screen-reader|offscreen|visuallyhidden|crumbs|(?<![a-z0-9][-_]{1,2})header|(?:site|page|global|main|top|mobile|desktop|sticky|fixed|layout|nav|masthead)[-_]{1,2}header|top-bar|topbar|site-info|colophon|follow|rss|prev-next|nextprev|post-nav|postnav|paging|donate|paywall|shop|cart(?![a-z])|search|lightbox|tooltip|flyout|dropdown|feedback|survey|cta|shariff|addthis|embed-code|mw-editsection|editsection|edit-link|post-edit-link|facebook|twitter|linkedin|whatsapp|pinterest|instagram|wp-caption|caption|credit)/;
+  /(?:^|[^a-z])(comment(?!ary)|kommentar|cookie|consent|gdpr|disqus|share|sharing|sharedaddy|social|related|recommend|newsletter|subscri|signup|sidebar|breadcrumb|navbar|navigation|nav-|menu|footer|masthead|banner|advert|sponsor|promo|popup|modal|overlay|pagination|pager|outbrain|taboola|trending|mostread|most-read|popular|readmore|read-more|more-from|morefrom|also-read|teaser-list|toolbar|skip|print[-_]?(?:only|head|header|footer|logo|button|btn|icon|link(?!s)|friendly|page|this|hide|none)|(?:hide|hidden|no)[-_]?print(?![-_]?(?:full|able|area|content|version))|d-print-none|login|author-bio|authorbox|author-box|about-author|author[-_]{0,2}(?:description|desc|info|profile|details|container)|authorinfo|post-author|entry-author|saboxplugin|ez-toc|toc-container|table-of-contents|content-blocker|brlbs|disclosure|affiliate|bildunter|image[-_]?description|img[-_]?metadata|image[-_]?meta(?:data)?\b|photo[-_]?credit|postmeta|post-meta|entry-meta|article-meta|byline|dateline|tagcloud|tag-cloud|taglist|tag-list|post-tags|entry-tags|article-tags|keywords|rating|captcha|copyright|disclaimer|legal|jump|(?<![-_](?:label|overflow|title)[-_]?)hidden(?![-_](?:xs|sm|md|lg|xl|mobile|desktop|print))|sr-only|visually-hidden|screen-reader|offscreen|visuallyhidden|crumbs|(?<![a-z0-9][-_]{1,2})header|(?:site|page|global|main|top|mobile|desktop|sticky|fixed|layout|nav|masthead)[-_]{1,2}header|top-bar|topbar|site-info|colophon|follow|rss|prev-next|nextprev|post-nav|postnav|paging|donate|paywall|shop|cart(?![a-z])|search|lightbox|tooltip|flyout|dropdown|feedback|survey|cta|shariff|addthis|embed-code|mw-editsection|editsection|edit-link|post-edit-link|facebook|twitter|linkedin|whatsapp|pinterest|instagram|wp-caption|caption|credit)/;
 const NEG_EXACT = /(?:^|\s)(ad|ads|adv|tags|tag|meta|nav|share|social|aside|extra|sponsored|promoted|partner|partners|date|time|author|credits?|caption-credit|foot|bottom|top|noprint|no-print)(?:$|\s)/;
 // Boilerplate names that win even over a content-like name (`post-comments`, `entry-share`).
 // Author bios and subscription forms too (`post-author-bio`, `author-box--content`,
 // `subscribe-blog`): 7 `without` removed on trafilatura-eval-full, 1 kept, 0 `with` lost
 // (`paywall` here cost 2 `with`: `steady-paywall-container` holds the article).
-const STRONG_NEG = /(?:^|[^a-z])(comment|cookie|consent|share|sharing|social|related|newsletter|breadcrumb|crumbs|sidebar|footer|navigation|author[-_]?(?:bio|box)|about-author|author[-_]{0,2}(?:description|desc|info|profile|details)|post-author|entry-author|subscri)/;
+const STRONG_NEG = /(?:^|[^a-z])(comment(?!ary)|cookie|consent|share|sharing|social|related|newsletter|breadcrumb|crumbs|sidebar|footer|navigation|author[-_]?(?:bio|box)|about-author|author[-_]{0,2}(?:description|desc|info|profile|details)|post-author|entry-author|subscri)/;
 const POS = /(?:^|[^a-z])(article|content|entry|main|post|story|body|text|blog|page-content|single|hentry)/;
 // `entry-inner` / `post-inner` (WordPress themes' body wrapper): trafilatura-eval-full 814.html,
 // 3 `with` snippets restored (its `entry share` wrapper was pruned), 0 `without` kept.
@@ -189,12 +191,12 @@ function shouldDrop(el: El, inArticle: boolean, lens: Map<El, number>, paras: nu
   // A wrapper holding much of the page's running text is not boilerplate, whatever its name
   // (`entry themeform share`, `elementor-widget-container`); comment threads excepted.
   if (len > 0.5 * total && total > 500) return false;
-  if (len >= 0.3 * total && paras >= 3 && !/(comment|kommentar|disqus)/.test(n)) return false;
+  if (len >= 0.3 * total && paras >= 3 && !/(comment(?!ary)|kommentar|disqus)/.test(n)) return false;
   // Nor is one holding most of the page's long paragraphs (2 or more, at least half): names like
   // `documentContent__sharingContainer`, `banners-contenido-nota`, `js-lightbox-gallery` wrap
   // the article on long pages whose sidebars outweigh it in characters. Evidence:
   // trafilatura-eval-full 8 `with` restored (509, 561, 783.html), 1 `without` kept (644.html).
-  if (paras >= 2 && paras >= 0.5 * allParas && !/(comment|kommentar|disqus|author|bio)/.test(n)) return false;
+  if (paras >= 2 && paras >= 0.5 * allParas && !/(comment(?!ary)|kommentar|disqus|author|bio)/.test(n)) return false;
   if (CONTENT_MARK.test(n)) return false;
   if (POS.test(n) && !STRONG_NEG.test(n)) return false;
   // A wrapper whose text is mostly an element named as the article body (`div.socialicons-sticky`
@@ -205,7 +207,7 @@ function shouldDrop(el: El, inArticle: boolean, lens: Map<El, number>, paras: nu
   // trafilatura-eval-full 156.html (3 `with` snippets, empty text before), 0 `without` kept; without
   // the fifth-of-the-page condition, 5 `without` kept on 3 pages (pagination, sidebar boxes).
   const markLen = len >= 200 && len >= 0.2 * total ? bodyMarkLength(el, lens) : 0;
-  if (markLen >= 0.5 * len && markLen >= 0.2 * total && len >= 200 && !/(comment|kommentar|disqus|related|recommend|teaser|more-from|morefrom)/.test(n)) return false;
+  if (markLen >= 0.5 * len && markLen >= 0.2 * total && len >= 200 && !/(comment(?!ary)|kommentar|disqus|related|recommend|teaser|more-from|morefrom)/.test(n)) return false;
   return true;
 }
 

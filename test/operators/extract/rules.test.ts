@@ -171,3 +171,12 @@ test('extract.html: a sign-up form beside a short article does not become the co
   const wrapped = extractHtml(`<html><body><form id="aspnetForm">${NAV}<div class="main"><p>${P1}</p><p>${P2}</p></div></form></body></html>`).text;
   for (const p of [P1, P2]) assert.ok(wrapped.includes(p), wrapped);
 });
+
+test('extract.html: an opinion piece named `commentary` is an article, not a comment thread', () => {
+  const html = `<html><body>${NAV}<div class="news commentary article"><p>${P1}</p><p>${P2}</p><p>${P3}</p></div>
+<div class="sidebar"><p>${'Sidebar text that is long enough to count as a paragraph of its own here. '.repeat(12)}</p></div>
+<div id="comments"><p>${'A reader comment that goes on for long enough to look like a paragraph here. '.repeat(3)}</p></div></body></html>`;
+  const { text } = extractHtml(html);
+  for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
+  assert.ok(!text.includes('reader comment'), text);
+});
