@@ -180,3 +180,11 @@ test('extract.html: an opinion piece named `commentary` is an article, not a com
   for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
   assert.ok(!text.includes('reader comment'), text);
 });
+
+test('extract.html: PHP warnings printed into the page are not text and do not take the root', () => {
+  const warn = (i: number): string => `<b>Warning</b>: Use of undefined constant comments - assumed 'comments' (this will throw an Error in a future version of PHP) in <b>/var/www/site/wp-content/plugins/recent-comments.php</b> on line ${900 + i}<br />`;
+  const html = `<html><body>${NAV}<div id="content"><div class="post"><p>${P1}</p><p>${P2}</p></div></div><ul id="sidebar"><li>${[1, 2, 3, 4].map(warn).join('')}</li></ul></body></html>`;
+  const { text } = extractHtml(html);
+  for (const p of [P1, P2]) assert.ok(text.includes(p), text);
+  assert.ok(!text.includes('undefined constant'), text);
+});
