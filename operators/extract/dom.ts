@@ -22,9 +22,12 @@ export interface El {
 /** A child: an element or a run of (entity-decoded) text. */
 export type Node = El | string;
 
-/** Subtrees never extracted: their text is code, styling, widgets or media fallbacks. */
+/**
+ * Subtrees never extracted: their text is code, styling, widgets or media fallbacks.
+ * (`<noscript>` is parsed: prune.ts keeps it only when it holds a post's paragraphs.)
+ */
 export const SKIPPED_TAGS = new Set([
-  'script', 'style', 'noscript', 'template', 'svg', 'math', 'iframe', 'object', 'embed', 'canvas',
+  'script', 'style', 'template', 'svg', 'math', 'iframe', 'object', 'embed', 'canvas',
   'video', 'audio', 'button', 'input', 'select', 'textarea', 'option', 'optgroup', 'datalist',
   'dialog', 'map', 'frameset', 'frame', 'applet',
 ]);

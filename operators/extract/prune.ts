@@ -173,6 +173,10 @@ function shouldDrop(el: El, inArticle: boolean, lens: Map<El, number>, paras: nu
   // everything in one form). Evidence: trafilatura-eval-full 575.html (3 `with`: the form had
   // won the root), 1 `without` removed, 0 kept.
   if (tag === 'form' && len < 0.5 * total && paras < 2) return true;
+  // <noscript> holds tracking pixels and "enable JavaScript" notes, but script-rendered blogs
+  // (Blogger's `post-body`) put the whole post there: it is kept when it holds 2 or more long
+  // paragraphs. Evidence: trafilatura-eval-full 435.html (3 `with`, empty text before), 0 `without`.
+  if (tag === 'noscript') return paras < 2;
   if (tag === 'header' && !inArticle) return !((len > 0.5 * total && total > 300) || (len >= 0.3 * total && paras >= 2));
   if (isHidden(el)) return true;
   const role = el.attrs.role;

@@ -188,3 +188,10 @@ test('extract.html: PHP warnings printed into the page are not text and do not t
   for (const p of [P1, P2]) assert.ok(text.includes(p), text);
   assert.ok(!text.includes('undefined constant'), text);
 });
+
+test('extract.html: a post rendered by script with its text in <noscript> is extracted; a noscript pixel or notice is not', () => {
+  const html = `<html><body><noscript><img src="/pixel.gif"> Please enable JavaScript.</noscript>${NAV}<div class="post"><h2>Warehouse</h2><div class="post-body"><script type="text/template">${P1}</script><noscript><p>${P1}</p><p>${P2}</p><p>${P3}</p></noscript></div></div></body></html>`;
+  const { text } = extractHtml(html);
+  for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
+  assert.ok(!text.includes('enable JavaScript'), text);
+});
