@@ -195,3 +195,9 @@ test('extract.html: a post rendered by script with its text in <noscript> is ext
   for (const p of [P1, P2, P3]) assert.ok(text.includes(p), text);
   assert.ok(!text.includes('enable JavaScript'), text);
 });
+
+test('extract.html: ruby annotations (furigana) are not part of the text', () => {
+  const html = `<html><body><article><p><ruby>最近<rp>(</rp><rt>さいきん</rt><rp>)</rp></ruby>、親に虐待された子どもを児童相談所が守ることができなくて、子どもが亡くなる事件が続いています。このため、法律が変わりました。新しい法律では、親が子どもに体罰をしてはいけないと決めています。</p></article></body></html>`;
+  const { text } = extractHtml(html);
+  assert.ok(text.startsWith('最近、親に虐待された'), text);
+});
