@@ -24,11 +24,14 @@ import { resolveTemplate, templateDigest, templateForTokenizer } from '../../ope
 import { loadTokenizer } from '../../operators/tokenize/load.ts';
 import { readModelCheckpoint } from '../checkpoint.ts';
 import { copyTokenizerFiles, loopArgs, publishDir } from '../stage-output.ts';
-import { dpoReference, trainDpo } from './api.ts';
+import type * as DpoApi from './api.ts';
 import { decodePairSet, encodePairSet, layoutPairs, PAIR_FILES, type TokenizedPair } from './data.ts';
 import { dpoProgressNote } from './metrics.ts';
 import { resolveDpoRun, resolveReference, type DpoTrainOptions } from './options.ts';
 import { tokenizePair, type PairTruncation } from './pairs.ts';
+
+/** The DPO training code (tfjs and torch backends, report), loaded by the task that runs it, not by every process that loads the pipeline. */
+const dpoApi = (): Promise<typeof DpoApi> => import('./api.ts');
 
 /** Options of `train.dpo`. */
 export interface DpoStageOptions extends DpoTrainOptions {
@@ -158,7 +161,7 @@ export function dpo(pairs: StageRef, options: DpoStageOptions): StageExpansion<D
       }
       if (!tokenized.length) throw new Error(`train.dpo: none of the ${docs} preference docs is usable (see the audit: sluice audit)`);
       const laid = layoutPairs(tokenized, { maxTokens, batchSize: refOpts.batchSize, heldout: refOpts.heldout, seed: refOpts.seed });
-      const set = await dpoReference(laid, { dir: refDir, ...refCk }, { backend: refOpts.backend, tfjs: refOpts.tfjs, torch: refOpts.torch, tmpDir: ctx.tmpDir, log: (m) => ctx.log(m) });
+      const set = await (await dpoApi()).dpoReference(laid, { dir: refDir, ...refCk }, { backend: refOpts.backend, tfjs: refOpts.tfjs, torch: refOpts.torch, tmpDir: ctx.tmpDir, log: (m) => ctx.log(m) });
       const files = encodePairSet(set);
       for (const k of Object.keys(PAIR_FILES) as Array<keyof typeof PAIR_FILES>) await ctx.writeFile(PAIR_FILES[k], files[k], k === 'header' ? set.header.pairs.length : 0);
       const nHeld = set.header.heldoutBatches.reduce((s, b) => s + b.length, 0);
@@ -190,7 +193,7 @@ export function dpo(pairs: StageRef, options: DpoStageOptions): StageExpansion<D
       const fromDir = await modelDir(ctx, from);
       const out = join(ctx.tmpDir, 'out');
       const steps = resolveDpoRun(trainOpts, set.header.train.length).steps;
-      const r = await trainDpo({
+      const r = await (await dpoApi()).trainDpo({
         ...trainOpts,
         set,
         from: fromDir,
