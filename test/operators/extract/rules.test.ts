@@ -96,6 +96,8 @@ test('extract.html: a post of short lines only (a poem) keeps the lines of its a
   const { text } = extractHtml(html);
   for (const l of lines) assert.ok(text.includes(l), text);
   assert.ok(!text.includes('Archive'), text);
+  const index = `<html><body><main><h1>Messages, page 1 of 116</h1><ul>${Array.from({ length: 20 }, (_, i) => `<li><a href="/m${i}">Message ${i}</a></li>`).join('')}</ul></main></body></html>`;
+  assert.equal(extractHtml(index).text, '');
 });
 
 test('extract.html: soft hyphens and zero-width spaces are not text', () => {
@@ -149,7 +151,7 @@ test('extract.html: an FAQ accordion marked role=tablist that holds the page tex
 });
 
 test('extract.html: a short sign-off after the last paragraph is kept; a source line and a chrome line after it are not', () => {
-  const html = `<html><body>${NAV}<article><div class="body"><p>${P1}</p><p>${P2}</p><p>${P3}</p><p>See you there, Jane</p><p>Quelle: dpa</p></div><div class="meta"><p>Last changed</p></div></article></body></html>`;
+  const html = `<html><body>${NAV}<article><div class="body"><p>${P1}</p><p>${P2}</p><p>${P3}</p><p>See you there, Jane</p><p>Quelle: dpa</p><p>Your use of this list is subject to http://example.org/terms</p></div><div class="meta"><p>Last changed</p></div></article></body></html>`;
   const { text } = extractHtml(html);
   assert.ok(text.endsWith(`${P3}\n\nSee you there, Jane`), text);
 });
