@@ -37,6 +37,13 @@ export const LINE_RULES: LineRule[] = [
   { name: 'newsletter', re: /(?:newsletter|subscribe|subscription|abonnier|abonnement|anmelden für|sign(?:ing)? up (?:for|to) (?:our|the|my)\b|stay up-to-date|never miss|missing out on the latest|nichts mehr versäumen|receive our|get (?:our|the latest)|suscríbete|abonnez|inscrivez)/i },
   // Comment-section headers and prompts. Evidence: 2 `without` removed, 0 `with` lost.
   { name: 'comments', re: /^(?:\d+\s+)?(?:comments?|kommentare?|kommentieren|leave a (?:reply|comment)|schreibe einen kommentar|antworten|reply|commentaires?|comentarios?|diskutieren sie mit|verraten sie (?:uns )?(?:gerne )?in den kommentaren.*)\s*[:!?.]?$|(?:einloggen|eingeloggt|logged in|log in) (?:um|to) .{0,40}(?:kommentar|comment|diskussion)/i },
+  // Source and follow-us lines closing an article ("Quelle: dpa", "Síguenos en Telegram…").
+  // Evidence: 3 `without` removed, 0 `with` lost.
+  { name: 'source', re: /^(?:quelle|quellen|source|sources|fuente|fuentes)\s*:\s*\S.{0,60}$|^(?:follow us|folgen sie uns|folge uns|síguenos|siguenos|suivez-nous)\b.{0,100}$/i },
+  // Browser notices: "your browser needs JavaScript", "Bitte aktivieren Sie JavaScript".
+  // Evidence: fires on 5 blocks of trafilatura-eval-full, all such notices (read by hand); no
+  // snippet either way (they were outside the content, but for 251.html).
+  { name: 'browser', re: /(?:enable|activate|turn on|aktivieren sie|einschalten|activez|activa).{0,40}javascript|javascript.{0,60}(?:enabled|disabled|required|deaktiviert|aktiviert|benötigt|erforderlich)|browser (?:needs|requires|does not support) javascript|(?:outdated|veralteten?) browser/i },
   // Advertising labels and disclosures. Evidence: 3 `without` removed, 0 `with` lost.
   { name: 'advert', re: /^(?:advertisement|anzeige|werbung|\*?werbung\b.*|sponsored|publicidad|publicité|advertising disclosure.*)\s*[:.]?$/i },
   // Reading time, "updated" and similar article chrome. Evidence: 1 `without` removed, 0 `with` lost.

@@ -1,7 +1,7 @@
 /**
  * Main-content extraction: prune boilerplate, find the content root, classify its blocks.
  *
- * 1. Prune: semantic boilerplate (`nav`, `aside`, `footer`, page-level `header`, ARIA landmarks
+ * 1. Prune (prune.ts): semantic boilerplate (`nav`, `aside`, `footer`, page-level `header`, ARIA landmarks
  *    other than main), hidden elements, and elements whose class/id name navigation, comments,
  *    cookie banners, sharing, related links, ads… unless they hold most of the page's text
  *    (a page-wide wrapper named `has-sidebar` must not take the article with it).
@@ -13,7 +13,8 @@
  *    (headings, list items, table rows, captions) only when their neighbours are good text,
  *    in the manner of jusText's context-sensitive pass.
  */
-import { detach, walk, type El, type PageInfo } from './dom.ts';
+import { walk, type El, type PageInfo } from './dom.ts';
+import { isContentMark, nameOf, prune } from './prune.ts';
 import { joinBlocks, renderBlocks, type Block } from './blocks.ts';
 import { dropBoilerplate, dropHeadline } from './boilerplate.ts';
 
@@ -30,146 +31,28 @@ export interface ContentOptions {
 /** Defaults: tables and lists kept, blocks over 0.5 link characters are navigation. */
 export const DEFAULT_CONTENT_OPTIONS: ContentOptions = { tables: true, lists: true, maxLinkDensity: 0.5 };
 
-// Figures are dropped with their captions and photo credits (trafilatura's default too).
-const DROP_TAGS = new Set(['nav', 'aside', 'footer', 'menu', 'head', 'figcaption']);
-const DROP_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'complementary', 'dialog', 'alertdialog', 'search', 'menu', 'menubar', 'toolbar', 'tablist', 'alert']);
-
-// Class/id words naming boilerplate. Prefix words match at a word start (`comments-area`,
-// `commentlist`, `navbar`); exact words must be a whole token (`ad`, `tags`, `meta`).
-// `hidden` is not a state when it qualifies something else (`field--label-hidden`,
-// `overflow-hidden`) or a breakpoint (`hidden-xs`: visible on larger screens), and `print-full`
-// / `printable` mark what is printed, the content (together: 11 `with` snippets of
-// trafilatura-eval-full restored on 5 pages, 0 `without` kept).
-const NEG_PREFIX =
-  /(?:^|[^a-z])(comment|kommentar|cookie|consent|gdpr|disqus|share|sharing|sharedaddy|social|related|recommend|newsletter|subscri|signup|sidebar|breadcrumb|navbar|navigation|nav-|menu|footer|masthead|banner|advert|sponsor|promo|popup|modal|overlay|pagination|pager|outbrain|taboola|trending|mostread|most-read|popular|readmore|read-more|more-from|morefrom|also-read|teaser-list|toolbar|skip|print(?![-_]?(?:full|able|area|content|version))|login|author-bio|authorbox|author-box|about-author|postmeta|post-meta|entry-meta|article-meta|byline|dateline|tagcloud|tag-cloud|taglist|tag-list|post-tags|entry-tags|article-tags|keywords|rating|captcha|copyright|disclaimer|legal|jump|(?<![-_](?:label|overflow|title)[-_]?)hidden(?![-_](?:xs|sm|md|lg|xl|mobile|desktop|print))|sr-only|visually-hidden|screen-reader|offscreen|visuallyhidden|crumbs|header|top-bar|topbar|site-info|colophon|follow|rss|prev-next|nextprev|post-nav|postnav|paging|donate|paywall|shop|cart|search|lightbox|tooltip|flyout|dropdown|feedback|survey|cta|shariff|addthis|embed-code|mw-editsection|editsection|edit-link|post-edit-link|facebook|twitter|linkedin|whatsapp|pinterest|instagram|wp-caption|caption|credit)/;
-const NEG_EXACT = /(?:^|\s)(ad|ads|adv|tags|tag|meta|nav|share|social|aside|extra|sponsored|promoted|partner|partners|date|time|author|credits?|caption-credit|foot|bottom|top|noprint|no-print)(?:$|\s)/;
-// Boilerplate names that win even over a content-like name (`post-comments`, `entry-share`).
-const STRONG_NEG = /(?:^|[^a-z])(comment|cookie|consent|share|sharing|social|related|newsletter|breadcrumb|sidebar|footer|navigation)/;
-const POS = /(?:^|[^a-z])(article|content|entry|main|post|story|body|text|blog|page-content|single|hentry)/;
-const CONTENT_MARK =
-  /(?:^|[^a-z])(article[-_]?(body|content|text|inner|main)|post[-_]?(body|content|text|entry)|entry[-_]?(content|body|text)|story[-_]?(body|content|text)|main[-_]?(content|text|article)|content[-_]?(body|main|text|article)|body[-_]?(text|content|copy)|blog[-_]?(post|entry|content)|rich[-_]?text|text[-_]?(content|body)|news[-_]?(text|content|body|detail)|single[-_]?(post|content)|artikel|beitrag|td-post-content|itemprop-articlebody)/;
-
-// Tokens that describe a state, not a region (`no-share`, `has-sidebar`, `with-comments`).
-// WordPress also writes the post's own categories and tags as classes (`category-social-issues`).
-const STATE_TOKEN = /^(no|has|with|is|show|enable|enabled|disable|without|can|supports?|category|tag|postid|format|type|status|page-id|parent-pageid|author-[a-z0-9]*-)[-_]/;
-
-/** The element's class and id tokens (lower case), state flags removed, space-joined. */
-function nameOf(el: El): string {
-  const raw = ((el.attrs.class ?? '') + ' ' + (el.attrs.id ?? '')).toLowerCase();
-  let out = '';
-  for (const t of raw.split(/\s+/)) if (t && !STATE_TOKEN.test(t)) out += out ? ' ' + t : t;
-  return out;
-}
-
-function isHidden(el: El): boolean {
-  if ('hidden' in el.attrs) return true;
-  if (el.attrs['aria-hidden'] === 'true') return true;
-  const s = el.attrs.style;
-  return s !== undefined && /(display\s*:\s*none|visibility\s*:\s*hidden)/i.test(s);
-}
-
-/** Length of `s` with whitespace runs collapsed to one space and trimmed (no allocation). */
-export function collapsedLength(s: string): number {
-  let n = 0;
-  let space = true;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c <= 32 || c === 160) {
-      if (!space) {
-        n++;
-        space = true;
-      }
-    } else {
-      n++;
-      space = false;
-    }
-  }
-  return space && n > 0 ? n - 1 : n;
-}
-
-/** Per element: total text length (whitespace-collapsed) and number of paragraphs of 100+ chars. */
-function textLengths(root: El): { lens: Map<El, number>; paras: Map<El, number> } {
-  const lens = new Map<El, number>();
-  const paras = new Map<El, number>();
-  const count = (el: El): [number, number] => {
-    let n = 0;
-    let p = 0;
-    for (const c of el.children) {
-      if (typeof c === 'string') n += collapsedLength(c);
-      else {
-        const [cn, cp] = count(c);
-        n += cn;
-        p += cp;
-      }
-    }
-    if (el.tag === 'p' && n >= 100) p++;
-    lens.set(el, n);
-    paras.set(el, p);
-    return [n, p];
-  };
-  count(root);
-  return { lens, paras };
-}
-
-/** Whether an element marks itself as the article's content. */
-function isContentMark(el: El): boolean {
-  if (el.tag === 'article' || el.tag === 'main') return true;
-  if (el.attrs.role === 'main') return true;
-  if ((el.attrs.itemprop ?? '').toLowerCase() === 'articlebody') return true;
-  const n = nameOf(el);
-  return n.length > 1 && CONTENT_MARK.test(n);
-}
-
-/** Step 1: removes boilerplate subtrees in place. */
-export function prune(root: El): void {
-  const { lens, paras } = textLengths(root);
-  const total = lens.get(root) ?? 0;
-  const doomed: El[] = [];
-  const visit = (el: El, inArticle: boolean): void => {
-    for (const c of el.children) {
-      if (typeof c === 'string') continue;
-      if (shouldDrop(c, inArticle, lens.get(c) ?? 0, paras.get(c) ?? 0, total)) doomed.push(c);
-      else visit(c, inArticle || c.tag === 'article' || c.tag === 'main' || isContentMark(c));
-    }
-  };
-  visit(root, false);
-  for (const d of doomed) detach(d);
-}
-
-function shouldDrop(el: El, inArticle: boolean, len: number, paras: number, total: number): boolean {
-  const tag = el.tag;
-  if (tag === 'html' || tag === 'body') return false;
-  if (DROP_TAGS.has(tag)) return true;
-  // A page header is boilerplate, unless it holds most of the page (site builders put whole
-  // "hero" sections in <header>: measured on commoncrawl.org's Webflow pages).
-  if (tag === 'header' && !inArticle) return !((len > 0.5 * total && total > 300) || (len >= 0.3 * total && paras >= 2));
-  if (isHidden(el)) return true;
-  const role = el.attrs.role;
-  if (role && DROP_ROLES.has(role)) return true;
-  if (tag === 'article' || tag === 'main' || role === 'main') return false;
-  // A quoted post embedded in the text (`blockquote.twitter-tweet`, `.instagram-media`) is a
-  // quotation the article makes, not a share bar, whatever its class says. Evidence: 6 pages,
-  // 7 `with` snippets of trafilatura-eval-full restored, 0 `without` kept.
-  if (tag === 'blockquote') return false;
-  if ((el.attrs.itemprop ?? '').toLowerCase() === 'articlebody') return false;
-  const n = nameOf(el);
-  if (n.length <= 1) return false;
-  if (!NEG_PREFIX.test(n) && !NEG_EXACT.test(n)) return false;
-  // A wrapper holding much of the page's running text is not boilerplate, whatever its name
-  // (`entry themeform share`, `elementor-widget-container`); comment threads excepted.
-  if (len > 0.5 * total && total > 500) return false;
-  if (len >= 0.3 * total && paras >= 3 && !/(comment|kommentar|disqus)/.test(n)) return false;
-  if (CONTENT_MARK.test(n)) return false;
-  if (POS.test(n) && !STRONG_NEG.test(n)) return false;
-  return true;
-}
-
 const SENTENCE_END = /[.!?…:;"»”)]\s*$/;
 
 type Kind = 'good' | 'bad' | 'short';
 
 /** Weight of non-content characters against content ones when choosing the root (measured: 0.35 and 0.5 tie on the evaluation subset's with-share; 0.5 excludes more boilerplate). */
 const BAD_WEIGHT = 0.5;
+
+/** A URL or e-mail address in a line (mailing-list and site footers carry them; sign-offs do not). */
+const URL_OR_MAIL = /https?:\/\/|www\.|\S@\S+\.\w/i;
+
+/**
+ * Server error output printed into the page ("Warning: Use of undefined constant … in
+ * /var/www/…/sidebar.php on line 928") is not text, however sentence-like: such blocks are left
+ * out before any scoring. Evidence: trafilatura-eval-full 136.html (3 `with`: the warnings had won
+ * the root over the post), 0 `without` kept; scored as navigation instead, they cost 2 `with` on
+ * 105.html, whose dozens of warnings then outweighed its body.
+ */
+function isServerError(b: Block): boolean {
+  return (b.text.includes('.php') || b.text.includes('PHP')) && PHP_ERROR.test(b.text);
+}
+
+const PHP_ERROR = /\b(?:in|at) \/\S+\.php\b|(?:warning|notice|deprecated|fatal error)\s*:.{0,200}\.php\b|use of undefined constant|undefined (?:index|variable|offset|array key)|cannot modify header information|will throw an error in a future version of php/i;
 
 function classify(b: Block, maxLd: number): Kind {
   const ld = b.chars ? b.linkChars / b.chars : 0;
@@ -188,6 +71,7 @@ function classify(b: Block, maxLd: number): Kind {
 function chooseRoot(blocks: Block[], kinds: Kind[], body: El): El {
   const good = new Map<El, number>();
   const bad = new Map<El, number>();
+  const goodBlocks = new Map<El, number>();
   for (let i = 0; i < blocks.length; i++) {
     const b = blocks[i]!;
     const k = kinds[i]!;
@@ -195,6 +79,7 @@ function chooseRoot(blocks: Block[], kinds: Kind[], body: El): El {
     const w = k === 'good' ? b.chars - b.linkChars : b.chars;
     for (let e: El | null = b.el; e; e = e.parent) {
       m.set(e, (m.get(e) ?? 0) + w);
+      if (k === 'good') goodBlocks.set(e, (goodBlocks.get(e) ?? 0) + 1);
       if (e === body) break;
     }
   }
@@ -208,6 +93,17 @@ function chooseRoot(blocks: Block[], kinds: Kind[], body: El): El {
       best = el;
       bestScore = score;
     }
+  }
+  // A root holding a single good block, inside an ancestor holding 3 or more (the nearest one
+  // holding more than one), is one paragraph that won because the container's own link lists
+  // (reading lists under its headings) weigh against it: the container is the root, and step 3
+  // judges its blocks. Evidence: gold sample recall 0.913 → 0.922 (antoniak-data-science-crash-
+  // course kept one paragraph of a post), F1 0.930 → 0.943; trafilatura-eval-full 2 `with`
+  // restored (179.html, from the nearest ancestor instead of the parent only), 0 `without` kept.
+  if (best !== body && (goodBlocks.get(best) ?? 0) <= 1) {
+    let up: El | null = best.parent;
+    while (up && up !== body && (goodBlocks.get(up) ?? 0) <= 1) up = up.parent;
+    if (up && (goodBlocks.get(up) ?? 0) >= 3) best = up;
   }
   return best;
 }
@@ -258,6 +154,8 @@ function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOptions): Blo
   // as a whole reads as text between good paragraphs, navigation when it is mostly links.
   const n = blocks.length;
   const eff: Kind[] = kinds.slice();
+  const readingLists = new Set<El>();
+  const plainLists = new Set<El>();
   const groups = new Map<El, number[]>();
   for (let i = 0; i < n; i++) {
     const g = blocks[i]!.group;
@@ -277,7 +175,11 @@ function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOptions): Blo
       links += blocks[i]!.linkChars;
     }
     let k: Kind = links / Math.max(1, chars) > opts.maxLinkDensity ? 'bad' : idx.some((i) => kinds[i] === 'good') ? 'good' : 'short';
-    if (k === 'bad' && isReadingList(blocks, idx, g)) k = 'short';
+    if (k === 'short' && links === 0 && idx.length >= 2) plainLists.add(g);
+    if (k === 'bad' && isReadingList(blocks, idx, g)) {
+      k = 'short';
+      readingLists.add(g);
+    }
     for (const i of idx) eff[i] = kinds[i] === 'bad' && k !== 'bad' ? 'short' : k === 'good' ? 'good' : k === 'bad' ? 'bad' : eff[i]!;
   }
   const nearest = (from: number, step: number): Kind | 'edge' => {
@@ -287,22 +189,103 @@ function selectBlocks(blocks: Block[], kinds: Kind[], opts: ContentOptions): Blo
     return 'edge';
   };
   const keep: Block[] = [];
+  // Whether the last block kept is a heading, or a reading list right after a kept heading.
+  let headingKept = false;
+  let lastGood: Block | undefined;
   for (let i = 0; i < n; i++) {
     const b = blocks[i]!;
     if (!opts.tables && b.kind === 'row') continue;
     if (!opts.lists && b.kind === 'li') continue;
     const k = eff[i]!;
-    if (k === 'good') keep.push(b);
-    else if (k === 'short') {
+    let ok = k === 'good';
+    if (k === 'short') {
       const prev = nearest(i, -1);
       const next = nearest(i, 1);
       // Short text between good paragraphs is content; at the edges of the content it is
       // kickers, datelines and sign-offs. Headings only need good text after them.
-      const ok = b.kind === 'h' ? next === 'good' : prev === 'good' && next === 'good';
-      if (ok) keep.push(b);
+      ok = b.kind === 'h' ? next === 'good' : prev === 'good' && next === 'good';
+      // A list or table of plain text (no links, 2+ items: ingredients, specifications, facts)
+      // next to good text on one side is content: navigation and teasers are links. Evidence:
+      // trafilatura-eval-full 7 `with` restored on 6 pages, 1 `without` removed, 0 kept; gold
+      // sample unchanged. (Any short paragraph after the last good one, the same way: 7 `with`
+      // restored, 16 `without` kept — sign-offs look like source lines and disclaimers.)
+      if (!ok && b.group && plainLists.has(b.group) && (prev === 'good' || next === 'good')) ok = true;
+      // A short paragraph closing the content, written as a sibling of its last good paragraph
+      // (same tag, same parent), is the author's sign-off or last line ("Euer Hans", "Be there
+      // or be square!"), not chrome, which sits in containers of its own. Evidence:
+      // trafilatura-eval-full 7 `with` restored, 7 `without` kept (4 of them then removed by
+      // the `source` line rule and the others' rules); any short last paragraph: 7 and 16. A
+      // line with a URL or an e-mail address is a footer ("Your use of Yahoo! Groups is subject
+      // to http://…"), not a sign-off: kept, that one footer on every message of the quickstart's
+      // mail archive broke its contamination check (test/pipelines/quickstart.test.ts); excluded,
+      // 1 more `without` removed, 0 `with` lost.
+      if (!ok && b.kind === 'p' && prev === 'good' && next === 'edge' && lastGood && lastGood.el.parent === b.el.parent && b.el.tag === lastGood.el.tag && !URL_OR_MAIL.test(b.text)) ok = true;
+      // A reading list right after a kept heading (or after another such list) is that section's
+      // body, even when the lists and headings around it leave no good text next to it (a post
+      // made of `Heading` + list-of-papers sections). Evidence: gold sample recall 0.922 → 0.964
+      // (3 pages), precision 0.981 → 0.986; trafilatura-eval-full 1 `with` restored, 0 `without` kept.
+      if (!ok && headingKept && b.group && readingLists.has(b.group)) ok = true;
     }
+    if (ok) keep.push(b);
+    if (k === 'good') lastGood = b;
+    headingKept = ok && (b.kind === 'h' || (headingKept && b.group !== undefined && readingLists.has(b.group)));
   }
   return keep;
+}
+
+const LEDE_NAME = /(?:^|[^a-z])(intro|hero|lead|lede|chapo|chapeau|bajada|standfirst|summary|teaser|deck|abstract|subline|sub-?title|description|excerpt|kicker)/;
+
+/**
+ * The article's lede when the page sets it apart from the body container (`div.intro-text`,
+ * `p.chapo`, `div.texto-bajada`, `div.introBox` before `div#articleBody`): the good block nearest
+ * before the root, at most 6 blocks back with only short or link blocks (headline, byline, date)
+ * between, in an element named as a lede (itself or one of its 3 nearest ancestors), and not
+ * already in the root's text. Evidence: trafilatura-eval-full 4 `with` snippets restored (221, 299,
+ * 515, 630.html; `hero` for 221), 0 `without` kept.
+ */
+function ledeBefore(all: Block[], kinds: Kind[], contentRoot: El, kept: Block[]): Block | undefined {
+  const first = all.indexOf(kept[0]!);
+  let start = first;
+  while (start > 0 && insideRoot(all[start - 1]!.el, contentRoot)) start--;
+  for (let i = start - 1; i >= 0 && i >= start - 6; i--) {
+    if (kinds[i] !== 'good') continue;
+    const b = all[i]!;
+    if (b.kind !== 'p' && b.kind !== 'h') return undefined;
+    let named = false;
+    let e: El | null = b.el;
+    for (let d = 0; e && d < 4 && !named; d++, e = e.parent) named = LEDE_NAME.test(nameOf(e));
+    if (!named) return undefined;
+    const head = b.text.slice(0, 60);
+    if (kept.some((k) => k.text.includes(head))) return undefined;
+    return b;
+  }
+  return undefined;
+}
+
+/**
+ * A page without a single good block (a poem, a photo post, a recipe of short lines) keeps
+ * nothing by context. Then the blocks that are not navigation inside the element marked as the
+ * article (`<article>`, `entry-content`…, or the microformat `hentry`) holding the most text are
+ * its body. Evidence: trafilatura-eval-full 340.html and 135.html (6 `with` snippets, empty text
+ * before), 0 `without` kept (`hentry` as a content mark everywhere cost 2 `without`).
+ */
+function shortBody(all: Block[], kinds: Kind[], body: El): Block[] {
+  let mark: El | undefined;
+  let best = 0;
+  const counts = new Map<El, number>();
+  for (const b of all) for (let e: El | null = b.el; e && e !== body; e = e.parent) counts.set(e, (counts.get(e) ?? 0) + b.chars);
+  for (const [e, n] of counts) {
+    if (n > best && (isContentMark(e) || /(?:^|\s)hentry(?:\s|$)/.test(nameOf(e)))) {
+      mark = e;
+      best = n;
+    }
+  }
+  if (!mark) return [];
+  const out: Block[] = [];
+  for (let i = 0; i < all.length; i++) if (kinds[i] !== 'bad' && insideRoot(all[i]!.el, mark)) out.push(all[i]!);
+  // Lines (3 or more besides headings), not a heading over a link list: an archive's index page
+  // ("Messages, page 1 of 116" over links) still yields nothing, as before this rule.
+  return out.filter((b) => b.kind !== 'h').length >= 3 ? out : [];
 }
 
 /** The text of a page's main content, with its blocks. */
@@ -315,7 +298,7 @@ export function extractContent(root: El, opts: ContentOptions = DEFAULT_CONTENT_
       return false;
     }
   });
-  const all = renderBlocks(body);
+  const all = renderBlocks(body).filter((b) => !isServerError(b));
   const kinds = all.map((b) => classify(b, opts.maxLinkDensity));
   const contentRoot = chooseRoot(all, kinds, body);
   const inRoot: Block[] = [];
@@ -329,6 +312,11 @@ export function extractContent(root: El, opts: ContentOptions = DEFAULT_CONTENT_
   let kept = selectBlocks(inRoot, inKinds, opts);
   // A root holding almost nothing means the page has no dominant container: use the whole body.
   if (kept.reduce((a, b) => a + b.chars, 0) < 200 && contentRoot !== body) kept = selectBlocks(all, kinds, opts);
+  else if (kept.length) {
+    const lede = ledeBefore(all, kinds, contentRoot, kept);
+    if (lede) kept.unshift(lede);
+  }
+  if (!kept.length) kept = shortBody(all, kinds, body);
   kept = dropHeadline(dropBoilerplate(kept), titles);
   return { text: joinBlocks(kept), blocks: kept };
 }

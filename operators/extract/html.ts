@@ -51,13 +51,34 @@ function titleCandidates(info: PageInfo, m: PageMetadata): string[] {
   return out.filter((t) => t.trim());
 }
 
+/** Extracted text shorter than this falls back on the page's meta description (see `withDescription`). */
+const MIN_BODY_CHARS = 100;
+
+/**
+ * A page whose body yields under `MIN_BODY_CHARS` characters renders its content by script (the
+ * article sits in JSON or a template) or is a media page: its `<meta name=description>` (else
+ * `og:description`), the publisher's own summary of the content, is then put before what was
+ * extracted, when longer than it and not already in it. Evidence: trafilatura-eval-full 6 pages
+ * under 100 characters, 5 `with` snippets restored on 3, 0 `without` kept.
+ */
+function withDescription(text: string, info: PageInfo): string {
+  if (text.length >= MIN_BODY_CHARS) return text;
+  let desc = '';
+  for (const m of info.metas) {
+    const key = (m.name ?? m.property ?? '').toLowerCase();
+    if ((key === 'description' || (key === 'og:description' && !desc)) && m.content?.trim()) desc = m.content.replace(/\s+/g, ' ').trim();
+  }
+  if (desc.length <= text.length || text.includes(desc)) return text;
+  return text ? `${desc}\n\n${text}` : desc;
+}
+
 /** Extracts the main content of one HTML page (pure function, usable outside pipelines). */
 export function extractHtml(html: string, options: HtmlOptions = {}): Extracted {
   const o = parseConfig('extract.html', Options, options);
   const { root, info } = parseHtml(html);
   const metadata = pageMetadata(info);
   const { text, blocks } = extractContent(root, { tables: o.tables, lists: o.lists, maxLinkDensity: o.maxLinkDensity }, titleCandidates(info, metadata));
-  return { text: o.output === 'markdown' ? joinMarkdown(blocks) : text, title: pageTitle(info), lang: declaredLanguage(info), metadata };
+  return { text: withDescription(o.output === 'markdown' ? joinMarkdown(blocks) : text, info), title: pageTitle(info), lang: declaredLanguage(info), metadata };
 }
 
 /**
@@ -67,8 +88,9 @@ export function extractHtml(html: string, options: HtmlOptions = {}): Extracted 
  * `meta.htmlLang`, and `meta.extract` = `{ title, author, date, siteName, language, canonicalUrl }`,
  * each `{ value, from }` naming its source (fields no source gives are absent). With
  * `output: 'markdown'` the text keeps headings, lists, tables and code blocks. A doc whose `meta.contentType` is set and is not HTML/XML is dropped
- * (`extract.notHtml`); a page with fewer than `minChars` (default 1) characters of content is
- * dropped (`extract.tooShort`). Defaults: tables and lists kept, `maxLinkDensity` 0.5, `output` 'text'.
+ * (`extract.notHtml`); a page whose content is under 100 characters gets its meta description
+ * before it (script-rendered pages); a page with fewer than `minChars` (default 1) characters of
+ * text then is dropped (`extract.tooShort`). Defaults: tables and lists kept, `maxLinkDensity` 0.5, `output` 'text'.
  */
 export function html(options: HtmlOptions = {}): Operator {
   const o = parseConfig('extract.html', Options, options);
@@ -92,7 +114,7 @@ export function html(options: HtmlOptions = {}): Operator {
           const { root, info } = parseHtml(doc.text);
           const found = pageMetadata(info);
           const extracted = extractContent(root, contentOpts, titleCandidates(info, found));
-          const text = o.output === 'markdown' ? joinMarkdown(extracted.blocks) : extracted.text;
+          const text = withDescription(o.output === 'markdown' ? joinMarkdown(extracted.blocks) : extracted.text, info);
           if (text.length < o.minChars) {
             ctx.audit.drop(name, doc, 'extract.tooShort', text.length);
             continue;
