@@ -132,7 +132,11 @@ export async function startMailSite(opts: MailSiteOptions): Promise<MailSite> {
 
 /** Options of `mailArchiveCrawl`. */
 export interface MailArchiveCrawlOptions {
-  /** Port the site listens on while the crawl runs (default 41877; doc URLs include it). */
+  /**
+   * Port the site listens on while the crawl runs (default 18777; doc URLs include it). Below
+   * Linux's ephemeral range (32768–60999): the former default, 41877, lay inside it, and a test run
+   * saw the port taken by some other process's outgoing connection.
+   */
   port?: number;
   /** Pages fetched at most (default 1200). */
   maxPages?: number;
@@ -143,10 +147,10 @@ export interface MailArchiveCrawlOptions {
 /**
  * A crawl of the local mail archive: starts the site when its task starts, crawls it with the
  * real `crawl` source (robots.txt honoured, `allowPrivateNetworks: true` for 127.0.0.1 only here),
- * and stops the site when the task ends. Defaults: port 41877, 1,200 pages, 5 planted items.
+ * and stops the site when the task ends. Defaults: port 18777, 1,200 pages, 5 planted items.
  */
 export function mailArchiveCrawl(options: MailArchiveCrawlOptions = {}): Source {
-  const port = options.port ?? 41877;
+  const port = options.port ?? 18777;
   const leakItems = options.leakItems ?? 5;
   const inner = crawl({ seeds: [`http://127.0.0.1:${port}/`], allowPrivateNetworks: true, maxPages: options.maxPages ?? 1200, maxDepth: 3, minDelayMs: 0, concurrency: 8, perHostConcurrency: 8, userAgent: 'SluiceQuickstart/1.0 (+https://github.com/sluice)' });
   return {

@@ -16,7 +16,8 @@
  * Knobs (environment, for smaller test runs): QUICKSTART_PAGES (default 1200), QUICKSTART_STEPS
  * (default 400), QUICKSTART_EVAL_LIMIT (items scored per public benchmark, default 300),
  * QUICKSTART_MAIL_LIMIT (items scored per mail benchmark, default all), QUICKSTART_WORKDIR
- * (default runs/quickstart). The contamination check covers every item whatever the limits.
+ * (default runs/quickstart), QUICKSTART_PORT (the local mail archive's port, default 18777). The
+ * contamination check covers every item whatever the limits.
  */
 import { pipeline, extract, filter, map, dedup, tokenize, shard, train, evaluate, datasets } from 'sluice';
 
@@ -24,6 +25,7 @@ const PAGES = Number(process.env.QUICKSTART_PAGES ?? 1200);
 const STEPS = Number(process.env.QUICKSTART_STEPS ?? 400);
 const EVAL_LIMIT = Number(process.env.QUICKSTART_EVAL_LIMIT ?? 300);
 const MAIL_LIMIT = process.env.QUICKSTART_MAIL_LIMIT ? Number(process.env.QUICKSTART_MAIL_LIMIT) : undefined;
+const PORT = process.env.QUICKSTART_PORT ? Number(process.env.QUICKSTART_PORT) : undefined;
 
 const mirror = process.env.SLUICE_DATA_MIRROR;
 const benchmarks = [
@@ -34,7 +36,7 @@ const benchmarks = [
 ].filter((b) => b !== null).map((b) => ({ ...b, limit: b.name.startsWith('mail_') ? MAIL_LIMIT : EVAL_LIMIT }));
 
 export default pipeline({ name: 'quickstart', workdir: process.env.QUICKSTART_WORKDIR ?? 'runs/quickstart' }, (p) => {
-  const pages = p.stage('crawl', datasets.mailArchiveCrawl({ maxPages: PAGES }));
+  const pages = p.stage('crawl', datasets.mailArchiveCrawl({ maxPages: PAGES, port: PORT }));
   const text = p.stage('extract', pages, [extract.html()]);
   const clean = p.stage('quality', text, [
     filter.language({ keep: ['en'], minScore: 0.65 }),

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.ts';
 import { checkRunReport, needChromium } from '../report/browser.ts';
@@ -12,7 +13,15 @@ import type { Manifest } from '../../engine/types.ts';
 // A smaller configuration than the default (300 pages, 8 steps, 20 items scored per benchmark: the run costs 17 s of CPU against 29 s at 20 steps and 50 items),
 // same stages and code; the contamination check still covers every item.
 const workdir = mkdtempSync(join(tmpdir(), 'sluice-quickstart-'));
-const env = { QUICKSTART_PAGES: '300', QUICKSTART_STEPS: '8', QUICKSTART_EVAL_LIMIT: '20', QUICKSTART_MAIL_LIMIT: '20', QUICKSTART_WORKDIR: workdir, ...(existsSync(SHARED_DATA) ? { SLUICE_DATA_MIRROR: SHARED_DATA } : {}), SLUICE_CACHE: join(workdir, '.cache') };
+// A port the system just handed out and released, not the default: other test files run at the
+// same time, and a fixed port can be taken (seen: the former default, inside the ephemeral range).
+const port = await new Promise<number>((resolve, reject) => {
+  const srv = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+    const p = (srv.address() as { port: number }).port;
+    srv.close(() => resolve(p));
+  });
+});
+const env = { QUICKSTART_PAGES: '300', QUICKSTART_STEPS: '8', QUICKSTART_EVAL_LIMIT: '20', QUICKSTART_MAIL_LIMIT: '20', QUICKSTART_WORKDIR: workdir, QUICKSTART_PORT: String(port), ...(existsSync(SHARED_DATA) ? { SLUICE_DATA_MIRROR: SHARED_DATA } : {}), SLUICE_CACHE: join(workdir, '.cache') };
 
 function manifest(dir: string): Manifest {
   return JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
