@@ -27,3 +27,19 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/**
+ * A command made of sub-commands (`sluice tokenizer train|encode|decode`): runs the one named
+ * first with the remaining arguments. A missing or unknown name is a usage error listing them.
+ */
+export function subcommands(usage: string, table: Record<string, (argv: string[]) => Promise<number>>): Command {
+  return {
+    usage,
+    async run(argv) {
+      const [sub, ...rest] = argv;
+      const run = sub !== undefined && Object.hasOwn(table, sub) ? table[sub] : undefined;
+      if (!run) throw new UsageError(`${sub ? `unknown sub-command '${sub}'` : 'expected a sub-command'}: ${Object.keys(table).join(', ')}`);
+      return run(rest);
+    },
+  };
+}

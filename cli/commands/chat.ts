@@ -1,7 +1,7 @@
 /** `sluice chat render`: render conversations with a chat template, for debugging templates and parity checks. */
 import { once } from 'node:events';
 import type { Command } from '../command.ts';
-import { UsageError } from '../command.ts';
+import { subcommands, UsageError } from '../command.ts';
 import { parse } from '../args.ts';
 import { ChatTemplateError, renderChat, resolveTemplate } from '../../operators/chat/template.ts';
 import type { ChatMessage } from '../../formats/chat.ts';
@@ -71,15 +71,5 @@ async function render(argv: string[]): Promise<number> {
   return malformed ? 1 : 0;
 }
 
-export const chatCommand: Command = {
-  usage: USAGE,
-  async run(argv) {
-    const [sub, ...rest] = argv;
-    switch (sub) {
-      case 'render':
-        return render(rest);
-      default:
-        throw new UsageError(sub ? `unknown sub-command '${sub}' (render)` : 'expected a sub-command: render');
-    }
-  },
-};
+/** `sluice chat <sub-command>`. */
+export const chatCommand: Command = subcommands(USAGE, { render });

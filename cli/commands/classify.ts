@@ -1,7 +1,7 @@
 /** `sluice classify train|predict|eval`: fastText-compatible supervised classifiers outside a pipeline. */
 import { once } from 'node:events';
 import type { Command } from '../command.ts';
-import { UsageError } from '../command.ts';
+import { subcommands, UsageError } from '../command.ts';
 import { intOption, parse } from '../args.ts';
 import { lines } from '../../operators/read/lines.ts';
 import { loadFastText } from '../../operators/classify/fasttext/model.ts';
@@ -148,19 +148,5 @@ async function evalCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const classifyCommand: Command = {
-  usage: USAGE,
-  async run(argv) {
-    const [sub, ...rest] = argv;
-    switch (sub) {
-      case 'train':
-        return train(rest);
-      case 'predict':
-        return predict(rest);
-      case 'eval':
-        return evalCommand(rest);
-      default:
-        throw new UsageError(sub ? `unknown sub-command '${sub}'` : 'missing sub-command: train, predict or eval');
-    }
-  },
-};
+/** `sluice classify <sub-command>`. */
+export const classifyCommand: Command = subcommands(USAGE, { train, predict, eval: evalCommand });

@@ -4,7 +4,7 @@
  * only dispatches.
  */
 import type { Command } from '../command.ts';
-import { UsageError } from '../command.ts';
+import { subcommands } from '../command.ts';
 import { JUDGE_RUN_USAGE, judgeRun } from './judge-run.ts';
 import { DIFFICULTY_USAGE, WINRATE_USAGE, difficulty, winrate } from './judge-winrate.ts';
 
@@ -16,14 +16,9 @@ const SUBCOMMANDS: Record<string, { usage: string; run: (argv: string[]) => Prom
 };
 
 /** `sluice judge`: dispatches to the sub-command named first. */
-export const judgeCommand: Command = {
-  usage: Object.values(SUBCOMMANDS)
+export const judgeCommand: Command = subcommands(
+  Object.values(SUBCOMMANDS)
     .map((s) => s.usage)
     .join('\n\n'),
-  async run(argv) {
-    const [sub, ...rest] = argv;
-    const entry = sub ? SUBCOMMANDS[sub] : undefined;
-    if (!entry) throw new UsageError(`${sub ? `unknown sub-command '${sub}'` : 'expected a sub-command'}: ${Object.keys(SUBCOMMANDS).join(', ')}`);
-    return entry.run(rest);
-  },
-};
+  Object.fromEntries(Object.entries(SUBCOMMANDS).map(([name, s]) => [name, s.run])),
+);

@@ -2,7 +2,7 @@
 import { isUtf8 } from 'node:buffer';
 import { once } from 'node:events';
 import type { Command } from '../command.ts';
-import { UsageError } from '../command.ts';
+import { subcommands, UsageError } from '../command.ts';
 import { intOption, parse } from '../args.ts';
 import { storage } from '../../engine/storage/index.ts';
 import { BpeTrainer } from '../../operators/tokenize/bpe/trainer.ts';
@@ -241,19 +241,5 @@ async function decode(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const tokenizerCommand: Command = {
-  usage: USAGE,
-  async run(argv) {
-    const [sub, ...rest] = argv;
-    switch (sub) {
-      case 'train':
-        return train(rest);
-      case 'encode':
-        return encode(rest);
-      case 'decode':
-        return decode(rest);
-      default:
-        throw new UsageError(sub ? `unknown sub-command '${sub}' (train, encode, decode)` : 'expected a sub-command: train, encode or decode');
-    }
-  },
-};
+/** `sluice tokenizer <sub-command>`. */
+export const tokenizerCommand: Command = subcommands(USAGE, { train, encode, decode });
