@@ -33,11 +33,6 @@ function cpuOf(cmd: string[]): number {
   }, 0);
 }
 
-function median3(f: () => number): number {
-  const xs = [f(), f(), f()].sort((a, b) => a - b);
-  return xs[1]!;
-}
-
 /**
  * The quality-classifier recipe (pipelines/quality-classifier.ts, GPT-3/DCLM style): held-out
  * accuracy, per-label precision/recall/F1 and the confusion matrix, from its classify.train stage.

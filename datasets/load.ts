@@ -4,7 +4,7 @@
  */
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Doc, Json, Source } from '../engine/types.ts';
+import type { Doc, Source } from '../engine/types.ts';
 import { loadBenchmark, type Benchmark, type BenchmarkFormat } from '../operators/read/benchmarks.ts';
 import { cacheDir, fetchDataset, HashMismatchError, type FetchOptions } from './fetch.ts';
 import { readInputText } from '../operators/read/open.ts';

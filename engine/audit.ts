@@ -143,7 +143,7 @@ export class TaskAudit implements AuditSink {
   private failure: unknown;
 
   constructor(
-    private readonly dir: string,
+    dir: string,
     task: number,
   ) {
     const n = String(task).padStart(5, '0');

@@ -4,7 +4,7 @@
  * run. Shared by the `scaling.sweep` stage (which writes it as `sweep.json`) and `sluice plan
  * --fit` (which reads it back).
  */
-import type { Json, StorageLike } from '../engine/types.ts';
+import type { StorageLike } from '../engine/types.ts';
 import type { ModelConfig } from '../formats/model.ts';
 import { allocateParametric, decades, predictLoss, type ParametricLaw } from './chinchilla.ts';
 import { bootstrap, computeFrontier, fitComputeLaw, fitParametricLaw, predictComputeLaw, type ComputeLaw, type FitQuality, type Interval, type ParametricCoefficients } from './fit.ts';

@@ -5,7 +5,6 @@
  */
 import { writeFileSync, renameSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { parse } from '../args.ts';
 import { ANNOTATION_FORMATS, readAnnotations, type AnnotationFormat } from '../../evals/judge/annotations.ts';

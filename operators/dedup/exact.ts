@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
-import type { Doc, Json, StageExpansion } from '../../engine/types.ts';
+import type { Doc, StageExpansion } from '../../engine/types.ts';
 import { hashGroups, type GroupKey } from './hash-groups.ts';
 import { toJson } from '../../engine/json.ts';
 

@@ -13,7 +13,6 @@
  * Documents without a key (e.g. no URL for `dedup.url`) are kept untouched. Output depends only
  * on the input files and the config, not on task or worker counts.
  */
-import { join } from 'node:path';
 import type { CustomStage, CustomTaskContext, Doc, Json, StageExpansion, StageRef } from '../../engine/types.ts';
 import { mergeRunBatches } from './extsort.ts';
 import { fileTasks, resourceOptions } from '../expansion.ts';

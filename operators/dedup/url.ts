@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { parseConfig } from '../../engine/operator.ts';
-import type { Doc, Json, StageExpansion } from '../../engine/types.ts';
+import type { Doc, StageExpansion } from '../../engine/types.ts';
 import { hash128 } from './exact.ts';
 import { descending, hashGroups, type GroupKey } from './hash-groups.ts';
 import { toJson } from '../../engine/json.ts';

@@ -6,7 +6,7 @@
  * the line that crosses its end, so every line is read exactly once whatever the split.
  */
 import { z } from 'zod';
-import type { Doc, DocMeta, Json, Source, SourcePart, TaskContext } from '../../engine/types.ts';
+import type { Doc, DocMeta, Source, SourcePart, TaskContext } from '../../engine/types.ts';
 import { parseConfig } from '../../engine/operator.ts';
 import { expandInputs, inputLabel } from './files.ts';
 import { toJson } from '../../engine/json.ts';

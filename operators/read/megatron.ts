@@ -14,7 +14,7 @@
  * its documents' index entries with ranged reads and streams its `.bin` range once.
  */
 import { z } from 'zod';
-import type { Doc, DocMeta, Json, Source, SourcePart, StageRef, TaskContext } from '../../engine/types.ts';
+import type { Doc, DocMeta, Source, SourcePart, StageRef, TaskContext } from '../../engine/types.ts';
 import { parseConfig } from '../../engine/operator.ts';
 import { toJson } from '../../engine/json.ts';
 import { megatronTokens, parseMegatronHeader, readInt64s, readLengths, readRange, MEGATRON_HEADER_BYTES, type MegatronDtype, type MegatronIndexHeader } from '../../formats/megatron.ts';

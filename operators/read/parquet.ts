@@ -5,7 +5,7 @@
  * (`textField`, default `text`), and their other scalar columns become `meta`.
  */
 import { z } from 'zod';
-import type { Doc, DocMeta, Json, Source } from '../../engine/types.ts';
+import type { Doc, DocMeta, Source } from '../../engine/types.ts';
 import { parseConfig } from '../../engine/operator.ts';
 import { readParquetTables } from '../../engine/parquet.ts';
 import { tableToDocs } from '../../formats/doc.ts';
