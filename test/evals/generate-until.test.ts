@@ -16,8 +16,8 @@ import { openGenerator } from '../../trainer/generate/open.ts';
 import type { Benchmark, ChoiceItem } from '../../formats/benchmarks.ts';
 import { BigramScorer } from './helpers/bigram-scorer.ts';
 import { tinyBpeCheckpoint } from '../trainer/helpers/tiny-model.ts';
-import { localTaskContext } from '../../engine/testing.ts';
-import type { CustomTaskContext, Dataset, Json, Manifest } from '../../engine/types.ts';
+import { evalTaskContext } from './helpers/eval-context.ts';
+import type { Dataset, Manifest } from '../../engine/types.ts';
 import { evaluate } from '../../evals/stage.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-genuntil-'));
@@ -168,22 +168,8 @@ test('the evaluate stage scores generative benchmarks: scores.json, the summary 
     const model: Dataset = { stage: 'model', dir: ck, manifest: { format: 'sluice.dataset/1', pipeline: 'p', stage: 'model', fingerprint: 'fp', output: 'artifact', tasks: 1, files: [], rows: 0, bytes: 0, stats: { operators: {}, skipped: {} } } as Manifest, files: () => [], readDocs: () => (async function* () {})() };
     const outDir = join(dir, 'eval');
     mkdirSync(outDir);
-    const base = localTaskContext({ dir: outDir, datasets: new Map([['model', model]]), stage: 'eval' });
-    const info: Record<string, Json> = {};
+    const { ctx, base, info } = evalTaskContext(outDir, new Map([['model', model]]));
     const skips: string[] = [];
-    const ctx: CustomTaskContext = Object.assign(base, {
-      inputs: [model],
-      log: () => undefined,
-      async writeFile(name: string, data: Uint8Array | string) {
-        writeFileSync(join(outDir, name), data);
-      },
-      async writeDocs(): Promise<{ rows: number }> {
-        throw new Error('not used');
-      },
-      setInfo(i: Record<string, Json>) {
-        Object.assign(info, i);
-      },
-    });
     ctx.audit.skip = (source: string, reason: string) => void skips.push(`${source}: ${reason}`);
     const stage = evaluate({ kind: 'stage', name: 'model', pipeline: 'p' }, { benchmarks: [{ path: bench }], generative: [{ path: gsm, maxGenToks: 6, chatTemplate: 'chatml' }], scorerOptions: { backend: 'tfjs' } });
     await stage.run(ctx);

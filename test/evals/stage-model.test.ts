@@ -12,8 +12,8 @@ import { trainModel } from '../../trainer/api.ts';
 import { openScorer } from '../../trainer/scorer.ts';
 import { type ShardManifest } from '../../formats/shards.ts';
 import { binHeader } from '../../formats/bin.ts';
-import { localTaskContext } from '../../engine/testing.ts';
-import type { CustomTaskContext, Dataset, Json, Manifest } from '../../engine/types.ts';
+import { evalTaskContext } from './helpers/eval-context.ts';
+import type { Dataset, Json, Manifest } from '../../engine/types.ts';
 import { evaluate } from '../../evals/stage.ts';
 import type { ContaminationReport } from '../../evals/contamination/report.ts';
 import { heldOutLoss, perplexity } from '../../evals/perplexity.ts';
@@ -62,22 +62,7 @@ test('evaluate with a trained tiny GPT: MC scores, held-out loss and token-level
     writeFileSync(pplFile, 'the cat sat on the log.\n\n\na dog ran to the mat and the pond.\n\nnot scored\n');
     const outDir = join(dir, 'eval');
     (await import('node:fs')).mkdirSync(outDir);
-    const base = localTaskContext({ dir: outDir, datasets, stage: 'eval' });
-    const info: Record<string, Json> = {};
-    const logs: string[] = [];
-    const ctx: CustomTaskContext = Object.assign(base, {
-      inputs: [...datasets.values()],
-      log: (m: string) => logs.push(m),
-      async writeFile(name: string, data: Uint8Array | string) {
-        writeFileSync(join(outDir, name), data);
-      },
-      async writeDocs(): Promise<{ rows: number }> {
-        throw new Error('not used');
-      },
-      setInfo(i: Record<string, Json>) {
-        Object.assign(info, i);
-      },
-    });
+    const { ctx, base, info, logs } = evalTaskContext(outDir, datasets);
     const stage = evaluate(ref('model'), {
       benchmarks: [{ path: bench }],
       heldOut: ref('shards'),
