@@ -44,14 +44,16 @@ async function* webStream<T>(stream: ReadableStream<T>): AsyncIterable<T> {
   }
 }
 
-// Loaded on first use: compiling its WebAssembly costs 66 ms of CPU at import, and most
-// `sluice` processes (the planner, status, reports) never read or write Parquet.
-const pq = lazyPackage<typeof PQ>('parquet-wasm/node');
+/**
+ * parquet-wasm, loaded on first use: compiling its WebAssembly costs 66 ms of CPU at import, and
+ * most `sluice` processes (the planner, status, reports) never read or write Parquet.
+ */
+export const parquetWasm = lazyPackage<typeof PQ>('parquet-wasm/node');
 
 function writerProperties(): PQ.WriterProperties {
   // Built per file: parquet-wasm consumes the properties object it is given.
-  return new (pq().WriterPropertiesBuilder)()
-    .setCompression(pq().Compression.ZSTD)
+  return new (parquetWasm().WriterPropertiesBuilder)()
+    .setCompression(parquetWasm().Compression.ZSTD)
     .setDictionaryEnabled(false)
     .setMaxRowGroupSize(1 << 30)
     .setCreatedBy('sluice')
@@ -91,7 +93,7 @@ export class ParquetStreamWriter {
       },
     });
     this.pump = (async () => {
-      const bytesStream = await pq().transformParquetStream(source, writerProperties());
+      const bytesStream = await parquetWasm().transformParquetStream(source, writerProperties());
       const hash = createHash('sha256');
       let bytes = 0;
       for await (const chunk of webStream<Uint8Array>(bytesStream)) {
@@ -107,7 +109,7 @@ export class ParquetStreamWriter {
   /** Appends a table (one row group). Empty tables are skipped once the schema is known. */
   async write(table: arrow.Table): Promise<void> {
     if (table.numRows === 0 && this.schemaWritten) return;
-    const wasm = pq().Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
+    const wasm = parquetWasm().Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
     for (const rb of wasm.recordBatches()) this.queue.push(rb);
     this.rows += table.numRows;
     this.schemaWritten = true;
@@ -216,7 +218,7 @@ export async function* readParquetTables(uri: string, opts: { batchSize?: number
   try {
     let file: PQ.ParquetFile;
     try {
-      file = await pq().ParquetFile.fromFile((await openAsBlob(local)) as Blob);
+      file = await parquetWasm().ParquetFile.fromFile((await openAsBlob(local)) as Blob);
     } catch (e) {
       throw new Error(`${uri}: not a readable Parquet file: ${(e as Error).message ?? e}`);
     }

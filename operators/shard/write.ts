@@ -6,8 +6,7 @@
  */
 import { open } from 'node:fs/promises';
 import * as arrow from 'apache-arrow';
-import type * as PQ from 'parquet-wasm/node';
-import { lazyPackage } from '../../engine/modules/lazy.ts';
+import { parquetWasm } from '../../engine/parquet.ts';
 import { isRemote, storage } from '../../engine/storage/index.ts';
 import type { CustomStage, Dataset, StageRef } from '../../engine/types.ts';
 import { binHeader } from '../../formats/bin.ts';
@@ -15,9 +14,6 @@ import { DOC_INDEX_EXT, MASK_EXT, packedChunkName, packedMaskName, packedStartsN
 import { dtypeOf, narrowTokens, tokenBytes, tokenDtype, type TokenIds } from '../../formats/tokens.ts';
 import { loadTokenizer } from '../tokenize/load.ts';
 
-
-/** parquet-wasm, loaded on first use (only the `parquet` layout needs it; its import compiles WebAssembly). */
-const parquetWasm = lazyPackage<typeof PQ>('parquet-wasm/node');
 /** The layouts of packed fixed-length sequences (megatron has its own writer: megatron.ts). */
 export type PackedLayout = Exclude<ShardLayout, 'megatron'>;
 
