@@ -1,7 +1,7 @@
 /** The trainer's public surface: the `train` stage (with `train.sft` and `train.dpo`), `trainModel`, DPO's API, the checkpoint scorer, and checkpoint export. */
 import { train as trainStage } from './stage.ts';
 import { sft } from './sft.ts';
-import { dpo } from './dpo/stage.ts';
+import { dpo, dpoApi } from './dpo/stage.ts';
 import type * as DpoApi from './dpo/api.ts';
 import type * as Scorer from './scorer.ts';
 import type * as Export from './export/index.ts';
@@ -32,9 +32,9 @@ export type { GenerateOptions, Generation, GenerationChunk, GeneratedToken, Fini
 // whether it is used or not.
 
 /** DPO on a tokenized pair set with cached reference log-probabilities (trainer/dpo/api.ts `trainDpo`). */
-export const trainDpo: typeof DpoApi.trainDpo = async (o) => (await import('./dpo/api.ts')).trainDpo(o);
+export const trainDpo: typeof DpoApi.trainDpo = async (o) => (await dpoApi()).trainDpo(o);
 /** The reference model's log-probabilities of every pair, cached in the pair set (trainer/dpo/api.ts `dpoReference`). */
-export const dpoReference: typeof DpoApi.dpoReference = async (set, ref, o) => (await import('./dpo/api.ts')).dpoReference(set, ref, o);
+export const dpoReference: typeof DpoApi.dpoReference = async (set, ref, o) => (await dpoApi()).dpoReference(set, ref, o);
 /** Opens a trained model as a token scorer for evaluation (trainer/scorer.ts `openScorer`; backend from the checkpoint by default). */
 export const openScorer: typeof Scorer.openScorer = async (model, opts) => (await import('./scorer.ts')).openScorer(model, opts);
 /** Exports a checkpoint as GGUF or Hugging Face safetensors (trainer/export/index.ts `exportCheckpoint`). */

@@ -31,7 +31,7 @@ import { resolveDpoRun, resolveReference, type DpoTrainOptions } from './options
 import { tokenizePair, type PairTruncation } from './pairs.ts';
 
 /** The DPO training code (tfjs and torch backends, report), loaded by the task that runs it, not by every process that loads the pipeline. */
-const dpoApi = (): Promise<typeof DpoApi> => import('./api.ts');
+export const dpoApi = (): Promise<typeof DpoApi> => import('./api.ts');
 
 /** Options of `train.dpo`. */
 export interface DpoStageOptions extends DpoTrainOptions {
