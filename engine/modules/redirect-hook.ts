@@ -5,7 +5,9 @@
  * pipelines do). Whatever it resolves to, an import of one of Sluice's own modules in the other
  * form is sent to this copy's form: `<root>/x/y.ts` → `<root>/dist/x/y.js` when this process runs
  * compiled, and `<root>/dist/x/y.js` → `<root>/x/y.ts` when it runs from source. Files with no
- * counterpart (a pipeline under `<root>/pipelines/`, tests) resolve as they are.
+ * counterpart (a pipeline under `<root>/pipelines/`, tests) resolve as they are. Compiled, only
+ * the entry points have a dist/ file of their own (`index.ts` → `dist/index.js`; the rest is
+ * bundled into `dist/chunks/`), so a pipeline reaches Sluice through `'sluice'` or `index.ts`.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
