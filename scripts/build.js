@@ -175,6 +175,7 @@ export async function build() {
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     banner: { js: BANNER },
+    define: { __SLUICE_TEST_BUILD__: 'false' },
     plugins: [plugin(inputs)],
     format: 'esm',
     platform: 'node',

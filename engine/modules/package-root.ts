@@ -20,3 +20,15 @@ export const DIST_ROOT = join(PACKAGE_ROOT, 'dist');
 
 /** The extension of this copy's own modules: `.js` compiled, `.ts` from source. */
 export const MODULE_EXT = COMPILED ? '.js' : '.ts';
+
+declare const __SLUICE_TEST_BUILD__: boolean | undefined;
+
+/**
+ * True in `npm test`'s compiled copy of the repository (dist-test/, scripts/build-tests.js), where
+ * `import.meta.url` is the source file's: the engine then forks dist-test's worker and maps
+ * Sluice's sources to dist-test/ when a pipeline loads.
+ */
+export const TEST_BUILD: boolean = typeof __SLUICE_TEST_BUILD__ !== 'undefined' && __SLUICE_TEST_BUILD__ === true;
+
+/** npm test's compiled copy, `<root>/dist-test`, one `.js` per `.ts`. */
+export const TEST_BUILD_ROOT = join(PACKAGE_ROOT, 'dist-test');
