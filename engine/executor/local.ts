@@ -28,7 +28,7 @@ export function defaultWorkers(): number {
 
 /**
  * How long the first task of a stage runs before more workers are started:
- * `SLUICE_WORKER_RAMP_MS`, default 250 ms; 0 starts them all at once.
+ * `SLUICE_WORKER_RAMP_MS`, default 1000 ms; 0 starts them all at once.
  *
  * Why: a worker costs about 0.45 s of CPU to start (Node, Sluice's API, tsx, the pipeline) before
  * it runs anything. A stage whose tasks all finish within a quarter second on one worker (small
@@ -38,7 +38,7 @@ export function defaultWorkers(): number {
  */
 export function workerRampMs(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.SLUICE_WORKER_RAMP_MS;
-  if (raw === undefined || raw === '') return 250;
+  if (raw === undefined || raw === '') return 1000;
   const ms = Number(raw);
   if (!Number.isFinite(ms) || ms < 0) throw new Error(`SLUICE_WORKER_RAMP_MS must be a number of milliseconds ≥ 0 (got ${JSON.stringify(raw)})`);
   return ms;
@@ -60,7 +60,7 @@ export class LocalExecutor implements Executor {
    * @param workers the most worker processes at once (default: the machine's cores).
    * @param rampMs with no idle worker to reuse, a stage starts one worker, and the others up to
    *   `workers` only if tasks are still queued `rampMs` after its first task began (default
-   *   `workerRampMs()`, 250 ms; 0: all at once).
+   *   `workerRampMs()`, 1000 ms; 0: all at once).
    */
   constructor(
     readonly workers: number = defaultWorkers(),

@@ -35,8 +35,8 @@ export default pipeline({ name: 'ramp', workdir: ${JSON.stringify(join(dir, 'run
   return { dir, file, pids: () => new Set(readFileSync(log, 'utf8').trim().split('\n')) };
 }
 
-test('workerRampMs reads SLUICE_WORKER_RAMP_MS (default 250) and names a bad value', () => {
-  assert.equal(workerRampMs({}), 250);
+test('workerRampMs reads SLUICE_WORKER_RAMP_MS (default 1000) and names a bad value', () => {
+  assert.equal(workerRampMs({}), 1000);
   assert.equal(workerRampMs({ SLUICE_WORKER_RAMP_MS: '0' }), 0);
   assert.equal(workerRampMs({ SLUICE_WORKER_RAMP_MS: '1500' }), 1500);
   assert.throws(() => workerRampMs({ SLUICE_WORKER_RAMP_MS: 'soon' }), /SLUICE_WORKER_RAMP_MS must be a number of milliseconds ≥ 0 \(got "soon"\)/);
