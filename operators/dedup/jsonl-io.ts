@@ -6,6 +6,7 @@
  * `Buffer.write` of the text plus a byte scan for the few characters JSON escapes does the same
  * at several times that. Reading decodes 1 MiB chunks and splits them on `\n` once per chunk.
  */
+import { isAscii } from 'node:buffer';
 import { open } from 'node:fs/promises';
 import type { Doc } from '../../engine/types.ts';
 
@@ -32,6 +33,8 @@ const HEX = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 export class JsonlEncoder {
   private buf: Buffer;
   private len = 0;
+  /** Offsets of the bytes to escape in the string being encoded. */
+  private pos = new Int32Array(1024);
   /** Encoded `"key":` bytes per key (docs have a handful of keys). */
   private readonly keys = new Map<string, Buffer>();
 
@@ -44,11 +47,12 @@ export class JsonlEncoder {
     return this.len;
   }
 
-  private ensure(extra: number): void {
-    const need = this.len + extra;
+  /** Room for `extra` more bytes after `used` (default: the bytes buffered), keeping `[0, used)`. */
+  private ensure(extra: number, used = this.len): void {
+    const need = used + extra;
     if (need <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
-    this.buf.copy(next, 0, 0, this.len);
+    this.buf.copy(next, 0, 0, used);
     this.buf = next;
   }
 
@@ -67,39 +71,57 @@ export class JsonlEncoder {
     if (!s.isWellFormed()) return this.raw(JSON.stringify(s));
     // UTF-8 after the opening quote, then escapes expanded in place from the back: UTF-8
     // multi-byte sequences never contain bytes below 0x80, so a byte scan finds every character
-    // JSON escapes (controls, `"` and `\`).
+    // JSON escapes (controls, `"` and `\`). The scan records where they are, and the bytes
+    // between them move with one `copyWithin` each (measured 97 ms for 33 MB of Shakespeare
+    // lines, a newline every ~35 bytes, against 148 ms moving every byte in a loop and 124 ms
+    // for JSON.stringify).
     this.ensure(s.length * 3 + 2);
-    const buf = this.buf;
+    let buf = this.buf;
     const start = this.len + 1;
     buf[this.len] = 34;
     const n = buf.write(s, start, 'utf8');
     let end = start + n;
     let extra = 0;
-    for (let i = start; i < end; i++) extra += EXTRA[buf[i]!]!;
-    if (extra) {
-      this.ensure(n + extra + 2);
-      const b = this.buf;
-      let w = end + extra;
-      // Bytes before the first escape are already in place: stop once w meets r + 1.
-      for (let r = end - 1; w > r + 1; r--) {
-        const c = b[r]!;
-        const x = EXTRA[c]!;
-        if (x === 0) b[--w] = c;
-        else if (x === 1) {
-          b[--w] = SHORT[c]!;
-          b[--w] = 92;
-        } else {
-          b[--w] = HEX[c & 15]!;
-          b[--w] = HEX[c >> 4]!;
-          b[--w] = 48;
-          b[--w] = 48;
-          b[--w] = 117;
-          b[--w] = 92;
+    let np = 0;
+    let pos = this.pos;
+    for (let i = start; i < end; i++) {
+      const x = EXTRA[buf[i]!]!;
+      if (x !== 0) {
+        extra += x;
+        if (np === pos.length) {
+          const p = new Int32Array(pos.length * 2);
+          p.set(pos);
+          this.pos = pos = p;
         }
+        pos[np++] = i;
+      }
+    }
+    if (np) {
+      this.ensure(extra + 1, end);
+      buf = this.buf;
+      let w = end + extra;
+      let r = end;
+      for (let j = np - 1; j >= 0; j--) {
+        const p = pos[j]!;
+        w -= r - p - 1;
+        buf.copyWithin(w, p + 1, r);
+        const c = buf[p]!;
+        if (EXTRA[c] === 1) {
+          buf[--w] = SHORT[c]!;
+          buf[--w] = 92;
+        } else {
+          buf[--w] = HEX[c & 15]!;
+          buf[--w] = HEX[c >> 4]!;
+          buf[--w] = 48;
+          buf[--w] = 48;
+          buf[--w] = 117;
+          buf[--w] = 92;
+        }
+        r = p;
       }
       end += extra;
     }
-    this.buf[end] = 34;
+    buf[end] = 34;
     this.len = end + 1;
   }
 
@@ -154,14 +176,17 @@ export class JsonlEncoder {
  * Reads a JSON Lines file as docs in batches of `batchSize` (blank lines skipped), parsing each
  * line with `JSON.parse` (typed `tokens` come back as `Uint32Array`). A line that is not JSON is
  * an error naming the file and line: these files are the runner's own spools and stage outputs.
+ * Bytes are decoded a run of whole lines at a time (so no UTF-8 sequence is ever split), as
+ * Latin-1 when the run is ASCII (`isAscii`, then a byte copy: 8 ms for 33 MB against 45 ms
+ * through `TextDecoder`), else as UTF-8 with the WHATWG replacement of invalid bytes.
  */
 export async function* readJsonlDocs(path: string, batchSize = 256, chunkBytes = 1 << 20): AsyncGenerator<Doc[]> {
   const fh = await open(path, 'r');
   try {
-    const dec = new TextDecoder();
-    const chunk = Buffer.allocUnsafe(chunkBytes);
-    let carry = '';
+    let buf = Buffer.allocUnsafe(chunkBytes);
+    let have = 0;
     let lineNo = 0;
+    let first = true;
     let batch: Doc[] = [];
     const full: Doc[][] = [];
     const parse = (l: string): void => {
@@ -179,28 +204,45 @@ export async function* readJsonlDocs(path: string, batchSize = 256, chunkBytes =
         batch = [];
       }
     };
-    for (;;) {
-      const { bytesRead } = await fh.read(chunk, 0, chunkBytes, null);
-      const s = bytesRead ? dec.decode(chunk.subarray(0, bytesRead), { stream: true }) : dec.decode();
+    // The lines of bytes [from, to), the last one ending at `to`.
+    const lines = (from: number, to: number): void => {
+      const s = to <= from ? '' : buf.toString(isAscii(buf.subarray(from, to)) ? 'latin1' : 'utf8', from, to);
       let start = 0;
-      let i = s.indexOf('\n');
-      if (i >= 0 && carry) {
-        parse(carry + s.slice(0, i));
-        carry = '';
-        start = i + 1;
-        i = s.indexOf('\n', start);
-      }
-      for (; i >= 0; i = s.indexOf('\n', start)) {
+      for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', start)) {
         parse(s.slice(start, i));
         start = i + 1;
       }
-      // A line longer than a chunk collects its pieces in `carry` (joined once it ends).
-      if (start < s.length) carry += s.slice(start);
+      parse(s.slice(start));
+    };
+    for (;;) {
+      if (have === buf.length) {
+        // A line longer than the buffer: grow it.
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, have);
+        buf = bigger;
+      }
+      const { bytesRead } = await fh.read(buf, have, buf.length - have, null);
+      let from = 0;
+      if (first && have + bytesRead >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) from = 3; // a UTF-8 byte-order mark, as TextDecoder drops it
+      if (have + bytesRead >= 3) first = false;
+      const end = have + bytesRead;
+      if (!bytesRead) {
+        lines(from, end);
+        break;
+      }
+      const nl = buf.lastIndexOf(10, end - 1);
+      if (nl >= from) {
+        lines(from, nl);
+        // The next run starts after this newline: an empty line at `nl` is not a line of its own.
+        buf.copyWithin(0, nl + 1, end);
+        have = end - nl - 1;
+      } else {
+        if (from) buf.copyWithin(0, from, end);
+        have = end - from;
+      }
       for (const b of full) yield b;
       full.length = 0;
-      if (!bytesRead) break;
     }
-    if (carry) parse(carry);
     for (const b of full) yield b;
     if (batch.length) yield batch;
   } finally {
