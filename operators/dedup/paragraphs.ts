@@ -224,7 +224,6 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
   const bloom = new BloomFilter(cfg.bloom!.expected, cfg.bloom!.fpRate);
   ctx.log(`bloom filter: ${(bloom.bytes / 1048576).toFixed(1)} MiB, k = ${bloom.k}`);
   const reasons = paragraphReasons(unit);
-  const h = new Uint32Array(4);
   const scratch = newUnits();
   // One document's unit hashes (four words each), hashed before any is probed so that the
   // filter's cache lines are fetched together (`BloomFilter.touch`).
@@ -253,10 +252,7 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
             [rUnit, rStart, rEnd, rH0, rH1] = [new Int32Array(cap), new Int32Array(cap), new Int32Array(cap), new Uint32Array(cap), new Uint32Array(cap)];
             hs = new Uint32Array(4 * cap);
           }
-          for (let i = 0; i < u.count; i++) {
-            hashRange(text, u.keyStart[i]!, u.keyEnd[i]!, h);
-            hs.set(h, 4 * i);
-          }
+          for (let i = 0; i < u.count; i++) hashRange(text, u.keyStart[i]!, u.keyEnd[i]!, hs, 0, 4 * i);
           touched ^= bloom.touch(hs, u.count);
           let n = 0;
           for (let i = 0; i < u.count; i++) {
