@@ -115,31 +115,31 @@ class AuditTable {
 function utf8Vector(col: Value[]): arrow.Vector {
   const n = col.length;
   let nulls = 0;
-  const values: string[] = new Array(n);
+  let strings = true;
   for (let i = 0; i < n; i++) {
     const v = col[i];
-    if (v === null || v === undefined) {
-      nulls++;
-      values[i] = '';
-    } else values[i] = String(v);
+    if (v === null || v === undefined) nulls++;
+    else if (typeof v !== 'string') strings = false;
   }
+  // join() writes null as '' (a null row then has no bytes).
+  const values = strings ? (col as Array<string | null>) : col.map((v) => (v === null || v === undefined ? null : String(v)));
   const offsets = new Int32Array(n + 1);
   let valid: Uint8Array | undefined;
   if (nulls) {
     valid = new Uint8Array((n + 7) >> 3);
-    for (let i = 0; i < n; i++) if (col[i] !== null && col[i] !== undefined) valid[i >> 3]! |= 1 << (i & 7);
+    for (let i = 0; i < n; i++) if (values[i] !== null && values[i] !== undefined) valid[i >> 3]! |= 1 << (i & 7);
   }
   const joined = values.join('');
   let data = Buffer.from(joined, 'utf8');
   if (data.length === joined.length) {
     let o = 0;
-    for (let i = 0; i < n; i++) offsets[i + 1] = o += values[i]!.length;
+    for (let i = 0; i < n; i++) offsets[i + 1] = o += values[i]?.length ?? 0;
   } else {
     let bytes = 0;
-    for (let i = 0; i < n; i++) bytes += Buffer.byteLength(values[i]!, 'utf8');
+    for (let i = 0; i < n; i++) bytes += Buffer.byteLength(values[i] ?? '', 'utf8');
     data = Buffer.alloc(bytes);
     let o = 0;
-    for (let i = 0; i < n; i++) offsets[i + 1] = o += data.write(values[i]!, o, 'utf8');
+    for (let i = 0; i < n; i++) offsets[i + 1] = o += data.write(values[i] ?? '', o, 'utf8');
   }
   return arrow.makeVector(arrow.makeData({ type: new arrow.Utf8(), length: n, nullCount: nulls, nullBitmap: valid, valueOffsets: offsets, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }));
 }
