@@ -38,7 +38,7 @@ export class JsonlEncoder {
   /** Encoded `"key":` bytes per key (docs have a handful of keys). */
   private readonly keys = new Map<string, Buffer>();
 
-  constructor(capacity = 1 << 20) {
+  constructor(private readonly capacity = 1 << 20) {
     this.buf = Buffer.allocUnsafe(capacity);
   }
 
@@ -163,10 +163,11 @@ export class JsonlEncoder {
     this.byte(10);
   }
 
-  /** The bytes buffered so far (a copy the caller owns); the encoder starts empty again. */
+  /** The bytes buffered so far (the caller owns them); the encoder starts empty on a new buffer. */
   take(): Buffer {
-    const out = Buffer.allocUnsafe(this.len);
-    this.buf.copy(out, 0, 0, this.len);
+    const out = this.buf.subarray(0, this.len);
+    // A fresh buffer of the initial size (one grown for a huge doc is not kept).
+    this.buf = Buffer.allocUnsafe(this.capacity);
     this.len = 0;
     return out;
   }
