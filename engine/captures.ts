@@ -36,13 +36,14 @@
  */
 import { Session } from 'node:inspector';
 import { types } from 'node:util';
-import { dirname, sep } from 'node:path';
+import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { canonicalJson, sha256 } from './runtime.ts';
 import { freeVariables } from './free-variables.ts';
 import type { Json, OperatorSpec } from './types.ts';
 import { stageSpecs, type Pipeline } from './pipeline.ts';
+import { DIST_ROOT, PACKAGE_ROOT, TEST_BUILD_ROOT } from './modules/package-root.ts';
 
 /** A captured value that cannot be part of a fingerprint. `chain` is the variable path from the user function. */
 export class CaptureError extends Error {
@@ -73,9 +74,14 @@ interface PropertyDescriptor {
 
 const GROUP = 'sluice-captures';
 const OUT = Symbol.for('sluice.captures.out');
-const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-/** Sluice's own source folders: functions from there are library code, not the user's. */
-const LIBRARY_DIRS = ['engine', 'operators', 'evals', 'trainer', 'datasets', 'audit', 'plan', 'cli', 'formats'].map((d) => ROOT + sep + d + sep);
+const ROOT = PACKAGE_ROOT.replace(/[\\/]$/, '');
+const OWN_DIRS = ['engine', 'operators', 'evals', 'trainer', 'datasets', 'audit', 'plan', 'cli', 'formats'];
+/**
+ * Sluice's own folders: functions from there are library code, not the user's. The compiled
+ * dist/ counts whole: its modules are bundled into `dist/chunks/` and the entry files. In npm
+ * test's compiled copy (dist-test/) the same folders count, not its tests.
+ */
+const LIBRARY_DIRS = [...OWN_DIRS.map((d) => ROOT + sep + d + sep), ...OWN_DIRS.map((d) => TEST_BUILD_ROOT + sep + d + sep), DIST_ROOT + sep];
 
 /** ECMAScript and Node/Web globals: referenced by name, they contribute nothing to a fingerprint. */
 const BUILTIN_GLOBALS = new Set([
@@ -192,7 +198,7 @@ function originOf(scriptId: string): Origin {
       path = url;
     }
   }
-  if (path.includes(`${sep}node_modules${sep}`) || path === ROOT + sep + 'index.ts' || LIBRARY_DIRS.some((d) => path.startsWith(d))) return { kind: 'library' };
+  if (path.includes(`${sep}node_modules${sep}`) || path === ROOT + sep + 'index.ts' || path === TEST_BUILD_ROOT + sep + 'index.js' || LIBRARY_DIRS.some((d) => path.startsWith(d))) return { kind: 'library' };
   // Anything else is the user's, including code without a URL (`new Function`, `eval`).
   userScripts.add(scriptId);
   return { kind: 'user' };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Prints the test files for `npm test`, slowest folders first. node --test starts files in the
+ * Prints the test files for `npm test`, slowest folders first (with `--built`, their compiled
+ * copies under dist-test/). node --test starts files in the
  * order given, --test-concurrency at a time; the quickstart test alone takes ~100 s of a ~380 s run,
  * so when it started last (test/pipelines sorts late) one core idled while it finished. Measured on
  * 2 cores: 6 min 21 s in alphabetical order. Within each group the order stays alphabetical.
@@ -27,4 +28,6 @@ const rank = (f) => {
   return i === -1 ? SLOW_FIRST.length : i;
 };
 const ordered = all.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map((x) => x.f);
-process.stdout.write(ordered.join('\n') + '\n');
+// --built: the compiled copies in dist-test/ (scripts/build-tests.js) that `npm test` runs.
+const built = process.argv.includes('--built');
+process.stdout.write(ordered.map((f) => (built ? `dist-test/${f.replace(/\.ts$/, '.js')}` : f)).join('\n') + '\n');

@@ -1,11 +1,11 @@
 /**
  * scripts/build.js, run on a small package of its own (a copy of the script in a temporary root,
- * so the test never rebuilds the repository's dist/ under the other tests): what it compiles, how
- * it rewrites imports, and when a build counts as stale.
+ * so the test never rebuilds the repository's dist/ under the other tests): what it bundles, where
+ * lazy modules go, what `import.meta.url` says, and when a build counts as stale.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,7 +19,8 @@ function makeRoot(): string {
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir');
   writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n');
   const files: Record<string, string> = {
-    'index.ts': "export { twice } from './lib/math.ts';\nexport const later = () => import('./lib/late.ts');\n",
+    'index.ts': "export { twice } from './lib/math.ts';\nexport { here } from './lib/where.ts';\nexport const later = () => import('./lib/late.ts');\n",
+    'lib/where.ts': 'export const here = (): string => import.meta.url;\n',
     'lib/math.ts': "import table from './table.json' with { type: 'json' };\nimport type { Unused } from './types.ts';\nexport const twice = (n: number): number => n * table.factor;\nexport type T = Unused;\n",
     'lib/table.json': '{ "factor": 2 }\n',
     'lib/types.ts': 'export interface Unused { x: number }\n',
@@ -44,22 +45,35 @@ async function staleReason(root: string): Promise<string | undefined> {
   return m.staleReason();
 }
 
-test('build compiles every source .ts to dist/ with .js imports, inlines JSON, and skips tests and pipelines', async () => {
+/** The `.js` files under `dir` (relative paths, sorted). */
+function jsFiles(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) out.push(...jsFiles(join(dir, e.name), `${prefix}${e.name}/`));
+    else if (e.name.endsWith('.js')) out.push(`${prefix}${e.name}`);
+  }
+  return out.sort();
+}
+
+test('build bundles the entry points into dist/ (shared and lazy modules in dist/chunks/), inlines JSON, and skips tests and pipelines', async () => {
   const root = makeRoot();
   assert.equal(await staleReason(root), 'dist/ has not been built');
   await build(root);
+  const files = jsFiles(join(root, 'dist'));
+  assert.ok(files.includes('index.js') && existsSync(join(root, 'dist', 'index.js.map')), files.join(', '));
+  assert.ok(!files.includes('lib/math.js'), 'a module that is not an entry point is bundled, not emitted on its own');
   const index = readFileSync(join(root, 'dist', 'index.js'), 'utf8');
-  assert.match(index, /from "\.\/lib\/math\.js"/);
-  assert.match(index, /import\("\.\/lib\/late\.js"\)/, 'dynamic imports are rewritten too');
-  assert.ok(existsSync(join(root, 'dist', 'lib', 'types.js')) && existsSync(join(root, 'dist', 'index.js.map')));
+  assert.match(index, /factor: 2/, 'the JSON is inlined');
+  assert.match(index, /import\("\.\/chunks\/late-[\w]+\.js"\)/, 'a dynamic import stays lazy, in a chunk of its own');
   assert.ok(!existsSync(join(root, 'dist', 'test')) && !existsSync(join(root, 'dist', 'pipelines')));
-  const mod = (await import(pathToFileURL(join(root, 'dist', 'index.js')).href)) as { twice(n: number): number; later(): Promise<{ late: string }> };
+  const mod = (await import(pathToFileURL(join(root, 'dist', 'index.js')).href)) as { twice(n: number): number; later(): Promise<{ late: string }>; here(): string };
   assert.equal(mod.twice(21), 42);
   assert.equal((await mod.later()).late, 'late');
+  assert.equal(mod.here(), pathToFileURL(join(root, 'dist', 'lib', 'where.js')).href, 'import.meta.url is the file-per-module URL');
   assert.equal(await staleReason(root), undefined);
 });
 
-test('a build is stale when a source or an inlined file changes or is removed, not when it is only touched; a rebuild drops outputs of removed sources', async () => {
+test('a build is stale when a source or an inlined file changes or is removed, not when it is only touched; a rebuild drops outputs it no longer makes', async () => {
   const root = makeRoot();
   await build(root);
   const future = new Date(Date.now() + 60_000);
@@ -69,15 +83,16 @@ test('a build is stale when a source or an inlined file changes or is removed, n
   assert.equal(await staleReason(root), 'lib/table.json changed');
   await build(root);
   assert.equal(await staleReason(root), undefined);
-  const mod = (await import(`${pathToFileURL(join(root, 'dist', 'lib', 'math.js')).href}?v=3`)) as { twice(n: number): number };
+  const mod = (await import(`${pathToFileURL(join(root, 'dist', 'index.js')).href}?v=3`)) as { twice(n: number): number };
   assert.equal(mod.twice(21), 63, 'the rebuilt output has the new JSON inlined');
+  const lateChunks = jsFiles(join(root, 'dist')).filter((f) => f.startsWith('chunks/late-'));
+  assert.equal(lateChunks.length, 1, lateChunks.join(', '));
   writeFileSync(join(root, 'index.ts'), 'export const only = 1;\n');
   rmSync(join(root, 'lib', 'late.ts'));
   const reason = await staleReason(root);
   assert.ok(reason === 'index.ts changed' || reason === 'lib/late.ts was removed', reason);
   await build(root);
-  assert.ok(!existsSync(join(root, 'dist', 'lib', 'late.js')), 'the removed source has no output left');
-  assert.ok(existsSync(join(root, 'dist', 'lib', 'math.js')), 'still a source, still built');
+  assert.deepEqual(jsFiles(join(root, 'dist')), ['index.js'], 'the chunk of the removed source is gone');
   assert.equal(await staleReason(root), undefined);
 });
 

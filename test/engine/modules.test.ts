@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runCli, startProcess, tempProject } from '../helpers/cli.ts';
@@ -98,7 +98,12 @@ test('sluice --help loads only the compiled CLI: no tsx, no .ts file, no depende
   const root = pathToFileURL(REPO).href;
   const own = loaded.map((u) => (u.startsWith(root) ? u.slice(root.length) : u));
   assert.ok(own.includes('/dist/cli/main.js'), own.join(', '));
-  for (const u of own) assert.match(u, /^\/(cli\/bin\.js|scripts\/build\.js|dist\/cli\/[\w/.-]+\.js)$/, `--help loaded ${u}`);
+  for (const u of own) assert.match(u, /^\/(cli\/bin\.js|scripts\/build\.js|dist\/cli\/[\w/.-]+\.js|dist\/chunks\/[\w-]+\.js)$/, `--help loaded ${u}`);
+  // The shared chunks it loads hold Sluice's CLI plumbing, no bundled package (esbuild marks each
+  // bundled file with a `// node_modules/…` line).
+  for (const u of own.filter((x) => x.startsWith('/dist/chunks/'))) {
+    assert.doesNotMatch(readFileSync(join(REPO, u), 'utf8'), /^\/\/ node_modules\//m, `--help loaded a package through ${u}`);
+  }
 });
 
 test('sluice run --help prints the usage without running anything', async () => {

@@ -10,6 +10,7 @@ import type { Doc, Operator } from '../../../engine/types.ts';
 import { rule, rulesFor, toggleRule } from '../../../operators/filter/rules.ts';
 import { inspectPipeline } from '../../../engine/inspect.ts';
 import { auditStage } from '../../../audit/report.ts';
+import { preparePipelineImport } from '../../../engine/modules/pipeline-imports.ts';
 
 /** The threshold-filter example of docs/operators.md, exactly as printed (only the import path is Sluice's file). */
 const EXAMPLE = /```ts\n(import \{ defineThresholdFilter \} from 'sluice';[\s\S]*?)```/.exec(readFileSync(join(REPO, 'docs', 'operators.md'), 'utf8'))![1]!;
@@ -25,6 +26,9 @@ let digits: Digits;
 before(async () => {
   dir = tempProject('sluice-doc-filter-');
   writeFileSync(join(dir, 'digits.ts'), EXAMPLE.replace("from 'sluice'", `from ${JSON.stringify(SLUICE)}`));
+  // A user's TypeScript module imported into this process, as a pipeline is: tsx and the resolve
+  // hook are registered when the process lacks them (npm test runs compiled tests, without tsx).
+  await preparePipelineImport(join(dir, 'digits.ts'));
   ({ digits } = (await import(pathToFileURL(join(dir, 'digits.ts')).href)) as { digits: Digits });
 });
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+/**
+ * Compiles the repository's TypeScript file by file into dist-test/ for `npm test`: every `.ts`
+ * (sources, tests and their helpers, benches, pipelines) becomes `dist-test/<same path>.js`, with
+ * relative `.ts` imports rewritten to `.js`. `npm test` runs the compiled test files with plain
+ * Node: no TypeScript loader in the test processes.
+ *
+ * Why: Node 20 sends every module load through the registered loader hooks, a message to the
+ * hooks thread and back; a test process that imported Sluice's sources through tsx spent about
+ * 0.9 s of CPU loading them (the same modules without hooks: about 0.3 s), and a run starts ~145
+ * test processes. Measured 2026-12-06 on the 2-core machine (docs/development.md).
+ *
+ * What stays as it was, so that a compiled test behaves as its source:
+ * - `import.meta.url`, `import.meta.dirname` and `import.meta.filename` are the SOURCE file's, so
+ *   fixtures, helper scripts and the package root are found next to the sources;
+ * - imports of files that are not compiled (`scripts/build.js`, `cli/bin.js`) point at the
+ *   originals; JSON is inlined; packages stay external;
+ * - `'sluice'` is this build's `dist-test/index.js`, the one copy of Sluice in the process. The
+ *   engine knows it runs from here (`TEST_BUILD` in engine/modules/package-root.ts): its workers
+ *   fork the compiled worker, and a TypeScript pipeline loads through tsx with the resolve hook
+ *   mapping Sluice's sources to dist-test/.
+ *
+ * Run by `npm test` (`pretest`, after scripts/build.js). A single test file still runs from
+ * source: `node --import tsx --conditions=sluice-source --test test/x.test.ts`.
+ */
+import { mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT } from './build.js';
+
+/** The test build's output folder (git-ignored). */
+export const TEST_DIST = join(ROOT, 'dist-test');
+
+/** Top-level folders that hold no TypeScript of ours. */
+const SKIP = new Set(['node_modules', 'dist', 'dist-test', 'runs', 'docs']);
+
+/** Every `.ts` file of the repository (absolute paths, sorted). */
+export function typeScriptFiles() {
+  const out = [];
+  const walk = (dir, top) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!(top && SKIP.has(e.name))) walk(p, false);
+      } else if (e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(p);
+    }
+  };
+  walk(ROOT, true);
+  return out.sort();
+}
+
+/** Writes `data` to `path` unless it already holds it (through a temporary file and a rename). */
+function writeAtomic(path, data) {
+  try {
+    if (readFileSync(path).equals(data)) return false;
+  } catch {
+    // absent: write it
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+  return true;
+}
+
+/** Keeps every import external (one output per source), rewritten as the module comment says. */
+const plugin = {
+  name: 'sluice-test-build',
+  setup(b) {
+    const index = join(TEST_DIST, 'index.js');
+    b.onResolve({ filter: /.*/ }, (a) => {
+      if (a.kind === 'entry-point') return undefined;
+      if (a.path === 'sluice') return { path: index, external: true };
+      if (/^\.\.?\//.test(a.path) || a.path.startsWith('/')) {
+        if (a.path.endsWith('.json')) return undefined;
+        if (a.path.endsWith('.ts')) return { path: a.path.slice(0, -3) + '.js', external: true };
+        return { path: resolve(a.resolveDir, a.path), external: true };
+      }
+      return { path: a.path, external: true };
+    });
+    b.onLoad({ filter: /\.ts$/ }, (a) => {
+      const src = readFileSync(a.path, 'utf8');
+      const decl =
+        `const __sluiceSrcUrl = ${JSON.stringify(pathToFileURL(a.path).href)}, ` +
+        `__sluiceSrcDir = ${JSON.stringify(dirname(a.path))}, __sluiceSrcFile = ${JSON.stringify(a.path)};`;
+      // On the first line, so that line numbers in stack traces stay the source's.
+      return { contents: `${decl} ${src}`, loader: 'ts' };
+    });
+  },
+};
+
+/** Builds dist-test/; resolves to the number of files written. Outputs of removed sources are deleted. */
+export async function buildTests() {
+  const { build: esbuild } = await import('esbuild');
+  const r = await esbuild({
+    entryPoints: typeScriptFiles(),
+    absWorkingDir: ROOT,
+    outdir: TEST_DIST,
+    outbase: ROOT,
+    bundle: true,
+    plugins: [plugin],
+    define: {
+      'import.meta.url': '__sluiceSrcUrl',
+      'import.meta.dirname': '__sluiceSrcDir',
+      'import.meta.filename': '__sluiceSrcFile',
+      __SLUICE_TEST_BUILD__: 'true',
+    },
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    write: false,
+    logLevel: 'error',
+  });
+  const keep = new Set();
+  let written = 0;
+  for (const f of r.outputFiles) {
+    keep.add(f.path);
+    if (writeAtomic(f.path, Buffer.from(f.contents))) written++;
+  }
+  const removeOld = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) removeOld(p);
+      else if (e.name.endsWith('.js') && !keep.has(p)) unlinkSync(p);
+    }
+  };
+  removeOld(TEST_DIST);
+  return written;
+}
+
+/** The compiled path of a test file given relative to the root (`test/x.test.ts` → `dist-test/test/x.test.js`). */
+export function compiledTest(file) {
+  return relative(ROOT, join(TEST_DIST, file.replace(/\.ts$/, '.js'))).split(sep).join('/');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const t0 = performance.now();
+  const n = await buildTests();
+  process.stderr.write(`sluice: built dist-test/ (${n} file(s) updated) in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+}
