@@ -173,6 +173,9 @@ export class JsonlEncoder {
   }
 }
 
+/** Bytes decoded into one string at most (V8 puts strings above ~128 KiB in large-object space). */
+const DECODE_BYTES = 64 * 1024;
+
 /**
  * Reads a JSON Lines file as docs in batches of `batchSize` (blank lines skipped), parsing each
  * line with `JSON.parse` (typed `tokens` come back as `Uint32Array`). A line that is not JSON is
@@ -205,15 +208,27 @@ export async function* readJsonlDocs(path: string, batchSize = 256, chunkBytes =
         batch = [];
       }
     };
-    // The lines of bytes [from, to), the last one ending at `to`.
+    // The lines of bytes [from, to), the last one ending at `to`, decoded in runs of whole lines
+    // of at most DECODE_BYTES: a longer string is a large object in V8's old generation, only
+    // reclaimed by full collections (1 MiB runs cost a full GC every few MB read).
     const lines = (from: number, to: number): void => {
-      const s = to <= from ? '' : buf.toString(isAscii(buf.subarray(from, to)) ? 'latin1' : 'utf8', from, to);
-      let start = 0;
-      for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', start)) {
-        parse(s.slice(start, i));
-        start = i + 1;
+      for (let at = from; ; ) {
+        let end = to;
+        if (to - at > DECODE_BYTES) {
+          end = buf.lastIndexOf(10, at + DECODE_BYTES);
+          if (end < at) end = buf.indexOf(10, at + DECODE_BYTES); // one line longer than a run
+          if (end < 0 || end > to) end = to;
+        }
+        const s = end <= at ? '' : buf.toString(isAscii(buf.subarray(at, end)) ? 'latin1' : 'utf8', at, end);
+        let start = 0;
+        for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', start)) {
+          parse(s.slice(start, i));
+          start = i + 1;
+        }
+        parse(s.slice(start));
+        if (end >= to) return;
+        at = end + 1;
       }
-      parse(s.slice(start));
     };
     for (;;) {
       if (have === buf.length) {

@@ -37,6 +37,9 @@ test('readJsonlDocs: same docs for any chunk size (lines and UTF-8 sequences acr
   const dir = mkdtempSync(join(tmpdir(), 'jsonl-io-'));
   try {
     const docs = Array.from({ length: 300 }, (_, i) => ({ id: `d${i}`, text: (i % 3 ? 'é😀x\n' : 'ascii ').repeat(i * 3), meta: { i } }));
+    // Lines longer than one decoded run (64 KiB), ASCII and not.
+    docs[100]!.text = 'long '.repeat(30_000);
+    docs[200]!.text = 'ü'.repeat(70_000);
     const path = join(dir, 'a.jsonl');
     writeFileSync(path, '\ufeff' + docs.map((d) => JSON.stringify(d)).join('\n') + '\n\n');
     for (const chunk of [5, 64, 1000, 1 << 20]) {
