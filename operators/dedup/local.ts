@@ -53,7 +53,7 @@ export async function writeJsonl(path: string, docs: AsyncIterable<Doc[]> | Iter
   for await (const batch of docs) {
     for (const d of batch) enc.add(d);
     rows += batch.length;
-    // Written in pieces of ≥ 1 MiB: one stream write per batch cost more than the copy.
+    // Handed to the stream in pieces of ≥ 1 MiB.
     if (enc.length >= 1 << 20 && !ws.write(enc.take())) await once(ws, 'drain');
   }
   if (enc.length) ws.write(enc.take());
