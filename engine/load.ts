@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stageSpecs, type Pipeline } from './pipeline.ts';
 import { preparePipelineImport } from './modules/pipeline-imports.ts';
+import { compiledPipelineUrl } from './modules/pipeline-compile.ts';
 
 /**
  * Imports `file` and returns its default-exported pipeline. Unless `checkCaptures` is false (worker
@@ -16,10 +17,15 @@ import { preparePipelineImport } from './modules/pipeline-imports.ts';
 export async function loadPipeline(file: string, opts: { checkCaptures?: boolean } = {}): Promise<Pipeline> {
   const abs = resolve(file);
   if (!existsSync(abs)) throw new Error(`pipeline file ${file} does not exist`);
-  await preparePipelineImport(abs);
+  // A compiled process imports a plain TypeScript pipeline compiled and cached, without tsx.
+  let url = await compiledPipelineUrl(abs);
+  if (url === undefined) {
+    await preparePipelineImport(abs);
+    url = pathToFileURL(abs).href;
+  }
   let mod: { default?: unknown };
   try {
-    mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+    mod = (await import(url)) as { default?: unknown };
   } catch (e) {
     const err = e as Error;
     throw new Error(`failed to load pipeline ${file}: ${err.message}`, { cause: e });

@@ -141,8 +141,10 @@ function plugin(inputs) {
         const data = readFileSync(a.path);
         record(a.path, data, st);
         if (a.path.endsWith('.json')) return { contents: data, loader: 'json' };
+        // `define` maps import.meta.url to __sluiceUrl in code only (not in strings); this line,
+        // first so that line numbers stay the source's, gives each module its own value.
         const url = JSON.stringify(relative(ROOT, a.path).split(sep).join('/').replace(/\.ts$/, '.js'));
-        return { contents: data.toString('utf8').replace(/\bimport\.meta\.url\b/g, `(__sluiceDist + ${url})`), loader: 'ts' };
+        return { contents: `const __sluiceUrl = __sluiceDist + ${url}; ${data.toString('utf8')}`, loader: 'ts' };
       });
       b.onEnd(() => {
         // A changed version of an inlined package makes the build stale like a changed source.
@@ -175,7 +177,7 @@ export async function build() {
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     banner: { js: BANNER },
-    define: { __SLUICE_TEST_BUILD__: 'false' },
+    define: { __SLUICE_TEST_BUILD__: 'false', 'import.meta.url': '__sluiceUrl' },
     plugins: [plugin(inputs)],
     format: 'esm',
     platform: 'node',

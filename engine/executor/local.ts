@@ -26,6 +26,24 @@ export function defaultWorkers(): number {
   return Math.max(1, availableParallelism());
 }
 
+/**
+ * How long the first task of a stage runs before more workers are started:
+ * `SLUICE_WORKER_RAMP_MS`, default 250 ms; 0 starts them all at once.
+ *
+ * Why: a worker costs about 0.45 s of CPU to start (Node, Sluice's API, tsx, the pipeline) before
+ * it runs anything. A stage whose tasks all finish within a quarter second on one worker (small
+ * inputs, an incremental rerun that skips every task) would pay that again for each extra worker
+ * and gain nothing; a real stage, with tasks of seconds or more, gets its full parallelism a
+ * quarter second later.
+ */
+export function workerRampMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.SLUICE_WORKER_RAMP_MS;
+  if (raw === undefined || raw === '') return 250;
+  const ms = Number(raw);
+  if (!Number.isFinite(ms) || ms < 0) throw new Error(`SLUICE_WORKER_RAMP_MS must be a number of milliseconds ≥ 0 (got ${JSON.stringify(raw)})`);
+  return ms;
+}
+
 interface Slot {
   child: ChildProcess;
   ready: boolean;
@@ -38,7 +56,16 @@ interface Slot {
 export class LocalExecutor implements Executor {
   private readonly slots: Slot[] = [];
 
-  constructor(readonly workers: number = defaultWorkers()) {
+  /**
+   * @param workers the most worker processes at once (default: the machine's cores).
+   * @param rampMs with no idle worker to reuse, a stage starts one worker, and the others up to
+   *   `workers` only if tasks are still queued `rampMs` after its first task began (default
+   *   `workerRampMs()`, 250 ms; 0: all at once).
+   */
+  constructor(
+    readonly workers: number = defaultWorkers(),
+    readonly rampMs: number = workerRampMs(),
+  ) {
     if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a positive integer (got ${workers})`);
   }
 
@@ -81,12 +108,21 @@ export class LocalExecutor implements Executor {
       }
     };
 
+    // Workers started for this stage beyond the first wait for the ramp (see workerRampMs).
+    let stageSlots = 0;
+    let ramp: NodeJS.Timeout | undefined;
+    const grow = () => {
+      const more = Math.min(n - stageSlots, queue.length);
+      for (let i = 0; i < more; i++) this.slots.push(this.spawn(onMessage, onExit));
+      stageSlots += Math.max(0, more);
+    };
     const dispatch = (slot: Slot) => {
       const index = queue.shift();
       if (index === undefined) {
         if (running === 0) finish();
         return;
       }
+      if (running === 0 && ramp === undefined && stageSlots < n) ramp = setTimeout(grow, this.rampMs);
       slot.busy = { stage: job.stage, index };
       running++;
       const msg: ToWorker = { type: 'task', file: job.file, workdir: job.workdir, baseDir: job.baseDir, stage: job.stage, index, fingerprints: job.fingerprints };
@@ -142,17 +178,21 @@ export class LocalExecutor implements Executor {
       });
     };
 
-    // Idle workers from earlier stages are reused (each loads the pipeline once per run);
-    // more are started up to min(workers, tasks).
+    // Idle workers from earlier stages are reused (each loads the pipeline once per run); with
+    // none, one is started, and more up to min(workers, tasks) after the ramp or at once (rampMs 0).
     const reuse = this.slots.filter((s) => !s.busy).slice(0, n);
     for (const s of reuse) {
       s.onMessage = onMessage;
       s.onExit = onExit;
     }
-    for (let i = reuse.length; i < n; i++) this.slots.push(this.spawn(onMessage, onExit));
+    stageSlots = reuse.length;
+    const now = this.rampMs === 0 ? n - stageSlots : Math.min(n - stageSlots, stageSlots === 0 ? 1 : 0);
+    for (let i = 0; i < now; i++) this.slots.push(this.spawn(onMessage, onExit));
+    stageSlots += now;
     if (n === 0) finish();
     for (const s of reuse) if (s.ready) dispatch(s);
     await done;
+    clearTimeout(ramp);
     for (const s of this.slots) {
       s.onMessage = undefined;
       s.onExit = undefined;

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { runCli, startProcess, tempProject } from '../helpers/cli.ts';
 import { REPO } from '../helpers/data.ts';
 import { loadPipeline } from '../../engine/load.ts';
+import { preparePipelineImport } from '../../engine/modules/pipeline-imports.ts';
 import * as source from '../../index.ts';
 
 /**
@@ -60,6 +61,9 @@ test('a source-mode process (the tests) loads the same pipeline against the .ts 
   const { file } = project();
   const p = await loadPipeline(file);
   assert.equal(p.name, 'modules');
+  // Imported by hand too, as a user's module: tsx and the resolve hook when the process lacks them
+  // (npm test runs compiled tests; loadPipeline itself may have used the compiled-pipeline cache).
+  await preparePipelineImport(file);
   const mod = (await import(pathToFileURL(file).href)) as { engine: unknown };
   assert.equal(mod.engine, source.pipeline, "'sluice' and dist/index.js resolved to the sources this process runs");
 });

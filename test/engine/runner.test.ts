@@ -100,7 +100,8 @@ test('output is byte-identical for --workers 1 and --workers 4', async () => {
   writeTestPipeline(dir, { workdir: 'runs/w1' }, 'p1.ts');
   writeTestPipeline(dir, { workdir: 'runs/w4' }, 'p4.ts');
   const a = await runCli(['run', 'p1.ts', '--workers', '1'], { cwd: dir });
-  const b = await runCli(['run', 'p4.ts', '--workers', '4'], { cwd: dir });
+  // All four workers at once (no ramp), so the tasks really run in parallel.
+  const b = await runCli(['run', 'p4.ts', '--workers', '4'], { cwd: dir, env: { SLUICE_WORKER_RAMP_MS: '0' } });
   assert.equal(a.code, 0, a.stderr);
   assert.equal(b.code, 0, b.stderr);
   // Plans hold absolute URIs of the workdir; everything else must match byte for byte.

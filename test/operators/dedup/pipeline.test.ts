@@ -43,7 +43,8 @@ export default pipeline({ name: 'dd', workdir: 'runs/default' }, (p) => {
     else runs.push(['2', `s3://${await makeBucket('sluice-dedup')}/dd`]);
     const outs = [];
     for (const [workers, workdir] of runs) {
-      const r = await runCli(['run', 'pipeline.ts', '--json', '--workers', workers, '--workdir', workdir], { cwd: dir });
+      // Every worker at once (no ramp), so the tasks really run in parallel.
+      const r = await runCli(['run', 'pipeline.ts', '--json', '--workers', workers, '--workdir', workdir], { cwd: dir, env: { SLUICE_WORKER_RAMP_MS: '0' } });
       assert.equal(r.code, 0, r.stderr);
       const s = JSON.parse(r.stdout) as RunSummary;
       assert.deepEqual(

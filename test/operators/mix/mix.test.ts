@@ -12,6 +12,7 @@ import { planMixture } from '../../../operators/mix/plan.ts';
 import { isMixInfo } from '../../../operators/mix/describe.ts';
 import { loadTokenizer } from '../../../operators/tokenize/load.ts';
 import { run, status } from '../../../engine/runner.ts';
+import { LocalExecutor } from '../../../engine/executor/local.ts';
 import { storage } from '../../../engine/storage/index.ts';
 import { readDocsParquet } from '../../../engine/parquet.ts';
 import type { Doc, Manifest } from '../../../engine/types.ts';
@@ -115,7 +116,8 @@ test('mix stage: draws by tokens, repeats whole docs with their repeat index, re
   const dir = project();
   const file = join(dir, 'pipeline.ts');
   const one = await run(file, { workers: 1, progress: 'none', workdir: join(dir, 'w1') });
-  const four = await run(file, { workers: 4, progress: 'none', workdir: join(dir, 'w4') });
+  // Four workers at once (no ramp), so the tasks really run in parallel.
+  const four = await run(file, { executor: new LocalExecutor(4, 0), progress: 'none', workdir: join(dir, 'w4') });
   const mixDir = one.stages.find((s) => s.stage === 'mix')!.dir;
   const docs = await stageDocs(mixDir);
   const m = await storage.readJson<Manifest>(join(mixDir, 'manifest.json'));
