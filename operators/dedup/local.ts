@@ -6,22 +6,17 @@
  * (through the streaming operators in `apply.ts`), and what the tests use to run the exact stage
  * code the pipeline engine runs, with any number of concurrent tasks.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, writeFile as fsWriteFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { storage } from '../../engine/storage/index.ts';
 import type { AuditSink, CustomStage, CustomTaskContext, Dataset, Doc, Json, Manifest, ManifestFile, PipelineBuilder, StageExpansion, StageInfo, StageInput, StageRef, StageRefs } from '../../engine/types.ts';
-import { lines } from './parts.ts';
+import { JsonlEncoder, readJsonlDocs } from './jsonl-io.ts';
 
 /** Serialises a doc as one JSON line (typed-array tokens become arrays). */
 export function docToLine(d: Doc): string {
   return JSON.stringify(d.tokens ? { ...d, tokens: Array.from(d.tokens) } : d);
-}
-
-function lineToDoc(l: string): Doc {
-  const d = JSON.parse(l) as Doc & { tokens?: number[] };
-  return d.tokens ? { ...d, tokens: Uint32Array.from(d.tokens) } : (d as Doc);
 }
 
 /** A dataset over local JSONL files (one per task), the local runner's doc format. */
@@ -45,18 +40,7 @@ export function jsonlDataset(stage: string, dir: string, files: string[], manife
     files: () => files,
     async *readDocs(which = files, opts = {}) {
       const size = opts.batchSize ?? 256;
-      for (const f of which) {
-        let batch: Doc[] = [];
-        for await (const l of lines(createReadStream(f) as AsyncIterable<Uint8Array>)) {
-          if (!l) continue;
-          batch.push(lineToDoc(l));
-          if (batch.length >= size) {
-            yield batch;
-            batch = [];
-          }
-        }
-        if (batch.length) yield batch;
-      }
+      for (const f of which) yield* readJsonlDocs(f, size);
     },
   };
 }
@@ -65,12 +49,14 @@ export function jsonlDataset(stage: string, dir: string, files: string[], manife
 export async function writeJsonl(path: string, docs: AsyncIterable<Doc[]> | Iterable<Doc[]>): Promise<number> {
   const ws = createWriteStream(path);
   let rows = 0;
+  const enc = new JsonlEncoder();
   for await (const batch of docs) {
-    let s = '';
-    for (const d of batch) s += docToLine(d) + '\n';
+    for (const d of batch) enc.add(d);
     rows += batch.length;
-    if (!ws.write(s)) await once(ws, 'drain');
+    // Handed to the stream in pieces of ≥ 1 MiB.
+    if (enc.length >= 1 << 20 && !ws.write(enc.take())) await once(ws, 'drain');
   }
+  if (enc.length) ws.write(enc.take());
   ws.end();
   await once(ws, 'finish');
   return rows;

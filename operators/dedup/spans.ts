@@ -100,10 +100,12 @@ export function applyOrderedCuts(audit: AuditSink, operator: string, doc: Doc, n
   }
   spans--; // the sentinel pass at i = n opened no span
   out += text.slice(at);
-  if (out.trim().length === 0) {
+  // What trim() removes is exactly \s: no trimmed copy is made to find out.
+  if (!/\S/.test(out)) {
     audit.drop(operator, { ...doc, text: out }, reasons.emptied, undefined, { spans, removedChars: len - out.length });
     return null;
   }
+  if (!('tokens' in doc)) return { ...doc, text: out };
   const { tokens: _t, ...rest } = doc;
   return { ...rest, text: out };
 }

@@ -163,9 +163,10 @@ const C4 = 0xa1e38b93;
 
 /**
  * MurmurHash3 x86_128 of the code units `text[start, end)`, two code units per 32-bit lane
- * word, into `out` (4 words). Distinct keys collide with probability ~2^-128 per pair.
+ * word, into `out[at..at+4)` (default `at` 0). Distinct keys collide with probability ~2^-128
+ * per pair.
  */
-export function hashRange(text: string, start: number, end: number, out: Uint32Array, seed = 0): Uint32Array {
+export function hashRange(text: string, start: number, end: number, out: Uint32Array, seed = 0, at = 0): Uint32Array {
   let h1 = seed | 0;
   let h2 = seed | 0;
   let h3 = seed | 0;
@@ -235,9 +236,9 @@ export function hashRange(text: string, start: number, end: number, out: Uint32A
   h2 = (h2 + h1) | 0;
   h3 = (h3 + h1) | 0;
   h4 = (h4 + h1) | 0;
-  out[0] = h1 >>> 0;
-  out[1] = h2 >>> 0;
-  out[2] = h3 >>> 0;
-  out[3] = h4 >>> 0;
+  out[at] = h1 >>> 0;
+  out[at + 1] = h2 >>> 0;
+  out[at + 2] = h3 >>> 0;
+  out[at + 3] = h4 >>> 0;
   return out;
 }
