@@ -146,8 +146,7 @@ export class JsonlEncoder {
     }
     this.byte(123);
     let first = true;
-    for (const k of Object.keys(d)) {
-      const v = (d as unknown as Record<string, unknown>)[k];
+    for (const [k, v] of Object.entries(d) as Array<[string, unknown]>) {
       if (typeof v === 'string') {
         this.key(k, first);
         this.string(v);
