@@ -16,10 +16,10 @@
  * external, resolved from node_modules as before (native and WebAssembly packages, and those
  * required lazily by `engine/modules/lazy.ts`, must stay single copies of their own).
  *
- * `import.meta.url` in Sluice's sources is replaced by the URL the file would have in a
- * file-per-module dist/ (`<dist>/engine/executor/local.js`), computed from the output file's own
- * URL by a one-line banner, so code that locates files next to itself (the worker, the resolve
- * hook, the package root) behaves as before wherever esbuild put it.
+ * `import.meta.url` in Sluice's sources becomes (esbuild `define`, so in code, not in strings)
+ * the URL the file would have in a file-per-module dist/ (`<dist>/engine/executor/local.js`),
+ * built from the output file's own URL (a one-line banner), so code that locates files next to
+ * itself (the worker, the resolve hook, the package root) behaves as before wherever esbuild put it.
  *
  * Run by `npm install` (the `prepare` script), `npm test` (`pretest`) and `npm run build`;
  * `cli/bin.js` also runs it when a source file is newer than the last build, so an edited `.ts` is
@@ -136,7 +136,8 @@ function plugin(inputs) {
         return undefined;
       });
       b.onLoad({ filter: /\.(ts|json)$/ }, (a) => {
-        if (a.path.includes(`${sep}node_modules${sep}`)) return undefined;
+        // A bundled package's own JSON is left to esbuild (the repository itself may sit under a node_modules/).
+        if (relative(ROOT, a.path).split(sep)[0] === 'node_modules') return undefined;
         const st = statSync(a.path);
         const data = readFileSync(a.path);
         record(a.path, data, st);

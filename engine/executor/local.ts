@@ -31,10 +31,11 @@ export function defaultWorkers(): number {
  * `SLUICE_WORKER_RAMP_MS`, default 1000 ms; 0 starts them all at once.
  *
  * Why: a worker costs about 0.45 s of CPU to start (Node, Sluice's API, tsx, the pipeline) before
- * it runs anything. A stage whose tasks all finish within a quarter second on one worker (small
- * inputs, an incremental rerun that skips every task) would pay that again for each extra worker
- * and gain nothing; a real stage, with tasks of seconds or more, gets its full parallelism a
- * quarter second later.
+ * it runs anything. A stage whose tasks all finish within a second on one worker (small inputs,
+ * an incremental rerun that skips every task) would pay that again for each extra worker and gain
+ * nothing; a real stage, with tasks of many seconds, gets its full parallelism a second later.
+ * At 250 ms, 40 of the 94 runs of a test suite still started a second worker: on a busy machine a
+ * fresh worker's first task (which loads parquet-wasm and the stage's code) outlasts it.
  */
 export function workerRampMs(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.SLUICE_WORKER_RAMP_MS;
