@@ -1,6 +1,7 @@
 /**
  * `pipelines/post-training.ts` end to end with tiny knobs (5 pretraining steps, 3 SFT steps, 40
- * pairs, 2 instructions judged with answers of at most 4 tokens), both ways of getting its base
+ * pairs, 2 instructions judged with answers of at most 4 tokens, held-out losses over one batch),
+ * both ways of getting its base
  * model:
  *
  * 1. none named (`POSTTRAIN_BASE=none`, as when the quickstart was never run): the base is
@@ -22,7 +23,7 @@ import type { RunSummary, StageSummary } from '../../engine/runner.ts';
 
 const skip = needData('alpaca-eval', 'baseline_gpt4_1106_preview.model_outputs.json') || needData('post-training', 'hh-rlhf-harmless-base', 'test.jsonl.gz') || needData('wikitext2-tokens');
 
-const KNOBS = { POSTTRAIN_BASE_STEPS: '5', POSTTRAIN_SFT_STEPS: '3', POSTTRAIN_PAIRS: '40', POSTTRAIN_DPO_EPOCHS: '1', POSTTRAIN_JUDGE_LIMIT: '2', POSTTRAIN_JUDGE_TOKENS: '4', SLUICE_DATA_MIRROR: SHARED_DATA };
+const KNOBS = { POSTTRAIN_BASE_STEPS: '5', POSTTRAIN_SFT_STEPS: '3', POSTTRAIN_PAIRS: '40', POSTTRAIN_DPO_EPOCHS: '1', POSTTRAIN_JUDGE_LIMIT: '2', POSTTRAIN_JUDGE_TOKENS: '4', POSTTRAIN_EVAL_BATCHES: '1', SLUICE_DATA_MIRROR: SHARED_DATA };
 
 /** The post-training contract of a run's summary; returns the stages by name. */
 function checkRun(s: RunSummary, judge: RegExp): Record<string, StageSummary> {
