@@ -1,0 +1,2 @@
+/** See test-files.js. */
+export function testFiles(opts?: { built?: boolean }): string[];
