@@ -1,2 +1,0 @@
-/** See test-files.js. */
-export function testFiles(opts?: { built?: boolean }): string[];
