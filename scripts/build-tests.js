@@ -23,10 +23,10 @@
  * Run by `npm test` (`pretest`, after scripts/build.js). A single test file still runs from
  * source: `node --import tsx --conditions=sluice-source --test test/x.test.ts`.
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT } from './build.js';
+import { ROOT, writeOutputs } from './build.js';
 
 /** The test build's output folder (git-ignored). */
 export const TEST_DIST = join(ROOT, 'dist-test');
@@ -48,20 +48,6 @@ export function typeScriptFiles() {
   };
   walk(ROOT, true);
   return out.sort();
-}
-
-/** Writes `data` to `path` unless it already holds it (through a temporary file and a rename). */
-function writeAtomic(path, data) {
-  try {
-    if (readFileSync(path).equals(data)) return false;
-  } catch {
-    // absent: write it
-  }
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-  return true;
 }
 
 /** Keeps every import external (one output per source), rewritten as the module comment says. */
@@ -112,26 +98,7 @@ export async function buildTests() {
     write: false,
     logLevel: 'error',
   });
-  const keep = new Set();
-  let written = 0;
-  for (const f of r.outputFiles) {
-    keep.add(f.path);
-    if (writeAtomic(f.path, Buffer.from(f.contents))) written++;
-  }
-  const removeOld = (dir) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) removeOld(p);
-      else if (e.name.endsWith('.js') && !keep.has(p)) unlinkSync(p);
-    }
-  };
-  removeOld(TEST_DIST);
-  return written;
-}
-
-/** The compiled path of a test file given relative to the root (`test/x.test.ts` → `dist-test/test/x.test.js`). */
-export function compiledTest(file) {
-  return relative(ROOT, join(TEST_DIST, file.replace(/\.ts$/, '.js'))).split(sep).join('/');
+  return writeOutputs(r.outputFiles, TEST_DIST);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

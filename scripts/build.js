@@ -160,6 +160,28 @@ function plugin(inputs) {
 }
 
 /**
+ * Writes esbuild's in-memory `outputs` (each only if its bytes changed) and deletes every other
+ * `.js`/`.js.map` under `dir`: outputs of sources that are gone. Returns the number written.
+ */
+export function writeOutputs(outputs, dir) {
+  const keep = new Set();
+  let written = 0;
+  for (const f of outputs) {
+    keep.add(f.path);
+    if (writeAtomic(f.path, Buffer.from(f.contents))) written++;
+  }
+  const removeOld = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) removeOld(p);
+      else if (/\.js(\.map)?$/.test(e.name) && !keep.has(p)) unlinkSync(p);
+    }
+  };
+  removeOld(dir);
+  return written;
+}
+
+/**
  * Builds dist/ from the sources; resolves to the number of files written. Outputs that the build
  * no longer makes (old chunks, removed sources) are removed.
  */
@@ -188,20 +210,7 @@ export async function build() {
     write: false,
     logLevel: 'error',
   });
-  const keep = new Set();
-  let written = 0;
-  for (const f of r.outputFiles) {
-    keep.add(f.path);
-    if (writeAtomic(f.path, Buffer.from(f.contents))) written++;
-  }
-  const removeOld = (dir) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) removeOld(p);
-      else if (/\.js(\.map)?$/.test(e.name) && !keep.has(p)) unlinkSync(p);
-    }
-  };
-  removeOld(DIST);
+  const written = writeOutputs(r.outputFiles, DIST);
   const sorted = Object.fromEntries(Object.entries(inputs).sort(([a], [b]) => (a < b ? -1 : 1)));
   writeAtomic(STAMP, Buffer.from(JSON.stringify({ inputs: sorted }, null, 1) + '\n'));
   return written;
