@@ -20,10 +20,11 @@
  * Cache: `<SLUICE_CACHE or ~/.cache/sluice>/pipelines/<sha256>.mjs`, keyed by the file's path and
  * content, this Sluice's index, esbuild's version and COMPILE_VERSION; written through a temporary
  * file and a rename, so concurrent processes (a run and its workers) never read half a file. A
- * cache that cannot be written falls back to tsx.
+ * cache that cannot be written falls back to tsx. At most CACHE_LIMIT entries stay, the least
+ * recently used pruned first.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -32,6 +33,14 @@ import { COMPILED, DIST_ROOT, PACKAGE_ROOT, TEST_BUILD, TEST_BUILD_ROOT } from '
 
 /** Bump when the compiled form changes, so old cache entries are not reused. */
 const COMPILE_VERSION = '1';
+
+/**
+ * The cache keeps at most this many compiled pipelines: every edit of a pipeline, and every
+ * pipeline a test writes to a temporary folder, is a new entry (a test run adds ~150).
+ * When a write takes it past the limit, the least recently used go, down to PRUNE_TO.
+ */
+export const CACHE_LIMIT = 256;
+const PRUNE_TO = 192;
 
 const BUILTINS = new Set(builtinModules);
 
@@ -70,7 +79,10 @@ export async function compiledPipelineUrl(file: string): Promise<string | undefi
   const index = ownIndex();
   const key = createHash('sha256').update([COMPILE_VERSION, version, process.versions.node, index, file, source].join('\0')).digest('hex');
   const out = join(cacheDir(), `${key.slice(0, 32)}.mjs`);
-  if (existsSync(out)) return enable(out);
+  if (existsSync(out)) {
+    touch(out);
+    return enable(out);
+  }
 
   const own = sluicePaths();
   let outside = false;
@@ -128,7 +140,36 @@ export async function compiledPipelineUrl(file: string): Promise<string | undefi
   } catch {
     return undefined;
   }
+  prune(dirname(out));
   return enable(out);
+}
+
+/** Marks a cache entry as used now (its mtime orders the pruning); a failure only loses that. */
+function touch(file: string): void {
+  try {
+    const now = new Date();
+    utimesSync(file, now, now);
+  } catch {
+    // read-only cache: entries are still used, only not reordered
+  }
+}
+
+/** Deletes the least recently used entries of `dir` beyond CACHE_LIMIT, down to PRUNE_TO. Best effort: another process may prune at the same time. */
+function prune(dir: string): void {
+  try {
+    const names = readdirSync(dir).filter((n) => n.endsWith('.mjs'));
+    if (names.length <= CACHE_LIMIT) return;
+    const aged = names.map((n) => ({ path: join(dir, n), t: statSync(join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 })).sort((a, b) => a.t - b.t);
+    for (const e of aged.slice(0, names.length - PRUNE_TO)) {
+      try {
+        unlinkSync(e.path);
+      } catch {
+        // already gone
+      }
+    }
+  } catch {
+    // an unreadable cache folder is left as it is
+  }
 }
 
 /** Switches source maps on (as tsx does) and returns the URL of `out`. */

@@ -4,11 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, SLUICE } from '../helpers/cli.ts';
 import { REPO } from '../helpers/data.ts';
+import { CACHE_LIMIT } from '../../engine/modules/pipeline-compile.ts';
 
 /** A pipeline of one map stage over `data/in.jsonl` that tags docs with `import.meta` values and may throw. */
 function pipelineText(sluice: string, extra = ''): string {
@@ -80,5 +81,27 @@ test('a pipeline with a relative import of a TypeScript helper loads through tsx
   const r = await runCli(['run', 'pipeline.ts', '--json'], { cwd: dir, env: { SLUICE_CACHE: cache } });
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(cached(cache), [], 'not compiled: tsx loaded it');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('the cache keeps at most CACHE_LIMIT compiled pipelines, dropping the least recently used', async () => {
+  const { dir, cache } = project(pipelineText('sluice'), ['one']);
+  const folder = join(cache, 'pipelines');
+  mkdirSync(folder, { recursive: true });
+  // CACHE_LIMIT old entries, then one used recently: the new compile prunes the oldest.
+  const old = new Date(Date.now() - 86_400_000);
+  for (let i = 0; i < CACHE_LIMIT; i++) {
+    const f = join(folder, `old${String(i).padStart(4, '0')}.mjs`);
+    writeFileSync(f, 'export default 1;\n');
+    utimesSync(f, old, old);
+  }
+  writeFileSync(join(folder, 'recent.mjs'), 'export default 1;\n');
+  const r = await runCli(['status', 'pipeline.ts'], { cwd: dir, env: { SLUICE_CACHE: cache } });
+  assert.equal(r.code, 0, r.stderr);
+  const left = cached(cache);
+  assert.ok(left.length < CACHE_LIMIT, `${left.length} entries left`);
+  assert.ok(existsSync(join(folder, 'recent.mjs')), 'the recently used entry stays');
+  assert.ok(!existsSync(join(folder, 'old0000.mjs')), 'the oldest entry went');
+  assert.equal(left.filter((f) => !f.startsWith('old') && f !== 'recent.mjs').length, 1, 'the new compile is kept');
   rmSync(dir, { recursive: true, force: true });
 });
