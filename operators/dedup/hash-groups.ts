@@ -16,7 +16,7 @@
 import type { CustomStage, CustomTaskContext, Doc, Json, StageExpansion, StageRef } from '../../engine/types.ts';
 import { mergeRunBatches } from './extsort.ts';
 import { fileTasks, resourceOptions } from '../expansion.ts';
-import { filesMatching, groupHex, outputRunSorter, pad, scratchRunSorter, writeRunsPerFile } from './parts.ts';
+import { filesMatching, groupHex, outputRunSorter, pad, perFileRunSorter } from './parts.ts';
 import { applyRowActions, type RowAction } from './rows.ts';
 
 /** A document's group key and keeper rank (lower rank is kept; ties: input order). */
@@ -92,7 +92,9 @@ async function groupsTask(ctx: CustomTaskContext, spec: HashGroupsSpec): Promise
   const hashes = ctx.inputs[0]!;
   const part = ctx.index;
   const runs = filesMatching(hashes, new RegExp(`^run-t\\d+-s\\d+-p${pad(part, 4)}\\.run$`));
-  const { sorter: drops, runs: localRuns } = await scratchRunSorter(ctx, 'drops', { keyWords: 2, bufferMB: spec.bufferMB });
+  // Drops sorted by [file, row], spilled straight as each input file's runs.
+  const files = filesMatching(hashes, /^hash-t\d+\.json$/).length;
+  const drops = perFileRunSorter(ctx, `drops-g${pad(part, 4)}`, { keyWords: 2, files, bufferMB: spec.bufferMB });
   let cur: Uint32Array | null = null;
   let keeper: [string, string | null] = ['', null];
   let groups = 0;
@@ -107,11 +109,9 @@ async function groupsTask(ctx: CustomTaskContext, spec: HashGroupsSpec): Promise
     }
     dropped++;
     const details = { group: groupHex(cur[0]!, cur[1]!), keptId: keeper[0], keptUrl: keeper[1] };
-    await drops.add(0, [k[6]!, k[7]!], enc.encode(JSON.stringify(details)));
+    await drops.add(k[6]!, [k[6]!, k[7]!], enc.encode(JSON.stringify(details)));
   }
   await drops.finish();
-  // Per input file, one sorted sequence of drops in parts (each part itself a sorted run).
-  await writeRunsPerFile(ctx, localRuns, { keyWords: 2, fanIn: spec.fanIn, prefix: `drops-g${pad(part, 4)}` });
   await ctx.writeFile(`groups-g${pad(part, 4)}.json`, JSON.stringify({ partition: part, groups, dropped }));
   ctx.setInfo({ [`partition${part}`]: { groups, dropped } });
 }

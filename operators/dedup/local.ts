@@ -14,11 +14,6 @@ import { storage } from '../../engine/storage/index.ts';
 import type { AuditSink, CustomStage, CustomTaskContext, Dataset, Doc, Json, Manifest, ManifestFile, PipelineBuilder, StageExpansion, StageInfo, StageInput, StageRef, StageRefs } from '../../engine/types.ts';
 import { JsonlEncoder, readJsonlDocs } from './jsonl-io.ts';
 
-/** Serialises a doc as one JSON line (typed-array tokens become arrays). */
-export function docToLine(d: Doc): string {
-  return JSON.stringify(d.tokens ? { ...d, tokens: Array.from(d.tokens) } : d);
-}
-
 /** A dataset over local JSONL files (one per task), the local runner's doc format. */
 export function jsonlDataset(stage: string, dir: string, files: string[], manifest?: Manifest): Dataset {
   const m: Manifest = manifest ?? {

@@ -26,9 +26,9 @@ import { parseConfig } from '../../engine/operator.ts';
 import { toJson } from '../../engine/json.ts';
 import type { CustomTaskContext, Doc, StageExpansion } from '../../engine/types.ts';
 import { BloomFilter } from './bloom.ts';
-import { ExternalSorter, mergeRunColumns } from './extsort.ts';
+import { mergeRunColumns } from './extsort.ts';
 import { fileTasks, resourceOptions, stageMaker } from '../expansion.ts';
-import { filesMatching, groupHex, outputRunSorter, pad } from './parts.ts';
+import { filesMatching, groupHex, outputRunSorter, pad, perFileRunSorter } from './parts.ts';
 import { RowCutReader } from './row-cuts.ts';
 import { applyOrderedCuts, auditFlow, type CutReasons, type SpanDetails } from './spans.ts';
 import { hashRange, newUnits, parseUnit, splitUnits, type UnitKind } from './units.ts';
@@ -111,16 +111,9 @@ async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): 
 async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
   const part = ctx.index;
   const runs = filesMatching(ctx.inputs[0]!, new RegExp(`^run-t\\d+-s\\d+-p${pad(part, 4)}\\.run$`));
-  // Cuts are sorted by [file, row, unit] with one partition per input file, and each spill is
-  // written straight as that file's runs for the filter stage to merge: no scratch runs merged
-  // and rewritten per file (a second pass over every cut).
+  // Cuts sorted by [file, row, unit], spilled straight as each input file's runs.
   const files = filesMatching(ctx.inputs[0]!, /^hash-t\d+\.json$/).length;
-  const cuts = new ExternalSorter({
-    keyWords: 3,
-    partitions: Math.max(1, files),
-    bufferBytes: Math.floor(cfg.bufferMB * 1048576),
-    spill: (file, run, bytes, records) => ctx.writeFile(`cuts-g${pad(part, 4)}-f${pad(file)}-p${pad(run)}.run`, bytes, records),
-  });
+  const cuts = perFileRunSorter(ctx, `cuts-g${pad(part, 4)}`, { keyWords: 3, files, bufferMB: cfg.bufferMB });
   // The current hash group (first four key words) and its first record's payload (the kept id).
   const cur = new Uint32Array(4);
   let started = false;

@@ -6,9 +6,7 @@
  */
 import type { CustomTaskContext, Dataset } from '../../engine/types.ts';
 import { storage } from '../../engine/storage/index.ts';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ExternalSorter, mergeRunColumns } from './extsort.ts';
+import { ExternalSorter } from './extsort.ts';
 
 /** Zero-padded decimal, the naming convention of every dedup artifact. */
 export function pad(n: number, width = 5): string {
@@ -159,74 +157,19 @@ export function outputRunSorter(ctx: CustomTaskContext, opts: { keyWords: number
 }
 
 /**
- * An external sorter that spills its runs to local scratch files under `<task tmp>/<name>/`
- * (not task output: they are merged within the same task); `runs` lists their paths in spill order.
+ * An external sorter of records keyed `[file, …]`, partitioned by input file (`files` of them),
+ * whose sorted runs become files of the task's output named `<prefix>-f<file>-p<run>.run`: each
+ * spill is written straight as the runs of the files it holds, for the next stage to merge only
+ * its own file's. Push records with partition = `key[0]`. (Sorting into local scratch runs and
+ * merging them per file afterwards took a second pass over every record.)
  */
-export async function scratchRunSorter(ctx: CustomTaskContext, name: string, opts: { keyWords: number; bufferMB: number }): Promise<{ sorter: ExternalSorter; runs: string[] }> {
-  const scratch = join(ctx.tmpDir, name);
-  await mkdir(scratch, { recursive: true });
-  const runs: string[] = [];
-  const sorter = new ExternalSorter({
+export function perFileRunSorter(ctx: CustomTaskContext, prefix: string, opts: { keyWords: number; files: number; bufferMB: number }): ExternalSorter {
+  return new ExternalSorter({
     keyWords: opts.keyWords,
+    partitions: Math.max(1, opts.files),
     bufferBytes: Math.floor(opts.bufferMB * 1048576),
-    spill: async (_p, run, bytes) => {
-      const path = join(scratch, `${name}-${pad(run)}.run`);
-      await storage.write(path, bytes);
-      runs.push(path);
-    },
+    spill: (file, run, bytes, records) => ctx.writeFile(`${prefix}-f${pad(file)}-p${pad(run)}.run`, bytes, records),
   });
-  return { sorter, runs };
-}
-
-/**
- * Merges sorted local runs whose keys start with an input file index and writes, per file, one
- * sorted sequence of parts `<prefix>-f<file>-NNNNN.run` (16 MiB each) into the task's output, so
- * the next stage reads only its own file's records. Records are encoded straight into the part
- * buffer from the columnar merge (no array per record); parts end where `PartWriter` would end them.
- */
-export async function writeRunsPerFile(ctx: CustomTaskContext, runs: string[], opts: { keyWords: number; fanIn: number; prefix: string }): Promise<void> {
-  const kw = opts.keyWords;
-  const partBytes = 16 << 20;
-  let file = -1;
-  let part = 0;
-  let buf = new Uint8Array(1 << 20);
-  let dv = new DataView(buf.buffer);
-  let size = 0;
-  let rows = 0;
-  const flush = async (): Promise<void> => {
-    if (size === 0) return;
-    await ctx.writeFile(`${opts.prefix}-f${pad(file)}-p${pad(part)}.run`, buf.slice(0, size), rows);
-    part++;
-    size = 0;
-    rows = 0;
-  };
-  for await (const b of mergeRunColumns(runs, { keyWords: kw, fanIn: opts.fanIn, tmpDir: ctx.tmpDir })) {
-    const keys = b.keys;
-    const pays = b.payloads;
-    for (let i = 0; i < b.count; i++) {
-      if (keys[i * kw] !== file) {
-        await flush();
-        file = keys[i * kw]!;
-        part = 0;
-      }
-      const ps = b.payloadStart[i]!;
-      const pe = b.payloadStart[i + 1]!;
-      const len = 4 + 4 * kw + (pe - ps);
-      if (size > 0 && size + len > partBytes) await flush();
-      if (size + len > buf.length) {
-        const grown = new Uint8Array(Math.max(buf.length * 2, size + len));
-        grown.set(buf.subarray(0, size));
-        buf = grown;
-        dv = new DataView(buf.buffer);
-      }
-      dv.setUint32(size, pe - ps, true);
-      for (let w = 0; w < kw; w++) dv.setUint32(size + 4 + 4 * w, keys[i * kw + w]!, true);
-      for (let j = ps, o = size + 4 + 4 * kw; j < pe; j++, o++) buf[o] = pays[j]!;
-      size += len;
-      rows++;
-    }
-  }
-  await flush();
 }
 
 /**
