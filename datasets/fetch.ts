@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { sluiceCacheRoot } from '../engine/cache-root.ts';
 import { lazyPackage } from '../engine/modules/lazy.ts';
 
 const undici = lazyPackage<typeof import('undici')>('undici');
@@ -31,7 +31,7 @@ export interface FetchOptions {
 
 /** The default cache directory. */
 export function cacheDir(opts: FetchOptions = {}): string {
-  return opts.cache ?? process.env.SLUICE_CACHE ?? join(homedir(), '.cache', 'sluice');
+  return opts.cache ?? sluiceCacheRoot();
 }
 
 /** sha256 of a file, streamed. */

@@ -26,9 +26,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { sluiceCacheRoot } from '../cache-root.ts';
 import { COMPILED, DIST_ROOT, PACKAGE_ROOT, TEST_BUILD, TEST_BUILD_ROOT } from './package-root.ts';
 
 /** Bump when the compiled form changes, so old cache entries are not reused. */
@@ -54,10 +54,6 @@ function sluicePaths(): Set<string> {
   return new Set([join(PACKAGE_ROOT, 'index.ts'), join(DIST_ROOT, 'index.js'), join(TEST_BUILD_ROOT, 'index.js')]);
 }
 
-/** The cache folder for compiled pipelines. */
-function cacheDir(): string {
-  return join(process.env.SLUICE_CACHE ?? join(homedir(), '.cache', 'sluice'), 'pipelines');
-}
 
 /**
  * The `file:` URL of `file` compiled to a cached ES module, or undefined when this process should
@@ -78,7 +74,7 @@ export async function compiledPipelineUrl(file: string): Promise<string | undefi
   const version = (createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version;
   const index = ownIndex();
   const key = createHash('sha256').update([COMPILE_VERSION, version, process.versions.node, index, file, source].join('\0')).digest('hex');
-  const out = join(cacheDir(), `${key.slice(0, 32)}.mjs`);
+  const out = join(sluiceCacheRoot(), 'pipelines', `${key.slice(0, 32)}.mjs`);
   if (existsSync(out)) {
     touch(out);
     return enable(out);
