@@ -122,10 +122,24 @@ async function stageDocs(summary: RunSummary, stage: string): Promise<Doc[]> {
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
+/** The shard manifest of a megatron shard stage. */
+async function shardManifest(summary: RunSummary, stage: string): Promise<ShardManifest> {
+  return storage.readJson<ShardManifest>(storage.join(summary.stages.find((s) => s.stage === stage)!.dir, 'shards.json'));
+}
+
+/** Megatron's reader over every shard of these stages, in one Python process (~4 s of CPU each: torch). */
+async function megatronReadStages(summary: RunSummary, stages: string[], env: NodeJS.ProcessEnv = {}): Promise<Record<string, Read>> {
+  const prefixes: string[] = [];
+  for (const st of stages) {
+    const m = await shardManifest(summary, st);
+    prefixes.push(...[...m.train, ...m.val].map((s) => s.prefix!));
+  }
+  return megatronRead(prefixes, env);
+}
+
 /** Checks a megatron shard set against the encoded docs: Megatron's reader returns every document, in the seeded order. */
-async function checkShards(summary: RunSummary, stage: string, input: string, o: { dtype: string; shuffle: boolean; seed: number; shardTokens: number }, env: NodeJS.ProcessEnv = {}) {
-  const dir = summary.stages.find((s) => s.stage === stage)!.dir;
-  const m = await storage.readJson<ShardManifest>(storage.join(dir, 'shards.json'));
+async function checkShards(summary: RunSummary, stage: string, input: string, o: { dtype: string; shuffle: boolean; seed: number; shardTokens: number }, got: Record<string, Read>) {
+  const m = await shardManifest(summary, stage);
   const docs = (await stageDocs(summary, input)).filter((d) => d.tokens!.length > 0);
   assert.equal(m.layout, 'megatron');
   assert.equal(m.dtype, o.dtype);
@@ -134,7 +148,6 @@ async function checkShards(summary: RunSummary, stage: string, input: string, o:
   assert.equal(m.droppedTokens, 0);
   const shards = [...m.train, ...m.val];
   assert.ok(m.train.length >= 3 && m.val.length >= 1, `${m.train.length} train, ${m.val.length} val shards`);
-  const got = megatronRead(shards.map((s) => s.prefix!), env);
   const all: number[][] = [];
   const writeDir = summary.stages.find((s) => s.stage === `${stage}.write`)!.dir;
   const files = new Map((await storage.readJson<Manifest>(storage.join(writeDir, 'manifest.json'))).files.map((f) => [f.path, f]));
@@ -178,9 +191,10 @@ test('shard.tokens megatron: Megatron-LM reads every document back (uint16 for G
   const r = await runCli(['run', 'pipeline.ts', '--json', '--workers', '2'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout) as RunSummary;
-  const m = await checkShards(summary, 'm0', 'encoded', { dtype: 'uint16', shuffle: true, seed: 5, shardTokens: 2000 });
+  const got = await megatronReadStages(summary, ['m0', 'm1']);
+  const m = await checkShards(summary, 'm0', 'encoded', { dtype: 'uint16', shuffle: true, seed: 5, shardTokens: 2000 }, got);
   assert.match((await storage.readJson<Manifest>(join(summary.stages.find((s) => s.stage === 'm0')!.dir, 'manifest.json'))).info!.summary as string, new RegExp(`in ${m.sequences.train + m.sequences.val} documents \\(uint16, megatron\\), from ${m.docs} docs`));
-  await checkShards(summary, 'm1', 'encodedWide', { dtype: 'int32', shuffle: false, seed: 0, shardTokens: 2000 });
+  await checkShards(summary, 'm1', 'encodedWide', { dtype: 'int32', shuffle: false, seed: 0, shardTokens: 2000 }, got);
   // Nothing half-written: no temporary files beside the shards.
   const writeDir = summary.stages.find((s) => s.stage === 'm0.write')!.dir;
   assert.deepEqual(readdirSync(writeDir).filter((f) => !/^(train|val)-\d{5}\.(bin|idx)$|^manifest\.json$|^_/.test(f)), []);
@@ -194,7 +208,7 @@ test('shard.tokens megatron on an s3:// workdir: Megatron-LM\'s S3 reader return
   const r = await runCli(['run', 'pipeline.ts', '--json', '--workers', '2', '--workdir', `s3://${bucket}/runs`], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout) as RunSummary;
-  const m = await checkShards(summary, 'm0', 'encodedWide', { dtype: 'int32', shuffle: true, seed: 9, shardTokens: 2500 });
+  const m = await checkShards(summary, 'm0', 'encodedWide', { dtype: 'int32', shuffle: true, seed: 9, shardTokens: 2500 }, await megatronReadStages(summary, ['m0']));
   assert.match(m.train[0]!.prefix!, new RegExp(`^s3://${bucket}/runs/m0\\.write/`));
 });
 
@@ -241,31 +255,65 @@ test('shard.tokens megatron: seqLen is refused (documents are whole), and the S3
   assert.throws(() => shard.tokens({ tokenizer: 'gpt2', format: 'megatron', shardTokens: 50_000_000_000 }), /10,000 parts/);
 });
 
-/** Megatron's own IndexedDatasetBuilder writes `prefix` with these documents (each a list of sequences). */
+/**
+ * Megatron's own IndexedDatasetBuilder writes each set: `prefix` with these documents (each a list
+ * of sequences). One Python process for all of them: each one imports torch, ~4 s of CPU.
+ */
 const BUILDER = `
 import json, sys, numpy, torch
 from megatron.core.datasets.indexed_dataset import IndexedDatasetBuilder
-prefix, dtype, docs = sys.argv[1], getattr(numpy, sys.argv[2]), json.loads(sys.argv[3])
-b = IndexedDatasetBuilder(prefix + ".bin", dtype=dtype)
-for doc in docs:
-    for seq in doc:
-        b.add_item(torch.tensor(seq, dtype=torch.int64))
-    b.end_document()
-b.finalize(prefix + ".idx")
+for s in json.load(sys.stdin):
+    b = IndexedDatasetBuilder(s["prefix"] + ".bin", dtype=getattr(numpy, s["dtype"]))
+    for doc in s["docs"]:
+        for seq in doc:
+            b.add_item(torch.tensor(seq, dtype=torch.int64))
+        b.end_document()
+    b.finalize(s["prefix"] + ".idx")
 `;
 
-function megatronWrite(prefix: string, dtype: string, docs: number[][][]): void {
-  const r = spawnSync(PY, ['-c', BUILDER, prefix, dtype, JSON.stringify(docs)], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: REFERENCE } });
+function megatronWrite(sets: Array<{ prefix: string; dtype: string; docs: number[][][] }>): void {
+  const r = spawnSync(PY, ['-c', BUILDER], { input: JSON.stringify(sets), encoding: 'utf8', env: { ...process.env, PYTHONPATH: REFERENCE } });
   assert.equal(r.status, 0, r.stderr);
+}
+
+/** Texts of the `small` set, whose documents are their GPT-2 tokens. */
+const SMALL_TEXTS = Array.from({ length: 40 }, (_, i) => `Document ${i}: the weir holds ${i * 3} barrels and the wheel turns.`);
+/** The s3:// test's documents. */
+const C_DOCS = Array.from({ length: 300 }, (_, i) => [Array.from({ length: 1 + (i % 13) }, (_, j) => (i * 31 + j) % 65000)]);
+
+let fixtures: Promise<{ dir: string; small: number[][][] }> | undefined;
+/**
+ * The sets the read.megatron tests read, written by Megatron once for all of them (in the test
+ * file's order, the first one that needs them): `small` (multi-sequence and empty documents),
+ * `wide` (int32, ids beyond GPT-2's vocabulary), `c` (the s3:// test's), `ok` (the malformed-index test's).
+ */
+function megatronFixtures(): Promise<{ dir: string; small: number[][][] }> {
+  fixtures ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-mwrite-'));
+    const tok = await loadTokenizer('gpt2');
+    const small = SMALL_TEXTS.map((t, i) => (i === 7 ? [] : i % 5 === 0 ? [[...tok.encode(t.slice(0, 12))], [...tok.encode(t.slice(12))]] : [[...tok.encode(t)]]));
+    megatronWrite([
+      { prefix: join(dir, 'small'), dtype: 'uint16', docs: small },
+      { prefix: join(dir, 'wide'), dtype: 'int32', docs: [[[70000, 1, 2]], [[3]], [[0, 100276]]] },
+      { prefix: join(dir, 'c'), dtype: 'uint16', docs: C_DOCS },
+      { prefix: join(dir, 'ok'), dtype: 'uint16', docs: [[[1, 2, 3]], [[4, 5]]] },
+    ]);
+    return { dir, small };
+  })();
+  return fixtures;
+}
+
+/** Copies the Megatron-written sets `names` (.bin and .idx) into `dir`. */
+function copySets(from: string, dir: string, names: string[]): void {
+  for (const n of names) for (const ext of ['bin', 'idx']) writeFileSync(join(dir, `${n}.${ext}`), readFileSync(join(from, `${n}.${ext}`)));
 }
 
 test('read.megatron reads what Megatron-LM\'s IndexedDatasetBuilder wrote: multi-sequence and empty documents, split into parts', { skip: skipPy }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-mread-'));
   const tok = await loadTokenizer('gpt2');
-  const texts = Array.from({ length: 40 }, (_, i) => `Document ${i}: the weir holds ${i * 3} barrels and the wheel turns.`);
-  const docs: number[][][] = texts.map((t, i) => (i === 7 ? [] : i % 5 === 0 ? [[...tok.encode(t.slice(0, 12))], [...tok.encode(t.slice(12))]] : [[...tok.encode(t)]]));
-  megatronWrite(join(dir, 'small'), 'uint16', docs);
-  megatronWrite(join(dir, 'wide'), 'int32', [[[70000, 1, 2]], [[3]], [[0, 100276]]]);
+  const texts = SMALL_TEXTS;
+  const { dir: written, small: docs } = await megatronFixtures();
+  copySets(written, dir, ['small', 'wide']);
   // A tiny splitBytes: many parts, every document read exactly once, in order.
   const { out, audit } = await readSource(read.megatron([join(dir, 'small.idx'), join(dir, 'wide')], { tokenizer: 'gpt2', splitBytes: 64 }));
   assert.equal(out.length, 40 + 1, 'the wide docs with ids ≥ GPT-2\'s vocabulary are skipped');
@@ -306,8 +354,8 @@ test('read.megatron from s3:// with ranged reads', { skip: skipPy }, async (t) =
   const s3 = await needS3();
   if (s3) return t.skip(s3);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-mread-'));
-  const docs = Array.from({ length: 300 }, (_, i) => [Array.from({ length: 1 + (i % 13) }, (_, j) => (i * 31 + j) % 65000)]);
-  megatronWrite(join(dir, 'c'), 'uint16', docs);
+  const docs = C_DOCS;
+  copySets((await megatronFixtures()).dir, dir, ['c']);
   const bucket = await makeBucket('sluice-mread');
   for (const ext of ['bin', 'idx']) await storage.write(`s3://${bucket}/corpus/c.${ext}`, readFileSync(join(dir, `c.${ext}`)));
   const src = read.megatron(`s3://${bucket}/corpus/*.idx`, { splitBytes: 1024 });
@@ -319,7 +367,7 @@ test('read.megatron from s3:// with ranged reads', { skip: skipPy }, async (t) =
 
 test('read.megatron: a malformed index fails with an error naming the file', { skip: skipPy }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-mbad-'));
-  megatronWrite(join(dir, 'ok'), 'uint16', [[[1, 2, 3]], [[4, 5]]]);
+  copySets((await megatronFixtures()).dir, dir, ['ok']);
   const idx = readFileSync(join(dir, 'ok.idx'));
   const bin = readFileSync(join(dir, 'ok.bin'));
   const bad = (name: string, idxBytes: Uint8Array, binBytes: Uint8Array | null = bin) => {
