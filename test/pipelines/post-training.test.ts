@@ -1,5 +1,5 @@
 /**
- * `pipelines/post-training.ts` end to end with tiny knobs (5 pretraining steps, 3 SFT steps, 40
+ * `pipelines/post-training.ts` end to end with tiny knobs (5 pretraining steps, 3 SFT steps, 20
  * pairs, 2 instructions judged with answers of at most 4 tokens, held-out losses over one batch),
  * both ways of getting its base
  * model:
@@ -23,7 +23,7 @@ import type { RunSummary, StageSummary } from '../../engine/runner.ts';
 
 const skip = needData('alpaca-eval', 'baseline_gpt4_1106_preview.model_outputs.json') || needData('post-training', 'hh-rlhf-harmless-base', 'test.jsonl.gz') || needData('wikitext2-tokens');
 
-const KNOBS = { POSTTRAIN_BASE_STEPS: '5', POSTTRAIN_SFT_STEPS: '3', POSTTRAIN_PAIRS: '40', POSTTRAIN_DPO_EPOCHS: '1', POSTTRAIN_JUDGE_LIMIT: '2', POSTTRAIN_JUDGE_TOKENS: '4', POSTTRAIN_EVAL_BATCHES: '1', SLUICE_DATA_MIRROR: SHARED_DATA };
+const KNOBS = { POSTTRAIN_BASE_STEPS: '5', POSTTRAIN_SFT_STEPS: '3', POSTTRAIN_PAIRS: '20', POSTTRAIN_DPO_EPOCHS: '1', POSTTRAIN_JUDGE_LIMIT: '2', POSTTRAIN_JUDGE_TOKENS: '4', POSTTRAIN_EVAL_BATCHES: '1', SLUICE_DATA_MIRROR: SHARED_DATA };
 
 /** The post-training contract of a run's summary; returns the stages by name. */
 function checkRun(s: RunSummary, judge: RegExp): Record<string, StageSummary> {
@@ -33,9 +33,9 @@ function checkRun(s: RunSummary, judge: RegExp): Record<string, StageSummary> {
   const dpo = by.dpo!.info!;
   assert.equal(dpo.reward_accuracy_before, 0.5, 'policy = reference before training: every reward 0');
   assert.ok(typeof dpo.reward_accuracy_after === 'number' && dpo.reward_accuracy_after >= 0 && dpo.reward_accuracy_after <= 1);
-  // The first 40 pairs of the file, 20% held out by pair.
-  assert.equal(by.pairs!.docsOut, 40);
-  assert.equal(dpo.pairs, 32);
+  // The first 20 pairs of the file, 20% held out by pair.
+  assert.equal(by.pairs!.docsOut, 20);
+  assert.equal(dpo.pairs, 16);
   assert.ok(existsSync(join(by.dpo!.dir, 'report.html')));
   // The judged instructions were kept out of SFT.
   assert.equal(by['sft-data']!.docsOut, 805 - 2);
