@@ -54,7 +54,7 @@ export function typeScriptFiles() {
  * Packages imported by their bare name that load as one pre-bundled file each,
  * `dist-test/_vendor/<name>.js`, instead of from node_modules file by file: the packages dist/
  * inlines that Sluice imports by name. apache-arrow is 154 files and zod 99; with them
- * bundled, importing dist-test/index.js costs 0.20 s of CPU instead of 0.35 s (2-core machine,
+ * bundled, importing dist-test/index.js costs 0.24 s of CPU instead of 0.35 s (2-core machine,
  * 2026-12-06), in each of the ~145 test processes. Every compiled file, test or source, imports
  * the same bundle, so a process holds one copy of each package (arrow's `instanceof` holds).
  */
