@@ -12,6 +12,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 function walk(dir) {
   const out = [];
@@ -23,6 +24,12 @@ function walk(dir) {
   return out;
 }
 
-const built = process.argv.includes('--built');
-const files = walk('test').sort();
-process.stdout.write(files.map((f) => (built ? `dist-test/${f.replace(/\.ts$/, '.js')}` : f)).join('\n') + '\n');
+/** The test files under `test/` (relative to the working directory), sorted; with `built`, their compiled copies under dist-test/. */
+export function testFiles(built = false) {
+  const files = walk('test').sort();
+  return files.map((f) => (built ? `dist-test/${f.replace(/\.ts$/, '.js')}` : f));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.stdout.write(testFiles(process.argv.includes('--built')).join('\n') + '\n');
+}
