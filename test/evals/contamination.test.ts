@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { loadBenchmark, type Benchmark, type ChoiceItem, type EvalItem } from '../../operators/read/benchmarks.ts';
 import { buildIndex, ContaminationScanner, contaminationReport, reportMarkdown, normalizeWords, itemTexts } from '../../evals/contamination/index.ts';
 import { overlapKinds } from '../../evals/contamination/report.ts';
+import { hashWords, UnitBuffer } from '../../formats/contamination/normalize.ts';
 import { dataPath, needData } from '../helpers/data.ts';
 
 const choice = (id: string, question: string, choices: string[], gold = 0, index = 0): ChoiceItem => ({ kind: 'choice', benchmark: 'b', id, index, source: 'mem', query: question, question, choices, gold });
@@ -14,6 +15,29 @@ const words = (n: number, prefix: string) => Array.from({ length: n }, (_, i) =>
 test('GPT-3 normalisation: lowercase, punctuation removed without splitting, whitespace split', () => {
   assert.deepEqual(normalizeWords("Don't STOP—now!  It's   “quoted”, well-known.\n\tEnd"), ['dont', 'stopnow', 'its', 'quoted', 'wellknown', 'end']);
   assert.deepEqual(normalizeWords('Ünïcode ÉTÉ 東京 x\u200by'), ['ünïcode', 'été', '東京', 'xy']);
+});
+
+/** Checks that hashing splits `text` into the words normalizeWords gives, unit for unit (the index keeps only the text and normalises it when a match is shown). */
+function sameSplit(text: string, buf: UnitBuffer): void {
+  const words = normalizeWords(text);
+  const n = hashWords(text, buf);
+  assert.equal(n, words.length, JSON.stringify(text.slice(0, 80)));
+  for (let i = 0; i < n; i++) assert.deepEqual(normalizeWords(text.slice(buf.start[i], buf.end[i])), [words[i]], `unit ${i} of ${JSON.stringify(text.slice(0, 80))}`);
+}
+
+test('hashing and normalizeWords split every text alike: fuzzed Unicode, and MMLU test questions', { skip: needData('mc-eval') }, async () => {
+  const buf = new UnitBuffer();
+  const pieces = ['a', 'B', ' ', '\n', '\t', "'", '—', '“', '.', '東', 'É', '\u200b', '\u00a0', '😀', '\ud800', '-', '3', 'ß', 'İ'];
+  fc.assert(fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 40 }), (xs) => sameSplit(xs.join(''), buf)), { numRuns: 2000 });
+  fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 60 }), (t) => sameSplit(t, buf)), { numRuns: 1000 });
+  const mmlu = await loadBenchmark(dataPath('mc-eval', 'mmlu/test'));
+  // Every text the same count; every 10th item unit by unit (all of them: 0.75 s).
+  mmlu.items.forEach((it, i) => {
+    for (const t of itemTexts(it, 'both')) {
+      if (i % 10 === 0) sameSplit(t, buf);
+      else assert.equal(hashWords(t, buf), normalizeWords(t).length, JSON.stringify(t.slice(0, 80)));
+    }
+  });
 });
 
 test('item n-grams: matched count, fraction, rule (any vs 70%) and provenance', () => {
