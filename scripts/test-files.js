@@ -1,7 +1,5 @@
-#!/usr/bin/env node
 /**
- * Prints the test files of `npm test`, one per line, sorted (with `--built`, their compiled copies
- * under dist-test/).
+ * The test files of `npm test` (scripts/test.js), sorted, as their compiled copies under dist-test/.
  *
  * The order is the one `node --test` uses anyway: it sorts the files it is given (Node 20), so an
  * earlier "slowest folders first" list here never took effect. Measured 2026-12-06 through
@@ -12,7 +10,6 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 function walk(dir) {
   const out = [];
@@ -24,12 +21,9 @@ function walk(dir) {
   return out;
 }
 
-/** The test files under `test/` (relative to the working directory), sorted; with `built`, their compiled copies under dist-test/. */
-export function testFiles(built = false) {
-  const files = walk('test').sort();
-  return files.map((f) => (built ? `dist-test/${f.replace(/\.ts$/, '.js')}` : f));
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.stdout.write(testFiles(process.argv.includes('--built')).join('\n') + '\n');
+/** The compiled copies under dist-test/ of the test files under `test/` (relative to the working directory), sorted. */
+export function testFiles() {
+  return walk('test')
+    .sort()
+    .map((f) => `dist-test/${f.replace(/\.ts$/, '.js')}`);
 }

@@ -22,7 +22,7 @@ import { testFiles } from './test-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-test-run-'));
 const keep = process.env.SLUICE_TEST_KEEP_TMP === '1';
-const args = ['--conditions=sluice-source', '--test', '--test-concurrency=4', '--test-timeout=600000', ...process.argv.slice(2), ...testFiles(true)];
+const args = ['--conditions=sluice-source', '--test', '--test-concurrency=4', '--test-timeout=600000', ...process.argv.slice(2), ...testFiles()];
 const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, TMPDIR: dir } });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => {

@@ -6,9 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { COMPILED, MODULE_EXT, TEST_BUILD, TEST_BUILD_ROOT } from '../modules/package-root.ts';
+import { COMPILED, TEST_BUILD, ownEntry } from '../modules/package-root.ts';
 import { storage } from '../storage/index.ts';
 import { taskId } from '../runtime.ts';
 import type { FromWorker, ToWorker } from './worker.ts';
@@ -18,7 +16,7 @@ import type { Executor, ExecutorEvents, StageJob } from './types.ts';
 // (loadPipeline registers tsx when the pipeline is TypeScript); from source, it loads through tsx
 // (resolved from this package, so it works from any cwd) and, like the tests, sees 'sluice' as
 // the sources. In npm test's compiled copy (TEST_BUILD) it is that copy's plain-JavaScript worker.
-const WORKER = TEST_BUILD ? join(TEST_BUILD_ROOT, 'engine', 'executor', 'worker.js') : fileURLToPath(new URL(`./worker${MODULE_EXT}`, import.meta.url));
+const WORKER = ownEntry('engine/executor/worker');
 const WORKER_ARGS = COMPILED ? [] : TEST_BUILD ? ['--conditions=sluice-source'] : ['--import', import.meta.resolve('tsx'), '--conditions=sluice-source'];
 
 /** Default worker count: the machine's available parallelism. */

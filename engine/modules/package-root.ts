@@ -18,8 +18,6 @@ export const PACKAGE_ROOT = fileURLToPath(new URL(COMPILED ? '../../../' : '../.
 /** The compiled tree, `<root>/dist`: the entry points at their sources' paths, the rest in `dist/chunks/`. */
 export const DIST_ROOT = join(PACKAGE_ROOT, 'dist');
 
-/** The extension of this copy's own modules: `.js` compiled, `.ts` from source. */
-export const MODULE_EXT = COMPILED ? '.js' : '.ts';
 
 declare const __SLUICE_TEST_BUILD__: boolean | undefined;
 
@@ -32,3 +30,14 @@ export const TEST_BUILD: boolean = typeof __SLUICE_TEST_BUILD__ !== 'undefined' 
 
 /** npm test's compiled copy, `<root>/dist-test`, one `.js` per `.ts`. */
 export const TEST_BUILD_ROOT = join(PACKAGE_ROOT, 'dist-test');
+
+/**
+ * The file of one of this copy's entry points (scripts/build.js ENTRIES), named by its source path
+ * without extension (`'index'`, `'engine/executor/worker'`, `'engine/modules/redirect-hook'`):
+ * `dist-test/<rel>.js` under npm test, `dist/<rel>.js` compiled, `<rel>.ts` from source. Only the
+ * entry points have a dist/ file of their own; everything else is bundled into `dist/chunks/`.
+ */
+export function ownEntry(rel: string): string {
+  if (TEST_BUILD) return join(TEST_BUILD_ROOT, `${rel}.js`);
+  return COMPILED ? join(DIST_ROOT, `${rel}.js`) : join(PACKAGE_ROOT, `${rel}.ts`);
+}

@@ -29,7 +29,7 @@ import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sluiceCacheRoot } from '../cache-root.ts';
-import { COMPILED, DIST_ROOT, PACKAGE_ROOT, TEST_BUILD, TEST_BUILD_ROOT } from './package-root.ts';
+import { COMPILED, DIST_ROOT, PACKAGE_ROOT, TEST_BUILD, TEST_BUILD_ROOT, ownEntry } from './package-root.ts';
 
 /** Bump when the compiled form changes, so old cache entries are not reused. */
 const COMPILE_VERSION = '1';
@@ -43,11 +43,6 @@ export const CACHE_LIMIT = 256;
 const PRUNE_TO = 192;
 
 const BUILTINS = new Set(builtinModules);
-
-/** This process's copy of Sluice's API, which a compiled pipeline imports. */
-function ownIndex(): string {
-  return join(TEST_BUILD ? TEST_BUILD_ROOT : DIST_ROOT, 'index.js');
-}
 
 /** The files that name Sluice's API by path. */
 function sluicePaths(): Set<string> {
@@ -72,7 +67,8 @@ export async function compiledPipelineUrl(file: string): Promise<string | undefi
   if (/\bimport\.meta\b(?!\.(?:url|dirname|filename)\b)/.test(source)) return undefined;
   // esbuild's version from its package.json: its API is only loaded when something is compiled.
   const version = (createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version;
-  const index = ownIndex();
+  // This process's copy of Sluice's API, which the compiled pipeline imports.
+  const index = ownEntry('index');
   const key = createHash('sha256').update([COMPILE_VERSION, version, process.versions.node, index, file, source].join('\0')).digest('hex');
   const out = join(sluiceCacheRoot(), 'pipelines', `${key.slice(0, 32)}.mjs`);
   if (existsSync(out)) {

@@ -8,8 +8,7 @@
  */
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { join } from 'node:path';
-import { COMPILED, MODULE_EXT, PACKAGE_ROOT, TEST_BUILD, TEST_BUILD_ROOT } from './package-root.ts';
+import { COMPILED, PACKAGE_ROOT, TEST_BUILD, ownEntry } from './package-root.ts';
 import type { RedirectData } from './redirect-hook.ts';
 
 let tsx = false;
@@ -31,7 +30,7 @@ export async function preparePipelineImport(file: string): Promise<void> {
     // Load Sluice's API (what the pipeline imports) before any hook is registered: with hooks on,
     // every module load goes through them; importing the API took 0.92 s CPU under tsx's hooks
     // against 0.49 s without. The pipeline's own import then finds it loaded.
-    await import(TEST_BUILD ? pathToFileURL(join(TEST_BUILD_ROOT, 'index.js')).href : 'sluice');
+    await import(pathToFileURL(ownEntry('index')).href);
   }
   if (plainJs && !tsx && isTypeScript(file)) {
     const api = await import('tsx/esm/api');
@@ -40,7 +39,7 @@ export async function preparePipelineImport(file: string): Promise<void> {
   }
   if (!redirect) {
     const data: RedirectData = { root: pathToFileURL(PACKAGE_ROOT).href.replace(/\/?$/, '/'), compiled: COMPILED, testBuild: TEST_BUILD };
-    register(TEST_BUILD ? pathToFileURL(join(TEST_BUILD_ROOT, 'engine', 'modules', 'redirect-hook.js')) : new URL(`./redirect-hook${MODULE_EXT}`, import.meta.url), { data });
+    register(pathToFileURL(ownEntry('engine/modules/redirect-hook')), { data });
     redirect = true;
   }
 }
