@@ -2,8 +2,8 @@
  * Parquet I/O for datasets: apache-arrow builds the columns, parquet-wasm encodes them (zstd,
  * no dictionary: DESIGN.md measured 37.6 MB/s; on unique web text dictionary encoding cost 30%
  * and only grew the file). Writes stream row groups to an atomic writer, so a task's memory is
- * one row group whatever its output size; reads stream record batches from a local file (S3
- * objects are first copied to the task's scratch directory, then read the same way).
+ * bounded by a few row groups whatever its output size; reads stream record batches from a local
+ * file (S3 objects are first copied to the task's scratch directory, then read the same way).
  *
  * The doc dataset schema and its row codec live in formats/doc.ts; this module is file I/O.
  */
@@ -20,9 +20,9 @@ import { isRemote, storage, type AtomicWriter } from './storage/index.ts';
 import { lazyPackage } from './modules/lazy.ts';
 import { DOC_SCHEMA, docColumns, docsToTable, tableToDocs, type DocColumn } from '../formats/doc.ts';
 
-/** Rows per row group; 8,192 web docs is ~40 MB of text, the memory a writer holds at most. */
+/** Rows per row group (the encoder's limit, and where DocParquetWriter cuts its tables). */
 export const ROW_GROUP_ROWS = 8192;
-/** A row group is also cut once its text reaches this many bytes. */
+/** A row group is also cut at this many bytes: DocParquetWriter's text, the encoder's row group. */
 export const ROW_GROUP_BYTES = 32 * 1024 * 1024;
 
 /** The chunks of a web ReadableStream (parquet-wasm's streams are untyped web streams). */
@@ -52,10 +52,19 @@ export const parquetWasm = lazyPackage<typeof PQ>('parquet-wasm/node');
 
 function writerProperties(): PQ.WriterProperties {
   // Built per file: parquet-wasm consumes the properties object it is given.
+  //
+  // The row-group limits are what bound a writer's memory: parquet-wasm's stream encoder keeps
+  // the row group in progress (every column chunk) in WebAssembly memory until it reaches one of
+  // them, whatever the batches it is handed. With a limit of 2^30 rows a whole file was one row
+  // group held to the end: writing 327,680 docs (88 MB of Parquet) grew the process's external
+  // memory by 258 MB, and a 1 GB paragraph dedup's peak RSS was 1,046 MiB (exact) and 649 MiB
+  // (Bloom) above base, against 432 and 351 with these limits (bench/subdoc.bench.ts growth rows).
+  // With them, writing 819,200 such docs (219 MB) keeps external memory at 69–102 MB throughout.
   return new (parquetWasm().WriterPropertiesBuilder)()
     .setCompression(parquetWasm().Compression.ZSTD)
     .setDictionaryEnabled(false)
-    .setMaxRowGroupSize(1 << 30)
+    .setMaxRowGroupSize(ROW_GROUP_ROWS)
+    .setMaxRowGroupBytes(ROW_GROUP_BYTES)
     .setCreatedBy('sluice')
     .build();
 }
@@ -68,8 +77,9 @@ export interface WrittenFile {
 }
 
 /**
- * Streams Arrow tables into one Parquet file behind an atomic writer. Each `write(table)`
- * becomes one row group. `close()` commits the file and returns its rows, size and sha256.
+ * Streams Arrow tables into one Parquet file behind an atomic writer. The encoder cuts row
+ * groups at `ROW_GROUP_ROWS` rows or `ROW_GROUP_BYTES` bytes, across `write` calls (a table of
+ * 8,192 rows is one row group). `close()` commits the file and returns its rows, size and sha256.
  */
 export class ParquetStreamWriter {
   private queue: PQ.RecordBatch[] = [];
@@ -106,7 +116,7 @@ export class ParquetStreamWriter {
     this.pump.catch(() => {});
   }
 
-  /** Appends a table (one row group). Empty tables are skipped once the schema is known. */
+  /** Appends a table's rows. Empty tables are skipped once the schema is known. */
   async write(table: arrow.Table): Promise<void> {
     if (table.numRows === 0 && this.schemaWritten) return;
     const wasm = parquetWasm().Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
