@@ -6,19 +6,25 @@
  *    lines repeat): CPU seconds → MB/s of text per core, exact and Bloom modes (median of 3 runs),
  *    each with the in-memory test audit and with the pipeline's Parquet audit writer; the core
  *    (split + MurmurHash3-128 of every line) alone; and the floor every end-to-end row pays, a
- *    pass-through of the same JSONL files (read and write every doc). Goal ≥ 50 MB/s per core.
- * 2. Suffix array construction, each size in a fresh process (bench/sa-child.ts `sharded`): SA-IS
+ *    pass-through of the same JSONL files (read and write every doc); and both modes with the
+ *    Parquet audit on corpora where 20% and 0% of lines come from repeating runs, since the cost
+ *    per removed span is most of the end-to-end time. Goal ≥ 50 MB/s per core.
+ * 2. Growth: both modes with the Parquet audit at 10 MB, 100 MB and 1 GB of the same corpus
+ *    (streamed to disk), each in a fresh process (bench/para-child.ts): MB/s per core and peak
+ *    RSS above base.
+ * 3. Suffix array construction, each size in a fresh process (bench/sa-child.ts `sharded`): SA-IS
  *    per shard of SUBDOC_BENCH_SA_SHARD tokens (default 2^20, as dedup.substrings), then the
  *    k-way repeat merge streamed from disk: CPU MB/s of uint16 tokens for each, and peak RSS
  *    above the process's state before the work, as a multiple of the input. Goal ≥ 5 MB/s per
  *    core, peak ≤ 10× input.
  *
- * Knobs: SUBDOC_BENCH_PARTS ("paragraphs,sa"), SUBDOC_BENCH_PARA_MB (text MB, default 32),
+ * Knobs: SUBDOC_BENCH_PARTS ("paragraphs,growth,sa"), SUBDOC_BENCH_PARA_MB (text MB, default 32),
+ * SUBDOC_BENCH_PARA_GROWTH_MB (default "10,100,1000"),
  * SUBDOC_BENCH_SA_MB (token MB per size, default "10,30,100,300,1000"), SUBDOC_BENCH_SA_SHARD. CPU seconds, not wall time:
  * the 2-core machine is shared and loaded.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bench, BenchRow } from './harness.ts';
@@ -32,10 +38,11 @@ import { BloomFilter } from '../operators/dedup/bloom.ts';
 import { ExternalSorter } from '../operators/dedup/extsort.ts';
 
 const HERE = import.meta.dirname;
-const parts = (process.env.SUBDOC_BENCH_PARTS ?? 'paragraphs,sa').split(',');
+const parts = (process.env.SUBDOC_BENCH_PARTS ?? 'paragraphs,growth,sa').split(',');
 const paraMB = Number(process.env.SUBDOC_BENCH_PARA_MB ?? 32);
 const saSizes = (process.env.SUBDOC_BENCH_SA_MB ?? '10,30,100,300,1000').split(',').map(Number);
 const saShard = Number(process.env.SUBDOC_BENCH_SA_SHARD ?? 1 << 20);
+const paraGrowthSizes = (process.env.SUBDOC_BENCH_PARA_GROWTH_MB ?? '10,100,1000').split(',').map(Number);
 
 function cpu<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const c0 = process.cpuUsage();
@@ -45,20 +52,30 @@ function cpu<T>(fn: () => Promise<T>): Promise<[T, number]> {
   });
 }
 
-function corpus(dir: string, mb: number): { paths: string[]; texts: string[]; bytes: number } {
+/**
+ * The paragraph corpus's documents, in order, until `mb` MB of text: 40 Shakespeare lines each,
+ * a share `runs` (default 70%) from a run of consecutive lines at a random start (so lines repeat
+ * across documents) and the rest random lines with a random number appended (mostly unique).
+ * The same seeded sequence for every size, so a smaller corpus is a prefix of a larger one.
+ */
+function* paraTexts(mb: number, runs = 0.7): Generator<string> {
   const lines = readFileSync(join(HERE, '../../shared/data/tinyshakespeare/input.txt'), 'utf8').split('\n');
   let seed = 7;
   const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
-  const texts: string[] = [];
   let bytes = 0;
   while (bytes < mb * 1e6) {
     const out: string[] = [];
     const s = Math.floor(rnd() * (lines.length - 40));
-    for (let i = 0; i < 40; i++) out.push(rnd() < 0.7 ? lines[s + i]! : lines[Math.floor(rnd() * lines.length)]! + ` ${Math.floor(rnd() * 1e6)}`);
+    for (let i = 0; i < 40; i++) out.push(rnd() < runs ? lines[s + i]! : lines[Math.floor(rnd() * lines.length)]! + ` ${Math.floor(rnd() * 1e6)}`);
     const t = out.join('\n');
-    texts.push(t);
     bytes += Buffer.byteLength(t);
+    yield t;
   }
+}
+
+function corpus(dir: string, mb: number, runs = 0.7): { paths: string[]; texts: string[]; bytes: number } {
+  const texts = [...paraTexts(mb, runs)];
+  const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
   mkdirSync(join(dir, 'in'), { recursive: true });
   const paths: string[] = [];
   const per = Math.ceil(texts.length / 4);
@@ -68,6 +85,83 @@ function corpus(dir: string, mb: number): { paths: string[]; texts: string[]; by
     paths.push(p);
   }
   return { paths, texts, bytes };
+}
+
+/**
+ * Writes `mb` MB of the paragraph corpus under `dir/in` as JSONL files of ~32 MB of text each
+ * (streamed: the corpus is never in memory); returns its text bytes, documents and lines.
+ */
+export function writeParaCorpus(dir: string, mb: number): { bytes: number; docs: number; lines: number } {
+  mkdirSync(join(dir, 'in'), { recursive: true });
+  let bytes = 0;
+  let docs = 0;
+  let lines = 0;
+  let file = -1;
+  let fileBytes = Infinity;
+  let fd = -1;
+  let chunk: string[] = [];
+  const flush = () => {
+    if (chunk.length) writeSync(fd, chunk.join(''));
+    chunk = [];
+  };
+  for (const text of paraTexts(mb)) {
+    if (fileBytes >= 32e6) {
+      if (fd >= 0) {
+        flush();
+        closeSync(fd);
+      }
+      fd = openSync(join(dir, 'in', `part-${String(++file).padStart(4, '0')}.jsonl`), 'w');
+      fileBytes = 0;
+    }
+    chunk.push(JSON.stringify({ id: `f${file}-${docs}`, text, meta: {} }) + '\n');
+    if (chunk.length >= 1000) flush();
+    const b = Buffer.byteLength(text);
+    bytes += b;
+    fileBytes += b;
+    docs++;
+    lines += 40;
+  }
+  flush();
+  closeSync(fd);
+  return { bytes, docs, lines };
+}
+
+/**
+ * `dedup.paragraphs` from 10 MB to 1 GB (SUBDOC_BENCH_PARA_GROWTH_MB), both modes with the
+ * Parquet audit, each size and mode in a fresh process (bench/para-child.ts): CPU MB/s and the
+ * peak RSS above the process's base, to show throughput and memory as the corpus grows.
+ */
+function paraGrowth(): { rows: BenchRow[]; note: string } {
+  const rows: BenchRow[] = [];
+  const table: string[] = [];
+  for (const mb of paraGrowthSizes) {
+    const dir = mkdtempSync(join(tmpdir(), 'subdoc-growth-'));
+    try {
+      const c = writeParaCorpus(dir, mb);
+      const mbIn = c.bytes / 1e6;
+      for (const mode of ['exact', 'bloom'] as const) {
+        let r: { cpuS: number; spans: number; peakAboveBase: number };
+        try {
+          r = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(HERE, 'para-child.ts'), dir, mode, String(c.lines)], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim());
+        } catch (e) {
+          table.push(`| ${mb} MB | ${mode} | failed: ${(e as Error).message.split('\n')[0]} | | | |`);
+          continue;
+        }
+        rows.push({ name: `dedup.paragraphs ${mode}, Parquet audit, ${mb} MB (growth), 1 core`, value: mbIn / r.cpuS, unit: 'MB/s', note: `${r.cpuS.toFixed(1)} CPU s; ${r.spans} spans; peak ${(r.peakAboveBase / 2 ** 20).toFixed(0)} MiB above base` });
+        table.push(`| ${mb} MB | ${mode} | ${c.docs} docs, ${r.spans} spans | ${r.cpuS.toFixed(1)} | ${(mbIn / r.cpuS).toFixed(1)} | ${(r.peakAboveBase / 2 ** 20).toFixed(0)} MiB (${(r.peakAboveBase / c.bytes).toFixed(2)}× input) |`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const note = [
+    'Growth of `dedup.paragraphs` (line units, Parquet audit, one process per size and mode, JSONL files of ~32 MB of text): exact mode sorts with `bufferMB` 64 per task, so its memory should stay flat; Bloom mode holds its filter, sized for the corpus\'s line count at fpRate 1e-6 (4.9 bytes per expected line), so its memory grows with the corpus by design.',
+    '',
+    '| text | mode | corpus | CPU s | MB/s per core | peak RSS above base |',
+    '|---|---|---|---|---|---|',
+    ...table,
+  ].join('\n');
+  return { rows, note };
 }
 
 async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
@@ -140,12 +234,8 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
     }
     rows.push({ name: 'floor: JSONL pass-through (read + write every doc, no dedup), 1 core', value: mb / median(passS), unit: 'MB/s', note: `${median(passS).toFixed(2)} CPU s; what the local runner's JSONL input and output cost any stage here` });
     const bloomOpts = { unit: 'line', bloom: { expected: 2_000_000, fpRate: 1e-6 } };
-    for (const [label, opts, auditKind] of [
-      ['dedup.paragraphs exact (3 stages, external sort), 1 core', { unit: 'line' }, 'memory'],
-      ['dedup.paragraphs bloom (1 streaming stage), 1 core', bloomOpts, 'memory'],
-      ['dedup.paragraphs exact, pipeline audit writer (Parquet), 1 core', { unit: 'line' }, 'parquet'],
-      ['dedup.paragraphs bloom, pipeline audit writer (Parquet), 1 core', bloomOpts, 'parquet'],
-    ] as const) {
+    /** Runs the whole stage 3 times over `ds` (its text `bytes`); the median as a row. */
+    const endToEnd = async (label: string, ds: typeof input, bytes: number, opts: Parameters<typeof paragraphs>[0], auditKind: 'memory' | 'parquet') => {
       const secs: number[] = [];
       let drops = 0;
       let removed = 0;
@@ -153,21 +243,39 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
         const work = join(dir, `w-${rows.length}-${rep}`);
         const audit = auditKind === 'memory' ? new MemoryAudit() : new TaskAudit(join(work, '_audit'), 0);
         const [, s] = await cpu(async () => {
-          await runExpansionLocal(paragraphs(opts), 'dedup', input, { workdir: work, audit, workers: 1 });
+          await runExpansionLocal(paragraphs(opts), 'dedup', ds, { workdir: work, audit, workers: 1 });
           if (audit instanceof TaskAudit) await audit.close();
         });
         secs.push(s);
         if (audit instanceof MemoryAudit) {
           drops = audit.drops.length;
           removed = audit.drops.filter((d) => d.reason === 'dedup.duplicateLine').reduce((x, d) => x + Buffer.byteLength(d.doc.text), 0);
-        } else drops = audit.operators['dedup.paragraphs']?.drops['dedup.duplicateLine'] ?? 0;
+        } else {
+          drops = audit.operators['dedup.paragraphs']?.drops['dedup.duplicateLine'] ?? 0;
+          removed = audit.operators['dedup.paragraphs']?.dropBytes?.['dedup.duplicateLine'] ?? 0;
+        }
         rmSync(work, { recursive: true, force: true });
       }
       const s = median(secs);
-      const what = auditKind === 'memory' ? `in-memory test audit; ${((removed / c.bytes) * 100).toFixed(1)}% of bytes removed in ${drops} audited spans` : `${drops} span records written to the Parquet audit (engine/audit.ts TaskAudit, as in a pipeline run)`;
-      rows.push({ name: label, value: mb / s, unit: 'MB/s', note: `${s.toFixed(2)} CPU s (median of ${secs.map((x) => x.toFixed(2)).join(', ')}) incl. JSONL read/write; ${what}` });
+      const share = `${((removed / bytes) * 100).toFixed(1)}% of bytes removed in ${drops} spans (${Math.round(drops / (bytes / 1e6))} per MB)`;
+      const what = auditKind === 'memory' ? `in-memory test audit; ${share}` : `${share}, each a row of the Parquet audit (engine/audit.ts TaskAudit, as in a pipeline run)`;
+      rows.push({ name: label, value: bytes / 1e6 / s, unit: 'MB/s', note: `${s.toFixed(2)} CPU s (median of ${secs.map((x) => x.toFixed(2)).join(', ')}) incl. JSONL read/write; ${what}` });
+    };
+    await endToEnd('dedup.paragraphs exact (3 stages, external sort), 1 core', input, c.bytes, { unit: 'line' }, 'memory');
+    await endToEnd('dedup.paragraphs bloom (1 streaming stage), 1 core', input, c.bytes, bloomOpts, 'memory');
+    await endToEnd('dedup.paragraphs exact, pipeline audit writer (Parquet), 1 core', input, c.bytes, { unit: 'line' }, 'parquet');
+    await endToEnd('dedup.paragraphs bloom, pipeline audit writer (Parquet), 1 core', input, c.bytes, bloomOpts, 'parquet');
+    // The same stages on corpora with fewer repeated lines: the per-span cost is most of the
+    // end-to-end time above, so the figure depends on how much a corpus repeats.
+    for (const runs of [0.2, 0]) {
+      const d = join(dir, `runs-${runs}`);
+      const cd = corpus(d, paraMB, runs);
+      const ds = jsonlDataset('input', join(d, 'in'), cd.paths);
+      const pct = `${Math.round(runs * 100)}% run lines`;
+      await endToEnd(`dedup.paragraphs exact, Parquet audit, ${pct}, 1 core`, ds, cd.bytes, { unit: 'line' }, 'parquet');
+      await endToEnd(`dedup.paragraphs bloom, Parquet audit, ${pct}, 1 core`, ds, cd.bytes, bloomOpts, 'parquet');
     }
-    return { rows, note: `Paragraph corpus: ${mb.toFixed(1)} MB of text in ${c.texts.length} documents (4 JSONL files) of 40 Shakespeare lines each.` };
+    return { rows, note: `Paragraph corpus: ${mb.toFixed(1)} MB of text in ${c.texts.length} documents (4 JSONL files) of 40 Shakespeare lines each, 70% of them from runs of consecutive lines (so they repeat across documents) and 30% random lines with a random number appended; the "20% / 0% run lines" rows use corpora of the same size with those shares.` };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -211,12 +319,17 @@ const bench: Bench = {
       rows.push(...p.rows);
       notes.push(p.note);
     }
+    if (parts.includes('growth')) {
+      const g = paraGrowth();
+      rows.push(...g.rows);
+      notes.push(g.note);
+    }
     if (parts.includes('sa')) {
       const s = saRows();
       rows.push(...s.rows);
       notes.push(s.note);
     }
-    notes.push('', `Measured as CPU seconds of one process (user + system), not wall time: the 2-core machine was shared and loaded. \`SUBDOC_BENCH_SA_MB=${saSizes.join(',')}\`, \`SUBDOC_BENCH_SA_SHARD=${saShard}\`, \`SUBDOC_BENCH_PARA_MB=${paraMB}\`.`);
+    notes.push('', `Measured as CPU seconds of one process (user + system), not wall time: the 2-core machine was shared and loaded. \`SUBDOC_BENCH_SA_MB=${saSizes.join(',')}\`, \`SUBDOC_BENCH_SA_SHARD=${saShard}\`, \`SUBDOC_BENCH_PARA_MB=${paraMB}\`, \`SUBDOC_BENCH_PARA_GROWTH_MB=${paraGrowthSizes.join(',')}\`.`);
     return { title: 'Deduplication below the document (dedup.paragraphs, sharded suffix arrays for dedup.substrings)', rows, notes: notes.join('\n\n') };
   },
 };
