@@ -121,6 +121,11 @@ export class ParquetStreamWriter {
     if (table.numRows === 0 && this.schemaWritten) return;
     const wasm = parquetWasm().Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
     for (const rb of wasm.recordBatches()) this.queue.push(rb);
+    // The batches share the table's buffers; without this the table's WebAssembly memory is
+    // released only when the collector finalises its small JS wrapper, which it has no reason
+    // to do soon: an audit writer's WebAssembly memory grew ~30 bytes per row (+100 MB over
+    // 3.5M span drops) and stays at ~30 MB with it.
+    wasm.free();
     this.rows += table.numRows;
     this.schemaWritten = true;
     this.waiting?.();
