@@ -155,7 +155,7 @@ function paraGrowth(): { rows: BenchRow[]; note: string } {
     }
   }
   const note = [
-    'Growth of `dedup.paragraphs` (line units, Parquet audit, one process per size and mode, JSONL files of ~32 MB of text): exact mode sorts with `bufferMB` 64 per task, so its memory should stay flat; Bloom mode holds its filter, sized for the corpus\'s line count at fpRate 1e-6 (4.9 bytes per expected line), so its memory grows with the corpus by design.',
+    'Growth of `dedup.paragraphs` (line units, Parquet audit, one process per size and mode, JSONL files of ~32 MB of text; a fresh process also pays JIT warm-up and compiling parquet-wasm, most of the 10 MB rows\' time). Exact mode\'s memory is capped by its sort buffers, `bufferMB` 64 per task (buffers grow by doubling and each spill writes a sorted copy, so up to ~2.5× that): the 100 MB corpus stays under the cap and the 1 GB one reaches it, and a larger corpus spills more runs, not more memory. Bloom mode holds its filter, sized for the corpus\'s line count at fpRate 1e-6 (4.9 bytes per expected line: 157 MiB at 1 GB), so its memory grows with the corpus by design.',
     '',
     '| text | mode | corpus | CPU s | MB/s per core | peak RSS above base |',
     '|---|---|---|---|---|---|',
@@ -260,11 +260,14 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
       const share = `${((removed / bytes) * 100).toFixed(1)}% of bytes removed in ${drops} spans (${Math.round(drops / (bytes / 1e6))} per MB)`;
       const what = auditKind === 'memory' ? `in-memory test audit; ${share}` : `${share}, each a row of the Parquet audit (engine/audit.ts TaskAudit, as in a pipeline run)`;
       rows.push({ name: label, value: bytes / 1e6 / s, unit: 'MB/s', note: `${s.toFixed(2)} CPU s (median of ${secs.map((x) => x.toFixed(2)).join(', ')}) incl. JSONL read/write; ${what}` });
+      return { s, drops, mb: bytes / 1e6 };
     };
+    // Bloom mode with the Parquet audit on the three corpora, for the fit in the note.
+    const bloomParquet: Array<{ s: number; drops: number; mb: number }> = [];
     await endToEnd('dedup.paragraphs exact (3 stages, external sort), 1 core', input, c.bytes, { unit: 'line' }, 'memory');
     await endToEnd('dedup.paragraphs bloom (1 streaming stage), 1 core', input, c.bytes, bloomOpts, 'memory');
     await endToEnd('dedup.paragraphs exact, pipeline audit writer (Parquet), 1 core', input, c.bytes, { unit: 'line' }, 'parquet');
-    await endToEnd('dedup.paragraphs bloom, pipeline audit writer (Parquet), 1 core', input, c.bytes, bloomOpts, 'parquet');
+    bloomParquet.push(await endToEnd('dedup.paragraphs bloom, pipeline audit writer (Parquet), 1 core', input, c.bytes, bloomOpts, 'parquet'));
     // The same stages on corpora with fewer repeated lines: the per-span cost is most of the
     // end-to-end time above, so the figure depends on how much a corpus repeats.
     for (const runs of [0.2, 0]) {
@@ -273,9 +276,18 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
       const ds = jsonlDataset('input', join(d, 'in'), cd.paths);
       const pct = `${Math.round(runs * 100)}% run lines`;
       await endToEnd(`dedup.paragraphs exact, Parquet audit, ${pct}, 1 core`, ds, cd.bytes, { unit: 'line' }, 'parquet');
-      await endToEnd(`dedup.paragraphs bloom, Parquet audit, ${pct}, 1 core`, ds, cd.bytes, bloomOpts, 'parquet');
+      bloomParquet.push(await endToEnd(`dedup.paragraphs bloom, Parquet audit, ${pct}, 1 core`, ds, cd.bytes, bloomOpts, 'parquet'));
     }
-    return { rows, note: `Paragraph corpus: ${mb.toFixed(1)} MB of text in ${c.texts.length} documents (4 JSONL files) of 40 Shakespeare lines each, 70% of them from runs of consecutive lines (so they repeat across documents) and 30% random lines with a random number appended; the "20% / 0% run lines" rows use corpora of the same size with those shares.` };
+    // Least squares of CPU seconds per MB against spans per MB over the three corpora: the cost
+    // of a removed span, and the most spans per MB at which 50 MB/s per core still holds.
+    const xs = bloomParquet.map((r) => r.drops / r.mb);
+    const ys = bloomParquet.map((r) => r.s / r.mb);
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    const slope = xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+    const base = my - slope * mx;
+    const fit = `Bloom mode with the Parquet audit, fitted over the three corpora: ${(base * 1e3).toFixed(1)} CPU ms per MB plus ${(slope * 1e6).toFixed(2)} µs per removed span, so 50 MB/s per core (20 ms per MB) holds up to ${slope > 0 ? Math.max(0, Math.floor((0.02 - base) / slope)) : '∞'} spans per MB (this corpus: ${Math.round(xs[0]!)}).`;
+    return { rows, note: `Paragraph corpus: ${mb.toFixed(1)} MB of text in ${c.texts.length} documents (4 JSONL files) of 40 Shakespeare lines each, 70% of them from runs of consecutive lines (so they repeat across documents) and 30% random lines with a random number appended; the "20% / 0% run lines" rows use corpora of the same size with those shares. ${fit}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -58,8 +58,9 @@ function writerProperties(): PQ.WriterProperties {
   // them, whatever the batches it is handed. With a limit of 2^30 rows a whole file was one row
   // group held to the end: writing 327,680 docs (88 MB of Parquet) grew the process's external
   // memory by 258 MB, and a 1 GB paragraph dedup's peak RSS was 1,046 MiB (exact) and 649 MiB
-  // (Bloom) above base, against 432 and 351 with these limits (bench/subdoc.bench.ts growth rows).
-  // With them, writing 819,200 such docs (219 MB) keeps external memory at 69–102 MB throughout.
+  // (Bloom) above base: 432 and 351 with these limits, 295 and 299 with `write`'s `free()` too
+  // (bench/subdoc.bench.ts growth rows). With them, writing 819,200 such docs (219 MB) keeps
+  // external memory at 69–102 MB throughout.
   return new (parquetWasm().WriterPropertiesBuilder)()
     .setCompression(parquetWasm().Compression.ZSTD)
     .setDictionaryEnabled(false)
