@@ -130,8 +130,11 @@ export class ParquetStreamWriter {
     this.rows += table.numRows;
     this.schemaWritten = true;
     this.waiting?.();
-    // Back-pressure: let the encoder drain before accepting more than two row groups.
-    while (this.queue.length > 2) await new Promise((r) => setImmediate(r));
+    // Back-pressure: return once the encoder has taken this table (there is one thread, so
+    // queueing more only holds more copies). Letting two wait as well cost memory and no CPU:
+    // 30 tables of 400 docs of ~84 KB (631 MB of Parquet) peaked at 541 MB of external memory
+    // against 316 MB now, 491,520 small docs at 96 against 64 MB, CPU equal within 3%.
+    while (this.queue.length > 0) await new Promise((r) => setImmediate(r));
   }
 
   /** Finishes the file, commits it atomically and returns its size and checksum. */
