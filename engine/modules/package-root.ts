@@ -18,7 +18,6 @@ export const PACKAGE_ROOT = fileURLToPath(new URL(COMPILED ? '../../../' : '../.
 /** The compiled tree, `<root>/dist`: the entry points at their sources' paths, the rest in `dist/chunks/`. */
 export const DIST_ROOT = join(PACKAGE_ROOT, 'dist');
 
-
 declare const __SLUICE_TEST_BUILD__: boolean | undefined;
 
 /**

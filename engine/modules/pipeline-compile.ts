@@ -49,7 +49,6 @@ function sluicePaths(): Set<string> {
   return new Set([join(PACKAGE_ROOT, 'index.ts'), join(DIST_ROOT, 'index.js'), join(TEST_BUILD_ROOT, 'index.js')]);
 }
 
-
 /**
  * The `file:` URL of `file` compiled to a cached ES module, or undefined when this process should
  * load it through tsx instead (a process running the sources, a file outside the fast path, or a

@@ -16,7 +16,7 @@
 import type { CustomStage, CustomTaskContext, Doc, Json, StageExpansion, StageRef } from '../../engine/types.ts';
 import { mergeRunBatches } from './extsort.ts';
 import { fileTasks, resourceOptions } from '../expansion.ts';
-import { filesMatching, groupHex, outputRunSorter, pad, perFileRunSorter } from './parts.ts';
+import { filesMatching, groupHex, hashedFileCount, outputRunSorter, pad, perFileRunSorter } from './parts.ts';
 import { applyRowActions, type RowAction } from './rows.ts';
 
 /** A document's group key and keeper rank (lower rank is kept; ties: input order). */
@@ -93,8 +93,7 @@ async function groupsTask(ctx: CustomTaskContext, spec: HashGroupsSpec): Promise
   const part = ctx.index;
   const runs = filesMatching(hashes, new RegExp(`^run-t\\d+-s\\d+-p${pad(part, 4)}\\.run$`));
   // Drops sorted by [file, row], spilled straight as each input file's runs.
-  const files = filesMatching(hashes, /^hash-t\d+\.json$/).length;
-  const drops = perFileRunSorter(ctx, `drops-g${pad(part, 4)}`, { keyWords: 2, files, bufferMB: spec.bufferMB });
+  const drops = perFileRunSorter(ctx, `drops-g${pad(part, 4)}`, { keyWords: 2, files: hashedFileCount(hashes), bufferMB: spec.bufferMB });
   let cur: Uint32Array | null = null;
   let keeper: [string, string | null] = ['', null];
   let groups = 0;

@@ -28,7 +28,7 @@ import type { CustomTaskContext, Doc, StageExpansion } from '../../engine/types.
 import { BloomFilter } from './bloom.ts';
 import { mergeRunColumns } from './extsort.ts';
 import { fileTasks, resourceOptions, stageMaker } from '../expansion.ts';
-import { filesMatching, groupHex, outputRunSorter, pad, perFileRunSorter } from './parts.ts';
+import { filesMatching, groupHex, hashedFileCount, outputRunSorter, pad, perFileRunSorter } from './parts.ts';
 import { RowCutReader } from './row-cuts.ts';
 import { applyOrderedCuts, auditFlow, type CutReasons, type SpanDetails } from './spans.ts';
 import { hashRange, newUnits, parseUnit, splitUnits, type UnitKind } from './units.ts';
@@ -112,8 +112,7 @@ async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
   const part = ctx.index;
   const runs = filesMatching(ctx.inputs[0]!, new RegExp(`^run-t\\d+-s\\d+-p${pad(part, 4)}\\.run$`));
   // Cuts sorted by [file, row, unit], spilled straight as each input file's runs.
-  const files = filesMatching(ctx.inputs[0]!, /^hash-t\d+\.json$/).length;
-  const cuts = perFileRunSorter(ctx, `cuts-g${pad(part, 4)}`, { keyWords: 3, files, bufferMB: cfg.bufferMB });
+  const cuts = perFileRunSorter(ctx, `cuts-g${pad(part, 4)}`, { keyWords: 3, files: hashedFileCount(ctx.inputs[0]!), bufferMB: cfg.bufferMB });
   // The current hash group (first four key words) and its first record's payload (the kept id).
   const cur = new Uint32Array(4);
   let started = false;

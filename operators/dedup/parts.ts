@@ -74,6 +74,11 @@ export function filesMatching(ds: Dataset, re: RegExp): string[] {
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** How many input files a hashing stage read: it writes one `hash-t<file>.json` per file task. */
+export function hashedFileCount(hashes: Dataset): number {
+  return filesMatching(hashes, /^hash-t\d+\.json$/).length;
+}
+
 const byName = new WeakMap<Dataset, Map<string, string>>();
 
 /** The URI of a named file of a dataset (error naming the dataset when missing); O(1) after the first call. */
