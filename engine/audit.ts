@@ -1,13 +1,12 @@
 /**
  * The audit writer behind every task: drop, score and skip records stream into Parquet files
- * under `<stageDir>/_audit/` (8,192 rows per row group, so memory stays bounded), drop samples
+ * under `<stageDir>/_audit/` (8,192 rows per row group, so memory stays bounded; Brotli pages), drop samples
  * are kept by a seeded reservoir (deterministic, so reruns are byte-identical), and per-operator
  * counts go to the task marker and then the stage manifest.
  */
-import * as arrow from 'apache-arrow';
 import type { AuditSink, Doc, Json, OperatorStats, SkipExample } from './types.ts';
-import { ParquetStreamWriter } from './parquet.ts';
-import { storage } from './storage/index.ts';
+import { FlatParquetEncoder, type FlatColumn } from './parquet-flat.ts';
+import { storage, type AtomicWriter } from './storage/index.ts';
 import { mulberry32 } from './random.ts';
 
 const FLUSH_ROWS = 8192;
@@ -18,130 +17,90 @@ export const SAMPLE_CHARS = 400;
 /** Skips kept as examples per reason (the rest are in the skips Parquet file). */
 export const SKIP_EXAMPLES_PER_REASON = 3;
 
-const DROP_SCHEMA = new arrow.Schema([
-  new arrow.Field('operator', new arrow.Utf8(), false),
-  new arrow.Field('id', new arrow.Utf8(), false),
-  new arrow.Field('url', new arrow.Utf8(), true),
-  new arrow.Field('reason', new arrow.Utf8(), false),
-  new arrow.Field('score', new arrow.Float64(), true),
-  new arrow.Field('details', new arrow.Utf8(), true),
-  new arrow.Field('bytes', new arrow.Int32(), false),
-]);
-const SCORE_SCHEMA = new arrow.Schema([
-  new arrow.Field('operator', new arrow.Utf8(), false),
-  new arrow.Field('key', new arrow.Utf8(), false),
-  new arrow.Field('id', new arrow.Utf8(), false),
-  new arrow.Field('url', new arrow.Utf8(), true),
-  new arrow.Field('value', new arrow.Float64(), false),
-  new arrow.Field('kept', new arrow.Bool(), false),
-]);
-const SKIP_SCHEMA = new arrow.Schema([
-  new arrow.Field('input', new arrow.Utf8(), false),
-  new arrow.Field('reason', new arrow.Utf8(), false),
-  new arrow.Field('details', new arrow.Utf8(), true),
-]);
+const DROP_SCHEMA: FlatColumn[] = [
+  { name: 'operator', type: 'utf8', nullable: false },
+  { name: 'id', type: 'utf8', nullable: false },
+  { name: 'url', type: 'utf8', nullable: true },
+  { name: 'reason', type: 'utf8', nullable: false },
+  { name: 'score', type: 'float64', nullable: true },
+  { name: 'details', type: 'utf8', nullable: true, encoding: 'plain' },
+  { name: 'bytes', type: 'int32', nullable: false },
+];
+const SCORE_SCHEMA: FlatColumn[] = [
+  { name: 'operator', type: 'utf8', nullable: false },
+  { name: 'key', type: 'utf8', nullable: false },
+  { name: 'id', type: 'utf8', nullable: false },
+  { name: 'url', type: 'utf8', nullable: true },
+  { name: 'value', type: 'float64', nullable: false },
+  { name: 'kept', type: 'bool', nullable: false },
+];
+const SKIP_SCHEMA: FlatColumn[] = [
+  { name: 'input', type: 'utf8', nullable: false },
+  { name: 'reason', type: 'utf8', nullable: false },
+  { name: 'details', type: 'utf8', nullable: true, encoding: 'plain' },
+];
 
 type Value = string | number | boolean | null;
 
 /**
- * Buffers rows of one audit table, column by column (no object per row: a span-level dedup
- * audits ~10 rows per document, and 281,546 row objects per task were garbage the collector had
- * to promote), and streams them to Parquet once there are any. `add` is synchronous and `take`
- * hands over a full row group, so a writer pays one promise per 8,192 rows, not one per row.
+ * One audit table: rows are encoded into the flat Parquet encoder's column builders as they
+ * arrive (engine/parquet-flat.ts: no JS value kept per row, where 8,192 buffered rows of span
+ * details were strings the collector promoted; parquet-wasm with its Arrow columns cost ~1.4 µs
+ * per row here), and every 8,192 rows `add` says a row group is ready: `take` encodes it
+ * (synchronously) and the caller chains its write, so a writer pays one promise per row group.
  */
 class AuditTable {
-  private cols: Value[][];
-  private n = 0;
+  private readonly enc: FlatParquetEncoder;
+  private readonly c: Array<{ add(v: Value | undefined): void }>;
   count = 0;
-  private writer: ParquetStreamWriter | undefined;
+  private out: AtomicWriter | undefined;
   constructor(
     private readonly uri: string,
-    private readonly schema: arrow.Schema,
+    schema: FlatColumn[],
   ) {
-    this.cols = schema.fields.map(() => []);
+    this.enc = new FlatParquetEncoder(schema);
+    this.c = schema.map((_, i) => this.enc.column(i));
   }
   /** Buffers a row, its values in schema order; true when a row group is full and should be `take`n and written. */
   add(v0: Value, v1: Value, v2: Value, v3?: Value, v4?: Value, v5?: Value, v6?: Value): boolean {
-    const c = this.cols;
-    c[0]!.push(v0);
-    c[1]!.push(v1);
-    c[2]!.push(v2);
+    const c = this.c;
+    c[0]!.add(v0);
+    c[1]!.add(v1);
+    c[2]!.add(v2);
     if (c.length > 3) {
-      c[3]!.push(v3 ?? null);
-      c[4]!.push(v4 ?? null);
-      c[5]!.push(v5 ?? null);
-      if (c.length > 6) c[6]!.push(v6 ?? null);
+      c[3]!.add(v3);
+      c[4]!.add(v4);
+      c[5]!.add(v5);
+      if (c.length > 6) c[6]!.add(v6);
     }
     this.count++;
-    return ++this.n >= FLUSH_ROWS;
+    return this.enc.endRow() >= FLUSH_ROWS;
   }
-  /** The buffered columns, removed from the buffer. */
-  take(): Value[][] {
-    const cols = this.cols;
-    this.cols = this.schema.fields.map(() => []);
-    this.n = 0;
-    return cols;
+  /** The buffered rows as one encoded row group (empty when none). */
+  take(): Uint8Array {
+    return this.enc.rowGroup();
   }
-  /** Writes columns as one row group (in call order: callers chain these writes). */
-  async write(cols: Value[][]): Promise<void> {
-    if (!cols[0]!.length) return;
-    this.writer ??= new ParquetStreamWriter(await storage.writer(this.uri), this.schema);
-    const vectors: Record<string, arrow.Vector> = {};
-    this.schema.fields.forEach((f, i) => {
-      vectors[f.name] = f.type instanceof arrow.Utf8 ? utf8Vector(cols[i]!) : arrow.vectorFromArray(cols[i]!, f.type);
-    });
-    await this.writer.write(new arrow.Table(this.schema, vectors as never));
+  /** Writes an encoded row group (in call order: callers chain these writes). */
+  async write(bytes: Uint8Array): Promise<void> {
+    if (!bytes.length) return;
+    this.out ??= await storage.writer(this.uri);
+    await this.out.write(bytes);
   }
   async close(): Promise<string | undefined> {
     await this.write(this.take());
-    if (!this.writer) return undefined;
-    await this.writer.close();
+    if (!this.out) return undefined;
+    try {
+      await this.out.write(this.enc.footer());
+      await this.out.commit();
+    } catch (e) {
+      await this.out.abort();
+      throw e;
+    }
     return this.uri;
   }
   async abort(): Promise<void> {
-    await this.writer?.abort();
+    await this.out?.abort();
   }
-}
-
-/**
- * A Utf8 column built directly: the same vector as `arrow.vectorFromArray`, whose builder
- * encoded each value through its own `TextEncoder` call and growing buffers and was most of an
- * audit row's cost (measured on 281,546 drops). The values are joined and encoded with one
- * `Buffer.from`; when that is all ASCII (byte length = string length), the offsets are the
- * running string lengths, with no call per value (measured 90 ms against 140 ms for two calls
- * per value, on 281,546 span rows of five string columns); otherwise each value is encoded on
- * its own.
- */
-function utf8Vector(col: Value[]): arrow.Vector {
-  const n = col.length;
-  let nulls = 0;
-  let strings = true;
-  for (let i = 0; i < n; i++) {
-    const v = col[i];
-    if (v === null || v === undefined) nulls++;
-    else if (typeof v !== 'string') strings = false;
-  }
-  // join() writes null as '' (a null row then has no bytes).
-  const values = strings ? (col as Array<string | null>) : col.map((v) => (v === null || v === undefined ? null : String(v)));
-  const offsets = new Int32Array(n + 1);
-  let valid: Uint8Array | undefined;
-  if (nulls) {
-    valid = new Uint8Array((n + 7) >> 3);
-    for (let i = 0; i < n; i++) if (values[i] !== null && values[i] !== undefined) valid[i >> 3]! |= 1 << (i & 7);
-  }
-  const joined = values.join('');
-  let data = Buffer.from(joined, 'utf8');
-  if (data.length === joined.length) {
-    let o = 0;
-    for (let i = 0; i < n; i++) offsets[i + 1] = o += values[i]?.length ?? 0;
-  } else {
-    let bytes = 0;
-    for (let i = 0; i < n; i++) bytes += Buffer.byteLength(values[i] ?? '', 'utf8');
-    data = Buffer.alloc(bytes);
-    let o = 0;
-    for (let i = 0; i < n; i++) offsets[i + 1] = o += data.write(values[i] ?? '', o, 'utf8');
-  }
-  return arrow.makeVector(arrow.makeData({ type: new arrow.Utf8(), length: n, nullCount: nulls, nullBitmap: valid, valueOffsets: offsets, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }));
 }
 
 /** One dropped-doc sample. */
@@ -192,8 +151,8 @@ export class TaskAudit implements AuditSink {
   // need not await.
   private flushIf(table: AuditTable, full: boolean): void {
     if (full) {
-      const cols = table.take();
-      this.enqueue(() => table.write(cols));
+      const bytes = table.take();
+      this.enqueue(() => table.write(bytes));
     }
   }
 
@@ -204,28 +163,46 @@ export class TaskAudit implements AuditSink {
   }
 
   drop(operator: string, doc: Doc, reason: string, score?: number, details?: Record<string, Json>): void {
-    const s = this.stats(operator);
-    s.drops[reason] = (s.drops[reason] ?? 0) + 1;
-    const bytes = Buffer.byteLength(doc.text, 'utf8');
-    s.dropBytes = s.dropBytes ?? {};
-    s.dropBytes[reason] = (s.dropBytes[reason] ?? 0) + bytes;
     const url = typeof doc.meta.url === 'string' ? doc.meta.url : null;
-    this.flushIf(this.drops, this.drops.add(operator, doc.id, url, reason, score ?? null, details ? JSON.stringify(details) : null, bytes));
-    // Looked up by operator then reason (no key string per drop); a sample object is made only
-    // when the reservoir keeps it, with the same random draws.
-    let byReason = this.sampleIndex.get(operator);
-    if (!byReason) this.sampleIndex.set(operator, (byReason = new Map()));
-    let r = byReason.get(reason);
-    if (!r) {
-      r = { seen: 0, items: [] };
-      byReason.set(reason, r);
-      this.samples.set(`${operator}\u0000${reason}`, r);
+    this.record(operator, doc.id, url, doc.text, reason, score ?? null, details ? JSON.stringify(details) : null);
+  }
+
+  dropSpan(operator: string, doc: Doc, text: string, reason: string, detailsJson: string): void {
+    const url = typeof doc.meta.url === 'string' ? doc.meta.url : null;
+    this.record(operator, doc.id, url, text, reason, null, detailsJson);
+  }
+
+  /** The reservoir of the last operator and reason dropped: a stage's drops come in long runs of one. */
+  private last: { operator: string; reason: string; stats: OperatorStats; reservoir: { seen: number; items: DropSample[] } } | undefined;
+
+  private record(operator: string, id: string, url: string | null, text: string, reason: string, score: number | null, details: string | null): void {
+    let last = this.last;
+    if (!last || last.operator !== operator || last.reason !== reason) {
+      // Looked up by operator then reason (no key string per drop).
+      let byReason = this.sampleIndex.get(operator);
+      if (!byReason) this.sampleIndex.set(operator, (byReason = new Map()));
+      let r = byReason.get(reason);
+      if (!r) {
+        r = { seen: 0, items: [] };
+        byReason.set(reason, r);
+        this.samples.set(`${operator}\u0000${reason}`, r);
+      }
+      const stats = this.stats(operator);
+      stats.dropBytes ??= {};
+      this.last = last = { operator, reason, stats, reservoir: r };
     }
+    const s = last.stats;
+    s.drops[reason] = (s.drops[reason] ?? 0) + 1;
+    const bytes = Buffer.byteLength(text, 'utf8');
+    s.dropBytes![reason] = (s.dropBytes![reason] ?? 0) + bytes;
+    this.flushIf(this.drops, this.drops.add(operator, id, url, reason, score, details, bytes));
+    // A sample object is made only when the seeded reservoir keeps it.
+    const r = last.reservoir;
     r.seen++;
-    if (r.items.length < SAMPLES_PER_REASON) r.items.push({ id: doc.id, url, reason, score: score ?? null, text: doc.text.slice(0, SAMPLE_CHARS) });
+    if (r.items.length < SAMPLES_PER_REASON) r.items.push({ id, url, reason, score, text: text.slice(0, SAMPLE_CHARS) });
     else {
       const j = Math.floor(this.random() * r.seen);
-      if (j < SAMPLES_PER_REASON) r.items[j] = { id: doc.id, url, reason, score: score ?? null, text: doc.text.slice(0, SAMPLE_CHARS) };
+      if (j < SAMPLES_PER_REASON) r.items[j] = { id, url, reason, score, text: text.slice(0, SAMPLE_CHARS) };
     }
   }
 

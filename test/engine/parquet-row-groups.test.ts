@@ -1,7 +1,8 @@
 /**
- * Row groups are what bound a Parquet writer's memory: parquet-wasm's encoder holds the row
- * group in progress until it is cut. These tests check the cuts, on the doc writer and on the
- * audit writer: the property behind "a task's memory does not grow with its output".
+ * Row groups are what bound a Parquet writer's memory: parquet-wasm's encoder (docs) and the
+ * flat encoder (the audit) hold the row group in progress until it is cut. These tests check the
+ * cuts, on the doc writer and on the audit writer: the property behind "a task's memory does not
+ * grow with its output".
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
