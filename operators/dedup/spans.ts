@@ -41,14 +41,15 @@ export function applyCuts(audit: AuditSink, operator: string, doc: Doc, cuts: Cu
   }
   const start = sorted.map((c) => c.start);
   const end = sorted.map((c) => c.end);
-  return applyOrderedCuts(audit, operator, doc, sorted.length, start, end, (i, s, e) => ({ ...sorted[i]!.details, start: s, end: e }), reasons);
+  return applyOrderedCuts(audit, operator, doc, sorted.length, start, end, (i, s, e) => JSON.stringify({ ...sorted[i]!.details, start: s, end: e }), reasons);
 }
 
 /**
- * The audit details of a merged span whose first cut is `i`, covering `[start, end)`: the
- * object `applyCuts` writes, i.e. the cut's own details followed by `start` and `end`.
+ * The audit details of a merged span whose first cut is `i`, covering `[start, end)`, as JSON
+ * text (an object ending in `start` and `end`, as `applyCuts` writes them): callers with fixed
+ * fields build it with a template, no object and no `JSON.stringify` per span.
  */
-export type SpanDetails = (i: number, start: number, end: number) => Record<string, Json>;
+export type SpanDetails = (i: number, start: number, end: number) => string;
 
 /**
  * `applyCuts` for `n` cuts already in document order (by start, then end), given as parallel
@@ -90,7 +91,9 @@ export function applyOrderedCuts(audit: AuditSink, operator: string, doc: Doc, n
     }
     if (h >= 0 && he !== hs) {
       out += text.slice(at, hs);
-      audit.drop(operator, { id: doc.id, text: text.slice(hs, he), meta: doc.meta }, reasons.span, undefined, details(h, hs, he));
+      // Sinks without `dropSpan` (tests, `sluice apply`) get the same record through `drop`.
+      if (audit.dropSpan) audit.dropSpan(operator, doc, text.slice(hs, he), reasons.span, details(h, hs, he));
+      else audit.drop(operator, { id: doc.id, text: text.slice(hs, he), meta: doc.meta }, reasons.span, undefined, JSON.parse(details(h, hs, he)) as Record<string, Json>);
       at = he;
     }
     h = i;
