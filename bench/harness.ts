@@ -4,6 +4,8 @@
  * section of `bench/RESULTS.md`. Figures are medians of at least 3 runs, and peers run in the same
  * process, side by side, so ratios hold even on a busy machine.
  */
+import { readFileSync } from 'node:fs';
+
 export interface BenchRow {
   /** What was measured, e.g. `sluice read.warc` or `node zlib gunzip (peer)`. */
   name: string;
@@ -62,4 +64,21 @@ export function medianCpuSeconds(fn: () => void): number {
 /** Formats `a / b` as a ratio string like `0.82× zlib`. */
 export function ratio(a: number, b: number, peer: string): string {
   return `${(a / b).toFixed(2)}× ${peer}`;
+}
+
+/**
+ * This process's peak resident set size in bytes: `VmHWM` of /proc/self/status on Linux, else
+ * `process.resourceUsage().maxRSS`. Bench children measure with this because Linux keeps
+ * `ru_maxrss` across `execve`: a child spawned by a bench process that held ~170 MB reported that
+ * as its own peak (the 10 MB and 100 MB growth rows of bench/subdoc.bench.ts both read 124–126
+ * MiB above base, where the child alone peaks at 39–71 MiB).
+ */
+export function peakRss(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { TaskAudit } from '../engine/audit.ts';
 import { jsonlDataset, runExpansionLocal } from '../operators/dedup/local.ts';
 import { paragraphs } from '../operators/dedup/paragraphs.ts';
+import { peakRss } from './harness.ts';
 
 const [dir, mode, expected] = [process.argv[2]!, process.argv[3]!, Number(process.argv[4])];
 if (mode !== 'exact' && mode !== 'bloom') throw new Error(`para-child: mode must be exact or bloom, got ${mode}`);
@@ -31,6 +32,6 @@ await runExpansionLocal(paragraphs(opts), 'dedup', input, { workdir: work, audit
 await audit.close();
 const c = process.cpuUsage(c0);
 const spans = audit.operators['dedup.paragraphs']?.drops['dedup.duplicateLine'] ?? 0;
-const peakAboveBase = process.resourceUsage().maxRSS * 1024 - before;
+const peakAboveBase = peakRss() - before;
 rmSync(work, { recursive: true, force: true });
 console.log(JSON.stringify({ cpuS: (c.user + c.system) / 1e6, spans, peakAboveBase }));

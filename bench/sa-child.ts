@@ -21,6 +21,7 @@ import { suffixArray } from '../operators/dedup/sais.ts';
 import { shardCuts, shardSuffixArray } from '../operators/dedup/sa-shards.ts';
 import { findRepeats } from '../operators/dedup/repeats.ts';
 import { loadTokenizer } from '../operators/tokenize/load.ts';
+import { peakRss } from './harness.ts';
 
 const n = Number(process.argv[2]);
 const mode = process.argv[3] ?? 'single';
@@ -64,7 +65,7 @@ const cpuS = (c0: NodeJS.CpuUsage) => {
   const c = process.cpuUsage(c0);
   return (c.user + c.system) / 1e6;
 };
-const peakAbove = () => process.resourceUsage().maxRSS * 1024 - before;
+const peakAbove = () => peakRss() - before;
 
 if (mode === 'single') {
   const c0 = process.cpuUsage();

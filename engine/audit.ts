@@ -1,8 +1,8 @@
 /**
  * The audit writer behind every task: drop, score and skip records stream into Parquet files
- * under `<stageDir>/_audit/` (8,192 rows per row group, so memory stays bounded; Brotli pages), drop samples
- * are kept by a seeded reservoir (deterministic, so reruns are byte-identical), and per-operator
- * counts go to the task marker and then the stage manifest.
+ * under `<stageDir>/_audit/` (engine/parquet-flat.ts; 8,192 rows per row group, so memory stays
+ * bounded), drop samples are kept by a seeded reservoir (deterministic, so reruns are
+ * byte-identical), and per-operator counts go to the task marker and then the stage manifest.
  */
 import type { AuditSink, Doc, Json, OperatorStats, SkipExample } from './types.ts';
 import { FlatParquetEncoder, type FlatColumn } from './parquet-flat.ts';
@@ -45,8 +45,8 @@ type Value = string | number | boolean | null;
 /**
  * One audit table: rows are encoded into the flat Parquet encoder's column builders as they
  * arrive (engine/parquet-flat.ts: no JS value kept per row, where 8,192 buffered rows of span
- * details were strings the collector promoted; parquet-wasm with its Arrow columns cost ~1.4 µs
- * per row here), and every 8,192 rows `add` says a row group is ready: `take` encodes it
+ * details were strings the collector promoted; parquet-wasm with its Arrow columns cost ~2.1 µs
+ * per row, `npm run bench -- audit`), and every 8,192 rows `add` says a row group is ready: `take` encodes it
  * (synchronously) and the caller chains its write, so a writer pays one promise per row group.
  */
 class AuditTable {

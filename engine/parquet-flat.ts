@@ -3,26 +3,25 @@
  * boolean columns: the audit's drops, scores and skips (engine/audit.ts), which a span-level dedup
  * writes one row per removed span (8,800 rows per MB of text on the bench corpus).
  *
- * Why not the doc writer's parquet-wasm: its per-row cost. On 573,440 rows of the drops schema
- * (bench/tmpx measurements, 2026-12-06) parquet-wasm's encoder alone took 530–630 ns per row
- * (uncompressed 527, ZSTD 631: the cost is its IPC decode and column writers, not the codec),
- * plus building the Arrow columns and their IPC bytes in JS; hyparquet-writer 0.17 (pure JS) took
- * 2,200 ns per row. This encoder writes the same rows in a fraction of that (`npm run bench --
- * audit`), because it knows its few types and what audit columns look like:
+ * Why not the doc writer's parquet-wasm: its cost per row. On 286,720 rows of the drops schema
+ * (`npm run bench -- audit`, 2026-12-06) parquet-wasm with the Arrow columns the audit built for
+ * it took 2,096 ns per row (its encoder alone 530–630 ns, uncompressed or ZSTD alike: the cost is
+ * its IPC decode and column writers, not the codec) and hyparquet-writer 0.17 (pure JS) 2,227;
+ * this encoder takes ~470, because it knows its four types and what audit columns look like:
  *
  * - a string column whose values come in runs (the operator, reason and document id of a span
- *   dedup's rows) is dictionary-encoded (RLE_DICTIONARY): one Map lookup per run, not per row;
- *   other string columns are PLAIN, written with one native encode of the whole column when it
- *   is ASCII;
- * - definition levels and dictionary indices are written as RLE runs only (valid RLE/bit-packed
+ *   dedup's rows) keeps dictionary indices as runs, one comparison per value and one Map lookup
+ *   per run (RLE_DICTIONARY); other string columns are PLAIN, each value encoded straight into
+ *   the page buffer as it arrives, so no JS value is kept per row;
+ * - definition levels and dictionary indices are written as RLE runs only (a valid RLE/bit-packed
  *   hybrid; runs are what these columns have);
- * - one data page per column chunk (a row group is at most a few MB: the audit cuts them at 8,192
- *   rows), compressed with Brotli at quality 1 (node:zlib, native: 550 MB/s on details JSON, 5×
- *   smaller; DuckDB, pyarrow and parquet-wasm read BROTLI pages);
+ * - one data page per column chunk (the audit cuts row groups at 8,192 rows, ~1 MB of details),
+ *   compressed with Brotli quality 1 (node:zlib, native): ~155 ns per row of details JSON and
+ *   6.7× smaller; quality 0 was ~30% faster and 20–47% larger, gzip level 1 twice as slow;
  * - no statistics or page indexes (the audit is read whole, never filtered by range).
  *
- * Files are Parquet format version 1 (DataPage V1), readable by DuckDB and parquet-wasm
- * (test/engine/parquet-flat.test.ts checks both).
+ * Files are Parquet format version 1 (DataPage V1) that DuckDB and parquet-wasm read back value
+ * for value (test/engine/parquet-flat.test.ts).
  */
 import { brotliCompressSync, constants as zc } from 'node:zlib';
 import type { AtomicWriter } from './storage/index.ts';
@@ -247,7 +246,7 @@ abstract class ColumnBuilder {
 
   /** Appends a value (null and undefined are nulls). */
   abstract add(v: FlatValue): void;
-  /** Writes the values' page body (after the levels); returns dictionary entries for a dictionary page, if any. */
+  /** Writes the values' page body (after the levels), and any dictionary into `dict`; returns the dictionary's entry count, -1 when there is none. */
   abstract encodeValues(body: Bytes, dict: Bytes): number;
   /** The value encoding `encodeValues` wrote (after it ran). */
   abstract encoding(): number;
@@ -311,9 +310,10 @@ function plainString(out: Bytes, s: string): void {
 }
 
 /**
- * A `utf8` column encoded PLAIN as values arrive: 68 ns per 85-char value with one
- * `Buffer.write` each, against 130–400 ns for the ways that join the column into one string
- * first (measured on 8,192 span-details values).
+ * A `utf8` column encoded PLAIN as values arrive, one `Buffer.write` each: 68 ns for an 85-char
+ * flat string (~150 for a fresh template string, most of it flattening the rope), against
+ * 130–400 ns for the ways that join the column into one string first (measured on 8,192
+ * span-details values).
  */
 class PlainStrings extends ColumnBuilder {
   private readonly bytes = new Bytes(1 << 16);

@@ -66,6 +66,12 @@ export interface LocalRunOptions {
   workers?: number;
   log?: (message: string) => void;
   signal?: AbortSignal;
+  /**
+   * Where a stage's docs go: `(path, docs)` consumes them and returns the row count. Default:
+   * a JSONL file at `path` (`writeJsonl`). Benches pass a sink that only counts, to measure a
+   * stage's own work without the dataset I/O every stage pays.
+   */
+  writeDocs?: (path: string, docs: AsyncIterable<Doc[]>) => Promise<number>;
 }
 
 /** Runs a dedup expansion over an input dataset; returns every stage's dataset by name. */
@@ -129,7 +135,7 @@ export async function runExpansionLocal(expansion: StageExpansion, stageName: st
         },
         async writeDocs(fname, docs) {
           const f = fname.replace(/\.parquet$/, '') + '.jsonl';
-          const rows = await writeJsonl(join(dir, f), docs);
+          const rows = await (opts.writeDocs ?? writeJsonl)(join(dir, f), docs);
           files.push({ path: f, task: index, rows, bytes: 0, sha256: '' });
           return { rows };
         },
