@@ -21,8 +21,8 @@ import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { Bench, BenchRow } from './harness.ts';
-import { TaskAudit } from '../engine/audit.ts';
-import { FlatParquetEncoder, type FlatColumn } from '../engine/parquet-flat.ts';
+import { DROP_SCHEMA, TaskAudit } from '../engine/audit.ts';
+import { FlatParquetEncoder } from '../engine/parquet-flat.ts';
 import { ParquetStreamWriter } from '../engine/parquet.ts';
 import { storage } from '../engine/storage/index.ts';
 import { groupHex } from '../operators/dedup/parts.ts';
@@ -31,15 +31,7 @@ import type { Doc } from '../engine/types.ts';
 const ROWS = 35 * 8192;
 const GROUP = 8192;
 
-const COLUMNS: FlatColumn[] = [
-  { name: 'operator', type: 'utf8', nullable: false },
-  { name: 'id', type: 'utf8', nullable: false },
-  { name: 'url', type: 'utf8', nullable: true },
-  { name: 'reason', type: 'utf8', nullable: false },
-  { name: 'score', type: 'float64', nullable: true },
-  { name: 'details', type: 'utf8', nullable: true, encoding: 'plain' },
-  { name: 'bytes', type: 'int32', nullable: false },
-];
+const COLUMNS = DROP_SCHEMA;
 
 /** The span records: docs, span texts and details, made once (not timed). */
 function records(): { docs: Doc[]; texts: string[]; details: string[] } {

@@ -17,7 +17,8 @@ export const SAMPLE_CHARS = 400;
 /** Skips kept as examples per reason (the rest are in the skips Parquet file). */
 export const SKIP_EXAMPLES_PER_REASON = 3;
 
-const DROP_SCHEMA: FlatColumn[] = [
+/** Columns of `_audit/drops-*.parquet` (docs/formats.md). */
+export const DROP_SCHEMA: readonly FlatColumn[] = [
   { name: 'operator', type: 'utf8', nullable: false },
   { name: 'id', type: 'utf8', nullable: false },
   { name: 'url', type: 'utf8', nullable: true },
@@ -26,7 +27,7 @@ const DROP_SCHEMA: FlatColumn[] = [
   { name: 'details', type: 'utf8', nullable: true, encoding: 'plain' },
   { name: 'bytes', type: 'int32', nullable: false },
 ];
-const SCORE_SCHEMA: FlatColumn[] = [
+const SCORE_SCHEMA: readonly FlatColumn[] = [
   { name: 'operator', type: 'utf8', nullable: false },
   { name: 'key', type: 'utf8', nullable: false },
   { name: 'id', type: 'utf8', nullable: false },
@@ -34,7 +35,7 @@ const SCORE_SCHEMA: FlatColumn[] = [
   { name: 'value', type: 'float64', nullable: false },
   { name: 'kept', type: 'bool', nullable: false },
 ];
-const SKIP_SCHEMA: FlatColumn[] = [
+const SKIP_SCHEMA: readonly FlatColumn[] = [
   { name: 'input', type: 'utf8', nullable: false },
   { name: 'reason', type: 'utf8', nullable: false },
   { name: 'details', type: 'utf8', nullable: true, encoding: 'plain' },
@@ -56,7 +57,7 @@ class AuditTable {
   private out: AtomicWriter | undefined;
   constructor(
     private readonly uri: string,
-    schema: FlatColumn[],
+    schema: readonly FlatColumn[],
   ) {
     this.enc = new FlatParquetEncoder(schema);
     this.c = schema.map((_, i) => this.enc.column(i));

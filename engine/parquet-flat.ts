@@ -5,9 +5,9 @@
  *
  * Why not the doc writer's parquet-wasm: its cost per row. On 286,720 rows of the drops schema
  * (`npm run bench -- audit`, 2026-12-06) parquet-wasm with the Arrow columns the audit built for
- * it took 2,096 ns per row (its encoder alone 530–630 ns, uncompressed or ZSTD alike: the cost is
- * its IPC decode and column writers, not the codec) and hyparquet-writer 0.17 (pure JS) 2,227;
- * this encoder takes ~470, because it knows its four types and what audit columns look like:
+ * it took 1,991–2,096 ns per row (its encoder alone 530–630 ns, uncompressed or ZSTD alike: the
+ * cost is its IPC decode and column writers, not the codec) and hyparquet-writer 0.17 (pure JS)
+ * ~2,230; this encoder takes ~470, because it knows its four types and what audit columns look like:
  *
  * - a string column whose values come in runs (the operator, reason and document id of a span
  *   dedup's rows) keeps dictionary indices as runs, one comparison per value and one Map lookup
