@@ -171,7 +171,6 @@ async function filterTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, o
   let cStart = new Int32Array(64);
   let cEnd = new Int32Array(64);
   const details: SpanDetails = (j, start, end) => `{"keptId":${JSON.stringify(cuts.keptId(j))},"group":"${cuts.group(j)}","unit":${cuts.units[j]!},"start":${start},"end":${end}}`;
-
   async function* kept(): AsyncGenerator<Doc[]> {
     let more = await cuts.next();
     let row = 0;
@@ -230,7 +229,6 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
   let rH0 = new Uint32Array(cap);
   let rH1 = new Uint32Array(cap);
   const details: SpanDetails = (j, start, end) => `{"keptId":null,"group":"${groupHex(rH0[j]!, rH1[j]!)}","unit":${rUnit[j]!},"bloom":true,"start":${start},"end":${end}}`;
-
   let units = 0;
   let repeats = 0;
   const files = input.files();

@@ -93,7 +93,7 @@ export function applyOrderedCuts(audit: AuditSink, operator: string, doc: Doc, n
       out += text.slice(at, hs);
       // Sinks without `dropSpan` (tests, `sluice apply`) get the same record through `drop`.
       if (audit.dropSpan) audit.dropSpan(operator, doc, text.slice(hs, he), reasons.span, details(h, hs, he));
-      else audit.drop(operator, { id: doc.id, text: text.slice(hs, he), meta: doc.meta }, reasons.span, undefined, JSON.parse(details(h, hs, he)) as Record<string, Json>);
+      else audit.drop(operator, { id: doc.id, text: text.slice(hs, he), meta: doc.meta }, reasons.span, undefined, detailsObject(details(h, hs, he)));
       at = he;
     }
     h = i;
@@ -111,6 +111,13 @@ export function applyOrderedCuts(audit: AuditSink, operator: string, doc: Doc, n
   if (!('tokens' in doc)) return { ...doc, text: out };
   const { tokens: _t, ...rest } = doc;
   return { ...rest, text: out };
+}
+
+/** Span details JSON as the object it writes (an error names the text when it is not one). */
+function detailsObject(json: string): Record<string, Json> {
+  const v: Json = JSON.parse(json);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`span details must be a JSON object, got ${json.slice(0, 80)}`);
+  return v;
 }
 
 /** Counts a batch's docs and bytes in and out for the audit's per-operator flow. */

@@ -3,7 +3,7 @@
  * readers the project relies on: parquet-wasm (what `sluice audit` and the reports read with) and
  * DuckDB (what users query `_audit/*.parquet` with). Values cover every column type, nulls in
  * runs and alone, non-ASCII and long strings, both string encodings and the fallback from runs
- * to PLAIN, several row groups, and an empty file.
+ * to PLAIN, several row groups, and an empty file. And the audit's span records through it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { FlatParquetEncoder, FlatParquetWriter, type FlatCodec, type FlatColumn, type FlatValue } from '../../engine/parquet-flat.ts';
 import { parquetWasm, readParquetTables } from '../../engine/parquet.ts';
 import type { AtomicWriter } from '../../engine/storage/index.ts';
+import { TaskAudit } from '../../engine/audit.ts';
 
 const COLUMNS: FlatColumn[] = [
   { name: 'op', type: 'utf8', nullable: false },
@@ -201,4 +202,27 @@ test('flat Parquet: nothing is committed when a write fails; the writer aborts',
   await assert.rejects(w.close(), /disk full/);
   assert.ok(aborted);
   assert.ok(!committed);
+});
+
+test('TaskAudit.dropSpan writes the record drop() writes: the same drops file, counts and samples', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-flat-'));
+  try {
+    const viaDrop = new TaskAudit(join(dir, 'drop'), 0);
+    const viaSpan = new TaskAudit(join(dir, 'span'), 0);
+    // Enough spans for two row groups and a full sample reservoir; a url and non-ASCII text too.
+    for (let i = 0; i < 9000; i++) {
+      const doc = { id: `doc-${i >> 3}`, text: 'unused', meta: i % 5 === 0 ? { url: `https://example.org/${i}` } : {} };
+      const text = `repeated line ${i % 40} — ü`;
+      const details = { keptId: i % 3 ? `doc-${i % 17}` : null, group: '0123456789abcdef', unit: i % 40, start: 7 * i, end: 7 * i + text.length };
+      viaDrop.drop('dedup.paragraphs', { id: doc.id, text, meta: doc.meta }, 'dedup.duplicateLine', undefined, details);
+      viaSpan.dropSpan('dedup.paragraphs', doc, text, 'dedup.duplicateLine', JSON.stringify(details));
+    }
+    const a = await viaDrop.close();
+    const b = await viaSpan.close();
+    assert.deepEqual(viaSpan.operators, viaDrop.operators);
+    assert.equal(a.length, b.length);
+    for (let i = 0; i < a.length; i++) assert.ok(readFileSync(a[i]!).equals(readFileSync(b[i]!)), `${b[i]} differs from ${a[i]}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempProject, SLUICE } from '../../helpers/cli.ts';
-import { readDocsParquet } from '../../../engine/parquet.ts';
+import { readDocsParquet, readParquetTables } from '../../../engine/parquet.ts';
 import type { Manifest } from '../../../engine/types.ts';
 import type { RunSummary } from '../../../engine/runner.ts';
 import { storage } from '../../../engine/storage/index.ts';
@@ -55,7 +55,7 @@ export default pipeline({ name: 'sd', workdir: 'runs/default' }, (p) => {
       const s = JSON.parse(r.stdout) as RunSummary;
       assert.deepEqual(s.stages.map((x) => x.stage), ['load', 'lines.hashes', 'lines.groups', 'lines', 'sub.tokens', 'sub.sa', 'sub.repeats', 'sub']);
       const dirOf = (n: string) => s.stages.find((x) => x.stage === n)!.dir;
-      outs.push({ lines: await docsOf(dirOf('lines')), sub: await docsOf(dirOf('sub')), repeats: await storage.readJson<Manifest>(storage.join(dirOf('sub.repeats'), 'manifest.json')) });
+      outs.push({ linesDir: dirOf('lines'), lines: await docsOf(dirOf('lines')), sub: await docsOf(dirOf('sub')), repeats: await storage.readJson<Manifest>(storage.join(dirOf('sub.repeats'), 'manifest.json')) });
     }
     const a = outs[0]!;
     for (const b of outs.slice(1)) {
@@ -68,6 +68,26 @@ export default pipeline({ name: 'sd', workdir: 'runs/default' }, (p) => {
     assert.equal(ops.drops['dedup.paragraphsEmptied'], 1);
     assert.equal(ops.dropBytes!['dedup.duplicateLine'], 'Menu\nHome\n'.length + 'Menu\n'.length + 'Menu\nHome'.length);
     assert.equal(ops.bytesIn - ops.bytesOut, 'Menu\nHome\n'.length + 'Menu\n'.length + 'Menu\nHome'.length);
+    // Each removed span is a row of the stage's Parquet audit (TaskAudit.dropSpan): the kept
+    // document, the group (first 64 hash bits), the first unit and the span's offsets.
+    const spans: Array<{ id: string; bytes: number; details: unknown }> = [];
+    for (const e of await storage.list(storage.join(a.linesDir, '_audit') + '/')) {
+      if (!/\/drops-\d+\.parquet$/.test(e.uri)) continue;
+      for await (const tb of readParquetTables(e.uri)) {
+        for (let i = 0; i < tb.numRows; i++) {
+          if (tb.getChild('reason')!.get(i) !== 'dedup.duplicateLine') continue;
+          spans.push({ id: String(tb.getChild('id')!.get(i)), bytes: Number(tb.getChild('bytes')!.get(i)), details: JSON.parse(String(tb.getChild('details')!.get(i))) });
+        }
+      }
+    }
+    spans.sort((x, y) => (x.id < y.id ? -1 : 1));
+    const group = (d: unknown) => (d as { group: string }).group;
+    assert.match(group(spans[0]?.details), /^[0-9a-f]{16}$/);
+    assert.deepEqual(spans, [
+      { id: 'b', bytes: 10, details: { keptId: 'a', group: group(spans[0]!.details), unit: 0, start: 0, end: 10 } },
+      { id: 'c', bytes: 5, details: { keptId: 'a', group: group(spans[0]!.details), unit: 0, start: 0, end: 5 } },
+      { id: 'd', bytes: 9, details: { keptId: 'a', group: group(spans[0]!.details), unit: 0, start: 0, end: 9 } },
+    ]);
     const c = a.sub.docs.find(([id]) => id === 'c')![1];
     assert.ok(!c.includes('word20 stands in line 140'), 'the repeated passage left the later document');
     assert.ok(a.sub.docs.find(([id]) => id === 'a')![1].includes(passage), 'and stayed in the first');
