@@ -84,6 +84,7 @@ export class FlatParquetEncoder {
   private offset = 0;
   private total = 0;
   private pending = 0;
+  private finished = false;
   private readonly groups: RowGroupMeta[] = [];
   private readonly codec: FlatCodec;
   private readonly builders: ColumnBuilder[];
@@ -127,6 +128,7 @@ export class FlatParquetEncoder {
 
   /** The buffered rows as one row group's bytes (empty when there are none). */
   rowGroup(): Uint8Array {
+    if (this.finished) throw new Error('parquet: rowGroup() after footer()');
     const rows = this.pending;
     if (rows === 0) return new Uint8Array(0);
     for (const b of this.builders) if (b.n !== rows) throw new Error(`parquet: column '${b.column.name}' has ${b.n} values, row group has ${rows} rows`);
@@ -181,6 +183,8 @@ export class FlatParquetEncoder {
   /** The file's tail (footer, its length, the magic); for a file of no row groups, the leading magic too. */
   footer(): Uint8Array {
     if (this.pending) throw new Error(`parquet: ${this.pending} rows not yet taken by rowGroup()`);
+    if (this.finished) throw new Error('parquet: footer() called twice');
+    this.finished = true;
     const t = new Thrift();
     t.i32(1, 1);
     t.list(2, 'struct', this.columns.length + 1);
@@ -219,9 +223,7 @@ export class FlatParquetEncoder {
     const footer = t.b.view();
     const len = new Uint8Array(4);
     new DataView(len.buffer).setUint32(0, footer.length, true);
-    const parts = this.offset === 0 ? [MAGIC, footer, len, MAGIC] : [footer, len, MAGIC];
-    this.offset = -1;
-    return concat(parts);
+    return concat(this.offset === 0 ? [MAGIC, footer, len, MAGIC] : [footer, len, MAGIC]);
   }
 }
 

@@ -72,11 +72,12 @@ export abstract class ColumnBuilder {
 
   /** Records one definition level; throws on a null in a required column. */
   protected level(valid: boolean): void {
-    this.n++;
     if (!this.column.nullable) {
-      if (!valid) throw new Error(`parquet: column '${this.column.name}' is not nullable but row ${this.n - 1} of its row group is null`);
+      if (!valid) throw new Error(`parquet: column '${this.column.name}' is not nullable but row ${this.n} of its row group is null`);
+      this.n++;
       return;
     }
+    this.n++;
     if (this.levelRun && valid !== this.levelValid) {
       this.defRuns = grownI32(this.defRuns, this.defCount + 1);
       this.defRuns[this.defCount++] = this.levelValid ? this.levelRun : -this.levelRun;
@@ -235,11 +236,12 @@ class Numbers extends ColumnBuilder {
   }
   add(v: FlatValue): void {
     const valid = v !== null && v !== undefined;
-    this.level(valid);
-    if (!valid) return;
-    if (typeof v !== 'number' || (this.column.type === 'int32' && (!Number.isInteger(v) || v < -2147483648 || v > 2147483647))) {
+    // Checked before the level is recorded: a bad value leaves the column as it was.
+    if (valid && (typeof v !== 'number' || (this.column.type === 'int32' && (!Number.isInteger(v) || v < -2147483648 || v > 2147483647)))) {
       throw new Error(`parquet: column '${this.column.name}' is ${this.column.type} but got ${JSON.stringify(v)}`);
     }
+    this.level(valid);
+    if (!valid) return;
     if (this.count === this.values.length) {
       const next = this.values instanceof Int32Array ? new Int32Array(this.count * 2) : new Float64Array(this.count * 2);
       next.set(this.values);
@@ -266,9 +268,9 @@ class Booleans extends ColumnBuilder {
   private count = 0;
   add(v: FlatValue): void {
     const valid = v !== null && v !== undefined;
+    if (valid && typeof v !== 'boolean') throw new Error(`parquet: column '${this.column.name}' is bool but got ${JSON.stringify(v)}`);
     this.level(valid);
     if (!valid) return;
-    if (typeof v !== 'boolean') throw new Error(`parquet: column '${this.column.name}' is bool but got ${JSON.stringify(v)}`);
     if (this.count >> 3 >= this.bits.length) {
       const next = new Uint8Array(this.bits.length * 2);
       next.set(this.bits);
