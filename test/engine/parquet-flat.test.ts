@@ -176,6 +176,14 @@ test('flat Parquet: bad values are errors that name the column and the value', (
   assert.throws(() => e3.add(['a', 'b', null, 'high', null, 1, true, null]), /column 'score' is float64 but got "high"/);
   const e4 = new FlatParquetEncoder(COLUMNS);
   assert.throws(() => e4.add(['a', 'b']), /a row of 2 values for a table of 8 columns/);
+  // A refused value leaves its column as it was: the row can be completed and written.
+  const e6 = new FlatParquetEncoder([{ name: 'bytes', type: 'int32', nullable: false }, { name: 'kept', type: 'bool', nullable: true }]);
+  assert.throws(() => e6.column(0).add(1.5), /column 'bytes' is int32 but got 1.5/);
+  assert.throws(() => e6.column(1).add('yes'), /column 'kept' is bool but got "yes"/);
+  e6.column(0).add(7);
+  e6.column(1).add(null);
+  e6.endRow();
+  assert.ok(e6.rowGroup().length > 0);
   // A row left half-added is caught when the row group is cut.
   const e5 = new FlatParquetEncoder(COLUMNS);
   e5.column(0).add('a');
