@@ -53,7 +53,6 @@ type Value = string | number | boolean | null;
 class AuditTable {
   private readonly enc: FlatParquetEncoder;
   private readonly c: Array<{ add(v: Value | undefined): void }>;
-  count = 0;
   private out: AtomicWriter | undefined;
   constructor(
     private readonly uri: string,
@@ -74,7 +73,6 @@ class AuditTable {
       c[5]!.add(v5);
       if (c.length > 6) c[6]!.add(v6);
     }
-    this.count++;
     return this.enc.endRow() >= FLUSH_ROWS;
   }
   /** The buffered rows as one encoded row group (empty when none). */

@@ -26,7 +26,7 @@
 import { brotliCompressSync, constants as zc } from 'node:zlib';
 import type { AtomicWriter } from './storage/index.ts';
 import { Bytes, Thrift } from './parquet-flat/thrift.ts';
-import { builder, ENC_PLAIN, ENC_RLE, ENC_RLE_DICTIONARY, type ColumnBuilder, type FlatCodec, type FlatColumn, type FlatType, type FlatValue } from './parquet-flat/columns.ts';
+import { builder, type ColumnBuilder, type FlatCodec, type FlatColumn, type FlatType, type FlatValue } from './parquet-flat/columns.ts';
 
 export type { FlatCodec, FlatColumn, FlatType, FlatValue } from './parquet-flat/columns.ts';
 
@@ -35,6 +35,9 @@ const T_BOOLEAN = 0;
 const T_INT32 = 1;
 const T_DOUBLE = 5;
 const T_BYTE_ARRAY = 6;
+const ENC_PLAIN = 0;
+const ENC_RLE = 3;
+const ENC_RLE_DICTIONARY = 8;
 const PAGE_DATA = 0;
 const PAGE_DICTIONARY = 2;
 const CODEC_UNCOMPRESSED = 0;
@@ -101,10 +104,6 @@ export class FlatParquetEncoder {
     this.builders = columns.map(builder);
   }
 
-  /** Rows buffered for the next row group. */
-  get rows(): number {
-    return this.pending;
-  }
   /** Rows in the file so far (row groups returned by `rowGroup`). */
   get fileRows(): number {
     return this.total;
@@ -147,7 +146,7 @@ export class FlatParquetEncoder {
     this.groups.push(group);
     this.total += rows;
     this.pending = 0;
-    return concat(chunks);
+    return Buffer.concat(chunks);
   }
 
   /** One column chunk: a dictionary page when the builder made one, then one data page. */
@@ -174,7 +173,7 @@ export class FlatParquetEncoder {
       return at;
     };
     const dictionaryPageOffset = dictCount >= 0 ? page(PAGE_DICTIONARY, dict.view(), (h) => h.struct(7).i32(1, dictCount).i32(2, ENC_PLAIN).end()) : undefined;
-    const encoding = b.encoding();
+    const encoding = dictCount >= 0 ? ENC_RLE_DICTIONARY : ENC_PLAIN;
     const dataPageOffset = page(PAGE_DATA, body.view(), (h) => h.struct(5).i32(1, rows).i32(2, encoding).i32(3, ENC_RLE).i32(4, ENC_RLE).end());
     const encodings = encoding === ENC_RLE_DICTIONARY ? [ENC_PLAIN, ENC_RLE, ENC_RLE_DICTIONARY] : [ENC_PLAIN, ENC_RLE];
     return { pages, meta: { column: b.column, encodings, numValues: rows, uncompressed, compressed: this.offset - start, dataPageOffset, dictionaryPageOffset } };
@@ -220,10 +219,9 @@ export class FlatParquetEncoder {
     }
     t.string(6, 'sluice');
     t.end();
-    const footer = t.b.view();
-    const len = new Uint8Array(4);
-    new DataView(len.buffer).setUint32(0, footer.length, true);
-    return concat(this.offset === 0 ? [MAGIC, footer, len, MAGIC] : [footer, len, MAGIC]);
+    t.b.u32le(t.b.len);
+    t.b.bytes(MAGIC);
+    return this.offset === 0 ? Buffer.concat([MAGIC, t.b.view()]) : t.b.view();
   }
 }
 
@@ -289,17 +287,3 @@ function physical(type: FlatType): number {
     }
   }
 }
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-

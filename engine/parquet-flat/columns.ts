@@ -28,11 +28,6 @@ export type FlatValue = string | number | boolean | null | undefined;
 /** Page compression: Brotli (default, quality 1), or none. */
 export type FlatCodec = 'brotli' | 'none';
 
-/** Parquet value encodings (parquet.thrift `Encoding`). */
-export const ENC_PLAIN = 0;
-export const ENC_RLE = 3;
-export const ENC_RLE_DICTIONARY = 8;
-
 function grownI32(a: Int32Array<ArrayBuffer>, need: number): Int32Array<ArrayBuffer> {
   if (need <= a.length) return a;
   const b = new Int32Array(Math.max(need, a.length * 2));
@@ -57,10 +52,11 @@ export abstract class ColumnBuilder {
 
   /** Appends a value (null and undefined are nulls). */
   abstract add(v: FlatValue): void;
-  /** Writes the values' page body (after the levels), and any dictionary into `dict`; returns the dictionary's entry count, -1 when there is none. */
+  /**
+   * Writes the values' page body (after the levels), and any dictionary into `dict`; returns the
+   * dictionary's entry count (the body is then RLE_DICTIONARY), -1 when there is none (PLAIN).
+   */
   abstract encodeValues(body: Bytes, dict: Bytes): number;
-  /** The value encoding `encodeValues` wrote (after it ran). */
-  abstract encoding(): number;
   /** Empties the builder for the next row group. */
   reset(): void {
     this.n = 0;
@@ -99,11 +95,7 @@ export abstract class ColumnBuilder {
     };
     for (let i = 0; i < this.defCount; i++) runs(this.defRuns[i]!);
     if (this.levelRun) runs(this.levelValid ? this.levelRun : -this.levelRun);
-    const len = out.len - start;
-    out.buf[lenAt] = len & 0xff;
-    out.buf[lenAt + 1] = (len >>> 8) & 0xff;
-    out.buf[lenAt + 2] = (len >>> 16) & 0xff;
-    out.buf[lenAt + 3] = len >>> 24;
+    out.setU32le(lenAt, out.len - start);
   }
 }
 
@@ -113,11 +105,7 @@ function plainString(out: Bytes, s: string): void {
   out.ensure(4 + 3 * s.length);
   const at = out.len;
   const l = out.node().write(s, at + 4, 'utf8');
-  const b = out.buf;
-  b[at] = l & 0xff;
-  b[at + 1] = (l >>> 8) & 0xff;
-  b[at + 2] = (l >>> 16) & 0xff;
-  b[at + 3] = l >>> 24;
+  out.setU32le(at, l);
   out.len = at + 4 + l;
 }
 
@@ -137,9 +125,6 @@ class PlainStrings extends ColumnBuilder {
   encodeValues(body: Bytes): number {
     body.bytes(this.bytes.view());
     return -1;
-  }
-  encoding(): number {
-    return ENC_PLAIN;
   }
   protected resetValues(): void {
     this.bytes.len = 0;
@@ -161,7 +146,6 @@ class RunStrings extends ColumnBuilder {
   private prev: string | undefined;
   private cur = 0;
   private values = 0;
-  private plain = false;
   add(v: FlatValue): void {
     const valid = v !== null && v !== undefined;
     this.level(valid);
@@ -193,8 +177,7 @@ class RunStrings extends ColumnBuilder {
   }
   encodeValues(body: Bytes, dict: Bytes): number {
     this.closeRun();
-    this.plain = this.runs * 2 > this.values;
-    if (this.plain) {
+    if (this.runs * 2 > this.values) {
       for (let r = 0; r < this.runs; r++) {
         const s = this.entries[this.runIdx[r]!]!;
         for (let i = this.runLen[r]!; i > 0; i--) plainString(body, s);
@@ -212,9 +195,6 @@ class RunStrings extends ColumnBuilder {
       for (let b = 0; b < wb; b++) body.buf[body.len++] = (k >>> (8 * b)) & 0xff;
     }
     return this.entries.length;
-  }
-  encoding(): number {
-    return this.plain ? ENC_PLAIN : ENC_RLE_DICTIONARY;
   }
   protected resetValues(): void {
     this.index.clear();
@@ -254,9 +234,6 @@ class Numbers extends ColumnBuilder {
     body.bytes(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
     return -1;
   }
-  encoding(): number {
-    return ENC_PLAIN;
-  }
   protected resetValues(): void {
     this.count = 0;
   }
@@ -282,9 +259,6 @@ class Booleans extends ColumnBuilder {
   encodeValues(body: Bytes): number {
     body.bytes(this.bits.subarray(0, (this.count + 7) >> 3));
     return -1;
-  }
-  encoding(): number {
-    return ENC_PLAIN;
   }
   protected resetValues(): void {
     this.bits.fill(0, 0, (this.count + 7) >> 3);

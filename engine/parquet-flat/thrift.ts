@@ -44,13 +44,19 @@ export class Bytes {
   zigzag(v: number): void {
     this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
   }
+  /** Appends a little-endian u32. */
   u32le(v: number): void {
     this.ensure(4);
+    this.len += 4;
+    this.setU32le(this.len - 4, v);
+  }
+  /** Overwrites 4 bytes at `at` with a little-endian u32 (a length known only after what follows it). */
+  setU32le(at: number, v: number): void {
     const b = this.buf;
-    b[this.len++] = v & 0xff;
-    b[this.len++] = (v >>> 8) & 0xff;
-    b[this.len++] = (v >>> 16) & 0xff;
-    b[this.len++] = (v >>> 24) & 0xff;
+    b[at] = v & 0xff;
+    b[at + 1] = (v >>> 8) & 0xff;
+    b[at + 2] = (v >>> 16) & 0xff;
+    b[at + 3] = (v >>> 24) & 0xff;
   }
   bytes(src: Uint8Array): void {
     this.ensure(src.length);
