@@ -13,7 +13,7 @@
  *    - each mode end to end over JSONL files (in and out), as `sluice apply` runs it;
  *    - the same on corpora where 20% and 0% of lines come from repeating runs, since the cost per
  *      removed span (cut + audit row) is a large part of the time, with a fit of the two.
- * 2. Growth: both modes with the Parquet audit at 10 MB, 100 MB and 1 GB of the same corpus
+ * 2. Growth: the three modes (exact stream, exact sort, Bloom) with the Parquet audit at 10 MB, 100 MB and 1 GB of the same corpus
  *    (streamed to disk), each in a fresh process (bench/para-child.ts): MB/s per core and peak
  *    RSS above base.
  * 3. Suffix array construction, each size in a fresh process (bench/sa-child.ts `sharded`): SA-IS
@@ -40,6 +40,7 @@ import { paragraphs } from '../operators/dedup/paragraphs.ts';
 import { saisBytesPerToken } from '../operators/dedup/sais.ts';
 import { hashRange, newUnits, parseUnit, splitUnits } from '../operators/dedup/units.ts';
 import { BloomFilter } from '../operators/dedup/bloom.ts';
+import { HashTable128 } from '../operators/dedup/hash-table.ts';
 import { ExternalSorter } from '../operators/dedup/extsort.ts';
 
 const HERE = import.meta.dirname;
@@ -171,7 +172,7 @@ export function writeParaCorpus(dir: string, mb: number): { bytes: number; docs:
 }
 
 /**
- * `dedup.paragraphs` from 10 MB to 1 GB (SUBDOC_BENCH_PARA_GROWTH_MB), both modes with the
+ * `dedup.paragraphs` from 10 MB to 1 GB (SUBDOC_BENCH_PARA_GROWTH_MB), each mode with the
  * Parquet audit, each size and mode in a fresh process (bench/para-child.ts): CPU MB/s and the
  * peak RSS above the process's base, to show throughput and memory as the corpus grows.
  */
@@ -183,23 +184,26 @@ function paraGrowth(): { rows: BenchRow[]; note: string } {
     try {
       const c = writeParaCorpus(dir, mb);
       const mbIn = c.bytes / 1e6;
-      for (const mode of ['exact', 'bloom'] as const) {
-        let r: { cpuS: number; spans: number; peakAboveBase: number };
+      for (const mode of ['exact', 'sort', 'bloom'] as const) {
+        let r: { cpuS: number; spans: number; peakAboveBase: number; logs: string[] };
         try {
           r = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(HERE, 'para-child.ts'), dir, mode, String(c.lines)], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim());
         } catch (e) {
           table.push(`| ${mb} MB | ${mode} | failed: ${(e as Error).message.split('\n')[0]} | | | |`);
           continue;
         }
-        rows.push({ name: `dedup.paragraphs ${mode}, Parquet audit, ${mb} MB (growth), 1 core`, value: mbIn / r.cpuS, unit: 'MB/s', note: `${r.cpuS.toFixed(1)} CPU s; ${r.spans} spans; peak ${(r.peakAboveBase / 2 ** 20).toFixed(0)} MiB above base` });
-        table.push(`| ${mb} MB | ${mode} | ${c.docs} docs, ${r.spans} spans | ${r.cpuS.toFixed(1)} | ${(mbIn / r.cpuS).toFixed(1)} | ${(r.peakAboveBase / 2 ** 20).toFixed(0)} MiB (${(r.peakAboveBase / c.bytes).toFixed(2)}× input) |`);
+        const modeName = mode === 'exact' ? 'exact (stream)' : mode === 'sort' ? 'exact, sort strategy,' : 'bloom';
+        rows.push({ name: `dedup.paragraphs ${modeName}${mode === 'sort' ? '' : ','} Parquet audit, ${mb} MB (growth), 1 core`, value: mbIn / r.cpuS, unit: 'MB/s', note: `${r.cpuS.toFixed(1)} CPU s; ${r.spans} spans; peak ${(r.peakAboveBase / 2 ** 20).toFixed(0)} MiB above base` });
+        const frozen = /table full at file (\d+) row (\d+)/.exec(r.logs.join('\n'));
+        const label = mode === 'exact' ? `exact stream${frozen ? ` (table frozen at file ${frozen[1]} row ${frozen[2]})` : ''}` : mode === 'sort' ? 'exact sort' : 'bloom';
+        table.push(`| ${mb} MB | ${label} | ${c.docs} docs, ${r.spans} spans | ${r.cpuS.toFixed(1)} | ${(mbIn / r.cpuS).toFixed(1)} | ${(r.peakAboveBase / 2 ** 20).toFixed(0)} MiB (${(r.peakAboveBase / c.bytes).toFixed(2)}× input) |`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
   const note = [
-    'Growth of `dedup.paragraphs` (line units, Parquet audit, one process per size and mode, JSONL files of ~32 MB of text; a fresh process also pays JIT warm-up and compiling parquet-wasm, most of the 10 MB rows\' time). Exact mode\'s memory is capped by its sort buffers, `bufferMB` 64 per task (buffers grow by doubling and each spill writes a sorted copy, so up to ~2.5× that): the 100 MB corpus stays under the cap and the 1 GB one reaches it, and a larger corpus spills more runs, not more memory. Bloom mode holds its filter, sized for the corpus\'s line count at fpRate 1e-6 (4.9 bytes per expected line: 157 MiB at 1 GB), so its memory grows with the corpus by design.',
+    'Growth of `dedup.paragraphs` (line units, Parquet audit, one process per size and mode, JSONL files of ~32 MB of text; a fresh process also pays JIT warm-up and compiling parquet-wasm, most of the 10 MB rows\' time). The exact stream strategy (the default) keeps its table and kept ids within `bufferMB` (64 MiB); once the corpus has more distinct lines than that holds, the table is frozen and the rest goes through the external sort in the same task (a second 64 MiB sort buffer, run files in scratch), so memory stops growing there. The sort strategy\'s memory is capped by its sort buffers, `bufferMB` 64 per task (buffers grow by doubling and each spill writes a sorted copy, so up to ~2.5× that): a larger corpus spills more runs, not more memory. Bloom mode holds its filter, sized for the corpus\'s line count at fpRate 1e-6 (4.9 bytes per expected line: 157 MiB at 1 GB), so its memory grows with the corpus by design.',
     '',
     '| text | mode | corpus | CPU s | MB/s per core | peak RSS above base |',
     '|---|---|---|---|---|---|',
@@ -247,6 +251,27 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
       return rep + (touched & 0);
     });
     rows.push({ name: 'split + hash + Bloom test-and-insert (bloom mode core)', value: mb / bloomS, unit: 'MB/s', note: `${bloomS.toFixed(2)} CPU s, ${bloomRemoved} repeats; ${bloomInfo}, 2M expected at fpRate 1e-6` });
+    let tableInfo = '';
+    const [tableRemoved, tableS] = await cpu(async () => {
+      const table = new HashTable128(16 << 20);
+      let hs = new Uint32Array(4 * 64);
+      let hi = new Int32Array(hs.buffer);
+      let rep = 0;
+      for (let d = 0; d < c.texts.length; d++) {
+        const t = c.texts[d]!;
+        const u = splitUnits(t, unit, 1, scratch);
+        if (4 * u.count > hs.length) {
+          hs = new Uint32Array(8 * u.count);
+          hi = new Int32Array(hs.buffer);
+        }
+        for (let i = 0; i < u.count; i++) hashRange(t, u.keyStart[i]!, u.keyEnd[i]!, hs, 0, 4 * i);
+        table.reserve(u.count, 64 << 20);
+        for (let i = 0; i < u.count; i++) if (table.getOrAdd(hi, 4 * i, d) >= 0) rep++;
+      }
+      tableInfo = `table ${table.size} lines in ${(table.bytes / 2 ** 20).toFixed(0)} MiB`;
+      return rep;
+    });
+    rows.push({ name: 'split + hash + exact table get-or-add (exact stream strategy core)', value: mb / tableS, unit: 'MB/s', note: `${tableS.toFixed(2)} CPU s, ${tableRemoved} repeats; ${tableInfo}` });
     const [runs, sortS] = await cpu(async () => {
       let spilled = 0;
       const sorter = new ExternalSorter({ keyWords: 7, partitions: 4, bufferBytes: 64 << 20, spill: async () => void spilled++ });
@@ -267,7 +292,7 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
       await sorter.finish();
       return spilled;
     });
-    rows.push({ name: 'split + hash + sorted runs (exact mode, first stage core)', value: mb / sortS, unit: 'MB/s', note: `${sortS.toFixed(2)} CPU s, ${runs} runs (64 MiB buffer), no storage writes` });
+    rows.push({ name: 'split + hash + sorted runs (exact sort strategy, first stage core)', value: mb / sortS, unit: 'MB/s', note: `${sortS.toFixed(2)} CPU s, ${runs} runs (64 MiB buffer), no storage writes` });
     const input = jsonlDataset('input', join(dir, 'in'), c.paths);
     const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const passS: number[] = [];
@@ -316,15 +341,19 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
       rows.push({ name: label, value: bytes / 1e6 / s, unit: 'MB/s', note: `${s.toFixed(2)} CPU s (median of ${secs.map((x) => x.toFixed(2)).join(', ')}); ${own ? 'docs from memory, output counted' : 'JSONL files in and out'}; ${share}` });
       return { s, drops, mb: bytes / 1e6 };
     };
-    // Bloom mode's own work on the three corpora, for the fit in the note.
+    // Each streaming mode's own work on the three corpora, for the fit in the note.
     const bloomOwn: Array<{ s: number; drops: number; mb: number }> = [];
+    const streamOwn: Array<{ s: number; drops: number; mb: number }> = [];
+    const sortOpts = { unit: 'line', strategy: 'sort' as const };
     const mem = memoryDataset(c.paths, c.docs);
     // The strings are packed into Buffers now: let them go, so the heap is a streaming stage's.
     c.texts.length = 0;
     c.docs.length = 0;
-    await stageRow('dedup.paragraphs exact, own work (3 stages, external sort) + Parquet audit, 1 core', mem, c.bytes, { unit: 'line' }, true);
-    bloomOwn.push(await stageRow('dedup.paragraphs bloom, own work (1 streaming stage) + Parquet audit, 1 core', mem, c.bytes, bloomOpts, true));
-    await stageRow('dedup.paragraphs exact, JSONL in/out + Parquet audit, 1 core', input, c.bytes, { unit: 'line' }, false);
+    streamOwn.push(await stageRow('dedup.paragraphs exact (default: stream strategy, 1 stage), own work + Parquet audit, 1 core', mem, c.bytes, { unit: 'line' }, true));
+    await stageRow('dedup.paragraphs exact, sort strategy (3 stages, external sort), own work + Parquet audit, 1 core', mem, c.bytes, sortOpts, true);
+    bloomOwn.push(await stageRow('dedup.paragraphs bloom (1 streaming stage), own work + Parquet audit, 1 core', mem, c.bytes, bloomOpts, true));
+    await stageRow('dedup.paragraphs exact (stream), JSONL in/out + Parquet audit, 1 core', input, c.bytes, { unit: 'line' }, false);
+    await stageRow('dedup.paragraphs exact, sort strategy, JSONL in/out + Parquet audit, 1 core', input, c.bytes, sortOpts, false);
     await stageRow('dedup.paragraphs bloom, JSONL in/out + Parquet audit, 1 core', input, c.bytes, bloomOpts, false);
     // The same stages on corpora with fewer repeated lines: the per-span cost is a large part of
     // the time above, so the figure depends on how much a corpus repeats.
@@ -336,19 +365,23 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
       cd.texts.length = 0;
       cd.docs.length = 0;
       const pct = `${Math.round(runs * 100)}% run lines`;
-      await stageRow(`dedup.paragraphs exact, own work + Parquet audit, ${pct}, 1 core`, dm, cd.bytes, { unit: 'line' }, true);
+      streamOwn.push(await stageRow(`dedup.paragraphs exact (stream), own work + Parquet audit, ${pct}, 1 core`, dm, cd.bytes, { unit: 'line' }, true));
+      await stageRow(`dedup.paragraphs exact, sort strategy, own work + Parquet audit, ${pct}, 1 core`, dm, cd.bytes, sortOpts, true);
       bloomOwn.push(await stageRow(`dedup.paragraphs bloom, own work + Parquet audit, ${pct}, 1 core`, dm, cd.bytes, bloomOpts, true));
-      await stageRow(`dedup.paragraphs bloom, JSONL in/out + Parquet audit, ${pct}, 1 core`, ds, cd.bytes, bloomOpts, false);
+      await stageRow(`dedup.paragraphs exact (stream), JSONL in/out + Parquet audit, ${pct}, 1 core`, ds, cd.bytes, { unit: 'line' }, false);
     }
     // Least squares of CPU seconds per MB against spans per MB over the three corpora: the cost
     // of a removed span, and the most spans per MB at which 50 MB/s per core still holds.
-    const xs = bloomOwn.map((r) => r.drops / r.mb);
-    const ys = bloomOwn.map((r) => r.s / r.mb);
-    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
-    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
-    const slope = xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
-    const base = my - slope * mx;
-    const fit = `Bloom mode's own work with the Parquet audit, fitted over the three corpora: ${(base * 1e3).toFixed(1)} CPU ms per MB plus ${(slope * 1e6).toFixed(2)} µs per removed span, so 50 MB/s per core (20 ms per MB) holds up to ${slope > 0 ? Math.max(0, Math.floor((0.02 - base) / slope)) : '∞'} spans per MB (this corpus: ${Math.round(xs[0]!)}).`;
+    const fitOf = (label: string, runs: Array<{ s: number; drops: number; mb: number }>) => {
+      const xs = runs.map((r) => r.drops / r.mb);
+      const ys = runs.map((r) => r.s / r.mb);
+      const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+      const slope = xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+      const base = my - slope * mx;
+      return `${label}: ${(base * 1e3).toFixed(1)} CPU ms per MB plus ${(slope * 1e6).toFixed(2)} µs per removed span, so 50 MB/s per core (20 ms per MB) holds up to ${slope > 0 ? Math.max(0, Math.floor((0.02 - base) / slope)) : '∞'} spans per MB (this corpus: ${Math.round(xs[0]!)})`;
+    };
+    const fit = `Own work with the Parquet audit, fitted over the three corpora. ${fitOf('Exact (stream)', streamOwn)}. ${fitOf('Bloom', bloomOwn)}.`;
     return { rows, note: `Paragraph corpus: ${mb.toFixed(1)} MB of text in ${nDocs} documents (4 JSONL files) of 40 Shakespeare lines each, 70% of them from runs of consecutive lines (so they repeat across documents) and 30% random lines with a random number appended; the "20% / 0% run lines" rows use corpora of the same size with those shares. "Own work" rows run the stage on docs held in memory and count its output instead of writing it: the CPU of the dedup itself (splitting, hashing, the Bloom filter or the external sort with its run files, cutting) and of its audit, without the dataset reads and writes that any stage pays and the engine does (the floor rows measure those: Parquet in a pipeline, JSONL for \`sluice apply\`). ${fit}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });

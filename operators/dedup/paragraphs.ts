@@ -3,8 +3,15 @@
  * in the corpus (C4 removes repeated three-sentence spans; Dolma repeated paragraphs). "Earlier"
  * is the global input order: dataset file order, then row, then position in the document.
  *
- * Exact mode (default) is an expansion over the existing external sort, memory bounded by
- * `bufferMB` per task whatever the corpus size:
+ * Exact mode (default) hashes every unit (MurmurHash3-128) and keeps its first occurrence, with
+ * memory bounded by `bufferMB` whatever the corpus size, in one of two shapes (`strategy`):
+ *
+ * - `'stream'` (default, `paragraph-stream.ts`): one task reads the input in order with an exact
+ *   in-memory table of the hashes seen; when the table reaches `bufferMB`, it is frozen and the
+ *   rest of the input goes through the external sort within the task. On the bench corpus it is
+ *   2.5× faster per core than `'sort'` (one read, no sort while the table holds).
+ * - `'sort'`: an expansion over the external sort, every unit sorted, parallel across files and
+ *   partitions (for many workers on a corpus far past one task's memory):
  *
  * 1. `<name>.hashes`: one task per input file; each unit becomes a record keyed
  *    `[hash × 4, file, row, unit]` (MurmurHash3-128 of its text), partitioned by hash.
@@ -30,7 +37,9 @@ import { mergeRunColumns } from './extsort.ts';
 import { fileTasks, resourceOptions, stageMaker } from '../expansion.ts';
 import { filesMatching, groupHex, hashedFileCount, outputRunSorter, pad, perFileRunSorter } from './parts.ts';
 import { RowCutReader } from './row-cuts.ts';
-import { applyOrderedCuts, auditFlow, type CutReasons, type SpanDetails } from './spans.ts';
+import { applyOrderedCuts, auditFlow, type SpanDetails } from './spans.ts';
+import { cutRepeats, paragraphReasons } from './paragraph-cuts.ts';
+import { streamTask } from './paragraph-stream.ts';
 import { hashRange, newUnits, parseUnit, splitUnits, type UnitKind } from './units.ts';
 
 export const PARAGRAPHS_VERSION = '1';
@@ -43,31 +52,24 @@ const schema = z
     minChars: z.number().int().min(0).default(1),
     /** Streaming Bloom mode instead of the exact sort. */
     bloom: z.object({ expected: z.number().int().min(1), fpRate: z.number().gt(0).lt(1) }).strict().optional(),
+    /**
+     * Exact mode's shape: `'stream'` (default: one task, an in-memory table, the external sort
+     * only for what passes `bufferMB`) or `'sort'` (three stages, one task per input file or
+     * partition, every unit through the external sort).
+     */
+    strategy: z.enum(['stream', 'sort']).optional(),
     partitions: z.number().int().min(1).max(4096).default(4),
-    bufferMB: z.number().min(0.001).max(4096).default(64),
+    bufferMB: z.number().min(0.0001).max(4096).default(64),
     fanIn: z.number().int().min(2).max(4096).default(64),
     name: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => !(c.bloom && c.strategy), { message: "bloom mode is its own streaming task: give either bloom or strategy, not both", path: ['strategy'] });
 
 export type ParagraphsOptions = z.input<typeof schema>;
 type Config = z.output<typeof schema>;
 
-/** The drop reasons of a unit kind. */
-export function paragraphReasons(unit: UnitKind): CutReasons {
-  switch (unit.kind) {
-    case 'line':
-      return { span: 'dedup.duplicateLine', emptied: 'dedup.paragraphsEmptied' };
-    case 'paragraph':
-      return { span: 'dedup.duplicateParagraph', emptied: 'dedup.paragraphsEmptied' };
-    case 'sentences':
-      return { span: 'dedup.duplicateSentences', emptied: 'dedup.paragraphsEmptied' };
-    default: {
-      const never: never = unit;
-      throw new Error(`unknown unit ${JSON.stringify(never)}`);
-    }
-  }
-}
+export { paragraphReasons };
 
 const enc = new TextEncoder();
 
@@ -113,50 +115,7 @@ async function groupsTask(ctx: CustomTaskContext, cfg: Config): Promise<void> {
   const runs = filesMatching(ctx.inputs[0]!, new RegExp(`^run-t\\d+-s\\d+-p${pad(part, 4)}\\.run$`));
   // Cuts sorted by [file, row, unit], spilled straight as each input file's runs.
   const cuts = perFileRunSorter(ctx, `cuts-g${pad(part, 4)}`, { keyWords: 3, files: hashedFileCount(ctx.inputs[0]!), bufferMB: cfg.bufferMB });
-  // The current hash group (first four key words) and its first record's payload (the kept id).
-  const cur = new Uint32Array(4);
-  let started = false;
-  let keeper = new Uint8Array(64);
-  let keeperLen = 0;
-  let pl: Uint8Array | null = null;
-  const cutKey = new Uint32Array(3);
-  let groups = 0;
-  let repeats = 0;
-  for await (const b of mergeRunColumns(runs, { keyWords: 7, fanIn: cfg.fanIn, tmpDir: ctx.tmpDir })) {
-    const keys = b.keys;
-    for (let i = 0; i < b.count; i++) {
-      const o = i * 7;
-      if (!started || keys[o] !== cur[0] || keys[o + 1] !== cur[1] || keys[o + 2] !== cur[2] || keys[o + 3] !== cur[3]) {
-        started = true;
-        cur[0] = keys[o]!;
-        cur[1] = keys[o + 1]!;
-        cur[2] = keys[o + 2]!;
-        cur[3] = keys[o + 3]!;
-        const ps = b.payloadStart[i]!;
-        keeperLen = b.payloadStart[i + 1]! - ps;
-        if (keeperLen > keeper.length) keeper = new Uint8Array(keeperLen * 2);
-        keeper.set(b.payloads.subarray(ps, ps + keeperLen));
-        pl = null;
-        groups++;
-        continue;
-      }
-      repeats++;
-      // Payload: the group's hash prefix (8 bytes, for the audit), then the kept document's id;
-      // the same bytes for every repeat of the group, so built once and shared by its records.
-      if (!pl) {
-        pl = new Uint8Array(8 + keeperLen);
-        const dv = new DataView(pl.buffer);
-        dv.setUint32(0, cur[0]!);
-        dv.setUint32(4, cur[1]!);
-        pl.set(keeper.subarray(0, keeperLen), 8);
-      }
-      cutKey[0] = keys[o + 4]!;
-      cutKey[1] = keys[o + 5]!;
-      cutKey[2] = keys[o + 6]!;
-      if (cuts.push(cutKey[0], cutKey, pl)) await cuts.spillAll();
-    }
-  }
-  await cuts.finish();
+  const { groups, repeats } = await cutRepeats(mergeRunColumns(runs, { keyWords: 7, fanIn: cfg.fanIn, tmpDir: ctx.tmpDir }), cuts);
   await ctx.writeFile(`groups-g${pad(part, 4)}.json`, JSON.stringify({ partition: part, groups, repeats }));
   ctx.setInfo({ [`partition${part}`]: { groups, repeats } });
 }
@@ -275,9 +234,13 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
 /**
  * Removes repeated lines, paragraphs or N-sentence windows, keeping each one's first occurrence
  * (file order, row, position). Options: `unit` (default `'paragraph'`; `'line'`,
- * `'sentences:3'` = C4), `minChars` (default 1: blank units are never touched), `bloom`
- * (`{ expected, fpRate }`: one streaming task with a Bloom filter instead of the exact sort),
- * `partitions` (4), `bufferMB` (64 per task), `fanIn` (64). Each removed span is an audit drop
+ * `'sentences:3'` = C4), `minChars` (default 1: blank units are never touched), `strategy`
+ * (default `'stream'`: one task with an exact table, the external sort past `bufferMB`;
+ * `'sort'`: three stages, every unit through the external sort, parallel over files), `bloom`
+ * (`{ expected, fpRate }`: one streaming task with a Bloom filter instead, no `strategy`),
+ * `partitions` (4, sort strategy), `bufferMB` (64 per task: the stream strategy's table, each
+ * sort buffer), `fanIn` (64). The same input and config give the same output and audit with
+ * either strategy and any `bufferMB`. Each removed span is an audit drop
  * `dedup.duplicateLine` / `dedup.duplicateParagraph` / `dedup.duplicateSentences` with
  * `{ keptId, group, unit, start, end }`; a document left empty is dropped as
  * `dedup.paragraphsEmptied`.
@@ -299,6 +262,10 @@ export function paragraphs(options: ParagraphsOptions = {}): StageExpansion {
       const src = inputs[0]!;
       const res = resourceOptions(options);
       if (cfg.bloom) return p.stage(name, custom('dedup.paragraphs.bloom', name, [src], 'docs', () => 1, (ctx) => bloomTask(ctx, cfg, unit, op)), undefined, res);
+      if ((cfg.strategy ?? 'stream') === 'stream') {
+        const sc = { unit, minChars: cfg.minChars, bufferMB: cfg.bufferMB, fanIn: cfg.fanIn };
+        return p.stage(name, custom('dedup.paragraphs.stream', name, [src], 'docs', () => 1, (ctx) => streamTask(ctx, sc, op)), undefined, res);
+      }
       const hashes = p.stage(`${name}.hashes`, custom('dedup.paragraphs.hashes', `${name}.hashes`, [src], 'artifact', fileTasks, (ctx) => hashesTask(ctx, cfg, unit)), undefined, res);
       const groups = p.stage(`${name}.groups`, custom('dedup.paragraphs.groups', `${name}.groups`, [hashes], 'artifact', () => cfg.partitions, (ctx) => groupsTask(ctx, cfg)), undefined, res);
       return p.stage(name, custom('dedup.paragraphs.filter', name, [src, groups], 'docs', fileTasks, (ctx) => filterTask(ctx, cfg, unit, op)), undefined, res);

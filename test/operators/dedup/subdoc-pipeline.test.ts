@@ -39,7 +39,9 @@ test('pipeline(): read.jsonl → dedup.paragraphs → dedup.substrings: same out
       `import { pipeline, read, dedup } from ${JSON.stringify(SLUICE)};
 export default pipeline({ name: 'sd', workdir: 'runs/default' }, (p) => {
   const raw = p.stage('load', read.jsonl('data/*.jsonl'));
-  const lines = p.stage('lines', raw, dedup.paragraphs({ unit: 'line', partitions: 2 }));
+  const lines = p.stage('lines', raw, dedup.paragraphs({ unit: 'line' }));
+  p.stage('sorted', raw, dedup.paragraphs({ unit: 'line', strategy: 'sort', partitions: 2 }));
+  p.stage('tail', raw, dedup.paragraphs({ unit: 'line', bufferMB: 0.0001 }));
   p.stage('sub', lines, dedup.substrings({ tokenizer: 'gpt2', minTokens: 20, shardTokens: 100 }));
 });
 `,
@@ -53,9 +55,17 @@ export default pipeline({ name: 'sd', workdir: 'runs/default' }, (p) => {
       const r = await runCli(['run', 'pipeline.ts', '--json', '--workers', workers, '--workdir', workdir], { cwd: dir, env: { SLUICE_WORKER_RAMP_MS: '0' } });
       assert.equal(r.code, 0, r.stderr);
       const s = JSON.parse(r.stdout) as RunSummary;
-      assert.deepEqual(s.stages.map((x) => x.stage), ['load', 'lines.hashes', 'lines.groups', 'lines', 'sub.tokens', 'sub.sa', 'sub.repeats', 'sub']);
+      assert.deepEqual(s.stages.map((x) => x.stage).sort(), ['lines', 'load', 'sorted', 'sorted.groups', 'sorted.hashes', 'sub', 'sub.repeats', 'sub.sa', 'sub.tokens', 'tail']);
       const dirOf = (n: string) => s.stages.find((x) => x.stage === n)!.dir;
-      outs.push({ linesDir: dirOf('lines'), lines: await docsOf(dirOf('lines')), sub: await docsOf(dirOf('sub')), repeats: await storage.readJson<Manifest>(storage.join(dirOf('sub.repeats'), 'manifest.json')) });
+      const lines = await docsOf(dirOf('lines'));
+      // The exact strategies agree: streaming (here all in the table), the three sort stages,
+      // and streaming with a table too small for the corpus (frozen, the rest sorted).
+      assert.deepEqual((await docsOf(dirOf('sorted'))).docs, lines.docs);
+      const tail = await docsOf(dirOf('tail'));
+      assert.deepEqual(tail.docs, lines.docs);
+      assert.equal(lines.manifest.info!.frozenAt, null);
+      assert.ok(tail.manifest.info!.frozenAt, 'the small table was frozen');
+      outs.push({ linesDir: dirOf('lines'), lines, sub: await docsOf(dirOf('sub')), repeats: await storage.readJson<Manifest>(storage.join(dirOf('sub.repeats'), 'manifest.json')) });
     }
     const a = outs[0]!;
     for (const b of outs.slice(1)) {

@@ -1,0 +1,317 @@
+/**
+ * `dedup.paragraphs`' exact streaming strategy (the default): one task reads the input in order
+ * (file, row, unit) and keeps every unit's 128-bit hash in an exact in-memory table
+ * (`HashTable128`) with the index of the document that had it first, so each document is cut and
+ * written as it streams by, without the sort, the run files and the second read that the `sort`
+ * strategy's three stages pay for.
+ *
+ * Memory is bounded by `bufferMB`: the table and the kept documents' ids stay within it. When the
+ * next document's units would not fit, the table is frozen there (at a document boundary, so
+ * every document before it is decided and written) and the rest of the input goes through the
+ * external sort, in this task, through its local scratch directory:
+ *
+ * 1. pass A reads the rest; each unit not in the table becomes a record `[hash × 4, file, row,
+ *    unit]` with the document's id, sorted in runs of `bufferMB`;
+ * 2. the runs are merged: the first record of each hash group is its first occurrence, every
+ *    later one a cut, sorted by `[file, row, unit]` per input file (`cutRepeats`, as the `sort`
+ *    strategy's groups stage does);
+ * 3. pass B reads the rest again and removes the units found in the frozen table (kept by a
+ *    document before the freeze) together with the sorted cuts.
+ *
+ * A unit in the table occurred before the freeze and one not in it did not, so both halves keep
+ * the same first occurrence as the `sort` strategy: the output, the audit's spans and their kept
+ * ids are the same for any budget.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CustomTaskContext, Dataset, Doc } from '../../engine/types.ts';
+import { ExternalSorter, mergeRunColumns } from './extsort.ts';
+import { HashTable128, SLOT_BYTES } from './hash-table.ts';
+import { cutRepeats, paragraphReasons } from './paragraph-cuts.ts';
+import { groupHex, pad } from './parts.ts';
+import { RowCutReader } from './row-cuts.ts';
+import { applyOrderedCuts, auditFlow, type SpanDetails } from './spans.ts';
+import { hashRange, newUnits, splitUnits, type UnitKind, type Units } from './units.ts';
+
+/** What the streaming task reads from the stage config. */
+export interface StreamConfig {
+  unit: UnitKind;
+  minChars: number;
+  /** Budget of the table and kept ids, and of each sort buffer after a freeze, in MiB. */
+  bufferMB: number;
+  fanIn: number;
+}
+
+/** Where the table was frozen: the first document that went through the external sort. */
+interface Freeze {
+  file: number;
+  row: number;
+}
+
+const enc = new TextEncoder();
+
+/**
+ * An estimate of the heap bytes of one kept id (a JSON string in an array): V8's string header
+ * and array slot (~32 bytes) plus one byte per Latin-1 char, two otherwise (counted as two).
+ */
+function idCost(json: string): number {
+  return 32 + 2 * json.length;
+}
+
+/** The per-document unit arrays of one task (hashes, and the repeated units' spans and keepers), grown as needed. */
+class DocScratch {
+  cap = 64;
+  units: Units = newUnits();
+  hs = new Uint32Array(4 * 64);
+  hi = new Int32Array(this.hs.buffer);
+  rUnit = new Int32Array(64);
+  rStart = new Int32Array(64);
+  rEnd = new Int32Array(64);
+  rKeeper = new Int32Array(64);
+  rH0 = new Uint32Array(64);
+  rH1 = new Uint32Array(64);
+  ensure(n: number): void {
+    if (n <= this.cap) return;
+    const cap = (this.cap = Math.max(n, this.cap * 2));
+    this.hs = new Uint32Array(4 * cap);
+    this.hi = new Int32Array(this.hs.buffer);
+    [this.rUnit, this.rStart, this.rEnd, this.rKeeper] = [new Int32Array(cap), new Int32Array(cap), new Int32Array(cap), new Int32Array(cap)];
+    [this.rH0, this.rH1] = [new Uint32Array(cap), new Uint32Array(cap)];
+  }
+  /** Splits and hashes `text`; returns the unit count. */
+  split(text: string, cfg: StreamConfig): number {
+    const u = splitUnits(text, cfg.unit, cfg.minChars, this.units);
+    this.units = u;
+    this.ensure(u.count);
+    for (let i = 0; i < u.count; i++) hashRange(text, u.keyStart[i]!, u.keyEnd[i]!, this.hs, 0, 4 * i);
+    return u.count;
+  }
+}
+
+/** Runs the exact streaming strategy as the stage's single task (see the module comment). */
+export async function streamTask(ctx: CustomTaskContext, cfg: StreamConfig, op: string): Promise<void> {
+  const input = ctx.inputs[0]!;
+  const files = input.files();
+  const reasons = paragraphReasons(cfg.unit);
+  const budget = Math.floor(cfg.bufferMB * 1048576);
+  const table = new HashTable128(Math.min(budget / 4, 8 << 20));
+  // Per kept document (one that added a unit to the table), its id as JSON text, ready for the audit.
+  const keepers: string[] = [];
+  let idBytes = 0;
+  const s = new DocScratch();
+  const details: SpanDetails = (j, start, end) => `{"keptId":${keepers[s.rKeeper[j]!]!},"group":"${groupHex(s.rH0[j]!, s.rH1[j]!)}","unit":${s.rUnit[j]!},"start":${start},"end":${end}}`;
+  let units = 0;
+  let repeats = 0;
+  let freeze: Freeze | null = null;
+  let tail: Tail | null = null;
+
+  /** Cuts one document against the table, adding its new units; null when they would not fit. */
+  function streamDoc(doc: Doc): Doc | null | undefined {
+    const n = s.split(doc.text, cfg);
+    if (n === 0) return doc;
+    const json = JSON.stringify(doc.id);
+    const cost = idCost(json);
+    if (table.bytes + idBytes + cost > budget || !table.reserve(n, budget - idBytes - cost)) return undefined;
+    const self = keepers.length;
+    let added = false;
+    let r = 0;
+    const hi = s.hi;
+    const u = s.units;
+    for (let i = 0; i < n; i++) {
+      const k = table.getOrAdd(hi, 4 * i, self);
+      if (k < 0) {
+        added = true;
+        continue;
+      }
+      s.rUnit[r] = i;
+      s.rStart[r] = u.start[i]!;
+      s.rEnd[r] = u.end[i]!;
+      s.rKeeper[r] = k;
+      s.rH0[r] = s.hs[4 * i]!;
+      s.rH1[r] = s.hs[4 * i + 1]!;
+      r++;
+    }
+    if (added) {
+      keepers.push(json);
+      idBytes += idCost(json);
+    }
+    units += n;
+    repeats += r;
+    return r ? applyOrderedCuts(ctx.audit, op, doc, r, s.rStart, s.rEnd, details, reasons) : doc;
+  }
+
+  for (let f = 0; f < files.length; f++) {
+    async function* kept(): AsyncGenerator<Doc[]> {
+      let row = 0;
+      for await (const batch of input.readDocs([files[f]!])) {
+        const out: Doc[] = [];
+        for (const doc of batch) {
+          let d: Doc | null | undefined;
+          if (!tail) {
+            d = streamDoc(doc);
+            if (d === undefined) {
+              freeze = { file: f, row };
+              ctx.log(`exact table full at file ${f} row ${row} (${table.size} units, ${(table.bytes / 1048576).toFixed(1)} MiB, ${keepers.length} kept ids): the rest goes through the external sort`);
+              tail = await Tail.build(ctx, input, cfg, table, freeze, op);
+            }
+          }
+          if (tail) {
+            const r = await tail.cut(doc, f, row, s, keepers);
+            units += r.units;
+            repeats += r.repeats;
+            d = r.doc;
+          }
+          if (d) out.push(d);
+          row++;
+        }
+        ctx.progress.add(batch.length, 0);
+        auditFlow(ctx.audit, op, batch, out);
+        if (out.length) yield out;
+      }
+      if (tail) await tail.endFile(f, row);
+    }
+    await ctx.writeDocs(`part-${pad(f)}.parquet`, kept());
+  }
+  if (tail) await (tail as Tail).close();
+  const frozen = freeze as Freeze | null;
+  ctx.setInfo({ units, repeats, tableUnits: table.size, tableBytes: table.bytes + idBytes, frozenAt: frozen ? { file: frozen.file, row: frozen.row } : null, sortedRecords: tail ? (tail as Tail).records : 0 });
+}
+
+/**
+ * The part of the input after a freeze: its sorted cuts (pass A and the merge, built by
+ * `Tail.build` in the task's scratch directory) and the per-document cutting of pass B.
+ */
+class Tail {
+  private reader: RowCutReader | null = null;
+  private readerFile = -1;
+  private more = false;
+  private keptJson: string[] = [];
+  private groups: string[] = [];
+  private constructor(
+    private readonly ctx: CustomTaskContext,
+    private readonly op: string,
+    private readonly at: Freeze,
+    private readonly dir: string,
+    private readonly runs: string[][],
+    private readonly table: HashTable128,
+    private readonly cfg: StreamConfig,
+    readonly records: number,
+  ) {}
+
+  /** Pass A over the input from `at` on, then the merge into per-file sorted cuts. */
+  static async build(ctx: CustomTaskContext, input: Dataset, cfg: StreamConfig, table: HashTable128, at: Freeze, op: string): Promise<Tail> {
+    const dir = join(ctx.tmpDir, `paragraphs-tail-${process.pid}-${Date.now()}`);
+    await mkdir(dir, { recursive: true });
+    const bufferBytes = Math.floor(cfg.bufferMB * 1048576);
+    const unitRuns: string[] = [];
+    const units = new ExternalSorter({
+      keyWords: 7,
+      bufferBytes,
+      spill: async (_p, run, bytes) => {
+        const path = join(dir, `units-${pad(run)}.run`);
+        await writeFile(path, bytes);
+        unitRuns.push(path);
+      },
+    });
+    const files = input.files();
+    const s = new DocScratch();
+    const key = new Uint32Array(7);
+    let records = 0;
+    for (let f = at.file; f < files.length; f++) {
+      let row = 0;
+      for await (const batch of input.readDocs([files[f]!])) {
+        for (const doc of batch) {
+          if (f > at.file || row >= at.row) {
+            const n = s.split(doc.text, cfg);
+            let id: Uint8Array | null = null;
+            for (let i = 0; i < n; i++) {
+              if (table.get(s.hi, 4 * i) >= 0) continue;
+              id ??= enc.encode(doc.id);
+              key.set(s.hs.subarray(4 * i, 4 * i + 4));
+              key[4] = f;
+              key[5] = row;
+              key[6] = i;
+              records++;
+              if (units.push(0, key, id)) await units.spillAll();
+            }
+          }
+          row++;
+        }
+      }
+    }
+    await units.finish();
+    const cutRuns: string[][] = files.map(() => []);
+    const cuts = new ExternalSorter({
+      keyWords: 3,
+      partitions: Math.max(1, files.length),
+      bufferBytes,
+      spill: async (file, run, bytes) => {
+        const path = join(dir, `cuts-f${pad(file)}-p${pad(run)}.run`);
+        await writeFile(path, bytes);
+        cutRuns[file]!.push(path);
+      },
+    });
+    await cutRepeats(mergeRunColumns(unitRuns, { keyWords: 7, fanIn: cfg.fanIn, tmpDir: dir }), cuts);
+    // The unit runs are merged: their disk space goes back before pass B.
+    for (const r of unitRuns) await rm(r, { force: true });
+    return new Tail(ctx, op, at, dir, cutRuns, table, cfg, records);
+  }
+
+  /**
+   * Pass B for one document (row `row` of file `file`, at or after the freeze): its units found
+   * in the frozen table and its sorted cuts, merged in unit order, are removed.
+   */
+  async cut(doc: Doc, file: number, row: number, s: DocScratch, keepers: string[]): Promise<{ doc: Doc | null; units: number; repeats: number }> {
+    const op = this.op;
+    const rd = await this.open(file);
+    if (this.more && rd.row < row) throw new Error(`${op}: cuts for row ${rd.row} of file ${file} out of order (at row ${row})`);
+    const mine = this.more && rd.row === row;
+    const n = s.split(doc.text, this.cfg);
+    const u = s.units;
+    let r = 0;
+    let j = 0;
+    for (let i = 0; i < n; i++) {
+      const k = this.table.get(s.hi, 4 * i);
+      let kept: string;
+      if (k >= 0) kept = keepers[k]!;
+      else if (mine && j < rd.count && rd.units[j] === i) kept = JSON.stringify(rd.keptId(j++));
+      else continue;
+      s.rUnit[r] = i;
+      s.rStart[r] = u.start[i]!;
+      s.rEnd[r] = u.end[i]!;
+      this.keptJson[r] = kept;
+      this.groups[r] = groupHex(s.hs[4 * i]!, s.hs[4 * i + 1]!);
+      r++;
+    }
+    if (mine && j < rd.count) throw new Error(`${op}: cut of unit ${rd.units[j]} but document ${doc.id} has ${n} units or repeats it in the table (input changed during the run?)`);
+    if (mine) this.more = await rd.next();
+    const rUnit = s.rUnit;
+    const kj = this.keptJson;
+    const gs = this.groups;
+    const details: SpanDetails = (x, st, en) => `{"keptId":${kj[x]!},"group":"${gs[x]!}","unit":${rUnit[x]!},"start":${st},"end":${en}}`;
+    const out = r ? applyOrderedCuts(this.ctx.audit, op, doc, r, s.rStart, s.rEnd, details, paragraphReasons(this.cfg.unit)) : doc;
+    return { doc: out, units: n, repeats: r };
+  }
+
+  /** The cut reader of file `file`, opened on its first use. */
+  private async open(file: number): Promise<RowCutReader> {
+    if (this.readerFile !== file || !this.reader) {
+      this.reader = new RowCutReader(this.runs[file] ?? [], { fanIn: this.cfg.fanIn, tmpDir: this.ctx.tmpDir });
+      this.readerFile = file;
+      this.more = await this.reader.next();
+    }
+    return this.reader;
+  }
+
+  /** Checks that file `file`'s cuts were all used (its rows ended at `rows`). */
+  async endFile(file: number, rows: number): Promise<void> {
+    if (file < this.at.file) return;
+    const rd = await this.open(file);
+    if (this.more) throw new Error(`${this.op}: cuts for row ${rd.row} of file ${file} but it has only ${rows} rows (input changed during the run?)`);
+  }
+
+  /** Removes the scratch runs. */
+  async close(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
