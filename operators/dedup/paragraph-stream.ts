@@ -94,7 +94,9 @@ export async function streamTask(ctx: CustomTaskContext, cfg: StreamConfig, op: 
   const files = input.files();
   const reasons = paragraphReasons(cfg.unit);
   const budget = Math.floor(cfg.bufferMB * 1048576);
-  const table = new HashTable128(Math.min(budget / 4, 8 << 20));
+  // 10 MiB (524,288 slots) to start when the budget allows: each doubling rehashes every entry
+  // (starting at 2.6 MiB, the three doublings to the bench corpus's 1M slots took ~15 ms of 600).
+  const table = new HashTable128(Math.min(budget / 2, 32 << 20));
   // Per kept document (one that added a unit to the table), its id as JSON text, ready for the audit.
   const keepers: string[] = [];
   let idBytes = 0;
@@ -105,7 +107,10 @@ export async function streamTask(ctx: CustomTaskContext, cfg: StreamConfig, op: 
   let freeze: Freeze | null = null;
   let tail: Tail | null = null;
 
-  /** Cuts one document against the table, adding its new units; null when they would not fit. */
+  /**
+   * Cuts one document against the table, adding its new units: the doc left, null when cuts
+   * emptied it, undefined when its units would not fit the budget (nothing is changed then).
+   */
   function streamDoc(doc: Doc): Doc | null | undefined {
     const n = s.split(doc.text, cfg);
     if (n === 0) return doc;
@@ -185,8 +190,6 @@ class Tail {
   private reader: RowCutReader | null = null;
   private readerFile = -1;
   private more = false;
-  private keptJson: string[] = [];
-  private groups: string[] = [];
   private constructor(
     private readonly ctx: CustomTaskContext,
     private readonly op: string,
@@ -270,26 +273,30 @@ class Tail {
     const u = s.units;
     let r = 0;
     let j = 0;
+    // rKeeper: a kept id's index in `keepers` (unit in the table) or, as -1 - j, cut j of the
+    // row; the id and group are formatted only for the first unit of each merged span.
     for (let i = 0; i < n; i++) {
-      const k = this.table.get(s.hi, 4 * i);
-      let kept: string;
-      if (k >= 0) kept = keepers[k]!;
-      else if (mine && j < rd.count && rd.units[j] === i) kept = JSON.stringify(rd.keptId(j++));
-      else continue;
+      let k = this.table.get(s.hi, 4 * i);
+      if (k < 0) {
+        if (!(mine && j < rd.count && rd.units[j] === i)) continue;
+        k = -1 - j++;
+      }
       s.rUnit[r] = i;
       s.rStart[r] = u.start[i]!;
       s.rEnd[r] = u.end[i]!;
-      this.keptJson[r] = kept;
-      this.groups[r] = groupHex(s.hs[4 * i]!, s.hs[4 * i + 1]!);
+      s.rKeeper[r] = k;
+      s.rH0[r] = s.hs[4 * i]!;
+      s.rH1[r] = s.hs[4 * i + 1]!;
       r++;
     }
     if (mine && j < rd.count) throw new Error(`${op}: cut of unit ${rd.units[j]} but document ${doc.id} has ${n} units or repeats it in the table (input changed during the run?)`);
-    if (mine) this.more = await rd.next();
-    const rUnit = s.rUnit;
-    const kj = this.keptJson;
-    const gs = this.groups;
-    const details: SpanDetails = (x, st, en) => `{"keptId":${kj[x]!},"group":"${gs[x]!}","unit":${rUnit[x]!},"start":${st},"end":${en}}`;
+    const details: SpanDetails = (x, st, en) => {
+      const k = s.rKeeper[x]!;
+      return `{"keptId":${k >= 0 ? keepers[k]! : JSON.stringify(rd.keptId(-1 - k))},"group":"${groupHex(s.rH0[x]!, s.rH1[x]!)}","unit":${s.rUnit[x]!},"start":${st},"end":${en}}`;
+    };
     const out = r ? applyOrderedCuts(this.ctx.audit, op, doc, r, s.rStart, s.rEnd, details, paragraphReasons(this.cfg.unit)) : doc;
+    // The row's cuts are read by `details` above: the reader moves on only now.
+    if (mine) this.more = await rd.next();
     return { doc: out, units: n, repeats: r };
   }
 
