@@ -78,6 +78,15 @@ class DocScratch {
     [this.rUnit, this.rStart, this.rEnd, this.rKeeper] = [new Int32Array(cap), new Int32Array(cap), new Int32Array(cap), new Int32Array(cap)];
     [this.rH0, this.rH1] = [new Uint32Array(cap), new Uint32Array(cap)];
   }
+  /** Records unit `i` of the split document as its `r`-th repeat, kept by `keeper`. */
+  repeat(r: number, i: number, keeper: number): void {
+    this.rUnit[r] = i;
+    this.rStart[r] = this.units.start[i]!;
+    this.rEnd[r] = this.units.end[i]!;
+    this.rKeeper[r] = keeper;
+    this.rH0[r] = this.hs[4 * i]!;
+    this.rH1[r] = this.hs[4 * i + 1]!;
+  }
   /** Splits and hashes `text`; returns the unit count. */
   split(text: string, cfg: StreamConfig): number {
     const u = splitUnits(text, cfg.unit, cfg.minChars, this.units);
@@ -121,20 +130,13 @@ export async function streamTask(ctx: CustomTaskContext, cfg: StreamConfig, op: 
     let added = false;
     let r = 0;
     const hi = s.hi;
-    const u = s.units;
     for (let i = 0; i < n; i++) {
       const k = table.getOrAdd(hi, 4 * i, self);
       if (k < 0) {
         added = true;
         continue;
       }
-      s.rUnit[r] = i;
-      s.rStart[r] = u.start[i]!;
-      s.rEnd[r] = u.end[i]!;
-      s.rKeeper[r] = k;
-      s.rH0[r] = s.hs[4 * i]!;
-      s.rH1[r] = s.hs[4 * i + 1]!;
-      r++;
+      s.repeat(r++, i, k);
     }
     if (added) {
       keepers.push(json);
@@ -270,7 +272,6 @@ class Tail {
     if (this.more && rd.row < row) throw new Error(`${op}: cuts for row ${rd.row} of file ${file} out of order (at row ${row})`);
     const mine = this.more && rd.row === row;
     const n = s.split(doc.text, this.cfg);
-    const u = s.units;
     let r = 0;
     let j = 0;
     // rKeeper: a kept id's index in `keepers` (unit in the table) or, as -1 - j, cut j of the
@@ -281,13 +282,7 @@ class Tail {
         if (!(mine && j < rd.count && rd.units[j] === i)) continue;
         k = -1 - j++;
       }
-      s.rUnit[r] = i;
-      s.rStart[r] = u.start[i]!;
-      s.rEnd[r] = u.end[i]!;
-      s.rKeeper[r] = k;
-      s.rH0[r] = s.hs[4 * i]!;
-      s.rH1[r] = s.hs[4 * i + 1]!;
-      r++;
+      s.repeat(r++, i, k);
     }
     if (mine && j < rd.count) throw new Error(`${op}: cut of unit ${rd.units[j]} but document ${doc.id} has ${n} units or repeats it in the table (input changed during the run?)`);
     const details: SpanDetails = (x, st, en) => {
