@@ -14,6 +14,10 @@ export const SLOT_BYTES = 20;
 
 const MIN_SLOTS = 16;
 
+/**
+ * Exact 128-bit hash → value table within a byte budget (see the module comment): `reserve`
+ * before adding, `getOrAdd` to test-and-insert, `get` to probe a frozen table.
+ */
 export class HashTable128 {
   private keys: Int32Array;
   /** Value + 1 per slot; 0 marks an empty slot (a fresh Int32Array needs no fill). */

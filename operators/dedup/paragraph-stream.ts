@@ -26,7 +26,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CustomTaskContext, Dataset, Doc } from '../../engine/types.ts';
 import { ExternalSorter, mergeRunColumns } from './extsort.ts';
-import { HashTable128, SLOT_BYTES } from './hash-table.ts';
+import { HashTable128 } from './hash-table.ts';
 import { cutRepeats, paragraphReasons } from './paragraph-cuts.ts';
 import { groupHex, pad } from './parts.ts';
 import { RowCutReader } from './row-cuts.ts';
