@@ -60,32 +60,26 @@ export class HashTable128 {
    * when absent. The caller must have `reserve`d room for it.
    */
   getOrAdd(h: Int32Array, at: number, value: number): number {
-    const a = h[at]!;
-    const b = h[at + 1]!;
-    const c = h[at + 2]!;
-    const d = h[at + 3]!;
-    const keys = this.keys;
-    const vals = this.vals;
-    const mask = this.mask;
-    for (let i = a & mask; ; i = (i + 1) & mask) {
-      const v = vals[i]!;
-      if (v === 0) {
-        const k = i << 2;
-        keys[k] = a;
-        keys[k + 1] = b;
-        keys[k + 2] = c;
-        keys[k + 3] = d;
-        vals[i] = value + 1;
-        this.used++;
-        return -1;
-      }
-      const k = i << 2;
-      if (keys[k] === a && keys[k + 1] === b && keys[k + 2] === c && keys[k + 3] === d) return v - 1;
-    }
+    const i = this.slot(h, at);
+    const v = this.vals[i]!;
+    if (v !== 0) return v - 1;
+    const k = i << 2;
+    this.keys[k] = h[at]!;
+    this.keys[k + 1] = h[at + 1]!;
+    this.keys[k + 2] = h[at + 2]!;
+    this.keys[k + 3] = h[at + 3]!;
+    this.vals[i] = value + 1;
+    this.used++;
+    return -1;
   }
 
   /** The value stored under the hash `h[at..at+4)`, or -1 when absent. */
   get(h: Int32Array, at: number): number {
+    return this.vals[this.slot(h, at)]! - 1;
+  }
+
+  /** The slot holding the hash `h[at..at+4)`, or the empty slot where it would go. */
+  private slot(h: Int32Array, at: number): number {
     const a = h[at]!;
     const b = h[at + 1]!;
     const c = h[at + 2]!;
@@ -94,10 +88,9 @@ export class HashTable128 {
     const vals = this.vals;
     const mask = this.mask;
     for (let i = a & mask; ; i = (i + 1) & mask) {
-      const v = vals[i]!;
-      if (v === 0) return -1;
+      if (vals[i] === 0) return i;
       const k = i << 2;
-      if (keys[k] === a && keys[k + 1] === b && keys[k + 2] === c && keys[k + 3] === d) return v - 1;
+      if (keys[k] === a && keys[k + 1] === b && keys[k + 2] === c && keys[k + 3] === d) return i;
     }
   }
 

@@ -28,9 +28,9 @@ import type { CustomTaskContext, Dataset, Doc } from '../../engine/types.ts';
 import { ExternalSorter, mergeRunColumns } from './extsort.ts';
 import { HashTable128 } from './hash-table.ts';
 import { cutRepeats, paragraphReasons } from './paragraph-cuts.ts';
-import { groupHex, pad } from './parts.ts';
+import { groupHex, pad, perFileRunSorter } from './parts.ts';
 import { RowCutReader } from './row-cuts.ts';
-import { applyOrderedCuts, auditFlow, type SpanDetails } from './spans.ts';
+import { applyOrderedCuts, auditFlow, type CutReasons, type SpanDetails } from './spans.ts';
 import { hashRange, newUnits, splitUnits, type UnitKind, type Units } from './units.ts';
 
 /** What the streaming task reads from the stage config. */
@@ -113,7 +113,6 @@ export async function streamTask(ctx: CustomTaskContext, cfg: StreamConfig, op: 
   const details: SpanDetails = (j, start, end) => `{"keptId":${keepers[s.rKeeper[j]!]!},"group":"${groupHex(s.rH0[j]!, s.rH1[j]!)}","unit":${s.rUnit[j]!},"start":${start},"end":${end}}`;
   let units = 0;
   let repeats = 0;
-  let freeze: Freeze | null = null;
   let tail: Tail | null = null;
 
   /**
@@ -140,7 +139,7 @@ export async function streamTask(ctx: CustomTaskContext, cfg: StreamConfig, op: 
     }
     if (added) {
       keepers.push(json);
-      idBytes += idCost(json);
+      idBytes += cost;
     }
     units += n;
     repeats += r;
@@ -157,9 +156,8 @@ export async function streamTask(ctx: CustomTaskContext, cfg: StreamConfig, op: 
           if (!tail) {
             d = streamDoc(doc);
             if (d === undefined) {
-              freeze = { file: f, row };
               ctx.log(`exact table full at file ${f} row ${row} (${table.size} units, ${(table.bytes / 1048576).toFixed(1)} MiB, ${keepers.length} kept ids): the rest goes through the external sort`);
-              tail = await Tail.build(ctx, input, cfg, table, freeze, op);
+              tail = await Tail.build(ctx, input, cfg, table, { file: f, row }, op, reasons);
             }
           }
           if (tail) {
@@ -179,9 +177,10 @@ export async function streamTask(ctx: CustomTaskContext, cfg: StreamConfig, op: 
     }
     await ctx.writeDocs(`part-${pad(f)}.parquet`, kept());
   }
-  if (tail) await (tail as Tail).close();
-  const frozen = freeze as Freeze | null;
-  ctx.setInfo({ units, repeats, tableUnits: table.size, tableBytes: table.bytes + idBytes, frozenAt: frozen ? { file: frozen.file, row: frozen.row } : null, sortedRecords: tail ? (tail as Tail).records : 0 });
+  // Assigned inside the generators, which TypeScript's narrowing does not follow.
+  const t = tail as Tail | null;
+  if (t) await t.close();
+  ctx.setInfo({ units, repeats, tableUnits: table.size, tableBytes: table.bytes + idBytes, frozenAt: t ? { file: t.at.file, row: t.at.row } : null, sortedRecords: t ? t.records : 0 });
 }
 
 /**
@@ -195,16 +194,19 @@ class Tail {
   private constructor(
     private readonly ctx: CustomTaskContext,
     private readonly op: string,
-    private readonly at: Freeze,
+    private readonly reasons: CutReasons,
+    /** Where the table was frozen. */
+    readonly at: Freeze,
     private readonly dir: string,
-    private readonly runs: string[][],
+    /** The names of the cut runs in `dir`. */
+    private readonly runs: string[],
     private readonly table: HashTable128,
     private readonly cfg: StreamConfig,
     readonly records: number,
   ) {}
 
   /** Pass A over the input from `at` on, then the merge into per-file sorted cuts. */
-  static async build(ctx: CustomTaskContext, input: Dataset, cfg: StreamConfig, table: HashTable128, at: Freeze, op: string): Promise<Tail> {
+  static async build(ctx: CustomTaskContext, input: Dataset, cfg: StreamConfig, table: HashTable128, at: Freeze, op: string, reasons: CutReasons): Promise<Tail> {
     const dir = join(ctx.tmpDir, `paragraphs-tail-${process.pid}-${Date.now()}`);
     await mkdir(dir, { recursive: true });
     const bufferBytes = Math.floor(cfg.bufferMB * 1048576);
@@ -245,21 +247,19 @@ class Tail {
       }
     }
     await units.finish();
-    const cutRuns: string[][] = files.map(() => []);
-    const cuts = new ExternalSorter({
-      keyWords: 3,
-      partitions: Math.max(1, files.length),
-      bufferBytes,
-      spill: async (file, run, bytes) => {
-        const path = join(dir, `cuts-f${pad(file)}-p${pad(run)}.run`);
-        await writeFile(path, bytes);
-        cutRuns[file]!.push(path);
+    // Runs named as the sort strategy's groups stage names its cuts, in scratch.
+    const cutRuns: string[] = [];
+    const local = {
+      async writeFile(name: string, bytes: Uint8Array | string) {
+        await writeFile(join(dir, name), bytes);
+        cutRuns.push(name);
       },
-    });
+    };
+    const cuts = perFileRunSorter(local, 'cuts', { keyWords: 3, files: files.length, bufferMB: cfg.bufferMB });
     await cutRepeats(mergeRunColumns(unitRuns, { keyWords: 7, fanIn: cfg.fanIn, tmpDir: dir }), cuts);
     // The unit runs are merged: their disk space goes back before pass B.
     for (const r of unitRuns) await rm(r, { force: true });
-    return new Tail(ctx, op, at, dir, cutRuns, table, cfg, records);
+    return new Tail(ctx, op, reasons, at, dir, cutRuns, table, cfg, records);
   }
 
   /**
@@ -289,7 +289,7 @@ class Tail {
       const k = s.rKeeper[x]!;
       return `{"keptId":${k >= 0 ? keepers[k]! : JSON.stringify(rd.keptId(-1 - k))},"group":"${groupHex(s.rH0[x]!, s.rH1[x]!)}","unit":${s.rUnit[x]!},"start":${st},"end":${en}}`;
     };
-    const out = r ? applyOrderedCuts(this.ctx.audit, op, doc, r, s.rStart, s.rEnd, details, paragraphReasons(this.cfg.unit)) : doc;
+    const out = r ? applyOrderedCuts(this.ctx.audit, op, doc, r, s.rStart, s.rEnd, details, this.reasons) : doc;
     // The row's cuts are read by `details` above: the reader moves on only now.
     if (mine) this.more = await rd.next();
     return { doc: out, units: n, repeats: r };
@@ -298,7 +298,9 @@ class Tail {
   /** The cut reader of file `file`, opened on its first use. */
   private async open(file: number): Promise<RowCutReader> {
     if (this.readerFile !== file || !this.reader) {
-      this.reader = new RowCutReader(this.runs[file] ?? [], { fanIn: this.cfg.fanIn, tmpDir: this.ctx.tmpDir });
+      const re = new RegExp(`^cuts-f${pad(file)}-p\\d+\\.run$`);
+      const runs = this.runs.filter((n) => re.test(n)).sort().map((n) => join(this.dir, n));
+      this.reader = new RowCutReader(runs, { fanIn: this.cfg.fanIn, tmpDir: this.ctx.tmpDir });
       this.readerFile = file;
       this.more = await this.reader.next();
     }

@@ -69,8 +69,6 @@ const schema = z
 export type ParagraphsOptions = z.input<typeof schema>;
 type Config = z.output<typeof schema>;
 
-export { paragraphReasons };
-
 const enc = new TextEncoder();
 
 

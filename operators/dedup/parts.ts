@@ -163,17 +163,18 @@ export function outputRunSorter(ctx: CustomTaskContext, opts: { keyWords: number
 
 /**
  * An external sorter of records keyed `[file, …]`, partitioned by input file (`files` of them),
- * whose sorted runs become files of the task's output named `<prefix>-f<file>-p<run>.run`: each
- * spill is written straight as the runs of the files it holds, for the next stage to merge only
- * its own file's. Push records with partition = `key[0]`. (Sorting into local scratch runs and
- * merging them per file afterwards took a second pass over every record.)
+ * whose sorted runs are written through `out.writeFile` (the task's output, or a scratch
+ * directory) named `<prefix>-f<file>-p<run>.run`: each spill is written straight as the runs of
+ * the files it holds, for the reader to merge only its own file's. Push records with partition =
+ * `key[0]`. (Sorting into local scratch runs and merging them per file afterwards took a second
+ * pass over every record.)
  */
-export function perFileRunSorter(ctx: CustomTaskContext, prefix: string, opts: { keyWords: number; files: number; bufferMB: number }): ExternalSorter {
+export function perFileRunSorter(out: Pick<CustomTaskContext, 'writeFile'>, prefix: string, opts: { keyWords: number; files: number; bufferMB: number }): ExternalSorter {
   return new ExternalSorter({
     keyWords: opts.keyWords,
     partitions: Math.max(1, opts.files),
     bufferBytes: Math.floor(opts.bufferMB * 1048576),
-    spill: (file, run, bytes, records) => ctx.writeFile(`${prefix}-f${pad(file)}-p${pad(run)}.run`, bytes, records),
+    spill: (file, run, bytes, records) => out.writeFile(`${prefix}-f${pad(file)}-p${pad(run)}.run`, bytes, records),
   });
 }
 
