@@ -5,7 +5,7 @@
  * byte-identical), and per-operator counts go to the task marker and then the stage manifest.
  */
 import type { AuditSink, Doc, Json, OperatorStats, SkipExample } from './types.ts';
-import { FlatParquetEncoder, type FlatColumn } from './parquet-flat.ts';
+import { FlatParquetEncoder, type FlatColumn, type Utf8Bytes } from './parquet-flat.ts';
 import { storage, type AtomicWriter } from './storage/index.ts';
 import { mulberry32 } from './random.ts';
 
@@ -41,7 +41,7 @@ const SKIP_SCHEMA: readonly FlatColumn[] = [
   { name: 'details', type: 'utf8', nullable: true, encoding: 'plain' },
 ];
 
-type Value = string | number | boolean | null;
+type Value = string | number | boolean | Utf8Bytes | null;
 
 /**
  * One audit table: rows are encoded into the flat Parquet encoder's column builders as they
@@ -166,7 +166,7 @@ export class TaskAudit implements AuditSink {
     this.record(operator, doc.id, url, doc.text, reason, score ?? null, details ? JSON.stringify(details) : null);
   }
 
-  dropSpan(operator: string, doc: Doc, text: string, reason: string, detailsJson: string): void {
+  dropSpan(operator: string, doc: Doc, text: string, reason: string, detailsJson: string | Utf8Bytes): void {
     const url = typeof doc.meta.url === 'string' ? doc.meta.url : null;
     this.record(operator, doc.id, url, text, reason, null, detailsJson);
   }
@@ -174,7 +174,7 @@ export class TaskAudit implements AuditSink {
   /** The reservoir of the last operator and reason dropped: a stage's drops come in long runs of one. */
   private last: { operator: string; reason: string; stats: OperatorStats; reservoir: { seen: number; items: DropSample[] } } | undefined;
 
-  private record(operator: string, id: string, url: string | null, text: string, reason: string, score: number | null, details: string | null): void {
+  private record(operator: string, id: string, url: string | null, text: string, reason: string, score: number | null, details: string | Utf8Bytes | null): void {
     let last = this.last;
     if (!last || last.operator !== operator || last.reason !== reason) {
       // Looked up by operator then reason (no key string per drop).

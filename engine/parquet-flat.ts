@@ -28,7 +28,7 @@ import type { AtomicWriter } from './storage/index.ts';
 import { Bytes, Thrift } from './parquet-flat/thrift.ts';
 import { builder, type ColumnBuilder, type FlatCodec, type FlatColumn, type FlatType, type FlatValue } from './parquet-flat/columns.ts';
 
-export type { FlatCodec, FlatColumn, FlatType, FlatValue } from './parquet-flat/columns.ts';
+export type { FlatCodec, FlatColumn, FlatType, FlatValue, Utf8Bytes } from './parquet-flat/columns.ts';
 
 // Parquet enums (parquet.thrift).
 const T_BOOLEAN = 0;

@@ -187,7 +187,7 @@ export async function runTask(rt: Runtime, stageName: string, index: number, hoo
           drop: (...a) => audit.drop(...a),
           score: (...a) => audit.score(...a),
           skip: (...a) => audit.skip(...a),
-          dropSpan: (...a) => audit.dropSpan(...a),
+          dropSpan: (op, doc, text, reason, details) => audit.dropSpan(op, doc, text, reason, details),
           flow(op, docsIn, bytesIn, docsOut, bytesOut) {
             audit.flow(op, docsIn, bytesIn, docsOut, bytesOut);
             totals.docsIn += docsIn;

@@ -9,6 +9,7 @@
  */
 
 import type { DocColumn } from '../formats/doc.ts';
+import type { Utf8Bytes } from './parquet-flat/columns.ts';
 
 /** JSON-serialisable value: operator configs and metadata must be of this shape. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -295,13 +296,15 @@ export interface AuditSink {
   skip(input: string, reason: string, details?: Record<string, Json>): void;
   /**
    * A span an operator cut out of a document (dedup below the document), its details already
-   * JSON text: the record `drop(operator, { id: doc.id, text, meta: doc.meta }, reason,
+   * JSON text, as a string or as its UTF-8 bytes (read during the call only: the caller reuses
+   * the buffer): the record `drop(operator, { id: doc.id, text, meta: doc.meta }, reason,
    * undefined, JSON.parse(detailsJson))` makes. Optional: callers fall back to that `drop` for
    * sinks without it. It exists for the cost: a paragraph dedup audits ~8,800 spans per MB of
    * text on the bench corpus, where a details object, its `JSON.stringify` and a doc object per
-   * span were a fifth of the stage's CPU.
+   * span were a fifth of the stage's CPU, and building, flattening and encoding a details string
+   * per span ~100 ms of 650 (bytes written straight: ~40).
    */
-  dropSpan?(operator: string, doc: Doc, text: string, reason: string, detailsJson: string): void;
+  dropSpan?(operator: string, doc: Doc, text: string, reason: string, detailsJson: string | Utf8Bytes): void;
   /**
    * Docs and UTF-8 text bytes an operator took in and passed on, for a filter step the engine
    * does not run itself (the last stage of a dedup expansion); the engine counts the operators

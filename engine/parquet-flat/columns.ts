@@ -22,8 +22,30 @@ export interface FlatColumn {
   encoding?: 'runs' | 'plain';
 }
 
-/** A cell: strings for `utf8` (numbers and booleans are written as their `String()`), numbers for `int32`/`float64`, booleans for `bool`. */
-export type FlatValue = string | number | boolean | null | undefined;
+/**
+ * A `utf8` cell given as its UTF-8 bytes, the first `length` of `bytes` (copied when added, so
+ * the caller may reuse the buffer): for values built as bytes, with no string to make, flatten
+ * and encode per row (the paragraph dedup's span details, `operators/dedup/json-bytes.ts`).
+ */
+export interface Utf8Bytes {
+  readonly bytes: Uint8Array;
+  readonly length: number;
+}
+
+/**
+ * A cell: strings or `Utf8Bytes` for `utf8` (numbers and booleans are written as their
+ * `String()`), numbers for `int32`/`float64`, booleans for `bool`.
+ */
+export type FlatValue = string | number | boolean | Utf8Bytes | null | undefined;
+
+const utf8Decoder = new TextDecoder();
+
+/** A `utf8` cell's text: `Utf8Bytes` decoded, numbers and booleans as their `String()`. */
+function cellText(v: string | number | boolean | Utf8Bytes): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object') return utf8Decoder.decode(v.bytes.subarray(0, v.length));
+  return String(v);
+}
 
 /** Page compression: Brotli (default, quality 1), or none. */
 export type FlatCodec = 'brotli' | 'none';
@@ -109,18 +131,32 @@ function plainString(out: Bytes, s: string): void {
   out.len = at + 4 + l;
 }
 
+/** Writes `length` UTF-8 bytes of `src` as a PLAIN byte array (4-byte length, then the bytes). */
+function plainBytes(out: Bytes, src: Uint8Array, length: number): void {
+  out.ensure(4 + length);
+  out.u32le(length);
+  const b = out.buf;
+  let at = out.len;
+  // A loop, not `set(subarray)`: values are ~80 bytes, where the subarray's allocation costs more.
+  for (let i = 0; i < length; i++) b[at++] = src[i]!;
+  out.len = at;
+}
+
 /**
  * A `utf8` column encoded PLAIN as values arrive, one `Buffer.write` each: 68 ns for an 85-char
  * flat string (~150 for a fresh template string, most of it flattening the rope), against
  * 130–400 ns for the ways that join the column into one string first (measured on 8,192
- * span-details values).
+ * span-details values). `Utf8Bytes` values are copied as they are.
  */
 class PlainStrings extends ColumnBuilder {
   private readonly bytes = new Bytes(1 << 16);
   add(v: FlatValue): void {
     const valid = v !== null && v !== undefined;
     this.level(valid);
-    if (valid) plainString(this.bytes, typeof v === 'string' ? v : String(v));
+    if (!valid) return;
+    if (typeof v === 'string') plainString(this.bytes, v);
+    else if (typeof v === 'object') plainBytes(this.bytes, v.bytes, v.length);
+    else plainString(this.bytes, String(v));
   }
   encodeValues(body: Bytes): number {
     body.bytes(this.bytes.view());
@@ -150,7 +186,7 @@ class RunStrings extends ColumnBuilder {
     const valid = v !== null && v !== undefined;
     this.level(valid);
     if (!valid) return;
-    const s = typeof v === 'string' ? v : String(v);
+    const s = cellText(v);
     this.values++;
     if (s === this.prev) {
       this.cur++;

@@ -3,8 +3,38 @@
  * turning hash-sorted unit records into cuts (every record of a hash group after its first).
  */
 import type { ExternalSorter, RecordColumns } from './extsort.ts';
+import { type JsonBytes, jsonPiece } from './json-bytes.ts';
 import type { CutReasons } from './spans.ts';
 import type { UnitKind } from './units.ts';
+
+const KEPT = jsonPiece('{"keptId":');
+const KEPT_NULL = jsonPiece('{"keptId":null');
+const GROUP = jsonPiece(',"group":"');
+const UNIT = jsonPiece('","unit":');
+const BLOOM = jsonPiece(',"bloom":true');
+const START = jsonPiece(',"start":');
+const END = jsonPiece(',"end":');
+const CLOSE = jsonPiece('}');
+
+/**
+ * Starts a removed span's audit details in `json` (emptied first): `{"keptId":`, then the caller
+ * writes the kept document's id as JSON, then `closeSpanDetails`. With `bloom`, the kept id is
+ * `null` (unknown) and already written.
+ */
+export function openSpanDetails(json: JsonBytes, bloom = false): JsonBytes {
+  return json.reset().raw(bloom ? KEPT_NULL : KEPT);
+}
+
+/**
+ * Ends a removed span's audit details: `,"group":"<g0 g1 as 16 hex digits>","unit":u`, then
+ * `,"bloom":true` for Bloom mode, `,"start":s,"end":e}`. Every strategy writes its spans' details
+ * through these two, so the audit of one corpus is byte for byte the same whichever ran.
+ */
+export function closeSpanDetails(json: JsonBytes, g0: number, g1: number, unit: number, start: number, end: number, bloom = false): JsonBytes {
+  json.raw(GROUP).hex32(g0).hex32(g1).raw(UNIT).int(unit);
+  if (bloom) json.raw(BLOOM);
+  return json.raw(START).int(start).raw(END).int(end).raw(CLOSE);
+}
 
 /** The drop reasons of a unit kind. */
 export function paragraphReasons(unit: UnitKind): CutReasons {

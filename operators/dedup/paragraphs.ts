@@ -35,12 +35,13 @@ import type { CustomTaskContext, Doc, StageExpansion } from '../../engine/types.
 import { BloomFilter } from './bloom.ts';
 import { mergeRunColumns } from './extsort.ts';
 import { fileTasks, resourceOptions, stageMaker } from '../expansion.ts';
-import { filesMatching, groupHex, hashedFileCount, outputRunSorter, pad, perFileRunSorter } from './parts.ts';
+import { filesMatching, hashedFileCount, outputRunSorter, pad, perFileRunSorter } from './parts.ts';
+import { JsonBytes } from './json-bytes.ts';
 import { RowCutReader } from './row-cuts.ts';
 import { applyOrderedCuts, auditFlow, type SpanDetails } from './spans.ts';
-import { cutRepeats, paragraphReasons } from './paragraph-cuts.ts';
+import { closeSpanDetails, cutRepeats, openSpanDetails, paragraphReasons } from './paragraph-cuts.ts';
 import { streamTask } from './paragraph-stream.ts';
-import { hashRange, newUnits, parseUnit, splitUnits, type UnitKind } from './units.ts';
+import { CodeUnits, newUnits, parseUnit, splitUnits, type UnitKind } from './units.ts';
 
 export const PARAGRAPHS_VERSION = '1';
 
@@ -79,6 +80,7 @@ async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): 
   const sorter = outputRunSorter(ctx, { keyWords: 7, partitions: cfg.partitions, bufferMB: cfg.bufferMB });
   const key = new Uint32Array(7);
   const scratch = newUnits();
+  const codes = new CodeUnits();
   let row = 0;
   let units = 0;
   if (uri !== undefined) {
@@ -90,8 +92,9 @@ async function hashesTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind): 
         const u = splitUnits(text, unit, cfg.minChars, scratch);
         if (u.count) {
           const id = enc.encode(doc.id);
+          codes.load(text);
           for (let i = 0; i < u.count; i++) {
-            hashRange(text, u.keyStart[i]!, u.keyEnd[i]!, key);
+            codes.hash(u.keyStart[i]!, u.keyEnd[i]!, key);
             key[4] = file;
             key[5] = row;
             key[6] = i;
@@ -127,7 +130,8 @@ async function filterTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, o
   const scratch = newUnits();
   let cStart = new Int32Array(64);
   let cEnd = new Int32Array(64);
-  const details: SpanDetails = (j, start, end) => `{"keptId":${JSON.stringify(cuts.keptId(j))},"group":"${cuts.group(j)}","unit":${cuts.units[j]!},"start":${start},"end":${end}}`;
+  const json = new JsonBytes();
+  const details: SpanDetails = (j, start, end) => closeSpanDetails(openSpanDetails(json).text(JSON.stringify(cuts.keptId(j))), cuts.groupWord(j, 0), cuts.groupWord(j, 1), cuts.units[j]!, start, end);
   async function* kept(): AsyncGenerator<Doc[]> {
     let more = await cuts.next();
     let row = 0;
@@ -174,6 +178,7 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
   ctx.log(`bloom filter: ${(bloom.bytes / 1048576).toFixed(1)} MiB, k = ${bloom.k}`);
   const reasons = paragraphReasons(unit);
   const scratch = newUnits();
+  const codes = new CodeUnits();
   // One document's unit hashes (four words each), hashed before any is probed so that the
   // filter's cache lines are fetched together (`BloomFilter.touch`).
   let hs = new Uint32Array(4 * 64);
@@ -185,7 +190,8 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
   let rEnd = new Int32Array(cap);
   let rH0 = new Uint32Array(cap);
   let rH1 = new Uint32Array(cap);
-  const details: SpanDetails = (j, start, end) => `{"keptId":null,"group":"${groupHex(rH0[j]!, rH1[j]!)}","unit":${rUnit[j]!},"bloom":true,"start":${start},"end":${end}}`;
+  const json = new JsonBytes();
+  const details: SpanDetails = (j, start, end) => closeSpanDetails(openSpanDetails(json, true), rH0[j]!, rH1[j]!, rUnit[j]!, start, end, true);
   let units = 0;
   let repeats = 0;
   const files = input.files();
@@ -201,7 +207,8 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
             [rUnit, rStart, rEnd, rH0, rH1] = [new Int32Array(cap), new Int32Array(cap), new Int32Array(cap), new Uint32Array(cap), new Uint32Array(cap)];
             hs = new Uint32Array(4 * cap);
           }
-          for (let i = 0; i < u.count; i++) hashRange(text, u.keyStart[i]!, u.keyEnd[i]!, hs, 0, 4 * i);
+          if (u.count) codes.load(text);
+          for (let i = 0; i < u.count; i++) codes.hash(u.keyStart[i]!, u.keyEnd[i]!, hs, 4 * i);
           touched ^= bloom.touch(hs, u.count);
           let n = 0;
           for (let i = 0; i < u.count; i++) {

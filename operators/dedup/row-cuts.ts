@@ -4,7 +4,6 @@
  * per removed unit.
  */
 import { mergeRunColumns, type RecordColumns } from './extsort.ts';
-import { groupHex } from './parts.ts';
 
 const dec = new TextDecoder();
 
@@ -87,10 +86,10 @@ export class RowCutReader {
     return dec.decode(this.pay.subarray(this.payStart[j]! + 8, this.payStart[j + 1]!));
   }
 
-  /** The audit's group id (first 64 hash bits, big-endian in the payload) of cut `j`. */
-  group(j: number): string {
+  /** Word `w` (0 or 1) of the audit's group id (first 64 hash bits, big-endian in the payload) of cut `j`. */
+  groupWord(j: number, w: 0 | 1): number {
     const p = this.pay;
-    const o = this.payStart[j]!;
-    return groupHex(((p[o]! << 24) | (p[o + 1]! << 16) | (p[o + 2]! << 8) | p[o + 3]!) >>> 0, ((p[o + 4]! << 24) | (p[o + 5]! << 16) | (p[o + 6]! << 8) | p[o + 7]!) >>> 0);
+    const o = this.payStart[j]! + 4 * w;
+    return ((p[o]! << 24) | (p[o + 1]! << 16) | (p[o + 2]! << 8) | p[o + 3]!) >>> 0;
   }
 }

@@ -5,6 +5,7 @@
  * it first; a document left with only whitespace is dropped whole with its own reason.
  */
 import { docBytes } from '../../engine/operator.ts';
+import type { Utf8Bytes } from '../../engine/parquet-flat.ts';
 import type { AuditSink, Doc, Json } from '../../engine/types.ts';
 
 /** A span `[start, end)` of UTF-16 offsets to remove, and what the audit says about it. */
@@ -46,10 +47,13 @@ export function applyCuts(audit: AuditSink, operator: string, doc: Doc, cuts: Cu
 
 /**
  * The audit details of a merged span whose first cut is `i`, covering `[start, end)`, as JSON
- * text (an object ending in `start` and `end`, as `applyCuts` writes them): callers with fixed
- * fields build it with a template, no object and no `JSON.stringify` per span.
+ * text (an object ending in `start` and `end`, as `applyCuts` writes them), a string or its UTF-8
+ * bytes (read before the next call, so one reused `JsonBytes` serves): callers with fixed fields
+ * build it without an object or a `JSON.stringify` per span.
  */
-export type SpanDetails = (i: number, start: number, end: number) => string;
+export type SpanDetails = (i: number, start: number, end: number) => string | Utf8Bytes;
+
+const utf8 = new TextDecoder();
 
 /**
  * `applyCuts` for `n` cuts already in document order (by start, then end), given as parallel
@@ -114,7 +118,8 @@ export function applyOrderedCuts(audit: AuditSink, operator: string, doc: Doc, n
 }
 
 /** Span details JSON as the object it writes (an error names the text when it is not one). */
-function detailsObject(json: string): Record<string, Json> {
+function detailsObject(details: string | Utf8Bytes): Record<string, Json> {
+  const json = typeof details === 'string' ? details : utf8.decode(details.bytes.subarray(0, details.length));
   const v: Json = JSON.parse(json);
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`span details must be a JSON object, got ${json.slice(0, 80)}`);
   return v;

@@ -148,6 +148,41 @@ test('flat Parquet: DuckDB reads the same values (counts, sums, distinct strings
   }
 });
 
+test('flat Parquet: utf8 cells given as UTF-8 bytes (Utf8Bytes) encode exactly as the strings do, in both string encodings', () => {
+  const data = rows(2500);
+  const asStrings = new FlatParquetEncoder(COLUMNS);
+  const asBytes = new FlatParquetEncoder(COLUMNS);
+  // One reused buffer, longer than most values: only `length` bytes may be read from it.
+  const scratch = { bytes: new Uint8Array(8), length: 0 };
+  const a: Uint8Array[] = [];
+  const b: Uint8Array[] = [];
+  for (let r = 0; r < data.length; r++) {
+    const row = data[r]!;
+    asStrings.add(row);
+    for (let c = 0; c < row.length; c++) {
+      const v = row[c];
+      if (COLUMNS[c]!.type !== 'utf8' || typeof v !== 'string') {
+        asBytes.column(c).add(v);
+        continue;
+      }
+      const utf8 = Buffer.from(v);
+      if (utf8.length > scratch.bytes.length) scratch.bytes = new Uint8Array(2 * utf8.length);
+      scratch.bytes.fill(0x41);
+      scratch.bytes.set(utf8);
+      scratch.length = utf8.length;
+      asBytes.column(c).add(scratch);
+    }
+    asBytes.endRow();
+    if (r % 1000 === 999) {
+      a.push(asStrings.rowGroup());
+      b.push(asBytes.rowGroup());
+    }
+  }
+  a.push(asStrings.rowGroup(), asStrings.footer());
+  b.push(asBytes.rowGroup(), asBytes.footer());
+  assert.ok(Buffer.concat(b).equals(Buffer.concat(a)));
+});
+
 test('flat Parquet: a file with no rows is readable and has the schema', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-flat-'));
   try {
@@ -212,24 +247,39 @@ test('flat Parquet: nothing is committed when a write fails; the writer aborts',
   assert.ok(!committed);
 });
 
-test('TaskAudit.dropSpan writes the record drop() writes: the same drops file, counts and samples', async () => {
+test('TaskAudit.dropSpan writes the record drop() writes: the same drops file, counts and samples, with details as a string or as UTF-8 bytes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-flat-'));
   try {
     const viaDrop = new TaskAudit(join(dir, 'drop'), 0);
     const viaSpan = new TaskAudit(join(dir, 'span'), 0);
+    const viaBytes = new TaskAudit(join(dir, 'bytes'), 0);
+    // One reused buffer, as the dedup hands its details over (bigger than any value here: the
+    // audit must copy only `length` bytes of it).
+    const scratch = { bytes: new Uint8Array(4096).fill(0x7b), length: 0 };
     // Enough spans for two row groups and a full sample reservoir; a url and non-ASCII text too.
     for (let i = 0; i < 9000; i++) {
       const doc = { id: `doc-${i >> 3}`, text: 'unused', meta: i % 5 === 0 ? { url: `https://example.org/${i}` } : {} };
       const text = `repeated line ${i % 40} — ü`;
-      const details = { keptId: i % 3 ? `doc-${i % 17}` : null, group: '0123456789abcdef', unit: i % 40, start: 7 * i, end: 7 * i + text.length };
+      const details = { keptId: i % 3 ? (i % 7 ? `doc-${i % 17}` : `dé→😀-${i % 17}`) : null, group: '0123456789abcdef', unit: i % 40, start: 7 * i, end: 7 * i + text.length };
       viaDrop.drop('dedup.paragraphs', { id: doc.id, text, meta: doc.meta }, 'dedup.duplicateLine', undefined, details);
       viaSpan.dropSpan('dedup.paragraphs', doc, text, 'dedup.duplicateLine', JSON.stringify(details));
+      const json = Buffer.from(JSON.stringify(details));
+      scratch.bytes.set(json);
+      scratch.length = json.length;
+      viaBytes.dropSpan('dedup.paragraphs', doc, text, 'dedup.duplicateLine', scratch);
+      scratch.bytes.fill(0x7b, 0, json.length);
     }
     const a = await viaDrop.close();
     const b = await viaSpan.close();
+    const c = await viaBytes.close();
     assert.deepEqual(viaSpan.operators, viaDrop.operators);
+    assert.deepEqual(viaBytes.operators, viaDrop.operators);
     assert.equal(a.length, b.length);
-    for (let i = 0; i < a.length; i++) assert.ok(readFileSync(a[i]!).equals(readFileSync(b[i]!)), `${b[i]} differs from ${a[i]}`);
+    assert.equal(a.length, c.length);
+    for (let i = 0; i < a.length; i++) {
+      assert.ok(readFileSync(a[i]!).equals(readFileSync(b[i]!)), `${b[i]} differs from ${a[i]}`);
+      assert.ok(readFileSync(a[i]!).equals(readFileSync(c[i]!)), `${c[i]} differs from ${a[i]}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -97,7 +97,7 @@ test('dedup.paragraphs stream strategy: the same output and audit as the brute f
       const frozenAt: string[] = [];
       // 64 MiB: everything fits the table; the small budgets freeze it after a few documents (or
       // before the first), and fanIn 2 with a 1 KiB sort buffer makes the tail merge in passes.
-      for (const bufferMB of [64, 0.008, 0.003, 0.001]) {
+      for (const bufferMB of [64, 0.004, 0.002, 0.001]) {
         const r = await runLocal(dedup.paragraphs({ unit: 'line', bufferMB, fanIn: 2 }), paths, join(dir, `b${seed}-${bufferMB}`), 1);
         const tag = `seed ${seed}, bufferMB ${bufferMB}`;
         assert.deepEqual(r.kept.map((d) => [d.id, d.text]), ref.kept, tag);
