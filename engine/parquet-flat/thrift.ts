@@ -26,6 +26,7 @@ export class Bytes {
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
     this.nodeView = undefined;
+    this.dataView = undefined;
   }
   byte(b: number): void {
     this.ensure(1);
@@ -65,6 +66,11 @@ export class Bytes {
   }
   view(): Uint8Array {
     return this.buf.subarray(0, this.len);
+  }
+  private dataView: DataView | undefined;
+  /** A DataView of `buf` (until it grows), for word-at-a-time copies. */
+  data(): DataView {
+    return (this.dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length));
   }
   private nodeView: Buffer | undefined;
   /** The whole buffer as a node Buffer (for `Buffer.write`), made again after growth. */

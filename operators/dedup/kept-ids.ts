@@ -53,6 +53,6 @@ export class KeptIds {
   /** Appends id `k`'s JSON bytes to `out`. */
   write(k: number, out: JsonBytes): void {
     if (k < 0 || k >= this.count) throw new Error(`KeptIds.write: no id ${k} (${this.count} kept)`);
-    out.raw(this.arena, k ? this.ends[k - 1]! : 0, this.ends[k]!);
+    out.range(this.arena, k ? this.ends[k - 1]! : 0, this.ends[k]!);
   }
 }

@@ -15,7 +15,7 @@ test('JsonBytes writes the JSON text a template string would, growing past its f
     assert.deepEqual(JSON.parse(j.toString()), id);
   }
   const piece = jsonPiece('{"keptId":');
-  assert.equal(j.reset().raw(piece).raw(piece, 2, 8).toString(), '{"keptId":keptId');
+  assert.equal(j.reset().raw(piece).range(piece, 2, 8).toString(), '{"keptId":keptId');
   // A value longer than the first buffer (256 bytes): grown, nothing lost.
   const long = JSON.stringify('x'.repeat(1000) + 'é'.repeat(300));
   j.reset().raw(piece).text(long).raw(jsonPiece(',"n":')).int(-42).raw(jsonPiece('}'));
