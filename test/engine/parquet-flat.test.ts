@@ -152,8 +152,9 @@ test('flat Parquet: utf8 cells given as UTF-8 bytes (Utf8Bytes) encode exactly a
   const data = rows(2500);
   const asStrings = new FlatParquetEncoder(COLUMNS);
   const asBytes = new FlatParquetEncoder(COLUMNS);
-  // One reused buffer, longer than most values: only `length` bytes may be read from it.
-  const scratch = { bytes: new Uint8Array(8), length: 0 };
+  // One reused buffer, longer than most values: only `length` bytes may be read from it; every
+  // other row brings a DataView of it (the word-at-a-time copy), as JsonBytes does.
+  const scratch: { bytes: Uint8Array; length: number; view?: DataView } = { bytes: new Uint8Array(8), length: 0 };
   const a: Uint8Array[] = [];
   const b: Uint8Array[] = [];
   for (let r = 0; r < data.length; r++) {
@@ -170,6 +171,7 @@ test('flat Parquet: utf8 cells given as UTF-8 bytes (Utf8Bytes) encode exactly a
       scratch.bytes.fill(0x41);
       scratch.bytes.set(utf8);
       scratch.length = utf8.length;
+      scratch.view = r % 2 ? new DataView(scratch.bytes.buffer) : undefined;
       asBytes.column(c).add(scratch);
     }
     asBytes.endRow();
