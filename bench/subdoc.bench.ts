@@ -3,7 +3,7 @@
  *
  * 1. `dedup.paragraphs` (unit 'line') on one core over documents built from Shakespeare lines
  *    (runs of consecutive lines plus random lines, so lines repeat), CPU seconds → MB/s of text
- *    per core, median of 3 runs, always with the pipeline's Parquet audit (engine/audit.ts):
+ *    per core, median of 3 runs (5 for the stage rows), always with the pipeline's Parquet audit (engine/audit.ts):
  *    - the core (split + MurmurHash3-128 of every line; + the Bloom filter; + the sorted runs);
  *    - the floors, dataset I/O with no dedup: a JSONL pass-through (`sluice apply`'s files) and a
  *      Parquet pass-through (what any stage of a pipeline pays);
@@ -328,7 +328,8 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
     rows.push({ name: 'floor: Parquet doc pass-through (read + write every doc, as a pipeline stage does), 1 core', value: pqMB / median(pqPassS), unit: 'MB/s', note: `${median(pqPassS).toFixed(2)} CPU s for the first file (${pqMB.toFixed(1)} MB of text); the dataset I/O of any stage in a pipeline (parquet-wasm, zstd), whatever it does` });
     const bloomOpts = { unit: 'line', bloom: { expected: 2_000_000, fpRate: 1e-6 } };
     /**
-     * Runs the whole stage 3 times over `ds` (its text `bytes`) with the pipeline's Parquet audit;
+     * Runs the whole stage 5 times over `ds` (its text `bytes`) with the pipeline's Parquet audit
+     * (5, not 3: single runs on this VM spread ±15%, and a run takes ~0.5–1.7 CPU s);
      * `own`: docs from memory and counted, not written, so the CPU is the stage's own work (split,
      * hash, Bloom or sort with its spills, cut, and the audit); else JSONL files in and out, as
      * `sluice apply` runs it. The median as a row.
@@ -337,7 +338,7 @@ async function paragraphRows(): Promise<{ rows: BenchRow[]; note: string }> {
       const secs: number[] = [];
       let drops = 0;
       let removed = 0;
-      for (let rep = 0; rep < 3; rep++) {
+      for (let rep = 0; rep < 5; rep++) {
         const work = join(dir, `w-${rows.length}-${rep}`);
         const audit = new TaskAudit(join(work, '_audit'), 0);
         const [, s] = await cpu(async () => {
