@@ -33,7 +33,8 @@ import { closeSpanDetails, cutRepeats, openSpanDetails, paragraphReasons } from 
 import { pad, perFileRunSorter } from './parts.ts';
 import { RowCutReader } from './row-cuts.ts';
 import { applyOrderedCuts, auditFlow, type CutReasons, type SpanDetails } from './spans.ts';
-import { CodeUnits, newUnits, splitUnits, type UnitKind, type Units } from './units.ts';
+import { DocScratch } from './doc-scratch.ts';
+import type { UnitKind } from './units.ts';
 
 /** What the streaming task reads from the stage config. */
 export interface StreamConfig {
@@ -51,47 +52,6 @@ interface Freeze {
 }
 
 const enc = new TextEncoder();
-
-/** The per-document unit arrays of one task (hashes, and the repeated units' spans and keepers), grown as needed. */
-class DocScratch {
-  cap = 64;
-  units: Units = newUnits();
-  readonly codes = new CodeUnits();
-  hs = new Uint32Array(4 * 64);
-  hi = new Int32Array(this.hs.buffer);
-  rUnit = new Int32Array(64);
-  rStart = new Int32Array(64);
-  rEnd = new Int32Array(64);
-  rKeeper = new Int32Array(64);
-  rH0 = new Uint32Array(64);
-  rH1 = new Uint32Array(64);
-  ensure(n: number): void {
-    if (n <= this.cap) return;
-    const cap = (this.cap = Math.max(n, this.cap * 2));
-    this.hs = new Uint32Array(4 * cap);
-    this.hi = new Int32Array(this.hs.buffer);
-    [this.rUnit, this.rStart, this.rEnd, this.rKeeper] = [new Int32Array(cap), new Int32Array(cap), new Int32Array(cap), new Int32Array(cap)];
-    [this.rH0, this.rH1] = [new Uint32Array(cap), new Uint32Array(cap)];
-  }
-  /** Records unit `i` of the split document as its `r`-th repeat, kept by `keeper`. */
-  repeat(r: number, i: number, keeper: number): void {
-    this.rUnit[r] = i;
-    this.rStart[r] = this.units.start[i]!;
-    this.rEnd[r] = this.units.end[i]!;
-    this.rKeeper[r] = keeper;
-    this.rH0[r] = this.hs[4 * i]!;
-    this.rH1[r] = this.hs[4 * i + 1]!;
-  }
-  /** Splits and hashes `text`; returns the unit count. */
-  split(text: string, cfg: StreamConfig): number {
-    const u = splitUnits(text, cfg.unit, cfg.minChars, this.units);
-    this.units = u;
-    this.ensure(u.count);
-    if (u.count) this.codes.load(text);
-    for (let i = 0; i < u.count; i++) this.codes.hash(u.keyStart[i]!, u.keyEnd[i]!, this.hs, 4 * i);
-    return u.count;
-  }
-}
 
 /** Runs the exact streaming strategy as the stage's single task (see the module comment). */
 export async function streamTask(ctx: CustomTaskContext, cfg: StreamConfig, op: string): Promise<void> {
@@ -119,7 +79,7 @@ export async function streamTask(ctx: CustomTaskContext, cfg: StreamConfig, op: 
    * emptied it, undefined when its units would not fit the budget (nothing is changed then).
    */
   function streamDoc(doc: Doc): Doc | null | undefined {
-    const n = s.split(doc.text, cfg);
+    const n = s.split(doc.text, cfg.unit, cfg.minChars);
     if (n === 0) return doc;
     const id = JSON.stringify(doc.id);
     const len = Buffer.byteLength(id);
@@ -229,7 +189,7 @@ class Tail {
       for await (const batch of input.readDocs([files[f]!])) {
         for (const doc of batch) {
           if (f > at.file || row >= at.row) {
-            const n = s.split(doc.text, cfg);
+            const n = s.split(doc.text, cfg.unit, cfg.minChars);
             table.touch(s.hi, n);
             let id: Uint8Array | null = null;
             for (let i = 0; i < n; i++) {
@@ -272,7 +232,7 @@ class Tail {
     const rd = await this.open(file);
     if (this.more && rd.row < row) throw new Error(`${op}: cuts for row ${rd.row} of file ${file} out of order (at row ${row})`);
     const mine = this.more && rd.row === row;
-    const n = s.split(doc.text, this.cfg);
+    const n = s.split(doc.text, this.cfg.unit, this.cfg.minChars);
     this.table.touch(s.hi, n);
     let r = 0;
     let j = 0;

@@ -41,6 +41,7 @@ import { RowCutReader } from './row-cuts.ts';
 import { applyOrderedCuts, auditFlow, type SpanDetails } from './spans.ts';
 import { closeSpanDetails, cutRepeats, openSpanDetails, paragraphReasons } from './paragraph-cuts.ts';
 import { streamTask } from './paragraph-stream.ts';
+import { DocScratch } from './doc-scratch.ts';
 import { CodeUnits, newUnits, parseUnit, splitUnits, type UnitKind } from './units.ts';
 
 export const PARAGRAPHS_VERSION = '1';
@@ -177,21 +178,12 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
   const bloom = new BloomFilter(cfg.bloom!.expected, cfg.bloom!.fpRate);
   ctx.log(`bloom filter: ${(bloom.bytes / 1048576).toFixed(1)} MiB, k = ${bloom.k}`);
   const reasons = paragraphReasons(unit);
-  const scratch = newUnits();
-  const codes = new CodeUnits();
-  // One document's unit hashes (four words each), hashed before any is probed so that the
-  // filter's cache lines are fetched together (`BloomFilter.touch`).
-  let hs = new Uint32Array(4 * 64);
-  // One document's repeated units (index, span, first 64 hash bits), reused across documents:
-  // the group id is formatted only for the first unit of each merged span.
-  let cap = 64;
-  let rUnit = new Int32Array(cap);
-  let rStart = new Int32Array(cap);
-  let rEnd = new Int32Array(cap);
-  let rH0 = new Uint32Array(cap);
-  let rH1 = new Uint32Array(cap);
+  // One document's units, hashes and repeats, reused across documents: its hashes are all
+  // computed before any is probed so that the filter's cache lines are fetched together
+  // (`BloomFilter.touch`), and the group id is formatted only for the first unit of each merged span.
+  const s = new DocScratch();
   const json = new JsonBytes();
-  const details: SpanDetails = (j, start, end) => closeSpanDetails(openSpanDetails(json, true), rH0[j]!, rH1[j]!, rUnit[j]!, start, end, true);
+  const details: SpanDetails = (j, start, end) => closeSpanDetails(openSpanDetails(json, true), s.rH0[j]!, s.rH1[j]!, s.rUnit[j]!, start, end, true);
   let units = 0;
   let repeats = 0;
   const files = input.files();
@@ -200,30 +192,14 @@ async function bloomTask(ctx: CustomTaskContext, cfg: Config, unit: UnitKind, op
       for await (const batch of input.readDocs([files[f]!])) {
         const out: Doc[] = [];
         for (const doc of batch) {
-          const text = doc.text;
-          const u = splitUnits(text, unit, cfg.minChars, scratch);
-          if (u.count > cap) {
-            cap = Math.max(u.count, cap * 2);
-            [rUnit, rStart, rEnd, rH0, rH1] = [new Int32Array(cap), new Int32Array(cap), new Int32Array(cap), new Uint32Array(cap), new Uint32Array(cap)];
-            hs = new Uint32Array(4 * cap);
-          }
-          if (u.count) codes.load(text);
-          for (let i = 0; i < u.count; i++) codes.hash(u.keyStart[i]!, u.keyEnd[i]!, hs, 4 * i);
-          touched ^= bloom.touch(hs, u.count);
+          const count = s.split(doc.text, unit, cfg.minChars);
+          touched ^= bloom.touch(s.hs, count);
           let n = 0;
-          for (let i = 0; i < u.count; i++) {
-            if (bloom.testAndAdd(hs, 4 * i)) {
-              rUnit[n] = i;
-              rStart[n] = u.start[i]!;
-              rEnd[n] = u.end[i]!;
-              rH0[n] = hs[4 * i]!;
-              rH1[n] = hs[4 * i + 1]!;
-              n++;
-            }
-          }
-          units += u.count;
+          // Bloom mode knows no keeper: -1.
+          for (let i = 0; i < count; i++) if (bloom.testAndAdd(s.hs, 4 * i)) s.repeat(n++, i, -1);
+          units += count;
           repeats += n;
-          const d = n ? applyOrderedCuts(ctx.audit, op, doc, n, rStart, rEnd, details, reasons) : doc;
+          const d = n ? applyOrderedCuts(ctx.audit, op, doc, n, s.rStart, s.rEnd, details, reasons) : doc;
           if (d) out.push(d);
         }
         ctx.progress.add(batch.length, 0);
