@@ -23,23 +23,32 @@ export class KeptIds {
     return this.arena.length + 4 * this.ends.length;
   }
 
+  /** The arena's length after adding an id of `len` bytes: doubled (at least) when it does not fit. */
+  private arenaFor(len: number): number {
+    return this.used + len > this.arena.length ? Math.max(2 * this.arena.length, this.used + len) : this.arena.length;
+  }
+
+  /** The offsets' length after adding an id: doubled when full. */
+  private endsFor(): number {
+    return this.count === this.ends.length ? 2 * this.ends.length : this.ends.length;
+  }
+
   /** How many more bytes `add` would allocate for an id of `len` JSON bytes (0 when it fits). */
   growth(len: number): number {
-    let more = 0;
-    if (this.used + len > this.arena.length) more += Math.max(this.arena.length, this.used + len - this.arena.length);
-    if (this.count === this.ends.length) more += 4 * this.ends.length;
-    return more;
+    return this.arenaFor(len) - this.arena.length + 4 * (this.endsFor() - this.ends.length);
   }
 
   /** Adds an id given as its JSON text whose UTF-8 length is `len`; returns its index. */
   add(json: string, len: number): number {
-    if (this.used + len > this.arena.length) {
-      const next = new Uint8Array(Math.max(2 * this.arena.length, this.used + len));
+    const arena = this.arenaFor(len);
+    if (arena !== this.arena.length) {
+      const next = new Uint8Array(arena);
       next.set(this.arena.subarray(0, this.used));
       this.arena = next;
     }
-    if (this.count === this.ends.length) {
-      const next = new Int32Array(2 * this.ends.length);
+    const ends = this.endsFor();
+    if (ends !== this.ends.length) {
+      const next = new Int32Array(ends);
       next.set(this.ends);
       this.ends = next;
     }
